@@ -1,0 +1,143 @@
+/**
+ * The Store interface: everything the daemon persists. SQLite implements it now
+ * (store/sqlite/); a PostgreSQL implementation can follow without touching callers, which is
+ * why every method is async even though better-sqlite3 is synchronous.
+ *
+ * Secrets: the store never sees a plain upstream secret (it keeps the AES-256-GCM envelope made
+ * by daemon/secrets.ts) nor a plain client key (only its SHA-256 hash and a display prefix).
+ */
+import type { ChannelStatus, ChannelType, KeyStatus, LogQuery, LogRow, UsageDimension } from '../../shared/control-api.js';
+
+export interface ChannelSecret {
+  /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
+  enc: string;
+  /** masked form for display, e.g. `sk-...a1b2` */
+  masked: string;
+  /** per-key auto-disable: null when usable */
+  disabledReason: string | null;
+}
+
+export interface ChannelRecord {
+  id: number;
+  name: string;
+  type: ChannelType;
+  /** null = the type's default base URL */
+  baseUrl: string | null;
+  models: string[];
+  map: Record<string, string>;
+  groups: string[];
+  priority: number;
+  weight: number;
+  status: ChannelStatus;
+  statusReason: string | null;
+  secrets: ChannelSecret[];
+  timeoutMs: number;
+  region: string | null;
+  apiVersion: string | null;
+  /** per-type extra settings, free-form JSON */
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewChannel = Omit<ChannelRecord, 'id' | 'createdAt' | 'updatedAt'>;
+export type ChannelPatch = Partial<Omit<ChannelRecord, 'id' | 'createdAt' | 'updatedAt'>>;
+
+export interface KeyRecord {
+  id: number;
+  name: string;
+  /** hex SHA-256 of the full secret */
+  hash: string;
+  /** e.g. `sk-bc-AbC1` (display only) */
+  prefix: string;
+  group: string;
+  /** micro-USD, null = unlimited */
+  budget: number | null;
+  /** micro-USD, settled spend */
+  spent: number;
+  expiresAt: string | null;
+  models: string[];
+  allowIps: string[];
+  rpm: number | null;
+  tpm: number | null;
+  concurrency: number | null;
+  status: KeyStatus;
+  /** SPEC section 11: keys will belong to users; null until tenants land */
+  userId: number | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export type NewKey = Omit<KeyRecord, 'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId'> & { userId?: number | null };
+export type KeyPatch = Partial<Omit<KeyRecord, 'id' | 'createdAt' | 'spent'>>;
+
+export interface PriceRecord {
+  model: string;
+  /** micro-USD per 1M tokens */
+  input: number;
+  output: number;
+  cacheRead: number | null;
+  cacheWrite: number | null;
+  /** micro-USD per request */
+  perRequest: number | null;
+  maxOutputTokens: number | null;
+  source: 'default' | 'user';
+}
+
+export interface GroupRecord {
+  name: string;
+  ratio: number;
+}
+
+/** A log row as written by the relay (id assigned by the store). */
+export type NewLogRow = Omit<LogRow, 'id' | 'key' | 'channel'> & { key: string | null; channel: string | null };
+
+export interface UsageAggregate {
+  name: string;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost: number;
+}
+
+export interface Store {
+  /** 'sqlite:/path' or 'postgres://host/db' with the password hidden */
+  readonly description: string;
+
+  // channels
+  listChannels(): Promise<ChannelRecord[]>;
+  getChannel(idOrName: number | string): Promise<ChannelRecord | undefined>;
+  /** throws BcError CONFLICT on a duplicate name */
+  createChannel(c: NewChannel): Promise<ChannelRecord>;
+  updateChannel(id: number, patch: ChannelPatch): Promise<ChannelRecord>;
+  deleteChannel(id: number): Promise<boolean>;
+
+  // client keys
+  listKeys(): Promise<KeyRecord[]>;
+  getKey(idOrName: number | string): Promise<KeyRecord | undefined>;
+  getKeyByHash(hash: string): Promise<KeyRecord | undefined>;
+  createKey(k: NewKey): Promise<KeyRecord>;
+  updateKey(id: number, patch: KeyPatch): Promise<KeyRecord>;
+
+  // prices and groups
+  listPrices(): Promise<PriceRecord[]>;
+  getPrice(model: string): Promise<PriceRecord | undefined>;
+  setPrice(p: PriceRecord): Promise<PriceRecord>;
+  deletePrice(model: string): Promise<boolean>;
+  /** inserts the default table's rows for models that have no row yet; returns how many */
+  seedPrices(rows: PriceRecord[]): Promise<number>;
+  listGroups(): Promise<GroupRecord[]>;
+  setGroup(g: GroupRecord): Promise<GroupRecord>;
+
+  /**
+   * Commits one request's log row and adds its cost to the key's spend in one transaction.
+   * Resolves only once durable: a settled request survives SIGKILL.
+   */
+  settle(row: NewLogRow): Promise<number>;
+  queryLogs(q: LogQuery): Promise<LogRow[]>;
+  usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]>;
+  countRequests(): Promise<number>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,243 @@
+/**
+ * The control plane's contract: every route on the Unix socket with its request and response
+ * types. The daemon's control routes and the CLI/TUI client both import from here, so the two
+ * ends cannot drift. JSON field names are those of SPEC section 12 (snake_case, money in integer
+ * micro-USD, prices in micro-USD per 1M tokens, times ISO 8601 UTC, durations in ms).
+ */
+
+export const CHANNEL_TYPES = [
+  'openai',
+  'azure',
+  'anthropic',
+  'gemini',
+  'bedrock',
+  'qwen',
+  'deepseek',
+  'groq',
+  'mistral',
+  'openrouter',
+  'xai',
+  'together',
+  'ollama',
+  'vllm',
+  'openai-compatible',
+] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export type ChannelStatus = 'enabled' | 'disabled' | 'auto_disabled';
+export type KeyStatus = 'enabled' | 'disabled' | 'revoked';
+
+export interface ChannelView {
+  id: number;
+  name: string;
+  type: ChannelType;
+  base_url: string;
+  models: string[];
+  /** alias (what clients ask for) -> upstream model */
+  map: Record<string, string>;
+  groups: string[];
+  priority: number;
+  weight: number;
+  status: ChannelStatus;
+  status_reason: string | null;
+  /** masked secrets, e.g. `sk-...a1b2` */
+  keys: string[];
+  cooldown_until: string | null;
+  timeout_ms: number;
+  region: string | null;
+  api_version: string | null;
+  created_at: string;
+}
+
+export interface ChannelInput {
+  name?: string;
+  type?: ChannelType;
+  /** plain secrets; only ever sent to the daemon, never returned */
+  keys?: string[];
+  models?: string[];
+  base_url?: string | null;
+  map?: Record<string, string>;
+  groups?: string[];
+  priority?: number;
+  weight?: number;
+  timeout_ms?: number;
+  region?: string | null;
+  api_version?: string | null;
+  disabled?: boolean;
+}
+
+export interface KeyView {
+  id: number;
+  name: string;
+  prefix: string;
+  group: string;
+  /** micro-USD, null = unlimited */
+  budget: number | null;
+  /** micro-USD */
+  spent: number;
+  expires_at: string | null;
+  models: string[];
+  allow_ips: string[];
+  rpm: number | null;
+  tpm: number | null;
+  concurrency: number | null;
+  status: KeyStatus;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** The answer to `key create` and `key rotate`: the only time the secret is shown. */
+export interface KeyCreated extends KeyView {
+  key: string;
+}
+
+export interface KeyInput {
+  name?: string;
+  group?: string;
+  budget?: number | null;
+  expires_at?: string | null;
+  models?: string[];
+  allow_ips?: string[];
+  rpm?: number | null;
+  tpm?: number | null;
+  concurrency?: number | null;
+}
+
+export interface PriceView {
+  model: string;
+  /** micro-USD per 1M tokens */
+  input: number;
+  output: number;
+  cache_read: number | null;
+  cache_write: number | null;
+  /** micro-USD per request */
+  per_request: number | null;
+  /** the model's output-token limit, used for budget reservations when max_tokens is absent */
+  max_output_tokens: number | null;
+  source: 'default' | 'user';
+}
+
+export interface PriceInput {
+  input: number;
+  output: number;
+  cache_read?: number | null;
+  cache_write?: number | null;
+  per_request?: number | null;
+  max_output_tokens?: number | null;
+}
+
+export interface GroupView {
+  name: string;
+  ratio: number;
+}
+
+export interface ModelView {
+  model: string;
+  channels: { id: number; name: string; type: ChannelType; upstream_model: string; status: ChannelStatus }[];
+}
+
+export interface LogRow {
+  id: number;
+  request_id: string;
+  time: string;
+  key: string | null;
+  key_id: number | null;
+  channel: string | null;
+  channel_id: number | null;
+  model: string;
+  upstream_model: string | null;
+  endpoint: string;
+  status: number;
+  error: string | null;
+  input_tokens: number;
+  cached_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  /** micro-USD; null when the model is unpriced */
+  cost: number | null;
+  usage_estimated: boolean;
+  latency_ms: number;
+  ttft_ms: number | null;
+  retries: number;
+  stream: boolean;
+  dropped_fields: string[];
+}
+
+export interface LogQuery {
+  key?: string;
+  model?: string;
+  channel?: string;
+  errors?: boolean;
+  limit?: number;
+  /** only rows with id greater than this (used by `bc logs -f`) */
+  after_id?: number;
+  since?: string;
+}
+
+export type UsageDimension = 'model' | 'key' | 'channel';
+
+export interface UsageRow {
+  /** the value of the --by dimension; also present under the dimension's own name */
+  name: string;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost: number;
+  [dimension: string]: string | number;
+}
+
+export interface StatusView {
+  pid: number;
+  version: string;
+  uptime_s: number;
+  listen: string;
+  socket: string;
+  store: string;
+  home: string;
+  channels: number;
+  keys: number;
+  requests: number;
+}
+
+export interface ChannelTestResult {
+  ok: boolean;
+  model: string;
+  latency_ms: number;
+  status: number | null;
+  error: string | null;
+}
+
+/** Route table: method + path. Path parameters are `:id` (an id or a unique name). */
+export const ROUTES = {
+  status: 'GET /v1/status',
+  reload: 'POST /v1/reload',
+  shutdown: 'POST /v1/shutdown',
+  channelList: 'GET /v1/channels',
+  channelShow: 'GET /v1/channels/:id',
+  channelAdd: 'POST /v1/channels',
+  channelEdit: 'PATCH /v1/channels/:id',
+  channelEnable: 'POST /v1/channels/:id/enable',
+  channelDisable: 'POST /v1/channels/:id/disable',
+  channelRemove: 'DELETE /v1/channels/:id',
+  channelTest: 'POST /v1/channels/:id/test',
+  keyList: 'GET /v1/keys',
+  keyShow: 'GET /v1/keys/:id',
+  keyCreate: 'POST /v1/keys',
+  keyEdit: 'PATCH /v1/keys/:id',
+  keyEnable: 'POST /v1/keys/:id/enable',
+  keyDisable: 'POST /v1/keys/:id/disable',
+  keyRevoke: 'POST /v1/keys/:id/revoke',
+  keyRotate: 'POST /v1/keys/:id/rotate',
+  priceList: 'GET /v1/prices',
+  priceSet: 'PUT /v1/prices/:model',
+  priceRemove: 'DELETE /v1/prices/:model',
+  groupList: 'GET /v1/groups',
+  groupSet: 'PUT /v1/groups/:name',
+  models: 'GET /v1/models',
+  logs: 'GET /v1/logs',
+  usage: 'GET /v1/usage',
+  metricsSnapshot: 'GET /v1/metrics/snapshot',
+  metricsStream: 'GET /v1/metrics/stream',
+} as const;
