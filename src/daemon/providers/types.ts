@@ -120,7 +120,8 @@ export class UpstreamStreamError extends Error {
 
 export interface ProviderAdapter {
   readonly types: readonly ChannelType[];
-  readonly defaultBaseUrl: string;
+  /** the base URL a channel of this type uses when it names none (null: --base-url is required) */
+  defaultBaseUrl(type: ChannelType): string | null;
   /** the inbound protocol whose request bytes this upstream accepts unchanged, if any */
   readonly passthrough: InboundProtocol | null;
   readonly streamFraming: 'sse' | 'aws-eventstream';
