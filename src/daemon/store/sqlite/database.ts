@@ -1,0 +1,107 @@
+/**
+ * Opens a BurnCloud SQLite file safely: refuses what is not ours (a foreign SQLite database, a
+ * corrupt or non-SQLite file, a database from a newer BurnCloud) with a one-line reason before
+ * writing anything, sets the pragmas the durability promise rests on (WAL + synchronous=NORMAL:
+ * a committed transaction survives SIGKILL of the process), and applies pending migrations in one
+ * transaction tracked by `PRAGMA user_version`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { BcError } from '../../../shared/errors.js';
+import { APPLICATION_ID, MIGRATIONS, type Migration } from './migrations.js';
+
+export type Db = Database.Database;
+export type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
+
+const BUSY_TIMEOUT_MS = 5000;
+
+export function openSqliteDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  ensureWritableFolder(path.dirname(file));
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (e) {
+    throw openError(file, e);
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkIdentity(db, file, latestVersion(migrations));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    applyMigrations(db, migrations);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e instanceof BcError ? e : openError(file, e);
+  }
+}
+
+/** Applies every migration newer than the file's user_version, all in one transaction. */
+export function applyMigrations(db: Db, migrations: readonly Migration[]): number {
+  const current = userVersion(db);
+  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  if (pending.length === 0) return 0;
+  db.transaction(() => {
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    for (const m of pending) {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }
+  })();
+  return pending.length;
+}
+
+function checkIdentity(db: Db, file: string, latest: number): void {
+  const appId = Number(db.pragma('application_id', { simple: true }));
+  if (appId !== APPLICATION_ID) {
+    // A brand-new (or empty) file has application_id 0 and no tables: that one we may claim.
+    const tables = Number(db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get());
+    if (appId !== 0 || tables > 0) {
+      throw new BcError(
+        'STARTUP_FAILED',
+        `${file} is not a BurnCloud database (application_id 0x${appId.toString(16)}, expected 0x${APPLICATION_ID.toString(16)}): point BC_DB at another file`,
+      );
+    }
+  }
+  const version = userVersion(db);
+  if (version > latest) {
+    throw new BcError(
+      'STARTUP_FAILED',
+      `${file} was written by a newer BurnCloud (schema version ${version}, this build knows up to ${latest}): upgrade BurnCloud`,
+    );
+  }
+}
+
+function ensureWritableFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    throw new BcError('STARTUP_FAILED', `database folder ${dir} is not writable: ${reason(e)}`, { cause: e });
+  }
+}
+
+function openError(file: string, e: unknown): BcError {
+  const code = e instanceof Database.SqliteError ? e.code : '';
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new BcError('STARTUP_FAILED', `${file} is not a database file / is corrupt (${reason(e)})`, {
+      cause: e,
+    });
+  }
+  return new BcError('STARTUP_FAILED', `cannot open database ${file}: ${reason(e)}`, { cause: e });
+}
+
+function userVersion(db: Db): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+function latestVersion(migrations: readonly Migration[]): number {
+  return migrations.reduce((v, m) => Math.max(v, m.version), 0);
+}
+
+function reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.replace(/\s+/g, ' ').trim();
+}

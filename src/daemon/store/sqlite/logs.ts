@@ -1,0 +1,148 @@
+/**
+ * Request logs and spend in SQLite. `settle` is the durability point of a request: the log row and
+ * the key's spend commit together in one transaction or not at all. Log queries combine a handful
+ * of optional filters; each combination's statement is prepared the first time it is used and
+ * then reused, so filters stay plain indexed comparisons instead of `? IS NULL OR ...` tricks.
+ */
+import { BcError } from '../../../shared/errors.js';
+import { roundHalfUp } from '../../../shared/money.js';
+import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
+import type { NewLogRow, UsageAggregate } from '../types.js';
+import type { Db, Statement } from './database.js';
+import { insertSql, LOG_COLUMNS, logFromRow, logParams, type LogDbRow, type Params } from './rows.js';
+
+export const DEFAULT_LOG_LIMIT = 100;
+export const MAX_LOG_LIMIT = 10_000;
+
+/** Maps a key or channel reference (name or id) to its current id, if it still exists. */
+export type IdResolver = (ref: string) => number | undefined;
+
+const USAGE_NAME: Record<UsageDimension, string> = {
+  model: 'model',
+  key: "COALESCE(key_name, '-')",
+  channel: "COALESCE(channel_name, '-')",
+};
+
+function usageSql(by: UsageDimension): string {
+  return `SELECT ${USAGE_NAME[by]} AS name, COUNT(*) AS requests,
+      SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
+      SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+      COALESCE(SUM(cost), 0) AS cost
+    FROM logs WHERE time >= ? GROUP BY 1 ORDER BY cost DESC, requests DESC, name`;
+}
+
+export function normaliseTime(iso: string, what: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms))
+    throw new BcError('INVALID_REQUEST', `invalid ${what} time "${iso}": expected ISO 8601`);
+  return new Date(ms).toISOString();
+}
+
+export class LogTable {
+  private readonly insert;
+  private readonly spend;
+  private readonly touch;
+  private readonly count;
+  private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
+  private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
+  private readonly settleTx;
+
+  constructor(
+    private readonly db: Db,
+    private readonly keyId: IdResolver,
+    private readonly channelId: IdResolver,
+  ) {
+    this.insert = db.prepare<[Params]>(insertSql('logs', LOG_COLUMNS));
+    this.spend = db.prepare<[number, string, number]>(
+      'UPDATE keys SET spent = spent + ?, last_used_at = ? WHERE id = ?',
+    );
+    this.touch = db.prepare<[string, number]>('UPDATE keys SET last_used_at = ? WHERE id = ?');
+    this.count = db.prepare<[], number>('SELECT COUNT(*) FROM logs').pluck();
+    this.usageBy = {
+      model: db.prepare<[string], UsageAggregate>(usageSql('model')),
+      key: db.prepare<[string], UsageAggregate>(usageSql('key')),
+      channel: db.prepare<[string], UsageAggregate>(usageSql('channel')),
+    };
+    this.settleTx = db.transaction((row: NewLogRow): number => {
+      // the relay rounds once at settlement; this only guards against a fractional slip
+      const cost = row.cost === null ? null : roundHalfUp(row.cost);
+      const now = new Date().toISOString();
+      const id = Number(
+        this.insert.run(logParams(row, normaliseTime(row.time, 'log'), cost)).lastInsertRowid,
+      );
+      if (row.key_id !== null) {
+        if (cost !== null) this.spend.run(cost, now, row.key_id);
+        else this.touch.run(now, row.key_id);
+      }
+      return id;
+    });
+  }
+
+  settle(row: NewLogRow): number {
+    return this.settleTx(row);
+  }
+
+  query(q: LogQuery): LogRow[] {
+    const where: string[] = [];
+    const params: Params = { limit: clampLimit(q.limit) };
+    this.refFilter(where, params, 'key', q.key, this.keyId);
+    this.refFilter(where, params, 'channel', q.channel, this.channelId);
+    if (q.model !== undefined) {
+      where.push('model = @model');
+      params.model = q.model;
+    }
+    if (q.errors === true) where.push('status >= 400');
+    if (q.since !== undefined) {
+      where.push('time >= @since');
+      params.since = normaliseTime(q.since, 'since');
+    }
+    if (q.after_id !== undefined) {
+      where.push('id > @after_id');
+      params.after_id = q.after_id;
+    }
+    const order = q.after_id !== undefined ? 'ASC' : 'DESC';
+    const sql = `SELECT * FROM logs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT @limit`;
+    return this.statement(sql).all(params).map(logFromRow);
+  }
+
+  usage(by: UsageDimension, sinceIso: string): UsageAggregate[] {
+    return this.usageBy[by].all(normaliseTime(sinceIso, 'since'));
+  }
+
+  countRequests(): number {
+    return this.count.get() ?? 0;
+  }
+
+  /** A reference still in the catalog filters by id (survives renames); else by the logged name. */
+  private refFilter(
+    where: string[],
+    params: Params,
+    what: 'key' | 'channel',
+    ref: string | undefined,
+    resolve: IdResolver,
+  ): void {
+    if (ref === undefined) return;
+    const id = resolve(ref);
+    if (id !== undefined) {
+      where.push(`${what}_id = @${what}_id`);
+      params[`${what}_id`] = id;
+    } else {
+      where.push(`${what}_name = @${what}_name`);
+      params[`${what}_name`] = ref;
+    }
+  }
+
+  private statement(sql: string): Statement<[Params], LogDbRow> {
+    let stmt = this.queries.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare<[Params], LogDbRow>(sql);
+      this.queries.set(sql, stmt);
+    }
+    return stmt;
+  }
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_LOG_LIMIT;
+  return Math.min(MAX_LOG_LIMIT, Math.max(1, Math.floor(limit)));
+}

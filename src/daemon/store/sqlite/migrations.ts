@@ -1,0 +1,135 @@
+/**
+ * The SQLite schema as an ordered list of numbered migrations. `PRAGMA user_version` records the
+ * last one applied, so a migration runs exactly once per database file; append new entries, never
+ * edit a released one. Money columns are integer micro-USD; list- and map-valued fields are JSON
+ * text; times are ISO 8601 UTC strings, which sort correctly as text.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** `PRAGMA application_id` of every BurnCloud database: "BCLD". */
+export const APPLICATION_ID = 0x42434c44;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        balance INTEGER NOT NULL DEFAULT 0,
+        "group" TEXT NOT NULL DEFAULT 'default',
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE groups (
+        name TEXT PRIMARY KEY,
+        ratio REAL NOT NULL
+      );
+      INSERT INTO groups (name, ratio) VALUES ('default', 1);
+
+      CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        base_url TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        map TEXT NOT NULL DEFAULT '{}',
+        groups TEXT NOT NULL DEFAULT '[]',
+        priority INTEGER NOT NULL DEFAULT 0,
+        weight INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        secrets TEXT NOT NULL DEFAULT '[]',
+        timeout_ms INTEGER NOT NULL,
+        region TEXT,
+        api_version TEXT,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE keys (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        "group" TEXT NOT NULL DEFAULT 'default',
+        budget INTEGER,
+        spent INTEGER NOT NULL DEFAULT 0,
+        expires_at TEXT,
+        models TEXT NOT NULL DEFAULT '[]',
+        allow_ips TEXT NOT NULL DEFAULT '[]',
+        rpm INTEGER,
+        tpm INTEGER,
+        concurrency INTEGER,
+        status TEXT NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+      );
+      CREATE INDEX keys_user_id ON keys(user_id);
+
+      CREATE TABLE prices (
+        model TEXT PRIMARY KEY,
+        input INTEGER NOT NULL,
+        output INTEGER NOT NULL,
+        cache_read INTEGER,
+        cache_write INTEGER,
+        per_request INTEGER,
+        max_output_tokens INTEGER,
+        source TEXT NOT NULL CHECK (source IN ('default', 'user'))
+      );
+
+      -- Models whose price the user removed: seeding the default table must not bring them back.
+      CREATE TABLE price_tombstones (
+        model TEXT PRIMARY KEY
+      );
+
+      CREATE TABLE bc_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      -- Names are copied into the row so history survives renames and deleted channels.
+      CREATE TABLE logs (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        time TEXT NOT NULL,
+        key_name TEXT,
+        key_id INTEGER,
+        channel_name TEXT,
+        channel_id INTEGER,
+        model TEXT NOT NULL,
+        upstream_model TEXT,
+        endpoint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        error TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        cached_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        cost INTEGER,
+        usage_estimated INTEGER NOT NULL DEFAULT 0,
+        latency_ms INTEGER NOT NULL DEFAULT 0,
+        ttft_ms INTEGER,
+        retries INTEGER NOT NULL DEFAULT 0,
+        stream INTEGER NOT NULL DEFAULT 0,
+        dropped_fields TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX logs_time ON logs(time);
+      CREATE INDEX logs_key_id ON logs(key_id);
+      CREATE INDEX logs_model ON logs(model);
+      CREATE INDEX logs_channel_id ON logs(channel_id);
+      CREATE INDEX logs_status ON logs(status);
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,0 +1,357 @@
+/**
+ * The one place where SQLite rows (snake_case columns, JSON text, 0/1 booleans) become the
+ * camelCase records of store/types.ts and back. Every statement in the SQLite store binds the
+ * parameter objects built here, so a column rename touches only this file and the migrations.
+ */
+import type { ChannelStatus, ChannelType, KeyStatus, LogRow } from '../../../shared/control-api.js';
+import type { ChannelRecord, ChannelSecret, KeyRecord, NewLogRow, PriceRecord } from '../types.js';
+
+export interface ChannelRow {
+  id: number;
+  name: string;
+  type: string;
+  base_url: string | null;
+  models: string;
+  map: string;
+  groups: string;
+  priority: number;
+  weight: number;
+  status: string;
+  status_reason: string | null;
+  secrets: string;
+  timeout_ms: number;
+  region: string | null;
+  api_version: string | null;
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KeyRow {
+  id: number;
+  name: string;
+  hash: string;
+  prefix: string;
+  group: string;
+  budget: number | null;
+  spent: number;
+  expires_at: string | null;
+  models: string;
+  allow_ips: string;
+  rpm: number | null;
+  tpm: number | null;
+  concurrency: number | null;
+  status: string;
+  user_id: number | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface PriceRow {
+  model: string;
+  input: number;
+  output: number;
+  cache_read: number | null;
+  cache_write: number | null;
+  per_request: number | null;
+  max_output_tokens: number | null;
+  source: string;
+}
+
+export interface LogDbRow {
+  id: number;
+  request_id: string;
+  time: string;
+  key_name: string | null;
+  key_id: number | null;
+  channel_name: string | null;
+  channel_id: number | null;
+  model: string;
+  upstream_model: string | null;
+  endpoint: string;
+  status: number;
+  error: string | null;
+  input_tokens: number;
+  cached_tokens: number;
+  cache_write_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  cost: number | null;
+  usage_estimated: number;
+  latency_ms: number;
+  ttft_ms: number | null;
+  retries: number;
+  stream: number;
+  dropped_fields: string;
+}
+
+/** Named parameters for a statement: better-sqlite3 binds numbers, strings and null only. */
+export type Params = Record<string, string | number | null>;
+
+function json<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+export function channelFromRow(r: ChannelRow): ChannelRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type as ChannelType,
+    baseUrl: r.base_url,
+    models: json<string[]>(r.models),
+    map: json<Record<string, string>>(r.map),
+    groups: json<string[]>(r.groups),
+    priority: r.priority,
+    weight: r.weight,
+    status: r.status as ChannelStatus,
+    statusReason: r.status_reason,
+    secrets: json<ChannelSecret[]>(r.secrets),
+    timeoutMs: r.timeout_ms,
+    region: r.region,
+    apiVersion: r.api_version,
+    settings: json<Record<string, unknown>>(r.settings),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function channelParams(c: Omit<ChannelRecord, 'id'> & { id?: number }): Params {
+  return {
+    id: c.id ?? null,
+    name: c.name,
+    type: c.type,
+    base_url: c.baseUrl,
+    models: JSON.stringify(c.models),
+    map: JSON.stringify(c.map),
+    groups: JSON.stringify(c.groups),
+    priority: c.priority,
+    weight: c.weight,
+    status: c.status,
+    status_reason: c.statusReason,
+    // only the fields of ChannelSecret, so a caller's stray property can never reach the disk
+    secrets: JSON.stringify(
+      c.secrets.map((s) => ({ enc: s.enc, masked: s.masked, disabledReason: s.disabledReason })),
+    ),
+    timeout_ms: c.timeoutMs,
+    region: c.region,
+    api_version: c.apiVersion,
+    settings: JSON.stringify(c.settings),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+export function keyFromRow(r: KeyRow): KeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    hash: r.hash,
+    prefix: r.prefix,
+    group: r.group,
+    budget: r.budget,
+    spent: r.spent,
+    expiresAt: r.expires_at,
+    models: json<string[]>(r.models),
+    allowIps: json<string[]>(r.allow_ips),
+    rpm: r.rpm,
+    tpm: r.tpm,
+    concurrency: r.concurrency,
+    status: r.status as KeyStatus,
+    userId: r.user_id,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export function keyParams(k: Omit<KeyRecord, 'id'> & { id?: number }): Params {
+  return {
+    id: k.id ?? null,
+    name: k.name,
+    hash: k.hash,
+    prefix: k.prefix,
+    group: k.group,
+    budget: k.budget,
+    spent: k.spent,
+    expires_at: k.expiresAt,
+    models: JSON.stringify(k.models),
+    allow_ips: JSON.stringify(k.allowIps),
+    rpm: k.rpm,
+    tpm: k.tpm,
+    concurrency: k.concurrency,
+    status: k.status,
+    user_id: k.userId,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsedAt,
+  };
+}
+
+export function priceFromRow(r: PriceRow): PriceRecord {
+  return {
+    model: r.model,
+    input: r.input,
+    output: r.output,
+    cacheRead: r.cache_read,
+    cacheWrite: r.cache_write,
+    perRequest: r.per_request,
+    maxOutputTokens: r.max_output_tokens,
+    source: r.source === 'user' ? 'user' : 'default',
+  };
+}
+
+export function priceParams(p: PriceRecord): Params {
+  return {
+    model: p.model,
+    input: p.input,
+    output: p.output,
+    cache_read: p.cacheRead,
+    cache_write: p.cacheWrite,
+    per_request: p.perRequest,
+    max_output_tokens: p.maxOutputTokens,
+    source: p.source,
+  };
+}
+
+export function logFromRow(r: LogDbRow): LogRow {
+  return {
+    id: r.id,
+    request_id: r.request_id,
+    time: r.time,
+    key: r.key_name,
+    key_id: r.key_id,
+    channel: r.channel_name,
+    channel_id: r.channel_id,
+    model: r.model,
+    upstream_model: r.upstream_model,
+    endpoint: r.endpoint,
+    status: r.status,
+    error: r.error,
+    input_tokens: r.input_tokens,
+    cached_tokens: r.cached_tokens,
+    cache_write_tokens: r.cache_write_tokens,
+    output_tokens: r.output_tokens,
+    reasoning_tokens: r.reasoning_tokens,
+    cost: r.cost,
+    usage_estimated: r.usage_estimated !== 0,
+    latency_ms: r.latency_ms,
+    ttft_ms: r.ttft_ms,
+    retries: r.retries,
+    stream: r.stream !== 0,
+    dropped_fields: json<string[]>(r.dropped_fields),
+  };
+}
+
+export function logParams(r: NewLogRow, time: string, cost: number | null): Params {
+  return {
+    request_id: r.request_id,
+    time,
+    key_name: r.key,
+    key_id: r.key_id,
+    channel_name: r.channel,
+    channel_id: r.channel_id,
+    model: r.model,
+    upstream_model: r.upstream_model,
+    endpoint: r.endpoint,
+    status: r.status,
+    error: r.error,
+    input_tokens: r.input_tokens,
+    cached_tokens: r.cached_tokens,
+    cache_write_tokens: r.cache_write_tokens,
+    output_tokens: r.output_tokens,
+    reasoning_tokens: r.reasoning_tokens,
+    cost,
+    usage_estimated: r.usage_estimated ? 1 : 0,
+    latency_ms: r.latency_ms,
+    ttft_ms: r.ttft_ms,
+    retries: r.retries,
+    stream: r.stream ? 1 : 0,
+    dropped_fields: JSON.stringify(r.dropped_fields),
+  };
+}
+
+/** Column lists for INSERT statements, derived from the parameter builders' keys. */
+export function insertSql(table: string, columns: readonly string[]): string {
+  const cols = columns.map((c) => `"${c}"`).join(', ');
+  const vals = columns.map((c) => `@${c}`).join(', ');
+  return `INSERT INTO ${table} (${cols}) VALUES (${vals})`;
+}
+
+export function updateSql(table: string, columns: readonly string[], where: string): string {
+  const sets = columns.map((c) => `"${c}" = @${c}`).join(', ');
+  return `UPDATE ${table} SET ${sets} WHERE ${where}`;
+}
+
+export const CHANNEL_COLUMNS = [
+  'name',
+  'type',
+  'base_url',
+  'models',
+  'map',
+  'groups',
+  'priority',
+  'weight',
+  'status',
+  'status_reason',
+  'secrets',
+  'timeout_ms',
+  'region',
+  'api_version',
+  'settings',
+  'created_at',
+  'updated_at',
+] as const;
+
+export const KEY_COLUMNS = [
+  'name',
+  'hash',
+  'prefix',
+  'group',
+  'budget',
+  'spent',
+  'expires_at',
+  'models',
+  'allow_ips',
+  'rpm',
+  'tpm',
+  'concurrency',
+  'status',
+  'user_id',
+  'created_at',
+  'last_used_at',
+] as const;
+
+export const PRICE_COLUMNS = [
+  'model',
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'per_request',
+  'max_output_tokens',
+  'source',
+] as const;
+
+export const LOG_COLUMNS = [
+  'request_id',
+  'time',
+  'key_name',
+  'key_id',
+  'channel_name',
+  'channel_id',
+  'model',
+  'upstream_model',
+  'endpoint',
+  'status',
+  'error',
+  'input_tokens',
+  'cached_tokens',
+  'cache_write_tokens',
+  'output_tokens',
+  'reasoning_tokens',
+  'cost',
+  'usage_estimated',
+  'latency_ms',
+  'ttft_ms',
+  'retries',
+  'stream',
+  'dropped_fields',
+] as const;

@@ -1,0 +1,123 @@
+/**
+ * The Store on one SQLite file. better-sqlite3 is synchronous and fast enough that the daemon
+ * calls it on the event loop; the async signatures exist so a PostgreSQL store can implement the
+ * same interface. Each concern lives in its own table class; this class only wires them together.
+ */
+import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
+import type {
+  ChannelPatch,
+  ChannelRecord,
+  GroupRecord,
+  KeyPatch,
+  KeyRecord,
+  NewChannel,
+  NewKey,
+  NewLogRow,
+  PriceRecord,
+  Store,
+  UsageAggregate,
+} from '../types.js';
+import { ChannelTable, KeyTable } from './catalog.js';
+import { openSqliteDatabase, type Db } from './database.js';
+import { LogTable } from './logs.js';
+import type { Migration } from './migrations.js';
+import { PriceTable } from './pricing.js';
+
+export class SqliteStore implements Store {
+  readonly description: string;
+  private readonly channels: ChannelTable;
+  private readonly keys: KeyTable;
+  private readonly prices: PriceTable;
+  private readonly logs: LogTable;
+
+  constructor(
+    private readonly db: Db,
+    file: string,
+  ) {
+    this.description = `sqlite:${file}`;
+    this.channels = new ChannelTable(db);
+    this.keys = new KeyTable(db);
+    this.prices = new PriceTable(db);
+    this.logs = new LogTable(
+      db,
+      (ref) => this.keys.get(ref)?.id,
+      (ref) => this.channels.get(ref)?.id,
+    );
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return this.channels.list();
+  }
+  async getChannel(idOrName: number | string): Promise<ChannelRecord | undefined> {
+    return this.channels.get(idOrName);
+  }
+  async createChannel(c: NewChannel): Promise<ChannelRecord> {
+    return this.channels.create(c);
+  }
+  async updateChannel(id: number, patch: ChannelPatch): Promise<ChannelRecord> {
+    return this.channels.patch(id, patch);
+  }
+  async deleteChannel(id: number): Promise<boolean> {
+    return this.channels.delete(id);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return this.keys.list();
+  }
+  async getKey(idOrName: number | string): Promise<KeyRecord | undefined> {
+    return this.keys.get(idOrName);
+  }
+  async getKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    return this.keys.byHash(hash);
+  }
+  async createKey(k: NewKey): Promise<KeyRecord> {
+    return this.keys.create(k);
+  }
+  async updateKey(id: number, patch: KeyPatch): Promise<KeyRecord> {
+    return this.keys.patch(id, patch);
+  }
+
+  async listPrices(): Promise<PriceRecord[]> {
+    return this.prices.list();
+  }
+  async getPrice(model: string): Promise<PriceRecord | undefined> {
+    return this.prices.get(model);
+  }
+  async setPrice(p: PriceRecord): Promise<PriceRecord> {
+    return this.prices.set(p);
+  }
+  async deletePrice(model: string): Promise<boolean> {
+    return this.prices.delete(model);
+  }
+  async seedPrices(rows: PriceRecord[]): Promise<number> {
+    return this.prices.seed(rows);
+  }
+  async listGroups(): Promise<GroupRecord[]> {
+    return this.prices.listGroups();
+  }
+  async setGroup(g: GroupRecord): Promise<GroupRecord> {
+    return this.prices.setGroup(g);
+  }
+
+  async settle(row: NewLogRow): Promise<number> {
+    return this.logs.settle(row);
+  }
+  async queryLogs(q: LogQuery): Promise<LogRow[]> {
+    return this.logs.query(q);
+  }
+  async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
+    return this.logs.usage(by, sinceIso);
+  }
+  async countRequests(): Promise<number> {
+    return this.logs.countRequests();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens (creating and migrating as needed) the SQLite store at an absolute file path. */
+export function openSqliteStore(file: string, migrations?: readonly Migration[]): SqliteStore {
+  return new SqliteStore(openSqliteDatabase(file, migrations), file);
+}
