@@ -1,0 +1,66 @@
+/**
+ * Cheap questions about one OpenAI-family SSE `data:` payload, asked on the passthrough hot path
+ * for every frame: does it carry usage, and is it the `choices: []` usage chunk the relay injected
+ * by asking for `stream_options.include_usage`? With include_usage on, every chunk carries
+ * `"usage":null` (PROTOCOLS.md 1.4), so a substring test for `"usage"` is not enough; the text is
+ * scanned for a usage key whose value opens an object, and only then parsed.
+ */
+import type { Usage } from '../types.js';
+import { usageFromOpenAI } from './usage.js';
+
+const USAGE_KEY = '"usage"';
+
+/** True when the text has an unescaped `"usage"` key followed by an object (not null). */
+export function mayHoldUsage(data: string): boolean {
+  let at = data.indexOf(USAGE_KEY);
+  while (at !== -1) {
+    // An escaped quote means the word sits inside a string value (e.g. generated text).
+    if (at === 0 || data.charCodeAt(at - 1) !== 0x5c /* \ */) {
+      let i = at + USAGE_KEY.length;
+      while (i < data.length && /\s/.test(data[i] ?? '')) i++;
+      if (data[i] === ':') {
+        i++;
+        while (i < data.length && /\s/.test(data[i] ?? '')) i++;
+        if (data[i] === '{') return true;
+      }
+    }
+    at = data.indexOf(USAGE_KEY, at + USAGE_KEY.length);
+  }
+  return false;
+}
+
+function parseObject(data: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(data);
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Usage carried by one stream payload: a chat chunk's `usage`, or a Responses API event's
+ * `response.usage` (`response.completed`). null when it carries none.
+ */
+export function usageFromChunkData(data: string): Usage | null {
+  if (data === '[DONE]' || !mayHoldUsage(data)) return null;
+  const obj = parseObject(data);
+  if (obj === undefined) return null;
+  const direct = usageFromOpenAI(obj.usage);
+  if (direct !== null) return direct;
+  const response = obj.response;
+  if (typeof response === 'object' && response !== null) {
+    return usageFromOpenAI((response as Record<string, unknown>).usage);
+  }
+  return null;
+}
+
+/** The final `choices: []` chunk that only reports usage (to be dropped if the client did not ask). */
+export function isUsageOnlyChunk(data: string): boolean {
+  if (!mayHoldUsage(data)) return false;
+  const obj = parseObject(data);
+  if (obj === undefined) return false;
+  return Array.isArray(obj.choices) && obj.choices.length === 0 && usageFromOpenAI(obj.usage) !== null;
+}

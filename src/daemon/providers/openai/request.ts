@@ -1,0 +1,131 @@
+/**
+ * Builds upstream HTTP requests for OpenAI-family channels. Base URLs carry their version prefix
+ * (`https://api.openai.com/v1`, `.../compatible-mode/v1`), as the official SDKs take them, so a
+ * client path like `/v1/chat/completions` loses its `/v1` before it is appended. The few
+ * per-type differences are data (QUIRKS), not branches spread through the code.
+ */
+import type { ChannelType } from '../../../shared/control-api.js';
+import type { ConvertContext, UpstreamRequest, UpstreamTarget } from '../types.js';
+import type { OpenAIChatRequest, OpenAIMessage } from './types.js';
+
+interface Quirks {
+  /** reasoning models reject `max_tokens`; `max_completion_tokens` works for every OpenAI model */
+  renameMaxTokens: boolean;
+  /** the API rejects message fields it does not know, such as another provider's reasoning_content */
+  stripReasoningContent: boolean;
+}
+
+const NONE: Quirks = { renameMaxTokens: false, stripReasoningContent: false };
+const QUIRKS: Partial<Record<ChannelType, Quirks>> = {
+  openai: { renameMaxTokens: true, stripReasoningContent: true },
+};
+
+function quirks(type: ChannelType): Quirks {
+  return QUIRKS[type] ?? NONE;
+}
+
+/** `/v1/chat/completions` -> `/chat/completions`; other paths unchanged. */
+export function stripVersionPrefix(path: string): string {
+  if (path === '/v1') return '';
+  return path.startsWith('/v1/') || path.startsWith('/v1?') ? path.slice(3) : path;
+}
+
+export function upstreamUrl(target: UpstreamTarget, path: string): string {
+  return target.channel.baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
+}
+
+/** Authorization plus any extra headers the channel's settings name (e.g. OpenAI-Organization). */
+export function authHeaders(target: UpstreamTarget): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const extra = target.channel.settings.headers;
+  if (typeof extra === 'object' && extra !== null) {
+    for (const [k, v] of Object.entries(extra as Record<string, unknown>)) {
+      if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    }
+  }
+  // Local servers (Ollama, vLLM) often run without a key; an empty Bearer would be rejected.
+  if (target.secret !== '') headers.authorization = `Bearer ${target.secret}`;
+  return headers;
+}
+
+function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
+  let dropped = false;
+  const out = messages.map((m) => {
+    if (m.role !== 'assistant' || m.reasoning_content === undefined) return m;
+    dropped = true;
+    const { reasoning_content: _r, ...rest } = m;
+    return rest;
+  });
+  if (dropped) ctx.dropped.push('messages[].reasoning_content');
+  return out;
+}
+
+export function buildChatBody(
+  req: OpenAIChatRequest,
+  target: UpstreamTarget,
+  ctx: ConvertContext,
+): OpenAIChatRequest {
+  const q = quirks(target.channel.type);
+  const body: OpenAIChatRequest = { ...req, model: target.upstreamModel };
+  if (req.stream === true) {
+    // Usage is how requests are billed; without this the stream reports none (PROTOCOLS.md 1.4).
+    body.stream_options = { ...(req.stream_options ?? {}), include_usage: true };
+  } else {
+    delete body.stream_options;
+  }
+  if (q.renameMaxTokens && body.max_tokens != null && body.max_completion_tokens == null) {
+    body.max_completion_tokens = body.max_tokens;
+    delete body.max_tokens;
+  }
+  if (q.stripReasoningContent) body.messages = stripReasoning(body.messages, ctx);
+  return body;
+}
+
+export function chatRequest(
+  req: OpenAIChatRequest,
+  target: UpstreamTarget,
+  ctx: ConvertContext,
+): UpstreamRequest {
+  return {
+    method: 'POST',
+    url: upstreamUrl(target, '/chat/completions'),
+    headers: {
+      ...authHeaders(target),
+      'content-type': 'application/json',
+      accept: req.stream === true ? 'text/event-stream' : 'application/json',
+    },
+    body: JSON.stringify(buildChatBody(req, target, ctx)),
+  };
+}
+
+export function passthroughRequest(
+  path: string,
+  body: Buffer,
+  target: UpstreamTarget,
+  contentType: string,
+): UpstreamRequest {
+  const rest = stripVersionPrefix(path);
+  const isGet = body.length === 0 && /^\/models(\/|\?|$)/.test(rest);
+  const headers = authHeaders(target);
+  // The content type goes through as given so multipart boundaries still match the bytes.
+  if (!isGet && contentType !== '') headers['content-type'] = contentType;
+  return {
+    method: isGet ? 'GET' : 'POST',
+    url: upstreamUrl(target, rest),
+    headers,
+    body: isGet ? undefined : body,
+  };
+}
+
+export function embeddingsRequest(
+  body: Record<string, unknown>,
+  target: UpstreamTarget,
+  _ctx: ConvertContext,
+): UpstreamRequest {
+  return {
+    method: 'POST',
+    url: upstreamUrl(target, '/embeddings'),
+    headers: { ...authHeaders(target), 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, model: target.upstreamModel }),
+  };
+}
