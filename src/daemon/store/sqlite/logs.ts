@@ -113,7 +113,7 @@ export class LogTable {
     return this.count.get() ?? 0;
   }
 
-  /** A reference still in the catalog filters by id (survives renames); else by the logged name. */
+  /** A reference still in the catalog filters by id (survives renames); else by what was logged. */
   private refFilter(
     where: string[],
     params: Params,
@@ -126,6 +126,11 @@ export class LogTable {
     if (id !== undefined) {
       where.push(`${what}_id = @${what}_id`);
       params[`${what}_id`] = id;
+    } else if (/^\d+$/.test(ref)) {
+      // gone from the catalog (a deleted channel): its number may be a logged name or a logged id
+      where.push(`(${what}_name = @${what}_name OR ${what}_id = @${what}_id)`);
+      params[`${what}_name`] = ref;
+      params[`${what}_id`] = Number(ref);
     } else {
       where.push(`${what}_name = @${what}_name`);
       params[`${what}_name`] = ref;
