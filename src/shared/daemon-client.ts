@@ -1,0 +1,300 @@
+/**
+ * The typed client of the daemon's control API on the Unix socket, shared by the CLI and the TUIs.
+ * One undici Client per instance; every route of ROUTES has a method returning its View type.
+ * A socket nobody answers on becomes BcError('DAEMON_UNREACHABLE'); a refusal by the daemon becomes
+ * a DaemonError carrying the daemon's own message and code. Free of CLI concerns (no printing, no
+ * exit codes) and cheap to import, because `bc status` must start in about 100 ms.
+ */
+import { createRequire } from 'node:module';
+import type { Client as UndiciClient, Dispatcher } from 'undici';
+import { BcError } from './errors.js';
+import type { BcErrorCode } from './errors.js';
+import { ROUTES } from './control-api.js';
+import type {
+  ChannelInput,
+  ChannelTestResult,
+  ChannelView,
+  GroupView,
+  KeyCreated,
+  KeyInput,
+  KeyView,
+  LogQuery,
+  LogRow,
+  ModelView,
+  PriceInput,
+  PriceView,
+  StatusView,
+  UsageDimension,
+  UsageRow,
+} from './control-api.js';
+
+export interface DaemonClientOptions {
+  socket: string;
+  /** how long to wait for the daemon's answer (headers and body); default 60 s */
+  timeoutMs?: number;
+}
+
+export interface DaemonClient {
+  readonly socket: string;
+  status(): Promise<StatusView>;
+  reload(): Promise<void>;
+  shutdown(): Promise<void>;
+  channels: {
+    list(): Promise<ChannelView[]>;
+    show(id: string | number): Promise<ChannelView>;
+    add(input: ChannelInput): Promise<ChannelView>;
+    edit(id: string | number, input: ChannelInput): Promise<ChannelView>;
+    enable(id: string | number): Promise<ChannelView>;
+    disable(id: string | number): Promise<ChannelView>;
+    remove(id: string | number): Promise<void>;
+    test(id: string | number, model?: string): Promise<ChannelTestResult>;
+  };
+  keys: {
+    list(): Promise<KeyView[]>;
+    show(id: string | number): Promise<KeyView>;
+    create(input: KeyInput): Promise<KeyCreated>;
+    edit(id: string | number, input: KeyInput): Promise<KeyView>;
+    enable(id: string | number): Promise<KeyView>;
+    disable(id: string | number): Promise<KeyView>;
+    revoke(id: string | number): Promise<KeyView>;
+    rotate(id: string | number): Promise<KeyCreated>;
+  };
+  prices: {
+    list(): Promise<PriceView[]>;
+    set(model: string, input: PriceInput): Promise<PriceView>;
+    remove(model: string): Promise<void>;
+  };
+  groups: {
+    list(): Promise<GroupView[]>;
+    set(name: string, ratio: number): Promise<GroupView>;
+  };
+  models(): Promise<ModelView[]>;
+  logs(query?: LogQuery): Promise<LogRow[]>;
+  usage(by: UsageDimension, since?: string): Promise<UsageRow[]>;
+  /** the current per-second series (shape defined by the metrics routes) */
+  metricsSnapshot(): Promise<unknown>;
+  /** one parsed NDJSON document per line of `GET /v1/metrics/stream`, until `signal` aborts */
+  metricsStream(signal?: AbortSignal): AsyncIterable<unknown>;
+  close(): Promise<void>;
+}
+
+/** The daemon answered, and said no: its own message, its own code. */
+export class DaemonError extends BcError {
+  /** the `error.code` of the daemon's answer, e.g. `not_found`, `conflict` */
+  readonly daemonCode: string;
+
+  constructor(status: number, daemonCode: string, message: string) {
+    super(codeForStatus(status), message, { status });
+    this.name = 'DaemonError';
+    this.daemonCode = daemonCode;
+  }
+}
+
+type RouteName = keyof typeof ROUTES;
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface CallOptions {
+  params?: Record<string, string | number>;
+  body?: unknown;
+  query?: Query;
+}
+
+interface UndiciLite {
+  Client: typeof UndiciClient;
+  request: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData<unknown>>;
+}
+
+let undici: UndiciLite | undefined;
+
+/**
+ * Loading all of undici costs ~75 ms (fetch, websockets, caches); the client and its request API
+ * alone cost ~25 ms. The deep paths are not part of undici's contract, so fall back to the whole
+ * package if they move.
+ */
+function loadUndici(): UndiciLite {
+  if (undici) return undici;
+  undici = requireUndici();
+  return undici;
+}
+
+function requireUndici(): UndiciLite {
+  const require = createRequire(import.meta.url);
+  try {
+    const Client = require('undici/lib/dispatcher/client.js') as typeof UndiciClient;
+    const api = require('undici/lib/api/index.js') as { request: UndiciLite['request'] };
+    if (typeof Client !== 'function' || typeof api.request !== 'function') throw new Error('layout');
+    return { Client, request: api.request };
+  } catch {
+    const full = require('undici') as typeof import('undici');
+    return {
+      Client: full.Client,
+      request(this: Dispatcher, o: Dispatcher.RequestOptions) {
+        return full.Dispatcher.prototype.request.call<
+          Dispatcher,
+          [Dispatcher.RequestOptions],
+          Promise<Dispatcher.ResponseData<unknown>>
+        >(this, o);
+      },
+    };
+  }
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ENOTDIR', 'ENOTSOCK']);
+
+function errnoOf(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function unreachableError(socket: string, cause?: unknown): BcError {
+  const denied = errnoOf(cause) === 'EACCES';
+  const message = denied
+    ? `cannot open the daemon's socket ${socket} (permission denied): run bc as the daemon's user`
+    : `the daemon is not running (socket ${socket}): start it with \`bc start\``;
+  return new BcError('DAEMON_UNREACHABLE', message, { cause });
+}
+
+function codeForStatus(status: number): BcErrorCode {
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 400 || status === 422) return 'INVALID_REQUEST';
+  return 'INTERNAL';
+}
+
+function buildPath(route: RouteName, opts: CallOptions): { method: Dispatcher.HttpMethod; path: string } {
+  const [method, pattern] = ROUTES[route].split(' ') as [Dispatcher.HttpMethod, string];
+  const path = pattern.replace(/:([a-z_]+)/g, (_m, name: string) => {
+    const v = opts.params?.[name];
+    if (v === undefined) throw new Error(`route ${route} needs :${name}`);
+    return encodeURIComponent(String(v));
+  });
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+  const q = qs.toString();
+  return { method, path: q ? `${path}?${q}` : path };
+}
+
+function toDaemonError(status: number, text: string): DaemonError {
+  let code = `http_${status}`;
+  let message = `the daemon answered HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof parsed.error?.code === 'string') code = parsed.error.code;
+    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+  } catch {
+    if (text.trim()) message = `${message}: ${text.trim().slice(0, 200)}`;
+  }
+  return new DaemonError(status, code, message);
+}
+
+export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
+  const { Client, request } = loadUndici();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const client = new Client('http://localhost', {
+    socketPath: opts.socket,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+  });
+
+  async function send(route: RouteName, o: CallOptions, extra: Partial<Dispatcher.RequestOptions> = {}) {
+    const { method, path } = buildPath(route, o);
+    const hasBody = o.body !== undefined;
+    try {
+      return await request.call(client, {
+        method,
+        path,
+        headers: hasBody ? { 'content-type': 'application/json' } : {},
+        body: hasBody ? JSON.stringify(o.body) : null,
+        ...extra,
+      });
+    } catch (err) {
+      if (errnoOf(err)) throw unreachableError(opts.socket, err);
+      throw err;
+    }
+  }
+
+  async function call<T>(route: RouteName, o: CallOptions = {}): Promise<T> {
+    const res = await send(route, o);
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode > 299) throw toDaemonError(res.statusCode, text);
+    return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  async function* metricsStream(signal?: AbortSignal): AsyncIterable<unknown> {
+    let res: Dispatcher.ResponseData<unknown>;
+    try {
+      res = await send('metricsStream', {}, { bodyTimeout: 0, signal: signal ?? null });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    }
+    if (res.statusCode < 200 || res.statusCode > 299)
+      throw toDaemonError(res.statusCode, await res.body.text());
+    let buffered = '';
+    try {
+      for await (const chunk of res.body) {
+        buffered += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) yield JSON.parse(line) as unknown;
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
+  }
+
+  const id = (v: string | number) => ({ id: v });
+  return {
+    socket: opts.socket,
+    status: () => call<StatusView>('status'),
+    reload: () => call<void>('reload'),
+    shutdown: () => call<void>('shutdown'),
+    channels: {
+      list: () => call<ChannelView[]>('channelList'),
+      show: (v) => call<ChannelView>('channelShow', { params: id(v) }),
+      add: (input) => call<ChannelView>('channelAdd', { body: input }),
+      edit: (v, input) => call<ChannelView>('channelEdit', { params: id(v), body: input }),
+      enable: (v) => call<ChannelView>('channelEnable', { params: id(v) }),
+      disable: (v) => call<ChannelView>('channelDisable', { params: id(v) }),
+      remove: (v) => call<void>('channelRemove', { params: id(v) }).then(() => undefined),
+      test: (v, model) =>
+        call<ChannelTestResult>('channelTest', { params: id(v), body: model ? { model } : {} }),
+    },
+    keys: {
+      list: () => call<KeyView[]>('keyList'),
+      show: (v) => call<KeyView>('keyShow', { params: id(v) }),
+      create: (input) => call<KeyCreated>('keyCreate', { body: input }),
+      edit: (v, input) => call<KeyView>('keyEdit', { params: id(v), body: input }),
+      enable: (v) => call<KeyView>('keyEnable', { params: id(v) }),
+      disable: (v) => call<KeyView>('keyDisable', { params: id(v) }),
+      revoke: (v) => call<KeyView>('keyRevoke', { params: id(v) }),
+      rotate: (v) => call<KeyCreated>('keyRotate', { params: id(v) }),
+    },
+    prices: {
+      list: () => call<PriceView[]>('priceList'),
+      set: (model, input) => call<PriceView>('priceSet', { params: { model }, body: input }),
+      remove: (model) => call<void>('priceRemove', { params: { model } }).then(() => undefined),
+    },
+    groups: {
+      list: () => call<GroupView[]>('groupList'),
+      set: (name, ratio) => call<GroupView>('groupSet', { params: { name }, body: { ratio } }),
+    },
+    models: () => call<ModelView[]>('models'),
+    logs: (query = {}) => call<LogRow[]>('logs', { query: { ...query } }),
+    usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),
+    metricsSnapshot: () => call<unknown>('metricsSnapshot'),
+    metricsStream,
+    close: () => client.close(),
+  };
+}
