@@ -41,10 +41,12 @@ function summary(status: number, e: ParsedError, body: string): string {
 
 function action(status: number, e: ParsedError): UpstreamFailure['action'] {
   if (status === 401 || status === 403 || status === 402) return 'disable';
-  if (e.type === 'authentication_error' || e.type === 'permission_error' || e.type === 'billing_error') return 'disable';
+  if (e.type === 'authentication_error' || e.type === 'permission_error' || e.type === 'billing_error')
+    return 'disable';
   if (status === 400 && isBillingMessage(e.message)) return 'disable';
   if (status === 408 || status === 409 || status === 429 || status >= 500) return 'retry';
-  if (e.type === 'overloaded_error' || e.type === 'rate_limit_error' || e.type === 'api_error') return 'retry';
+  if (e.type === 'overloaded_error' || e.type === 'rate_limit_error' || e.type === 'api_error')
+    return 'retry';
   return 'reject';
 }
 

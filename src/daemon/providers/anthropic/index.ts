@@ -13,7 +13,10 @@ import { asAnthropicUsage, mergeUsage, usageFromAnthropic } from './usage.js';
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
-export function anthropicHeaders(target: UpstreamTarget, contentType = 'application/json'): Record<string, string> {
+export function anthropicHeaders(
+  target: UpstreamTarget,
+  contentType = 'application/json',
+): Record<string, string> {
   return {
     'x-api-key': target.secret,
     'anthropic-version': ANTHROPIC_VERSION,
@@ -29,7 +32,8 @@ function usageFromBody(body: unknown): Usage | null {
 /** Only message_start and message_delta carry usage; other events are skipped without parsing. */
 function usageFromEvent(event: StreamEvent, previous: Usage | null): Usage | null {
   if (event.kind !== 'sse') return previous;
-  if (event.event !== undefined && event.event !== 'message_start' && event.event !== 'message_delta') return previous;
+  if (event.event !== undefined && event.event !== 'message_start' && event.event !== 'message_delta')
+    return previous;
   let data: unknown;
   try {
     data = JSON.parse(event.data);

@@ -28,7 +28,8 @@ export function convertMessages(input: readonly OpenAIMessage[], dropped: string
   for (const m of input) {
     if (m.role === 'system' || m.role === 'developer') system.push(...textBlocks(m.content));
     else if (m.role === 'user') turns.push({ role: 'user', content: userBlocks(m.content, dropped) });
-    else if (m.role === 'tool') turns.push({ role: 'user', content: [toolResult(m.tool_call_id, m.content)] });
+    else if (m.role === 'tool')
+      turns.push({ role: 'user', content: [toolResult(m.tool_call_id, m.content)] });
     else if (m.role === 'assistant') turns.push({ role: 'assistant', content: assistantBlocks(m, dropped) });
   }
   const merged = mergeTurns(turns.filter((t) => t.content.length > 0));
@@ -38,7 +39,9 @@ export function convertMessages(input: readonly OpenAIMessage[], dropped: string
 
 function cacheControlOf(part: unknown): AnthropicCacheControl | undefined {
   if (!isRecord(part) || !isRecord(part.cache_control)) return undefined;
-  return part.cache_control.type === 'ephemeral' ? (part.cache_control as unknown as AnthropicCacheControl) : undefined;
+  return part.cache_control.type === 'ephemeral'
+    ? (part.cache_control as unknown as AnthropicCacheControl)
+    : undefined;
 }
 
 function textBlock(text: string, from?: unknown): AnthropicTextBlock {
@@ -51,7 +54,10 @@ function textBlocks(content: string | readonly { type: 'text'; text: string }[])
   return content.filter((p) => p.type === 'text' && p.text.length > 0).map((p) => textBlock(p.text, p));
 }
 
-function userBlocks(content: string | readonly OpenAIContentPart[], dropped: string[]): AnthropicContentBlock[] {
+function userBlocks(
+  content: string | readonly OpenAIContentPart[],
+  dropped: string[],
+): AnthropicContentBlock[] {
   if (typeof content === 'string') return textBlocks(content);
   const out: AnthropicContentBlock[] = [];
   for (const part of content) {
@@ -91,7 +97,10 @@ function documentBlock(file: unknown): AnthropicContentBlock | undefined {
   return { type: 'document', source: { type: 'base64', media_type: d.mediaType, data: d.data } };
 }
 
-function toolResult(id: string, content: string | readonly { type: 'text'; text: string }[]): AnthropicContentBlock {
+function toolResult(
+  id: string,
+  content: string | readonly { type: 'text'; text: string }[],
+): AnthropicContentBlock {
   const text = typeof content === 'string' ? content : content.map((p) => p.text).join('');
   return { type: 'tool_result', tool_use_id: id, content: text };
 }
@@ -129,7 +138,10 @@ function toolUse(call: OpenAIToolCall, dropped: string[]): AnthropicContentBlock
   return { type: 'tool_use', id: call.id, name: call.function.name, input: isRecord(input) ? input : {} };
 }
 
-function assistantBlocks(m: Extract<OpenAIMessage, { role: 'assistant' }>, dropped: string[]): AnthropicContentBlock[] {
+function assistantBlocks(
+  m: Extract<OpenAIMessage, { role: 'assistant' }>,
+  dropped: string[],
+): AnthropicContentBlock[] {
   const out: AnthropicContentBlock[] = [...thinkingBlocks(m)];
   if (m.content) out.push(...textBlocks(m.content));
   for (const call of m.tool_calls ?? []) out.push(toolUse(call, dropped));

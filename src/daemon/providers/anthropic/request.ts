@@ -35,7 +35,11 @@ const HANDLED = new Set([
   'user',
 ]);
 
-export function toAnthropicRequest(req: OpenAIChatRequest, model: string, dropped: string[]): AnthropicRequest {
+export function toAnthropicRequest(
+  req: OpenAIChatRequest,
+  model: string,
+  dropped: string[],
+): AnthropicRequest {
   const { system, messages } = convertMessages(req.messages, dropped);
   const out: AnthropicRequest = {
     model,
@@ -106,13 +110,18 @@ function applyTools(req: OpenAIChatRequest, out: AnthropicRequest, dropped: stri
  * Structured output through a forced tool whose input is the answer (LiteLLM's json mode): it works
  * on every Claude model. response.ts and stream.ts turn that tool's input back into content.
  */
-function applyResponseFormat(rf: OpenAIResponseFormat | undefined, out: AnthropicRequest, dropped: string[]): void {
+function applyResponseFormat(
+  rf: OpenAIResponseFormat | undefined,
+  out: AnthropicRequest,
+  dropped: string[],
+): void {
   if (!rf || rf.type === 'text') return;
   if (out.tool_choice && out.tool_choice.type !== 'auto') {
     dropped.push('response_format');
     return;
   }
-  const schema = rf.type === 'json_schema' ? (rf.json_schema.schema ?? { type: 'object' }) : { type: 'object' };
+  const schema =
+    rf.type === 'json_schema' ? (rf.json_schema.schema ?? { type: 'object' }) : { type: 'object' };
   const tool: AnthropicTool = {
     name: JSON_TOOL_NAME,
     description: 'Respond with a JSON object in the requested format.',
@@ -127,7 +136,10 @@ function applyThinking(req: OpenAIChatRequest, out: AnthropicRequest, dropped: s
   if (!effort) return;
   // Anthropic refuses forced tool use with thinking on, and requires a signed thinking block
   // before tool_use in the last assistant turn; neither can be satisfied here.
-  if ((out.tool_choice && out.tool_choice.type !== 'auto' && out.tool_choice.type !== 'none') || lastAssistantNeedsThinking(out)) {
+  if (
+    (out.tool_choice && out.tool_choice.type !== 'auto' && out.tool_choice.type !== 'none') ||
+    lastAssistantNeedsThinking(out)
+  ) {
     dropped.push('reasoning_effort');
     return;
   }

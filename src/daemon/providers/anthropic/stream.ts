@@ -13,7 +13,10 @@ import { finishReasonFromAnthropic } from './stop-reason.js';
 import { classifyStreamError } from './errors.js';
 
 type Delta = OpenAIChatChunk['choices'][number]['delta'];
-type Block = { kind: 'text' | 'thinking' | 'other' } | { kind: 'tool'; toolIndex: number; args: number } | { kind: 'json' };
+type Block =
+  | { kind: 'text' | 'thinking' | 'other' }
+  | { kind: 'tool'; toolIndex: number; args: number }
+  | { kind: 'json' };
 
 export class AnthropicStreamConverter implements ChatStreamConverter {
   private id = '';
@@ -61,7 +64,11 @@ export class AnthropicStreamConverter implements ChatStreamConverter {
   end(): OpenAIChatChunk[] {
     // A stream cut before message_stop is a failed answer, not a short one.
     if (!this.stopped && !this.finished) {
-      throw new UpstreamStreamError({ status: 502, action: 'retry', message: 'anthropic: stream ended before message_stop' });
+      throw new UpstreamStreamError({
+        status: 502,
+        action: 'retry',
+        message: 'anthropic: stream ended before message_stop',
+      });
     }
     return [];
   }
@@ -101,7 +108,12 @@ export class AnthropicStreamConverter implements ChatStreamConverter {
       const toolIndex = this.toolCount++;
       this.blocks.set(index, { kind: 'tool', toolIndex, args: 0 });
       const name = str(block.name) ?? '';
-      const call = { index: toolIndex, id: str(block.id) ?? '', type: 'function' as const, function: { name, arguments: '' } };
+      const call = {
+        index: toolIndex,
+        id: str(block.id) ?? '',
+        type: 'function' as const,
+        function: { name, arguments: '' },
+      };
       return [this.chunk({ tool_calls: [call] })];
     }
     if (block.type === 'text' || block.type === 'thinking') {
