@@ -157,16 +157,20 @@ export function pathAndQuery(url: string): { host: string; path: string; query: 
   return { host: u.host, path: u.pathname === '' ? '/' : u.pathname, query: u.search.replace(/^\?/, '') };
 }
 
-/**
- * Signs a request. Returns only the headers to add (authorization, x-amz-date, and when relevant
- * x-amz-security-token and x-amz-content-sha256); `host` is signed from the URL but left for the
- * HTTP client to send, since it derives the same value.
- */
-export function signRequest(
+export interface SigV4Result {
+  /** the headers to add to the request */
+  headers: Record<string, string>;
+  canonicalRequest: string;
+  stringToSign: string;
+  signature: string;
+}
+
+/** Signs a request and returns every intermediate step as well (tests hold each against vectors). */
+export function signRequestDetailed(
   req: SigV4Request,
   creds: SigV4Credentials,
   opts: SigV4Options,
-): Record<string, string> {
+): SigV4Result {
   const date = amzDate(opts.date ?? new Date());
   const day = date.slice(0, 8);
   const { host, path, query } = pathAndQuery(req.url);
@@ -187,10 +191,26 @@ export function signRequest(
   const scope = credentialScope(day, opts.region, opts.service);
   const sts = stringToSign(date, scope, canonical.text);
   const sig = signature(signingKey(creds.secretAccessKey, day, opts.region, opts.service), sts);
+  const authorization = `${SIGV4_ALGORITHM} Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${canonical.signedHeaders}, Signature=${sig}`;
   return {
-    ...added,
-    authorization: `${SIGV4_ALGORITHM} Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${canonical.signedHeaders}, Signature=${sig}`,
+    headers: { ...added, authorization },
+    canonicalRequest: canonical.text,
+    stringToSign: sts,
+    signature: sig,
   };
+}
+
+/**
+ * Signs a request. Returns only the headers to add (authorization, x-amz-date, and when relevant
+ * x-amz-security-token and x-amz-content-sha256); `host` is signed from the URL but left for the
+ * HTTP client to send, since it derives the same value.
+ */
+export function signRequest(
+  req: SigV4Request,
+  creds: SigV4Credentials,
+  opts: SigV4Options,
+): Record<string, string> {
+  return signRequestDetailed(req, creds, opts).headers;
 }
 
 export interface ParsedAuthorization {
