@@ -1,89 +1,13 @@
 /**
  * The one place where SQLite rows (snake_case columns, JSON text, 0/1 booleans) become the
  * camelCase records of store/types.ts and back. Every statement in the SQLite store binds the
- * parameter objects built here, so a column rename touches only this file and the migrations.
+ * parameter objects built here, so a column rename touches only this file, row-types.ts and the migrations.
  */
 import type { ChannelStatus, ChannelType, KeyStatus, LogRow } from '../../../shared/control-api.js';
 import type { ChannelRecord, ChannelSecret, KeyRecord, NewLogRow, PriceRecord } from '../types.js';
+import type { ChannelRow, KeyRow, LogDbRow, PriceRow } from './row-types.js';
 
-export interface ChannelRow {
-  id: number;
-  name: string;
-  type: string;
-  base_url: string | null;
-  models: string;
-  map: string;
-  groups: string;
-  priority: number;
-  weight: number;
-  status: string;
-  status_reason: string | null;
-  secrets: string;
-  timeout_ms: number;
-  region: string | null;
-  api_version: string | null;
-  settings: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface KeyRow {
-  id: number;
-  name: string;
-  hash: string;
-  prefix: string;
-  group: string;
-  budget: number | null;
-  spent: number;
-  expires_at: string | null;
-  models: string;
-  allow_ips: string;
-  rpm: number | null;
-  tpm: number | null;
-  concurrency: number | null;
-  status: string;
-  user_id: number | null;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-export interface PriceRow {
-  model: string;
-  input: number;
-  output: number;
-  cache_read: number | null;
-  cache_write: number | null;
-  per_request: number | null;
-  max_output_tokens: number | null;
-  source: string;
-}
-
-export interface LogDbRow {
-  id: number;
-  request_id: string;
-  time: string;
-  key_name: string | null;
-  key_id: number | null;
-  channel_name: string | null;
-  channel_id: number | null;
-  model: string;
-  upstream_model: string | null;
-  endpoint: string;
-  status: number;
-  error: string | null;
-  input_tokens: number;
-  cached_tokens: number;
-  cache_write_tokens: number;
-  output_tokens: number;
-  reasoning_tokens: number;
-  cost: number | null;
-  usage_estimated: number;
-  latency_ms: number;
-  ttft_ms: number | null;
-  retries: number;
-  stream: number;
-  dropped_fields: string;
-}
+export * from './row-types.js';
 
 /** Named parameters for a statement: better-sqlite3 binds numbers, strings and null only. */
 export type Params = Record<string, string | number | null>;
@@ -279,79 +203,3 @@ export function updateSql(table: string, columns: readonly string[], where: stri
   const sets = columns.map((c) => `"${c}" = @${c}`).join(', ');
   return `UPDATE ${table} SET ${sets} WHERE ${where}`;
 }
-
-export const CHANNEL_COLUMNS = [
-  'name',
-  'type',
-  'base_url',
-  'models',
-  'map',
-  'groups',
-  'priority',
-  'weight',
-  'status',
-  'status_reason',
-  'secrets',
-  'timeout_ms',
-  'region',
-  'api_version',
-  'settings',
-  'created_at',
-  'updated_at',
-] as const;
-
-export const KEY_COLUMNS = [
-  'name',
-  'hash',
-  'prefix',
-  'group',
-  'budget',
-  'spent',
-  'expires_at',
-  'models',
-  'allow_ips',
-  'rpm',
-  'tpm',
-  'concurrency',
-  'status',
-  'user_id',
-  'created_at',
-  'last_used_at',
-] as const;
-
-export const PRICE_COLUMNS = [
-  'model',
-  'input',
-  'output',
-  'cache_read',
-  'cache_write',
-  'per_request',
-  'max_output_tokens',
-  'source',
-] as const;
-
-export const LOG_COLUMNS = [
-  'request_id',
-  'time',
-  'key_name',
-  'key_id',
-  'channel_name',
-  'channel_id',
-  'model',
-  'upstream_model',
-  'endpoint',
-  'status',
-  'error',
-  'input_tokens',
-  'cached_tokens',
-  'cache_write_tokens',
-  'output_tokens',
-  'reasoning_tokens',
-  'cost',
-  'usage_estimated',
-  'latency_ms',
-  'ttft_ms',
-  'retries',
-  'stream',
-  'dropped_fields',
-] as const;
