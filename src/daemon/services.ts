@@ -6,7 +6,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Paths } from '../shared/paths.js';
 import type { ChannelTestResult } from '../shared/control-api.js';
 import type { ChannelRecord, Store } from './store/types.js';
-import type { SecretBox } from './secrets.js';
+import { SecretBox } from './secrets.js';
+import { BcError } from '../shared/errors.js';
+import { VERSION } from '../shared/version.js';
+import { openStore } from './store/open.js';
+import { loadDefaultPrices } from './store/default-prices.js';
+import { createMetrics } from './metrics/index.js';
+import { GatewayState } from './gateway/state.js';
+import { startProbe } from './gateway/probe.js';
+import { testChannel } from './gateway/channel-test.js';
 import type { ChannelHealth, MetricsRecorder } from './metrics/types.js';
 
 export interface ChannelRuntimeState {
@@ -36,4 +44,109 @@ export interface Services {
   /** one real minimal request through the channel's adapter */
   testChannel(channel: ChannelRecord, model?: string): Promise<ChannelTestResult>;
   close(): Promise<void>;
+}
+
+export interface DaemonServices extends Services {
+  /** the data plane's shared state (snapshot, router, limits, ledger) */
+  readonly gateway: GatewayState;
+}
+
+const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
+function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new BcError('STARTUP_FAILED', `${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/**
+ * Opens everything the daemon needs, in order: store, master key, default prices, metrics,
+ * gateway state, background probe. Throws BcError STARTUP_FAILED with a one-line reason.
+ */
+export async function createServices(paths: Paths, logger: FastifyBaseLogger, env: NodeJS.ProcessEnv = process.env): Promise<DaemonServices> {
+  const store = await openStore(paths);
+  try {
+    const secrets = await openSecrets(store, paths, env);
+    const { rows } = loadDefaultPrices();
+    await store.seedPrices(rows);
+    const metrics = createMetrics();
+    const gateway = new GatewayState(store, secrets, metrics, logger, {
+      retries: envInt(env, 'BC_RETRIES', 3),
+      bodyLimit: envInt(env, 'BC_BODY_LIMIT', DEFAULT_BODY_LIMIT),
+    });
+    await gateway.refresh();
+    const stopProbe = startProbe(gateway, envInt(env, 'BC_PROBE_INTERVAL_MS', 60_000));
+    const services: DaemonServices = {
+      paths,
+      version: VERSION,
+      startedAt: Date.now(),
+      store,
+      secrets,
+      logger,
+      metrics,
+      gateway,
+      listenAddress: paths.listen,
+      refresh: () => gateway.refresh(),
+      requestsServed: () => gateway.requests,
+      channelState: (id) => channelState(gateway, id),
+      channelHealth: () => channelHealth(gateway),
+      testChannel: (channel, model) => runChannelTest(gateway, channel, model),
+      close: async () => {
+        stopProbe();
+        await store.close();
+      },
+    };
+    return services;
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function openSecrets(store: Store, paths: Paths, env: NodeJS.ProcessEnv): Promise<SecretBox> {
+  const channels = await store.listChannels();
+  const sample = channels.flatMap((c) => c.secrets)[0];
+  const secrets = SecretBox.load({ file: paths.masterKey, envKey: env.BC_MASTER_KEY || undefined, create: !sample });
+  if (sample) {
+    try {
+      secrets.decrypt(sample.enc);
+    } catch {
+      throw new BcError('STARTUP_FAILED', `the master key (${env.BC_MASTER_KEY ? 'BC_MASTER_KEY' : paths.masterKey}) does not decrypt the stored channel secrets: restore the original key`);
+    }
+  }
+  return secrets;
+}
+
+function channelState(gateway: GatewayState, id: number): ChannelRuntimeState {
+  const ch = gateway.snapshot.channelsById.get(id);
+  if (!ch) return { cooldownUntil: null };
+  const usable = ch.secrets.filter((s) => s.disabledReason === null).map((s) => s.index);
+  if (usable.length === 0) return { cooldownUntil: null };
+  const cooling = gateway.health.cooldownUntil(id, usable);
+  // the channel cools down only when every usable key does
+  const allCooling = usable.every((i) => !gateway.health.isAvailable(id, i));
+  return { cooldownUntil: allCooling && cooling !== null ? new Date(cooling).toISOString() : null };
+}
+
+function channelHealth(gateway: GatewayState): ChannelHealth[] {
+  return gateway.snapshot.channels.map((c) => ({
+    id: c.record.id,
+    name: c.record.name,
+    type: c.record.type,
+    status: c.record.status,
+    statusReason: c.record.statusReason,
+    cooldownUntil: channelState(gateway, c.record.id).cooldownUntil,
+  }));
+}
+
+async function runChannelTest(gateway: GatewayState, channel: ChannelRecord, model?: string): Promise<ChannelTestResult> {
+  const rc = gateway.snapshot.channelsById.get(channel.id);
+  if (!rc) throw new BcError('NOT_FOUND', `channel ${channel.name} is not loaded`);
+  const secret = rc.secrets.find((s) => s.disabledReason === null) ?? rc.secrets[0];
+  if (model !== undefined && !rc.upstreamModel.has(model)) {
+    throw new BcError('INVALID_REQUEST', `channel "${channel.name}" does not serve model "${model}"`, { param: 'model' });
+  }
+  return testChannel(rc, secret, model);
 }

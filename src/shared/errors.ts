@@ -73,6 +73,8 @@ export interface BcErrorOptions {
   param?: string | undefined;
   /** Seconds the caller should wait (429). */
   retryAfterS?: number | undefined;
+  /** Extra response headers, e.g. x-ratelimit-* on a 429. */
+  headers?: Record<string, string> | undefined;
 }
 
 export class BcError extends Error {
@@ -82,6 +84,7 @@ export class BcError extends Error {
   readonly retryable: boolean;
   readonly param: string | undefined;
   readonly retryAfterS: number | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(code: BcErrorCode, message: string, opts: BcErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -92,6 +95,7 @@ export class BcError extends Error {
     this.retryable = opts.retryable ?? false;
     this.param = opts.param;
     this.retryAfterS = opts.retryAfterS;
+    this.headers = opts.headers;
   }
 
   /** OpenAI-shaped wire code, e.g. `invalid_api_key`. */

@@ -1,0 +1,109 @@
+/**
+ * Admission: who is asking (key lookup by hash) and may they (status, expiry, IP, model, rate
+ * limits, budget). Authentication failures are answered without a log row; every refusal after
+ * that is logged by the caller. On success the request holds a rate-limit slot and a budget
+ * reservation, both given back at settlement.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { BcError } from '../../shared/errors.js';
+import type { RelayContext } from './context.js';
+import type { GatewayState } from './state.js';
+import type { RouteKey } from './snapshot.js';
+import { cidrContains } from './cidr.js';
+import { countChatTokens, countTextTokens } from './tokens.js';
+import { DEFAULT_OUTPUT_LIMIT, worstCaseCost } from './meter.js';
+import type { PriceRecord } from '../store/types.js';
+
+/** The client's key from any of the headers the three protocols use. */
+export function extractKey(headers: IncomingHttpHeaders, query: string | undefined): string | undefined {
+  const auth = headers.authorization;
+  if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') return auth.slice(7).trim();
+  const x = headers['x-api-key'] ?? headers['x-goog-api-key'];
+  if (typeof x === 'string' && x.length > 0) return x.trim();
+  if (query) {
+    const k = new URLSearchParams(query).get('key');
+    if (k) return k;
+  }
+  return undefined;
+}
+
+export function authenticate(state: GatewayState, secret: string | undefined): RouteKey {
+  if (!secret) throw new BcError('INVALID_API_KEY', 'missing API key: send it as "Authorization: Bearer <key>"');
+  const hash = createHash('sha256').update(secret).digest('hex');
+  const key = state.snapshot.keysByHash.get(hash);
+  if (!key) throw new BcError('INVALID_API_KEY', 'invalid API key');
+  return key;
+}
+
+/** Key status, expiry, IP and model checks (no side effects). */
+export function authorize(key: RouteKey, model: string, clientIp: string, nowMs: number): void {
+  const k = key.record;
+  if (k.status !== 'enabled') throw new BcError('KEY_DISABLED', `this key is ${k.status}`);
+  if (key.expiresAtMs !== null && nowMs >= key.expiresAtMs) {
+    throw new BcError('KEY_EXPIRED', `this key expired at ${k.expiresAt ?? ''}`);
+  }
+  if (key.nets && !key.nets.some((n) => cidrContains(n, clientIp))) {
+    throw new BcError('IP_NOT_ALLOWED', `requests from ${clientIp} are not allowed for this key`);
+  }
+  if (key.models && !key.models.has(model)) {
+    throw new BcError('MODEL_NOT_ALLOWED', `this key may not use model "${model}"`, { param: 'model' });
+  }
+}
+
+/** The price for a model: its own row, else the row of an upstream model a channel maps it to. */
+export function priceFor(state: GatewayState, model: string, upstreamModel?: string | null): PriceRecord | undefined {
+  const prices = state.snapshot.prices;
+  const own = prices.get(model) ?? (upstreamModel ? prices.get(upstreamModel) : undefined);
+  if (own || upstreamModel) return own;
+  for (const tier of state.snapshot.tiersByModel.get(model) ?? []) {
+    for (const c of tier.channels) {
+      const p = prices.get(c.upstreamModel.get(model) ?? model);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/** Rate limits, then the budget reservation. Throws; on success ctx holds both. */
+export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKey): Promise<void> {
+  const k = key.record;
+  const needsCount = k.tpm !== null || k.budget !== null;
+  const inputTokens = needsCount ? await estimateInput(ctx) : 0;
+  state.limiter.admit(k.id, k, inputTokens);
+  ctx.admitted = true;
+  if (k.budget === null) return;
+  const price = priceFor(state, ctx.model);
+  if (!price) {
+    throw new BcError('MODEL_NOT_PRICED', `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``);
+  }
+  const ratio = state.snapshot.groupRatios.get(k.group) ?? 1;
+  const worst = worstCaseCost(inputTokens, maxOutputTokens(ctx, price), price, ratio);
+  state.ledger.reserve(k.id, k.budget, worst);
+  ctx.reserved = worst;
+}
+
+function maxOutputTokens(ctx: RelayContext, price: PriceRecord): number {
+  const b = ctx.body;
+  const asked = b ? (b.max_completion_tokens ?? b.max_tokens ?? b.max_output_tokens ?? geminiMax(b)) : undefined;
+  if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0) return Math.ceil(asked);
+  return price.maxOutputTokens ?? DEFAULT_OUTPUT_LIMIT;
+}
+
+function geminiMax(b: Record<string, unknown>): unknown {
+  const gc = b.generationConfig as Record<string, unknown> | undefined;
+  return gc?.maxOutputTokens;
+}
+
+/** Input tokens counted locally: the chat prompt, or the text fields of other endpoints. */
+export async function estimateInput(ctx: RelayContext): Promise<number> {
+  if (ctx.kind === 'chat') return countChatTokens(ctx.canonical());
+  const b = ctx.body;
+  if (!b) return Math.ceil(ctx.raw.length / 4);
+  const text = ['input', 'prompt', 'query', 'documents']
+    .map((f) => b[f])
+    .filter((v) => v !== undefined)
+    .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+    .join('\n');
+  return countTextTokens(text);
+}

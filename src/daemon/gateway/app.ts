@@ -1,0 +1,60 @@
+/**
+ * The data plane: a Fastify app for the gateway port. Bodies are kept as raw bytes (passthrough
+ * forwards them unchanged; handlers parse JSON themselves), request logging is off on the hot
+ * path, and every error the framework raises (body too large, unknown route) is answered in the
+ * caller's protocol shape. No admin route lives here: management is on the control socket only.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { BcError } from '../../shared/errors.js';
+import type { InboundProtocol } from '../providers/types.js';
+import type { DaemonServices } from '../services.js';
+import { errorPayload, toWireError } from './client-wire.js';
+import { registerOpenAIRoutes } from './routes/openai.js';
+import { registerAnthropicRoutes } from './routes/anthropic.js';
+import { registerGeminiRoutes } from './routes/gemini.js';
+import { registerSystemRoutes } from './routes/system.js';
+
+export async function buildGatewayApp(services: DaemonServices): Promise<FastifyInstance> {
+  const state = services.gateway;
+  const bodyLimit = state.options.bodyLimit;
+  const app = Fastify({
+    loggerInstance: services.logger,
+    disableRequestLogging: true,
+    bodyLimit,
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode ?? 500;
+    const bc =
+      status === 413
+        ? new BcError('BODY_TOO_LARGE', `request body is larger than the ${bodyLimit} byte limit`)
+        : status < 500
+          ? new BcError('INVALID_REQUEST', err.message, { status })
+          : new BcError('INTERNAL', 'internal error');
+    if (status >= 500) services.logger.error({ err }, 'gateway error');
+    const { status: code, body } = errorPayload(protocolOf(req.url), toWireError(bc));
+    return reply.code(code).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const bc = new BcError('NOT_FOUND', `unknown endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`);
+    const { status, body } = errorPayload(protocolOf(req.url), toWireError(bc));
+    return reply.code(status).send(body);
+  });
+
+  registerSystemRoutes(app, state, () => state.accepting);
+  registerOpenAIRoutes(app, state);
+  registerAnthropicRoutes(app, state);
+  registerGeminiRoutes(app, state);
+  return app;
+}
+
+function protocolOf(url: string): InboundProtocol {
+  if (url.startsWith('/v1/messages')) return 'anthropic';
+  if (url.startsWith('/v1beta/') || url.startsWith('/v1/models/')) return 'gemini';
+  return 'openai';
+}

@@ -1,0 +1,73 @@
+/**
+ * Writing to the client in its own protocol: response heads (x-request-id, server-timing),
+ * bodies, and errors in the OpenAI, Anthropic or Gemini shape (SPEC section 5). The relay writes
+ * through these functions only, on the raw Node response (the route hijacked the reply).
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { BcError } from '../../shared/errors.js';
+import type { InboundProtocol } from '../providers/types.js';
+import type { WireError } from '../inbound/types.js';
+import { getCodec } from '../providers/registry.js';
+import type { RelayContext } from './context.js';
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof BcError) {
+    return { status: err.status, code: err.wireCode, type: err.wireType, message: err.message, param: err.param };
+  }
+  return { status: 500, code: 'internal_error', type: 'api_error', message: 'internal error' };
+}
+
+/** The error body in the client's protocol. */
+export function errorPayload(protocol: InboundProtocol, err: WireError): { status: number; body: unknown } {
+  if (protocol === 'openai') {
+    return {
+      status: err.status,
+      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },
+    };
+  }
+  return getCodec(protocol).errorBody(err);
+}
+
+function timingHeader(ctx: RelayContext): string {
+  const totalMs = Number(process.hrtime.bigint() - ctx.startNs) / 1e6;
+  const upstreamMs = Number(ctx.upstreamNs) / 1e6;
+  return `gw;dur=${Math.max(0, totalMs - upstreamMs).toFixed(2)}, upstream;dur=${upstreamMs.toFixed(2)}`;
+}
+
+/** Sends the response head once. Marks the request committed (no retry after this). */
+export function writeHead(ctx: RelayContext, status: number, headers: OutgoingHttpHeaders): void {
+  if (ctx.res.headersSent) return;
+  ctx.committed = true;
+  ctx.res.writeHead(status, {
+    ...headers,
+    'x-request-id': ctx.requestId,
+    'server-timing': timingHeader(ctx),
+  });
+}
+
+/** Sends a complete body (non-stream answer). */
+export function sendBody(ctx: RelayContext, status: number, contentType: string, body: string | Buffer): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  writeHead(ctx, status, { 'content-type': contentType, 'content-length': buf.length });
+  markFirstByte(ctx);
+  ctx.res.end(buf);
+}
+
+export function markFirstByte(ctx: RelayContext): void {
+  if (ctx.ttftMs === null) ctx.ttftMs = Number(process.hrtime.bigint() - ctx.startNs) / 1e6;
+}
+
+/** An error before any byte went out: status + body in the client's protocol. */
+export function sendError(ctx: RelayContext, err: unknown): void {
+  if (ctx.res.headersSent || ctx.res.destroyed) return;
+  const wire = toWireError(err);
+  const { status, body } = errorPayload(ctx.protocol, wire);
+  const headers: OutgoingHttpHeaders = {};
+  if (err instanceof BcError) {
+    if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterS));
+    if (err.headers) Object.assign(headers, err.headers);
+  }
+  const buf = Buffer.from(JSON.stringify(body));
+  writeHead(ctx, status, { ...headers, 'content-type': 'application/json', 'content-length': buf.length });
+  ctx.res.end(buf);
+}

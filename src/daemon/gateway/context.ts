@@ -1,0 +1,75 @@
+/**
+ * The state of one gateway request as it moves through the relay: what the client asked for,
+ * who asked, and what has happened so far (attempts, channel, first byte, reservation). Built by
+ * the route handlers, read and updated by admission, relay, stream pump and settlement.
+ */
+import type { ServerResponse } from 'node:http';
+import type { InboundProtocol, StreamEvent, Usage } from '../providers/types.js';
+import type { OpenAIChatRequest } from '../providers/openai/types.js';
+import type { RouteChannel, RouteKey } from './snapshot.js';
+
+export type EndpointKind =
+  /** chat: convertible across protocols (OpenAI chat, Anthropic messages, Gemini generateContent) */
+  | 'chat'
+  /** any other endpoint: forwarded to OpenAI-protocol channels only */
+  | 'forward';
+
+/** What the route handler learned from the request line and body. */
+export interface RequestSpec {
+  protocol: InboundProtocol;
+  /** the endpoint as logged, e.g. `/v1/chat/completions` */
+  endpoint: string;
+  kind: EndpointKind;
+  model: string;
+  stream: boolean;
+  raw: Buffer;
+  contentType: string;
+  /** the parsed JSON body (undefined for multipart/binary bodies) */
+  body: Record<string, unknown> | undefined;
+  /** OpenAI clients: stream_options.include_usage was asked for */
+  clientWantsUsage: boolean;
+  /** the upstream path for passthrough, given the upstream model (Gemini puts the model in the path) */
+  passthroughPath: (upstreamModel: string) => string;
+  /** builds the canonical OpenAI request (cached); throws BcError INVALID_REQUEST */
+  canonical: () => OpenAIChatRequest;
+  /** endpoint-specific usage readers for passthrough answers (e.g. the Responses API) */
+  usageReader?: UsageReader | undefined;
+  /** fields the inbound conversion could not carry (merged into the log row) */
+  dropped?: string[];
+  /** answered by the gateway itself, without an upstream (e.g. count_tokens) */
+  local?: ((ctx: RelayContext) => Promise<void>) | undefined;
+}
+
+export interface UsageReader {
+  fromBody(body: unknown): Usage | null;
+  fromEvent(event: StreamEvent, previous: Usage | null): Usage | null;
+}
+
+export interface RelayContext extends RequestSpec {
+  readonly requestId: string;
+  readonly startNs: bigint;
+  readonly res: ServerResponse;
+  readonly clientIp: string;
+
+  key: RouteKey | null;
+  dropped: string[];
+  attempts: number;
+  channel: RouteChannel | null;
+  upstreamModel: string | null;
+  /** ms from start to the first byte sent to the client */
+  ttftMs: number | null;
+  /** micro-USD reserved against the key's budget */
+  reserved: number;
+  /** the request holds a rate-limiter slot */
+  admitted: boolean;
+  readonly abort: AbortController;
+  clientGone: boolean;
+  /** response headers are out: no more retries */
+  committed: boolean;
+  /** ns spent waiting for upstream response headers (server-timing) */
+  upstreamNs: bigint;
+}
+
+export function elapsedMs(ctx: Pick<RelayContext, 'startNs'>): number {
+  return Number(process.hrtime.bigint() - ctx.startNs) / 1e6;
+}

@@ -1,0 +1,127 @@
+/**
+ * The one request lifecycle every relayed endpoint shares: take over the raw response, watch for
+ * the client leaving (abort upstream at once), authenticate, parse and validate the body, admit,
+ * relay, and make sure every authenticated request settles exactly once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BcError, isBcError } from '../../shared/errors.js';
+import type { InboundProtocol } from '../providers/types.js';
+import type { RelayContext, RequestSpec } from './context.js';
+import type { GatewayState } from './state.js';
+import { admit, authenticate, authorize, extractKey } from './admission.js';
+import { sendError } from './client-wire.js';
+import { relay } from './relay.js';
+import { settle } from './settle.js';
+
+export type SpecBuilder = (raw: Buffer, contentType: string) => RequestSpec;
+
+export async function handleRelay(
+  state: GatewayState,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  protocol: InboundProtocol,
+  build: SpecBuilder,
+): Promise<void> {
+  reply.hijack();
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const contentType = req.headers['content-type'] ?? 'application/json';
+  const ctx = newContext(req, reply, protocol, raw, contentType);
+  const res = reply.raw;
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      ctx.clientGone = true;
+      ctx.abort.abort();
+    }
+  });
+  try {
+    ctx.key = authenticate(state, extractKey(req.headers, queryOf(req.url)));
+  } catch (err) {
+    sendError(ctx, err);
+    return;
+  }
+  let invalid: unknown;
+  try {
+    Object.assign(ctx, build(raw, contentType));
+  } catch (err) {
+    invalid = err;
+  }
+  state.metrics.requestStarted(ctx.model, ctx.key.record.id);
+  try {
+    if (invalid !== undefined) throw invalid;
+    authorize(ctx.key, ctx.model, ctx.clientIp, Date.now());
+    if (!state.router.serves(state.snapshot, ctx.model, ctx.key.record.group)) {
+      throw new BcError('MODEL_NOT_FOUND', `no channel serves model "${ctx.model}"`, { param: 'model' });
+    }
+    if (ctx.local) {
+      await ctx.local(ctx);
+      await settle(state, ctx, { status: 200, error: null, usage: null, produced: false });
+      return;
+    }
+    await admit(state, ctx, ctx.key);
+    await relay(state, ctx);
+  } catch (err) {
+    if (!isBcError(err)) state.logger.error({ err, request_id: ctx.requestId }, 'request failed');
+    if (ctx.res.headersSent) {
+      if (!ctx.res.writableEnded) ctx.res.end();
+    } else sendError(ctx, err);
+    const status = isBcError(err) ? err.status : 500;
+    await settle(state, ctx, { status, error: isBcError(err) ? err.category : 'internal', usage: null, produced: false }).catch(() => {
+      // the row could not be written; already logged by settle
+    });
+  }
+}
+
+function newContext(req: FastifyRequest, reply: FastifyReply, protocol: InboundProtocol, raw: Buffer, contentType: string): RelayContext {
+  return {
+    requestId: `req_${randomUUID().replace(/-/g, '')}`,
+    startNs: process.hrtime.bigint(),
+    res: reply.raw,
+    clientIp: req.ip,
+    protocol,
+    endpoint: req.url.split('?')[0] ?? req.url,
+    kind: 'chat',
+    model: '',
+    stream: false,
+    raw,
+    contentType,
+    body: undefined,
+    clientWantsUsage: false,
+    passthroughPath: () => req.url,
+    canonical: () => {
+      throw new BcError('INVALID_REQUEST', 'this endpoint has no chat form');
+    },
+    key: null,
+    dropped: [],
+    attempts: 0,
+    channel: null,
+    upstreamModel: null,
+    ttftMs: null,
+    reserved: 0,
+    admitted: false,
+    abort: new AbortController(),
+    clientGone: false,
+    committed: false,
+    upstreamNs: 0n,
+  };
+}
+
+function queryOf(url: string): string | undefined {
+  const i = url.indexOf('?');
+  return i < 0 ? undefined : url.slice(i + 1);
+}
+
+/** Parses a JSON object body or throws a 400 that says what is wrong. */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) throw new BcError('INVALID_JSON', 'request body is empty: send a JSON object');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new BcError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new BcError('INVALID_JSON', 'request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}

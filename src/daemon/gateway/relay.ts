@@ -1,0 +1,237 @@
+/**
+ * The relay: admit -> route -> attempt -> stream -> settle. Tries candidate channels in router
+ * order, never the same channel twice, up to 1 + retries attempts; applies each failure's decision
+ * (cool down, auto-disable, or pass the upstream's rejection back); never retries once a byte has
+ * gone to the client. Every authenticated request ends in exactly one settlement (log row).
+ */
+import { BcError, isBcError } from '../../shared/errors.js';
+import type { ProviderAdapter, UpstreamFailure, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
+import { getAdapter, getCodec } from '../providers/registry.js';
+import type { RelayContext } from './context.js';
+import type { GatewayState } from './state.js';
+import type { Pick } from './router.js';
+import { sendBody, sendError } from './client-wire.js';
+import { readAll, readCapped, send, transportFailure } from './upstream.js';
+import { pumpStream, type Mode } from './stream-pump.js';
+import { settle, type Outcome } from './settle.js';
+import { disableSecret } from './auto-disable.js';
+
+type AttemptResult = { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
+
+/** Runs the attempts for an admitted request and always settles it. */
+export async function relay(state: GatewayState, ctx: RelayContext): Promise<void> {
+  const key = ctx.key!;
+  const tried = new Set<number>();
+  const maxAttempts = state.options.retries + 1;
+  let last: (AttemptResult & { kind: 'failed' }) | undefined;
+  const finish = (o: Outcome): Promise<void> => settle(state, ctx, o);
+
+  while (ctx.attempts < maxAttempts && !ctx.clientGone) {
+    const pick = state.router.next(state.snapshot, ctx.model, key.record.group, tried);
+    if (!pick) break;
+    tried.add(pick.channel.record.id);
+    ctx.attempts += 1;
+    ctx.channel = pick.channel;
+    ctx.upstreamModel = pick.upstreamModel;
+    let result: AttemptResult;
+    try {
+      result = await attempt(state, ctx, pick, finish);
+    } catch (err) {
+      state.health.release(pick.channel.record.id, pick.secret.index);
+      throw err;
+    }
+    if (result.kind === 'done') {
+      state.health.success(pick.channel.record.id, pick.secret.index);
+      return;
+    }
+    last = result;
+    applyFailure(state, pick, result);
+    if (result.failure.action === 'reject') return rejectBack(ctx, result, finish);
+  }
+  if (ctx.clientGone) return finish({ status: 499, error: 'client_abort', usage: null, produced: false });
+  const err = exhausted(state, ctx, tried.size, last?.failure);
+  sendError(ctx, err);
+  await finish({ status: err.status, error: err.category, usage: null, produced: false });
+}
+
+function applyFailure(state: GatewayState, pick: Pick, result: AttemptResult & { kind: 'failed' }): void {
+  const id = pick.channel.record.id;
+  if (!result.penalize || result.failure.action === 'reject') {
+    state.health.release(id, pick.secret.index);
+    return;
+  }
+  if (result.failure.action === 'disable') {
+    state.health.release(id, pick.secret.index);
+    disableSecret(state, pick, result.failure.message);
+    return;
+  }
+  state.health.failure(id, pick.secret.index, result.failure.retryAfterMs);
+}
+
+async function rejectBack(ctx: RelayContext, r: AttemptResult & { kind: 'failed' }, finish: (o: Outcome) => Promise<void>): Promise<void> {
+  const f = r.failure;
+  await finish({ status: f.status, error: 'upstream_rejected', usage: null, produced: false });
+  if (r.passthrough && f.body !== undefined) {
+    sendBody(ctx, f.status, 'application/json', f.body);
+    return;
+  }
+  sendError(ctx, new BcError('UPSTREAM_REJECTED', f.message, { status: f.status }));
+}
+
+function exhausted(state: GatewayState, ctx: RelayContext, tried: number, last: UpstreamFailure | undefined): BcError {
+  if (!state.router.serves(state.snapshot, ctx.model, ctx.key!.record.group)) {
+    return new BcError('MODEL_NOT_FOUND', `no channel serves model "${ctx.model}"`, { param: 'model' });
+  }
+  if (!last) {
+    return new BcError('UPSTREAM_ERROR', `every channel serving "${ctx.model}" is cooling down after failures; retry shortly`, {
+      status: 503,
+      retryAfterS: 5,
+    });
+  }
+  const status = last.status >= 400 && last.status !== 401 && last.status !== 403 ? last.status : 502;
+  return new BcError('UPSTREAM_ERROR', `all ${tried} channel(s) tried for "${ctx.model}" failed; last: ${last.message}`, {
+    status,
+    retryAfterS: last.retryAfterMs !== undefined ? Math.ceil(last.retryAfterMs / 1000) : undefined,
+  });
+}
+
+async function attempt(state: GatewayState, ctx: RelayContext, pick: Pick, finish: (o: Outcome) => Promise<void>): Promise<AttemptResult> {
+  const adapter = getAdapter(pick.channel.record.type);
+  const target: UpstreamTarget = { channel: pick.channel.target, secret: pick.secret.secret, upstreamModel: pick.upstreamModel };
+  const plan = planRequest(ctx, adapter, target);
+  if (!plan) {
+    const message = `channel "${pick.channel.record.name}" (${pick.channel.record.type}) cannot serve ${ctx.endpoint}`;
+    return { kind: 'failed', failure: { status: 400, action: 'retry', message }, passthrough: false, penalize: false };
+  }
+  const id = pick.channel.record.id;
+  state.metrics.attemptStarted(id);
+  try {
+    return await exchange(ctx, adapter, target, plan, finish);
+  } finally {
+    state.metrics.attemptEnded(id);
+  }
+}
+
+interface Plan {
+  req: UpstreamRequest;
+  passthrough: boolean;
+  /** OpenAI stream whose usage the gateway asked for on the client's behalf */
+  injectedUsage: boolean;
+  /** Gemini embeddings and similar non-chat conversions */
+  embeddings: boolean;
+}
+
+function planRequest(ctx: RelayContext, adapter: ProviderAdapter, target: UpstreamTarget): Plan | undefined {
+  const up = target.upstreamModel;
+  if (ctx.kind === 'forward') {
+    if (adapter.passthrough === 'openai' && adapter.passthroughRequest) {
+      const body = rewriteBody(ctx, up, false);
+      return { req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType), passthrough: true, injectedUsage: false, embeddings: false };
+    }
+    if (ctx.endpoint === '/v1/embeddings' && adapter.embeddingsRequest && ctx.body) {
+      const req = adapter.embeddingsRequest({ ...ctx.body, model: up }, target, { dropped: ctx.dropped });
+      return { req, passthrough: false, injectedUsage: false, embeddings: true };
+    }
+    return undefined;
+  }
+  if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
+    const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;
+    const body = rewriteBody(ctx, up, inject);
+    return { req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType), passthrough: true, injectedUsage: inject, embeddings: false };
+  }
+  const canonical = { ...ctx.canonical(), model: up };
+  return { req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }), passthrough: false, injectedUsage: false, embeddings: false };
+}
+
+/** The client's bytes, unless the model must be renamed or the stream asked for usage. */
+function rewriteBody(ctx: RelayContext, upstreamModel: string, injectUsage: boolean): Buffer {
+  const b = ctx.body;
+  const renames = b !== undefined && typeof b.model === 'string' && b.model !== upstreamModel;
+  if (!b || (!renames && !injectUsage)) return ctx.raw;
+  const copy: Record<string, unknown> = { ...b };
+  if (renames) copy.model = upstreamModel;
+  if (injectUsage) copy.stream_options = { ...((b.stream_options as object | null) ?? {}), include_usage: true };
+  return Buffer.from(JSON.stringify(copy));
+}
+
+async function exchange(
+  ctx: RelayContext,
+  adapter: ProviderAdapter,
+  target: UpstreamTarget,
+  plan: Plan,
+  finish: (o: Outcome) => Promise<void>,
+): Promise<AttemptResult> {
+  const failed = (failure: UpstreamFailure, penalize = true): AttemptResult => ({ kind: 'failed', failure, passthrough: plan.passthrough, penalize });
+  const t0 = process.hrtime.bigint();
+  const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort.signal);
+  ctx.upstreamNs += process.hrtime.bigint() - t0;
+  if (!sent.ok) return ctx.clientGone ? clientGone(finish) : failed(sent.failure);
+  const res = sent.res;
+  if (res.status >= 400) {
+    const text = await readCapped(res.body);
+    return failed({ ...adapter.classifyError(res.status, res.headers, text), body: text });
+  }
+  if (ctx.stream) {
+    const ct = String(res.headers['content-type'] ?? '');
+    if (!/event-stream|eventstream/i.test(ct)) {
+      const text = await readCapped(res.body, 512);
+      return failed({ status: 502, action: 'retry', message: `upstream answered a stream request with ${ct || 'no content type'}: ${text.slice(0, 120)}` });
+    }
+    const mode: Mode = plan.passthrough ? (plan.injectedUsage ? 'filtered' : 'raw') : 'convert';
+    const r = await pumpStream({ ctx, adapter, target, res, mode, finish });
+    return r.kind === 'done' ? r : failed(r.failure);
+  }
+  let buf: Buffer;
+  try {
+    buf = await readAll(res.body);
+  } catch (err) {
+    return ctx.clientGone ? clientGone(finish) : failed(transportFailure(err));
+  }
+  return deliverBody(ctx, adapter, target, plan, res.headers, buf, finish).catch((err: unknown) =>
+    isBcError(err) && err.code === 'INTERNAL' ? Promise.reject(err) : failed(garbage(err)),
+  );
+}
+
+async function clientGone(finish: (o: Outcome) => Promise<void>): Promise<AttemptResult> {
+  await finish({ status: 499, error: 'client_abort', usage: null, produced: false });
+  return { kind: 'done' };
+}
+
+function garbage(err: unknown): UpstreamFailure {
+  const detail = err instanceof Error ? err.message : String(err);
+  return { status: 502, action: 'retry', message: `upstream sent a malformed body (${detail.slice(0, 160)})` };
+}
+
+async function deliverBody(
+  ctx: RelayContext,
+  adapter: ProviderAdapter,
+  target: UpstreamTarget,
+  plan: Plan,
+  headers: Record<string, string | string[] | undefined>,
+  buf: Buffer,
+  finish: (o: Outcome) => Promise<void>,
+): Promise<AttemptResult> {
+  const ct = String(headers['content-type'] ?? 'application/json');
+  const isJson = /json/i.test(ct);
+  if (plan.passthrough) {
+    const fromBody = ctx.usageReader?.fromBody ?? adapter.usageFromBody?.bind(adapter);
+    const usage = isJson ? (fromBody?.(JSON.parse(buf.toString('utf8')) as unknown) ?? null) : null;
+    await finish({ status: 200, error: null, usage, produced: true });
+    sendBody(ctx, 200, ct, buf);
+    return { kind: 'done' };
+  }
+  const parsed = JSON.parse(buf.toString('utf8')) as unknown;
+  if (plan.embeddings && adapter.embeddingsResponse) {
+    const { response, usage } = adapter.embeddingsResponse(parsed, target);
+    await finish({ status: 200, error: null, usage, produced: true });
+    sendBody(ctx, 200, 'application/json', JSON.stringify(response));
+    return { kind: 'done' };
+  }
+  const { completion, usage } = adapter.chatResponse(parsed, target, { dropped: ctx.dropped });
+  const text = (): string => completion.choices.map((c) => c.message.content ?? '').join('');
+  const out = ctx.protocol === 'openai' ? completion : getCodec(ctx.protocol).fromOpenAI(completion, usage, ctx.model);
+  await finish({ status: 200, error: null, usage, produced: true, deliveredText: text });
+  sendBody(ctx, 200, 'application/json', JSON.stringify(out));
+  return { kind: 'done' };
+}
+

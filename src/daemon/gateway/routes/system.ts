@@ -1,0 +1,73 @@
+/**
+ * Gateway endpoints that need no upstream: liveness and readiness, the key's model list (OpenAI
+ * list shape, only what the key may use), and One API's billing endpoints reporting the key's
+ * budget and spend.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BcError } from '../../../shared/errors.js';
+import { MICRO_PER_USD } from '../../../shared/money.js';
+import type { GatewayState } from '../state.js';
+import type { RouteKey } from '../snapshot.js';
+import { authenticate, authorize, extractKey } from '../admission.js';
+import { errorPayload, toWireError } from '../client-wire.js';
+
+export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, ready: () => boolean): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!ready()) return reply.code(503).send({ status: 'not_ready' });
+    return { status: 'ready', channels: state.snapshot.channels.length };
+  });
+  app.get('/v1/models', (req, reply) => withKey(state, req, reply, (key) => modelList(state, key)));
+  app.get('/v1/dashboard/billing/subscription', (req, reply) =>
+    withKey(state, req, reply, (key) => {
+      const budgetUsd = key.record.budget === null ? 100_000_000 : key.record.budget / MICRO_PER_USD;
+      const until = key.expiresAtMs === null ? 0 : Math.floor(key.expiresAtMs / 1000);
+      return {
+        object: 'billing_subscription',
+        has_payment_method: true,
+        soft_limit_usd: budgetUsd,
+        hard_limit_usd: budgetUsd,
+        system_hard_limit_usd: budgetUsd,
+        access_until: until,
+      };
+    }),
+  );
+  app.get('/v1/dashboard/billing/usage', (req, reply) =>
+    withKey(state, req, reply, (key) => ({
+      object: 'list',
+      // One API reports usage in US cents
+      total_usage: (state.ledger.spent(key.record.id) / MICRO_PER_USD) * 100,
+    })),
+  );
+}
+
+function modelList(state: GatewayState, key: RouteKey): unknown {
+  const data: { id: string; object: 'model'; created: number; owned_by: string }[] = [];
+  for (const [model, tiers] of state.snapshot.tiersByModel) {
+    if (key.models && !key.models.has(model)) continue;
+    const owner = tiers.flatMap((t) => t.channels).find((c) => c.groups.has(key.record.group));
+    if (!owner) continue;
+    data.push({ id: model, object: 'model', created: Math.floor(Date.parse(owner.record.createdAt) / 1000) || 0, owned_by: owner.record.type });
+  }
+  data.sort((a, b) => a.id.localeCompare(b.id));
+  return { object: 'list', data };
+}
+
+async function withKey(
+  state: GatewayState,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  answer: (key: RouteKey) => unknown,
+): Promise<unknown> {
+  try {
+    const key = authenticate(state, extractKey(req.headers, req.url.split('?')[1]));
+    if (key.record.status !== 'enabled' || (key.expiresAtMs !== null && Date.now() >= key.expiresAtMs)) {
+      authorize(key, '', req.ip, Date.now());
+    }
+    return answer(key);
+  } catch (err) {
+    const wire = toWireError(err instanceof BcError ? err : new BcError('INTERNAL', 'internal error'));
+    const { status, body } = errorPayload('openai', wire);
+    return reply.code(status).send(body);
+  }
+}

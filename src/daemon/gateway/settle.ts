@@ -1,0 +1,108 @@
+/**
+ * Settlement: the end of every authenticated request. Turns what happened into usage (the
+ * upstream's, or the offline tokenizer's estimate), cost, budget and rate-limit releases, metrics,
+ * and the one log row, committed before the request counts as done (SPEC section 7).
+ */
+import type { NewLogRow } from '../store/types.js';
+import type { Usage } from '../providers/types.js';
+import { ZERO_USAGE } from '../providers/types.js';
+import type { RelayContext } from './context.js';
+import { elapsedMs } from './context.js';
+import type { GatewayState } from './state.js';
+import { priceFor, estimateInput } from './admission.js';
+import { costOf } from './meter.js';
+import { countTextTokens } from './tokens.js';
+
+export interface Outcome {
+  /** HTTP status the client got */
+  status: number;
+  /** error category (BcError category or 'upstream' ...), null on success */
+  error: string | null;
+  /** usage the upstream reported, when it did */
+  usage: Usage | null;
+  /** text delivered to the client, for estimating output when the upstream reported no usage */
+  deliveredText?: () => string;
+  /** upstream tokens were spent (a response was produced); false for refusals and pre-response failures */
+  produced: boolean;
+}
+
+export async function settle(state: GatewayState, ctx: RelayContext, outcome: Outcome): Promise<void> {
+  const key = ctx.key;
+  if (!key) return;
+  let usage = outcome.usage;
+  let estimated = false;
+  if (!usage && outcome.produced) {
+    usage = await estimateUsage(ctx, outcome);
+    estimated = true;
+  }
+  const u = usage ?? ZERO_USAGE;
+  const price = priceFor(state, ctx.model, ctx.upstreamModel);
+  const ratio = state.snapshot.groupRatios.get(key.record.group) ?? 1;
+  const cost = price ? (outcome.produced ? costOf(u, price, ratio) : 0) : null;
+
+  state.ledger.settle(key.record.id, ctx.reserved, cost ?? 0);
+  ctx.reserved = 0;
+  if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
+  ctx.admitted = false;
+
+  const latencyMs = elapsedMs(ctx);
+  const row: NewLogRow = {
+    request_id: ctx.requestId,
+    time: new Date().toISOString(),
+    key: key.record.name,
+    key_id: key.record.id,
+    channel: ctx.channel?.record.name ?? null,
+    channel_id: ctx.channel?.record.id ?? null,
+    model: ctx.model,
+    upstream_model: ctx.upstreamModel,
+    endpoint: ctx.endpoint,
+    status: outcome.status,
+    error: outcome.error,
+    input_tokens: u.inputTokens,
+    cached_tokens: u.cachedTokens,
+    cache_write_tokens: u.cacheWriteTokens,
+    output_tokens: u.outputTokens,
+    reasoning_tokens: u.reasoningTokens,
+    cost,
+    usage_estimated: estimated,
+    latency_ms: Math.round(latencyMs),
+    ttft_ms: ctx.ttftMs === null ? null : Math.round(ctx.ttftMs),
+    retries: Math.max(0, ctx.attempts - 1),
+    stream: ctx.stream,
+    dropped_fields: ctx.dropped,
+  };
+  state.requests += 1;
+  state.metrics.requestFinished({
+    channelId: row.channel_id,
+    channelName: row.channel,
+    model: ctx.model,
+    keyId: key.record.id,
+    keyName: key.record.name,
+    status: outcome.status,
+    errorCategory: outcome.error,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    cost,
+    latencyMs,
+    ttftMs: ctx.ttftMs,
+    stream: ctx.stream,
+  });
+  try {
+    await state.store.settle(row);
+  } catch (err) {
+    state.logger.error({ err, request_id: ctx.requestId }, 'failed to commit the request log row');
+    throw err;
+  }
+}
+
+async function estimateUsage(ctx: RelayContext, outcome: Outcome): Promise<Usage> {
+  let input = 0;
+  try {
+    input = await estimateInput(ctx);
+  } catch {
+    input = Math.ceil(ctx.raw.length / 4);
+  }
+  const text = outcome.deliveredText?.() ?? '';
+  const output = await countTextTokens(text);
+  return { inputTokens: input, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: output, reasoningTokens: 0 };
+}

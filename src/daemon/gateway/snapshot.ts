@@ -1,0 +1,134 @@
+/**
+ * The in-memory tables the request path reads: keys by hash, channels by model in priority
+ * tiers, prices and group ratios. Rebuilt from the store on every control-plane change
+ * (Services.refresh), so no request ever queries the database before its final log commit.
+ * Runtime state that must survive a rebuild (cooldowns, weights, spend) lives elsewhere, keyed by id.
+ */
+import type { ChannelType } from '../../shared/control-api.js';
+import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '../store/types.js';
+import type { SecretBox } from '../secrets.js';
+import type { ChannelTarget } from '../providers/types.js';
+import { defaultBaseUrl } from '../providers/registry.js';
+import { parseCidr, type Cidr } from './cidr.js';
+
+export interface RouteSecret {
+  index: number;
+  secret: string;
+  disabledReason: string | null;
+}
+
+export interface RouteChannel {
+  record: ChannelRecord;
+  target: ChannelTarget;
+  secrets: RouteSecret[];
+  /** client model -> upstream model (identity for plain models, alias map on top) */
+  upstreamModel: Map<string, string>;
+  groups: ReadonlySet<string>;
+}
+
+export interface Tier {
+  priority: number;
+  channels: RouteChannel[];
+}
+
+export interface RouteKey {
+  record: KeyRecord;
+  models: ReadonlySet<string> | null;
+  nets: Cidr[] | null;
+  expiresAtMs: number | null;
+}
+
+export interface Snapshot {
+  keysByHash: Map<string, RouteKey>;
+  keysById: Map<number, RouteKey>;
+  channels: RouteChannel[];
+  channelsById: Map<number, RouteChannel>;
+  /** model -> tiers, highest priority first; enabled channels only */
+  tiersByModel: Map<string, Tier[]>;
+  prices: Map<string, PriceRecord>;
+  groupRatios: Map<string, number>;
+}
+
+export function emptySnapshot(): Snapshot {
+  return {
+    keysByHash: new Map(),
+    keysById: new Map(),
+    channels: [],
+    channelsById: new Map(),
+    tiersByModel: new Map(),
+    prices: new Map(),
+    groupRatios: new Map([['default', 1]]),
+  };
+}
+
+export async function loadSnapshot(store: Store, secrets: SecretBox): Promise<Snapshot> {
+  const [channels, keys, prices, groups] = await Promise.all([
+    store.listChannels(),
+    store.listKeys(),
+    store.listPrices(),
+    store.listGroups(),
+  ]);
+  return buildSnapshot(channels, keys, prices, groups, secrets);
+}
+
+export function buildSnapshot(
+  channels: ChannelRecord[],
+  keys: KeyRecord[],
+  prices: PriceRecord[],
+  groups: GroupRecord[],
+  secrets: Pick<SecretBox, 'decrypt'>,
+): Snapshot {
+  const snap = emptySnapshot();
+  for (const k of keys) {
+    const rk: RouteKey = {
+      record: k,
+      models: k.models.length > 0 ? new Set(k.models) : null,
+      nets: k.allowIps.length > 0 ? k.allowIps.map(parseCidr) : null,
+      expiresAtMs: k.expiresAt ? Date.parse(k.expiresAt) : null,
+    };
+    snap.keysByHash.set(k.hash, rk);
+    snap.keysById.set(k.id, rk);
+  }
+  for (const c of channels) {
+    const rc = routeChannel(c, secrets);
+    snap.channels.push(rc);
+    snap.channelsById.set(c.id, rc);
+    if (c.status !== 'enabled') continue;
+    for (const model of rc.upstreamModel.keys()) addToTier(snap.tiersByModel, model, rc);
+  }
+  for (const tiers of snap.tiersByModel.values()) tiers.sort((a, b) => b.priority - a.priority);
+  for (const p of prices) snap.prices.set(p.model, p);
+  for (const g of groups) snap.groupRatios.set(g.name, g.ratio);
+  return snap;
+}
+
+function routeChannel(c: ChannelRecord, secrets: Pick<SecretBox, 'decrypt'>): RouteChannel {
+  const upstreamModel = new Map<string, string>();
+  for (const m of c.models) upstreamModel.set(m, m);
+  for (const [alias, target] of Object.entries(c.map)) upstreamModel.set(alias, target);
+  const base = c.baseUrl ?? defaultBaseUrl(c.type as ChannelType) ?? '';
+  return {
+    record: c,
+    target: {
+      id: c.id,
+      name: c.name,
+      type: c.type,
+      baseUrl: base.replace(/\/+$/, ''),
+      region: c.region,
+      apiVersion: c.apiVersion,
+      timeoutMs: c.timeoutMs,
+      settings: c.settings,
+    },
+    secrets: c.secrets.map((s, index) => ({ index, secret: secrets.decrypt(s.enc), disabledReason: s.disabledReason })),
+    upstreamModel,
+    groups: new Set(c.groups.length > 0 ? c.groups : ['default']),
+  };
+}
+
+function addToTier(map: Map<string, Tier[]>, model: string, rc: RouteChannel): void {
+  let tiers = map.get(model);
+  if (!tiers) map.set(model, (tiers = []));
+  let tier = tiers.find((t) => t.priority === rc.record.priority);
+  if (!tier) tiers.push((tier = { priority: rc.record.priority, channels: [] }));
+  tier.channels.push(rc);
+}

@@ -1,0 +1,45 @@
+/**
+ * The gateway's long-lived state shared by every request: the current snapshot and the runtime
+ * books that outlive snapshot rebuilds (channel health, weights, rate windows, budget ledger).
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Store } from '../store/types.js';
+import type { SecretBox } from '../secrets.js';
+import type { MetricsRecorder } from '../metrics/types.js';
+import { HealthBook } from './health.js';
+import { Router } from './router.js';
+import { RateLimiter } from './limits.js';
+import { BudgetLedger } from './meter.js';
+import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
+
+export interface GatewayOptions {
+  /** retries after the first attempt (SPEC: default 3) */
+  retries: number;
+  /** body limit in bytes (SPEC: default 32 MiB) */
+  bodyLimit: number;
+}
+
+export class GatewayState {
+  snapshot: Snapshot = emptySnapshot();
+  readonly health = new HealthBook();
+  readonly router = new Router(this.health);
+  readonly limiter = new RateLimiter();
+  readonly ledger = new BudgetLedger();
+  requests = 0;
+  /** false while draining: /readyz answers 503 */
+  accepting = true;
+
+  constructor(
+    readonly store: Store,
+    readonly secrets: SecretBox,
+    readonly metrics: MetricsRecorder,
+    readonly logger: FastifyBaseLogger,
+    readonly options: GatewayOptions,
+  ) {}
+
+  async refresh(): Promise<void> {
+    const snap = await loadSnapshot(this.store, this.secrets);
+    for (const k of snap.keysById.values()) this.ledger.load(k.record.id, k.record.spent);
+    this.snapshot = snap;
+  }
+}

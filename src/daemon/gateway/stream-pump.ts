@@ -1,0 +1,212 @@
+/**
+ * Moves one upstream stream to the client, event by event, without buffering the response.
+ * Three modes:
+ *  - raw: same protocol and nothing to change: upstream bytes are written as received, decoded on
+ *    the side only to read usage and to spot the terminal event (held back until settlement);
+ *  - filtered: OpenAI passthrough where the gateway asked for usage the client did not: frames are
+ *    re-emitted unchanged except the extra usage chunk;
+ *  - convert: upstream events -> canonical OpenAI chunks -> the client's protocol encoder.
+ * Until the first byte goes out a failure is returned for a retry; after it, the client gets the
+ * protocol's in-stream error event and a clean end.
+ */
+import { SseDecoder, sseFrame } from '../streams/sse.js';
+import { EventStreamDecoder } from '../streams/eventstream.js';
+import { isUsageOnlyChunk } from '../providers/openai/frames.js';
+import type { InboundStreamEncoder } from '../inbound/types.js';
+import type { ChatStreamConverter, ProviderAdapter, StreamEvent, UpstreamFailure, UpstreamTarget, Usage } from '../providers/types.js';
+import { UpstreamStreamError } from '../providers/types.js';
+import type { OpenAIChatChunk } from '../providers/openai/types.js';
+import { getCodec } from '../providers/registry.js';
+import type { RelayContext } from './context.js';
+import { markFirstByte, toWireError, writeHead } from './client-wire.js';
+import { openaiStreamEncoder } from './openai-encoder.js';
+import type { UpstreamResponse } from './upstream.js';
+import { transportFailure } from './upstream.js';
+import type { Outcome } from './settle.js';
+import { BcError } from '../../shared/errors.js';
+
+export type Mode = 'raw' | 'filtered' | 'convert';
+
+export type PumpResult = { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure };
+
+interface Decoder {
+  push(chunk: Buffer): StreamEvent[];
+  end(): StreamEvent[];
+}
+
+function decoderFor(adapter: ProviderAdapter): Decoder {
+  if (adapter.streamFraming === 'sse') return new SseDecoder();
+  const d = new EventStreamDecoder();
+  return { push: (c) => d.push(c), end: () => (d.end(), []) };
+}
+
+function isTerminal(ev: StreamEvent): boolean {
+  return ev.kind === 'sse' && (ev.data === '[DONE]' || ev.event === 'message_stop' || ev.event === 'response.completed');
+}
+
+export interface PumpArgs {
+  ctx: RelayContext;
+  adapter: ProviderAdapter;
+  target: UpstreamTarget;
+  res: UpstreamResponse;
+  mode: Mode;
+  finish: (outcome: Outcome) => Promise<void>;
+}
+
+export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
+  const { ctx, adapter, target, res, mode } = a;
+  const decoder = decoderFor(adapter);
+  const converter: ChatStreamConverter | undefined = mode === 'convert' ? adapter.chatStream(target, { dropped: ctx.dropped }) : undefined;
+  const encoder = mode === 'convert' ? clientEncoder(ctx) : undefined;
+  const upstreamCt = res.headers['content-type'];
+  const headCt =
+    mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai' ? upstreamCt : 'text/event-stream; charset=utf-8';
+  const write = (data: string | Buffer): Promise<void> => writeOut(ctx, data, headCt);
+  const usageFromEvent = ctx.usageReader?.fromEvent ?? adapter.usageFromEvent?.bind(adapter);
+  const seen: string[] = [];
+  const delivered: string[] = [];
+  let usage: Usage | null = null;
+  let settled = false;
+
+  const settleOnce = async (outcome: Outcome): Promise<void> => {
+    if (settled) return;
+    settled = true;
+    await a.finish(outcome);
+  };
+  const deliveredText = (): string => (mode === 'convert' ? delivered.join('') : textOf(adapter, target, seen));
+
+  try {
+    for await (const raw of res.body) {
+      const chunk = raw as Buffer;
+      const events = decoder.push(chunk);
+      if (mode === 'raw') {
+        let terminal = false;
+        for (const ev of events) {
+          usage = usageFromEvent?.(ev, usage) ?? usage;
+          if (ev.kind === 'sse') seen.push(ev.data);
+          if (isTerminal(ev)) terminal = true;
+        }
+        if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+        await write(chunk);
+        continue;
+      }
+      let out = '';
+      for (const ev of events) {
+        if (mode === 'filtered') {
+          if (ev.kind !== 'sse') continue;
+          seen.push(ev.data);
+          usage = usageFromEvent?.(ev, usage) ?? usage;
+          if (ev.data === '[DONE]') {
+            await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+          } else if (isUsageOnlyChunk(ev.data)) continue;
+          out += sseFrame(ev.data, ev.event);
+        } else {
+          for (const c of converter!.push(ev)) out += encodeChunk(encoder!, c, delivered);
+        }
+      }
+      if (out.length > 0) await write(out);
+    }
+    const tail = decoder.end();
+    if (mode === 'convert') {
+      let out = '';
+      for (const ev of tail) for (const c of converter!.push(ev)) out += encodeChunk(encoder!, c, delivered);
+      for (const c of converter!.end()) out += encodeChunk(encoder!, c, delivered);
+      usage = converter!.usage();
+      if (!ctx.committed && out.length === 0) {
+        return { kind: 'failed', failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' } };
+      }
+      await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+      out += encoder!.end(usage).join('');
+      await write(out);
+    } else {
+      for (const ev of tail) usage = usageFromEvent?.(ev, usage) ?? usage;
+      if (!ctx.committed) {
+        return { kind: 'failed', failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' } };
+      }
+      await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+    }
+    ctx.res.end();
+    return { kind: 'done' };
+  } catch (err) {
+    res.body.destroy();
+    if (ctx.clientGone) {
+      if (converter) usage = converter.usage() ?? usage;
+      await settleOnce({ status: 499, error: 'client_abort', usage, produced: true, deliveredText });
+      return { kind: 'done' };
+    }
+    const failure = err instanceof UpstreamStreamError ? err.failure : streamFailure(err);
+    if (!ctx.committed && !settled) return { kind: 'failed', failure };
+    if (converter) usage = converter.usage() ?? usage;
+    await settleOnce({ status: 502, error: failure.message.startsWith('upstream timed out') ? 'timeout' : 'upstream', usage, produced: true, deliveredText });
+    endWithError(ctx, encoder, failure);
+    return { kind: 'done' };
+  }
+}
+
+function clientEncoder(ctx: RelayContext): InboundStreamEncoder {
+  if (ctx.protocol === 'openai') return openaiStreamEncoder(ctx.model, ctx.clientWantsUsage);
+  return getCodec(ctx.protocol).streamEncoder(ctx.model);
+}
+
+function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, delivered: string[]): string {
+  for (const choice of chunk.choices) {
+    const d = choice.delta;
+    if (d.content) delivered.push(d.content);
+    if (d.reasoning_content) delivered.push(d.reasoning_content);
+    for (const tc of d.tool_calls ?? []) if (tc.function?.arguments) delivered.push(tc.function.arguments);
+  }
+  return encoder.push(chunk).join('');
+}
+
+/** Re-reads retained passthrough events through the adapter to recover the delivered text. */
+function textOf(adapter: ProviderAdapter, target: UpstreamTarget, seen: string[]): string {
+  const conv = adapter.chatStream(target, { dropped: [] });
+  const parts: string[] = [];
+  for (const data of seen) {
+    try {
+      for (const c of conv.push({ kind: 'sse', event: undefined, data })) {
+        for (const ch of c.choices) {
+          if (ch.delta.content) parts.push(ch.delta.content);
+          for (const tc of ch.delta.tool_calls ?? []) if (tc.function?.arguments) parts.push(tc.function.arguments);
+        }
+      }
+    } catch {
+      // an event the converter rejects delivered no countable text
+    }
+  }
+  return parts.join('');
+}
+
+function streamFailure(err: unknown): UpstreamFailure {
+  if (err instanceof BcError) return { status: err.status, action: 'retry', message: err.message };
+  const f = transportFailure(err);
+  const e = err as { message?: string };
+  if (f.message.includes('ERROR') && e.message) return { ...f, message: `upstream stream broke: ${e.message}` };
+  return f;
+}
+
+function endWithError(ctx: RelayContext, encoder: InboundStreamEncoder | undefined, failure: UpstreamFailure): void {
+  const wire = toWireError(new BcError('UPSTREAM_ERROR', failure.message, { status: failure.status }));
+  const enc = encoder ?? clientEncoder(ctx);
+  if (!ctx.res.destroyed) ctx.res.end(enc.error(wire).join(''));
+}
+
+/** Writes with backpressure; commits the response head on the first write. */
+async function writeOut(ctx: RelayContext, data: string | Buffer, contentType: string): Promise<void> {
+  if (!ctx.committed) {
+    writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache' });
+    markFirstByte(ctx);
+  }
+  if (ctx.res.destroyed) throw new Error('client went away');
+  if (!ctx.res.write(data)) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        ctx.res.off('drain', done);
+        ctx.res.off('close', done);
+        resolve();
+      };
+      ctx.res.on('drain', done);
+      ctx.res.on('close', done);
+    });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The offline tokenizer (gpt-tokenizer, o200k_base) for budget reservations, TPM estimates,
+ * count_tokens and usage estimates when an upstream reports none. Loaded lazily on first use:
+ * its tables cost tens of MB, and most deployments with upstream usage never need them.
+ */
+import type { OpenAIChatRequest, OpenAIMessage } from '../providers/openai/types.js';
+
+type CountFn = (text: string) => number;
+let counter: CountFn | undefined;
+let loading: Promise<CountFn> | undefined;
+
+async function load(): Promise<CountFn> {
+  if (counter) return counter;
+  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => {
+    counter = (text: string) => m.countTokens(text);
+    return counter;
+  });
+  return loading;
+}
+
+export async function countTextTokens(text: string): Promise<number> {
+  if (text.length === 0) return 0;
+  return (await load())(text);
+}
+
+/** Per-message overhead as OpenAI's chat format counts it (role markers and separators). */
+const PER_MESSAGE = 4;
+/** Images are counted at a fixed, deliberately high cost (a 512x512 tile set). */
+const PER_IMAGE = 765;
+
+/** Tokens of a chat request's prompt: messages, tool definitions and the reply primer. */
+export async function countChatTokens(req: Pick<OpenAIChatRequest, 'messages' | 'tools'>): Promise<number> {
+  const count = await load();
+  let total = 3;
+  for (const m of req.messages) total += PER_MESSAGE + messageTokens(m, count);
+  if (req.tools && req.tools.length > 0) total += count(JSON.stringify(req.tools));
+  return total;
+}
+
+function messageTokens(m: OpenAIMessage, count: CountFn): number {
+  let total = count(m.role);
+  const content = m.content;
+  if (typeof content === 'string') total += count(content);
+  else if (Array.isArray(content)) {
+    for (const part of content) {
+      if (part.type === 'text' && typeof part.text === 'string') total += count(part.text);
+      else total += PER_IMAGE;
+    }
+  }
+  if (m.role === 'assistant' && m.tool_calls) {
+    for (const tc of m.tool_calls) total += count(tc.function.name) + count(tc.function.arguments) + 3;
+  }
+  return total;
+}

@@ -1,0 +1,68 @@
+/**
+ * Field checks for OpenAI-shaped request bodies: wrong types are answered 400 naming the field,
+ * before any upstream sees them. Only what the gateway itself relies on, or what would make every
+ * upstream fail, is checked; everything else is the upstream's business.
+ */
+import { BcError } from '../../shared/errors.js';
+
+type Check = (v: unknown) => boolean;
+
+const isString: Check = (v) => typeof v === 'string';
+const isBool: Check = (v) => typeof v === 'boolean';
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isPosInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
+const isObject: Check = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isArray: Check = (v) => Array.isArray(v);
+const isStop: Check = (v) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+
+const CHAT_FIELDS: Record<string, [Check, string]> = {
+  stream: [isBool, 'a boolean'],
+  stream_options: [isObject, 'an object'],
+  max_tokens: [isPosInt, 'a positive integer'],
+  max_completion_tokens: [isPosInt, 'a positive integer'],
+  temperature: [isNumber, 'a number'],
+  top_p: [isNumber, 'a number'],
+  n: [isPosInt, 'a positive integer'],
+  stop: [isStop, 'a string or an array of strings'],
+  tools: [isArray, 'an array'],
+  response_format: [isObject, 'an object'],
+  seed: [Number.isInteger as Check, 'an integer'],
+  user: [isString, 'a string'],
+};
+
+function fail(field: string, what: string): never {
+  throw new BcError('INVALID_REQUEST', `${field} must be ${what}`, { param: field });
+}
+
+export function requireModel(body: Record<string, unknown>): string {
+  const m = body.model;
+  if (typeof m !== 'string' || m.trim().length === 0) fail('model', 'a non-empty string');
+  return m;
+}
+
+/** Checks an OpenAI chat completion request; returns the model. */
+export function validateChat(body: Record<string, unknown>): string {
+  const model = requireModel(body);
+  const messages = body.messages;
+  if (!Array.isArray(messages) || messages.length === 0) fail('messages', 'a non-empty array');
+  messages.forEach((m: unknown, i) => {
+    if (!isObject(m)) fail(`messages[${i}]`, 'an object');
+    const role = (m as Record<string, unknown>).role;
+    if (typeof role !== 'string') fail(`messages[${i}].role`, 'a string');
+    const content = (m as Record<string, unknown>).content;
+    if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) {
+      fail(`messages[${i}].content`, 'a string or an array of content parts');
+    }
+  });
+  checkFields(body, CHAT_FIELDS);
+  return model;
+}
+
+export function checkFields(body: Record<string, unknown>, fields: Record<string, [Check, string]>): void {
+  for (const [field, [check, what]] of Object.entries(fields)) {
+    const v = body[field];
+    if (v !== undefined && v !== null && !check(v)) fail(field, what);
+  }
+}
+
+export const STREAM_FIELD: Record<string, [Check, string]> = { stream: [isBool, 'a boolean'] };
