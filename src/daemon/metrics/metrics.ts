@@ -1,0 +1,174 @@
+/**
+ * The daemon's live metrics: createMetrics() returns the recorder the relay calls on every request
+ * plus the two readers (the JSON snapshot the TUIs stream, and Prometheus text for `GET /metrics`).
+ * Series exist overall and per channel, model and key; models and keys are capped (overflow goes to
+ * an `other` series) because clients choose model names and keys come and go, while channels are
+ * the configured ones and are all kept. The clock is injected so tests can walk through time.
+ */
+import type { MetricsSnapshot } from '../../shared/metrics-types.js';
+import type { ChannelHealth, MetricsRecorder, RequestSample } from './types.js';
+import { PromCell } from './prom-cell.js';
+import { BASE_FIELDS, F_COST, F_ERR, F_REQ, F_TIN, F_TOUT, Series } from './series.js';
+import { buildSnapshot } from './snapshot.js';
+import { renderPrometheus } from './prometheus.js';
+import { ERROR_CATEGORIES, NO_KEY, OTHER, type MetricsState } from './state.js';
+
+const CATEGORY_INDEX = new Map<string, number>(ERROR_CATEGORIES.map((c, i) => [c, i]));
+const OTHER_CATEGORY = ERROR_CATEGORIES.length - 1;
+
+const MAX_MODEL_LENGTH = 200;
+
+export interface MetricsOptions {
+  /** ms since the epoch; defaults to Date.now */
+  now?: () => number;
+  /** seconds of history (>= 60); default 900 */
+  windowS?: number;
+  /** most distinct models and keys tracked (each), beyond which they share `other`; default 100 */
+  maxLabels?: number;
+}
+
+export interface Metrics extends MetricsRecorder {
+  snapshot(health: ChannelHealth[]): MetricsSnapshot;
+  prometheus(health: ChannelHealth[]): string;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const now = opts.now ?? Date.now;
+  const windowS = Math.max(60, Math.floor(opts.windowS ?? 900));
+  const maxLabels = Math.max(1, Math.floor(opts.maxLabels ?? 100));
+  const sec = (): number => Math.floor(now() / 1000);
+  const make = (name: string, extra = 0, full = false): Series =>
+    new Series(name, { windowS, extraFields: extra, fullHistory: full, now: sec() });
+
+  const state: MetricsState = {
+    now,
+    windowS,
+    overall: make('all', ERROR_CATEGORIES.length, true),
+    models: new Map(),
+    keys: new Map(),
+    channels: new Map(),
+    cells: new Map(),
+    otherModel: null,
+    otherKey: null,
+    advanceAll(s) {
+      state.overall.advance(s);
+      for (const m of state.models.values()) m.advance(s);
+      for (const k of state.keys.values()) k.advance(s);
+      for (const c of state.channels.values()) c.advance(s);
+      state.otherModel?.advance(s);
+      state.otherKey?.advance(s);
+    },
+  };
+
+  function modelSeries(model: string, s: number): Series {
+    let m = state.models.get(model);
+    if (!m) {
+      if (state.models.size >= maxLabels || model.length > MAX_MODEL_LENGTH) {
+        m = state.otherModel ??= make(OTHER);
+      } else {
+        m = make(model);
+        state.models.set(model, m);
+      }
+    }
+    m.advance(s);
+    return m;
+  }
+
+  function keySeries(keyId: number | null, s: number): Series {
+    const id = keyId ?? NO_KEY;
+    let k = state.keys.get(id);
+    if (!k) {
+      if (state.keys.size >= maxLabels) k = state.otherKey ??= make(OTHER);
+      else {
+        k = make(id === NO_KEY ? '(none)' : `#${id}`);
+        state.keys.set(id, k);
+      }
+    }
+    k.advance(s);
+    return k;
+  }
+
+  function channelSeries(id: number, s: number): Series {
+    let c = state.channels.get(id);
+    if (!c) {
+      c = make(`#${id}`);
+      state.channels.set(id, c);
+    }
+    c.advance(s);
+    return c;
+  }
+
+  function record(series: Series, sample: RequestSample, isError: boolean): void {
+    series.add(F_REQ, 1);
+    if (isError) series.add(F_ERR, 1);
+    series.add(F_TIN, sample.inputTokens);
+    series.add(F_TOUT, sample.outputTokens);
+    if (sample.cost !== null) series.add(F_COST, sample.cost);
+    series.observe(sample.latencyMs, sample.ttftMs);
+  }
+
+  function cellFor(model: Series, sample: RequestSample): PromCell {
+    let byChannel = state.cells.get(model.name);
+    if (!byChannel) {
+      byChannel = new Map();
+      state.cells.set(model.name, byChannel);
+    }
+    const channelId = sample.channelId ?? -1;
+    let cell = byChannel.get(channelId);
+    if (!cell) {
+      cell = new PromCell(
+        model.name,
+        sample.channelName ?? (sample.channelId === null ? 'none' : `#${channelId}`),
+      );
+      byChannel.set(channelId, cell);
+    }
+    return cell;
+  }
+
+  return {
+    requestStarted(model, keyId) {
+      const s = sec();
+      state.overall.advance(s);
+      state.overall.started();
+      modelSeries(model, s).started();
+      keySeries(keyId, s).started();
+    },
+    attemptStarted(channelId) {
+      channelSeries(channelId, sec()).started();
+    },
+    attemptEnded(channelId) {
+      channelSeries(channelId, sec()).ended();
+    },
+    requestFinished(sample) {
+      const s = sec();
+      const isError = sample.errorCategory !== null || sample.status >= 400;
+      const category = isError ? (CATEGORY_INDEX.get(sample.errorCategory ?? OTHER) ?? OTHER_CATEGORY) : -1;
+      const overall = state.overall;
+      overall.advance(s);
+      record(overall, sample, isError);
+      if (category >= 0) overall.add(BASE_FIELDS + category, 1);
+      overall.ended();
+      const model = modelSeries(sample.model, s);
+      record(model, sample, isError);
+      model.ended();
+      const key = keySeries(sample.keyId, s);
+      if (sample.keyName !== null && key.name !== sample.keyName && key.name !== OTHER)
+        key.name = sample.keyName;
+      record(key, sample, isError);
+      key.ended();
+      if (sample.channelId !== null) {
+        const channel = channelSeries(sample.channelId, s);
+        if (sample.channelName !== null) channel.name = sample.channelName;
+        record(channel, sample, isError);
+      }
+      cellFor(model, sample).record(sample, category >= 0 ? (ERROR_CATEGORIES[category] ?? OTHER) : null);
+    },
+    snapshot(health) {
+      return buildSnapshot(state, health);
+    },
+    prometheus(health) {
+      state.advanceAll(sec());
+      return renderPrometheus(state, health);
+    },
+  };
+}
