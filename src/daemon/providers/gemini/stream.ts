@@ -72,10 +72,15 @@ class GeminiStreamConverter implements ChatStreamConverter {
   }
 
   end(): OpenAIChatChunk[] {
-    const out: OpenAIChatChunk[] = [];
-    // A body that ended cleanly without a finishReason still needs a closing chunk.
-    if (this.started && !this.finished) this.emit(out, {}, this.toolIndex > 0 ? 'tool_calls' : 'stop');
-    return out;
+    // Gemini has no [DONE]: the last chunk's finishReason is the only sign the answer is whole.
+    if (!this.finished) {
+      throw new UpstreamStreamError({
+        status: 502,
+        action: 'retry',
+        message: 'gemini: stream ended before a finishReason (answer cut off)',
+      });
+    }
+    return [];
   }
 
   usage(): Usage | null {

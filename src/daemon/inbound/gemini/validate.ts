@@ -1,0 +1,80 @@
+/**
+ * Shape checks for a Gemini generateContent body before conversion. Failures are BcError
+ * INVALID_REQUEST naming the field as Gemini's own messages do (`contents[0].parts: ...`), so a
+ * client sees what to fix instead of a confusing answer from whichever channel serves it.
+ */
+import { BcError } from '../../../shared/errors.js';
+import type { GeminiContent, GeminiPart, GeminiRequest } from '../../providers/gemini/types.js';
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function invalid(param: string, problem: string): BcError {
+  return new BcError('INVALID_REQUEST', `${param}: ${problem}`, { param });
+}
+
+function validatePart(p: unknown, where: string): GeminiPart {
+  if (!isObject(p)) throw invalid(where, 'must be an object');
+  if (p.text !== undefined && typeof p.text !== 'string') throw invalid(`${where}.text`, 'must be a string');
+  if (p.inlineData !== undefined) {
+    const d = p.inlineData;
+    if (!isObject(d) || typeof d.data !== 'string' || typeof d.mimeType !== 'string') {
+      throw invalid(`${where}.inlineData`, 'needs string mimeType and data');
+    }
+  }
+  if (p.fileData !== undefined && !(isObject(p.fileData) && typeof p.fileData.fileUri === 'string')) {
+    throw invalid(`${where}.fileData`, 'needs a string fileUri');
+  }
+  for (const key of ['functionCall', 'functionResponse'] as const) {
+    const v = p[key];
+    if (v !== undefined && !(isObject(v) && typeof v.name === 'string' && v.name !== '')) {
+      throw invalid(`${where}.${key}.name`, 'is required');
+    }
+  }
+  return p;
+}
+
+function validateContent(c: unknown, i: number): GeminiContent {
+  const where = `contents[${i}]`;
+  if (!isObject(c)) throw invalid(where, 'must be an object');
+  if (c.role !== undefined && c.role !== 'user' && c.role !== 'model' && c.role !== 'function') {
+    throw invalid(`${where}.role`, 'must be "user" or "model"');
+  }
+  if (!Array.isArray(c.parts) || c.parts.length === 0) {
+    throw invalid(`${where}.parts`, 'must be a non-empty array');
+  }
+  const parts = c.parts.map((p, j) => validatePart(p, `${where}.parts[${j}]`));
+  return { ...(typeof c.role === 'string' ? { role: c.role } : {}), parts };
+}
+
+function validateSystem(s: unknown): GeminiContent | undefined {
+  if (s === undefined || s === null) return undefined;
+  if (typeof s === 'string') return { parts: [{ text: s }] };
+  if (!isObject(s) || !Array.isArray(s.parts)) throw invalid('systemInstruction.parts', 'must be an array');
+  return { parts: s.parts.map((p, j) => validatePart(p, `systemInstruction.parts[${j}]`)) };
+}
+
+/** A camelised body -> a GeminiRequest whose structure the converter may trust. */
+export function validateGeminiRequest(body: unknown): GeminiRequest {
+  if (!isObject(body)) throw invalid('contents', 'the request body must be a JSON object');
+  if (!Array.isArray(body.contents) || body.contents.length === 0) {
+    throw invalid('contents', body.contents === undefined ? 'is required' : 'must be a non-empty array');
+  }
+  const contents = body.contents.map(validateContent);
+  for (const key of ['tools', 'safetySettings'] as const) {
+    if (body[key] !== undefined && !Array.isArray(body[key])) throw invalid(key, 'must be an array');
+  }
+  for (const key of ['toolConfig', 'generationConfig'] as const) {
+    if (body[key] !== undefined && !isObject(body[key])) throw invalid(key, 'must be an object');
+  }
+  const { systemInstruction: rawSystem, ...rest } = body;
+  const systemInstruction = validateSystem(rawSystem);
+  return {
+    ...rest,
+    contents,
+    ...(systemInstruction === undefined ? {} : { systemInstruction }),
+  };
+}
