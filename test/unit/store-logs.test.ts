@@ -104,6 +104,15 @@ describe('settle', () => {
     expect((await store.getKey(k.id))?.spent).toBe(2000);
   });
 
+  it('stores times as ISO UTC and never loses a row over an unreadable time', async () => {
+    await store.settle(logRow({ request_id: 'tz', time: '2026-03-01T02:00:00+02:00' }));
+    await store.settle(logRow({ request_id: 'junk', time: 'not a time' }));
+    const [junk, tz] = await store.queryLogs({});
+    expect(tz?.time).toBe('2026-03-01T00:00:00.000Z');
+    expect(junk?.request_id).toBe('junk');
+    expect(Math.abs(Date.parse(junk?.time ?? '') - Date.now())).toBeLessThan(60_000);
+  });
+
   it('a null cost is stored as null and leaves spend untouched', async () => {
     const k = await makeKey('ci');
     await store.settle(logRow({ key: 'ci', key_id: k.id, cost: null }));

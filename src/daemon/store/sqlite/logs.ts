@@ -38,6 +38,12 @@ export function normaliseTime(iso: string, what: string): string {
   return new Date(ms).toISOString();
 }
 
+/** A settled request must leave a row, so an unreadable time falls back to now instead of failing. */
+function logTime(time: string, now: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? now : new Date(ms).toISOString();
+}
+
 export class LogTable {
   private readonly insert;
   private readonly spend;
@@ -67,9 +73,7 @@ export class LogTable {
       // the relay rounds once at settlement; this only guards against a fractional slip
       const cost = row.cost === null ? null : roundHalfUp(row.cost);
       const now = new Date().toISOString();
-      const id = Number(
-        this.insert.run(logParams(row, normaliseTime(row.time, 'log'), cost)).lastInsertRowid,
-      );
+      const id = Number(this.insert.run(logParams(row, logTime(row.time, now), cost)).lastInsertRowid);
       if (row.key_id !== null) {
         if (cost !== null) this.spend.run(cost, now, row.key_id);
         else this.touch.run(now, row.key_id);
