@@ -6,7 +6,14 @@
  * Secrets: the store never sees a plain upstream secret (it keeps the AES-256-GCM envelope made
  * by daemon/secrets.ts) nor a plain client key (only its SHA-256 hash and a display prefix).
  */
-import type { ChannelStatus, ChannelType, KeyStatus, LogQuery, LogRow, UsageDimension } from '../../shared/control-api.js';
+import type {
+  ChannelStatus,
+  ChannelType,
+  KeyStatus,
+  LogQuery,
+  LogRow,
+  UsageDimension,
+} from '../../shared/control-api.js';
 
 export interface ChannelSecret {
   /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
@@ -68,7 +75,9 @@ export interface KeyRecord {
   lastUsedAt: string | null;
 }
 
-export type NewKey = Omit<KeyRecord, 'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId'> & { userId?: number | null };
+export type NewKey = Omit<KeyRecord, 'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId'> & {
+  userId?: number | null;
+};
 export type KeyPatch = Partial<Omit<KeyRecord, 'id' | 'createdAt' | 'spent'>>;
 
 export interface PriceRecord {
@@ -90,7 +99,10 @@ export interface GroupRecord {
 }
 
 /** A log row as written by the relay (id assigned by the store). */
-export type NewLogRow = Omit<LogRow, 'id' | 'key' | 'channel'> & { key: string | null; channel: string | null };
+export type NewLogRow = Omit<LogRow, 'id' | 'key' | 'channel'> & {
+  key: string | null;
+  channel: string | null;
+};
 
 export interface UsageAggregate {
   name: string;
