@@ -1,0 +1,100 @@
+/**
+ * `bc daemon` (foreground, what systemd and `npm start` run), `bc start` (background, returns once
+ * the daemon answers or with its own reason for failing), `bc stop` and `bc restart`. The daemon's
+ * code is imported only inside `bc daemon`'s action, so every other command starts fast.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { startDaemon, stopDaemon } from '../lifecycle.js';
+import type { StartOptions } from '../lifecycle.js';
+import { arg, positiveDuration } from '../options.js';
+import { parseDuration, parseListenAddress } from '../parse.js';
+
+interface StartFlags {
+  listen?: string;
+  drain?: number;
+}
+
+interface StopFlags {
+  timeout?: number;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 40_000;
+
+function startOptions(flags: StartFlags): StartOptions {
+  const opts: StartOptions = {};
+  if (flags.listen !== undefined) opts.listen = flags.listen;
+  if (flags.drain !== undefined) opts.drainMs = flags.drain;
+  return opts;
+}
+
+function withDaemonFlags(cmd: Command): Command {
+  return cmd
+    .option('--listen <host:port>', 'the gateway address (port 0 picks a free port)', arg(parseListenAddress))
+    .option(
+      '--drain <duration>',
+      'how long in-flight requests may finish on shutdown (default 30s)',
+      arg(parseDuration),
+    );
+}
+
+async function start(ctx: CliContext, flags: StartFlags): Promise<void> {
+  const outcome = await startDaemon(ctx, startOptions(flags));
+  if (!outcome.started) {
+    const s = outcome.status;
+    ctx.out.result(
+      { started: false, ...s },
+      () => `already running (pid ${s.pid}), gateway http://${s.listen}`,
+    );
+    return;
+  }
+  const r = outcome.ready;
+  ctx.out.result(
+    { started: true, pid: r.pid, listen: r.listen, socket: r.socket, log: outcome.log },
+    () => `started (pid ${r.pid}), gateway http://${r.listen}, socket ${r.socket}`,
+  );
+}
+
+async function stop(ctx: CliContext, flags: StopFlags): Promise<void> {
+  const r = await stopDaemon(ctx, flags.timeout ?? DEFAULT_STOP_TIMEOUT_MS);
+  ctx.out.result(r, () =>
+    r.stopped ? `stopped (pid ${r.pid})${r.forced ? ' after SIGTERM' : ''}` : 'not running',
+  );
+}
+
+export function registerDaemon(program: Command, ctx: CliContext): void {
+  withDaemonFlags(program.command('daemon').description('run the daemon in the foreground')).action(
+    async (flags: StartFlags) => {
+      const { runDaemon } = await import('../../daemon/main.js');
+      const paths = ctx.paths();
+      ctx.exitCode = await runDaemon({
+        home: paths.home,
+        socket: paths.socket,
+        ...(flags.listen !== undefined ? { listen: flags.listen } : {}),
+        ...(flags.drain !== undefined ? { drainMs: flags.drain } : {}),
+      });
+    },
+  );
+
+  withDaemonFlags(program.command('start').description('start the daemon in the background')).action(
+    (flags: StartFlags) => start(ctx, flags),
+  );
+
+  const stopTimeout = [
+    '--timeout <duration>',
+    'how long to wait before sending SIGTERM (default 40s)',
+  ] as const;
+  program
+    .command('stop')
+    .description('stop the background daemon (waits for in-flight requests)')
+    .option(...stopTimeout, arg(positiveDuration))
+    .action((flags: StopFlags) => stop(ctx, flags));
+
+  withDaemonFlags(program.command('restart').description('stop, then start the daemon'))
+    .option(...stopTimeout, arg(positiveDuration))
+    .action(async (flags: StartFlags & StopFlags) => {
+      const r = await stopDaemon(ctx, flags.timeout ?? DEFAULT_STOP_TIMEOUT_MS);
+      if (r.stopped) ctx.out.progress(`stopped (pid ${r.pid}), starting…`);
+      await start(ctx, flags);
+    });
+}

@@ -1,0 +1,100 @@
+/**
+ * Builds the `bc` commander program and runs it once: global flags, one register function per
+ * noun, and the one place errors become exit codes (0 done, 1 the daemon refused, 2 usage error
+ * with a hint, 3 daemon not reachable). Commander's own errors (unknown command or flag, missing
+ * or invalid value) are turned into exit 2 through exitOverride, their text routed through Output.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { BcError } from '../shared/errors.js';
+import { registerChannel } from './commands/channel.js';
+import { registerConfig } from './commands/config.js';
+import { registerDaemon } from './commands/daemon.js';
+import { registerGroup } from './commands/group.js';
+import { registerKey } from './commands/key.js';
+import { registerLogs } from './commands/logs.js';
+import { registerModels } from './commands/models.js';
+import { registerPrice } from './commands/price.js';
+import { registerService } from './commands/service.js';
+import { registerStatus } from './commands/status.js';
+import { registerUsage } from './commands/usage.js';
+import { CliContext } from './context.js';
+import type { CliIo } from './context.js';
+import { UsageError } from './parse.js';
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+export function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function addHints(cmd: Command): void {
+  cmd.showHelpAfterError(`hint: see \`${fullName(cmd)} --help\``);
+  for (const sub of cmd.commands) addHints(sub);
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('bc');
+  program
+    .description('BurnCloud: an LLM gateway managed from the terminal (also installed as `burncloud`)')
+    .configureOutput({
+      writeOut: (s) => ctx.out.writeOut(s),
+      writeErr: (s) => ctx.out.writeErr(s),
+      outputError: (s, write) => write(s),
+    })
+    .exitOverride()
+    .showSuggestionAfterError()
+    .option('--json', 'machine output: one JSON document on stdout')
+    .option('--socket <path>', 'the control socket (default $BC_SOCKET, else $BC_HOME/bc.sock)')
+    .option('--home <dir>', 'the state folder (default $BC_HOME, else ~/.local/share/burncloud)')
+    .version(packageVersion(), '--version', 'print the version');
+  registerStatus(program, ctx);
+  registerDaemon(program, ctx);
+  registerChannel(program, ctx);
+  registerKey(program, ctx);
+  registerPrice(program, ctx);
+  registerGroup(program, ctx);
+  registerModels(program, ctx);
+  registerLogs(program, ctx);
+  registerUsage(program, ctx);
+  registerConfig(program, ctx);
+  registerService(program, ctx);
+  addHints(program);
+  program.hook('preAction', (_root, action) => ctx.bind(action));
+  return program;
+}
+
+/** Prints an error the way its kind asks and returns the exit code. */
+export function reportError(ctx: CliContext, err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (err instanceof UsageError) {
+    ctx.out.error(err.message, err.hint ?? `hint: see \`${ctx.commandPath()} --help\``);
+    return EXIT.usage;
+  }
+  if (err instanceof BcError && err.code === 'DAEMON_UNREACHABLE') {
+    ctx.out.error(err.message);
+    return EXIT.unreachable;
+  }
+  ctx.out.error(err instanceof Error ? err.message : String(err));
+  return EXIT.refused;
+}
+
+/** Runs one command line (`argv` without node and the script) and returns the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const ctx = new CliContext(io);
+  try {
+    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    return reportError(ctx, err);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Human renderings of what the daemon did and is: the status block, request log rows and usage
+ * summaries. Money in USD, token counts with thousands separators, times in UTC.
+ */
+import type { LogRow, StatusView, UsageDimension, UsageRow } from '../shared/control-api.js';
+import { formatUsd } from '../shared/money.js';
+import { formatCount, formatDuration, formatTime, orDash, renderFields, renderTable } from './format.js';
+import type { Column, Style } from './format.js';
+
+export function renderStatus(s: StatusView, style: Style): string {
+  return renderFields(
+    [
+      ['status', style.green('running')],
+      ['pid', String(s.pid)],
+      ['version', s.version],
+      ['uptime', formatDuration(s.uptime_s * 1000)],
+      ['gateway', `http://${s.listen}`],
+      ['socket', s.socket],
+      ['store', s.store],
+      ['home', orDash(s.home)],
+      ['channels', formatCount(s.channels)],
+      ['keys', formatCount(s.keys)],
+      ['requests', formatCount(s.requests)],
+    ],
+    style,
+  );
+}
+
+function logColumns(style: Style): Column<LogRow>[] {
+  return [
+    { header: 'ID', value: (r) => String(r.id), right: true },
+    { header: 'TIME', value: (r) => formatTime(r.time) },
+    { header: 'KEY', value: (r) => orDash(r.key) },
+    { header: 'CHANNEL', value: (r) => orDash(r.channel) },
+    { header: 'MODEL', value: (r) => r.model },
+    {
+      header: 'STATUS',
+      value: (r) => (r.status >= 400 ? style.red(String(r.status)) : String(r.status)),
+      right: true,
+    },
+    { header: 'IN', value: (r) => formatCount(r.input_tokens), right: true },
+    {
+      header: 'OUT',
+      value: (r) => formatCount(r.output_tokens) + (r.usage_estimated ? '~' : ''),
+      right: true,
+    },
+    { header: 'COST', value: (r) => formatUsd(r.cost), right: true },
+    { header: 'LATENCY', value: (r) => formatDuration(r.latency_ms), right: true },
+    { header: 'TTFT', value: (r) => (r.ttft_ms === null ? '-' : formatDuration(r.ttft_ms)), right: true },
+    { header: 'ERROR', value: (r) => orDash(r.error) },
+  ];
+}
+
+export function renderLogs(rows: readonly LogRow[], style: Style): string {
+  if (rows.length === 0) return 'no requests logged';
+  return renderTable(logColumns(style), rows, style);
+}
+
+/** Rows for `bc logs -f`: no header, each on its own, so successive batches line up loosely. */
+export function renderLogLines(rows: readonly LogRow[], style: Style): string {
+  const columns = logColumns(style);
+  return rows.map((r) => columns.map((c) => c.value(r)).join('  ')).join('\n');
+}
+
+export function renderUsage(rows: readonly UsageRow[], by: UsageDimension, style: Style): string {
+  if (rows.length === 0) return 'no usage in this period';
+  const columns: Column<UsageRow>[] = [
+    { header: by.toUpperCase(), value: (r) => String(r[by] ?? r.name) },
+    { header: 'REQUESTS', value: (r) => formatCount(r.requests), right: true },
+    { header: 'ERRORS', value: (r) => formatCount(r.errors), right: true },
+    { header: 'INPUT', value: (r) => formatCount(r.input_tokens), right: true },
+    { header: 'OUTPUT', value: (r) => formatCount(r.output_tokens), right: true },
+    { header: 'COST', value: (r) => formatUsd(r.cost), right: true },
+  ];
+  const total = rows.reduce(
+    (t, r) => ({
+      requests: t.requests + r.requests,
+      errors: t.errors + r.errors,
+      input_tokens: t.input_tokens + r.input_tokens,
+      output_tokens: t.output_tokens + r.output_tokens,
+      cost: t.cost + r.cost,
+    }),
+    { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
+  );
+  return renderTable(columns, [...rows, { name: 'total', [by]: 'total', ...total }], style);
+}
