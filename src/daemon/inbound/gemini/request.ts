@@ -79,12 +79,12 @@ function convertTools(tools: unknown[] | undefined, dropped: string[]): OpenAITo
 
 function toolChoice(req: GeminiRequest): OpenAIToolChoice | undefined {
   const cfg = req.toolConfig?.functionCallingConfig;
-  if (cfg === undefined || !isObject(cfg)) return undefined;
+  if (typeof cfg !== 'object' || cfg === null) return undefined;
   if (cfg.mode === 'NONE') return 'none';
   if (cfg.mode === 'ANY') {
-    const names = Array.isArray(cfg.allowedFunctionNames) ? cfg.allowedFunctionNames : [];
+    const names: unknown[] = Array.isArray(cfg.allowedFunctionNames) ? cfg.allowedFunctionNames : [];
     const only = names[0];
-    return names.length === 1 && only !== undefined
+    return names.length === 1 && typeof only === 'string'
       ? { type: 'function', function: { name: only } }
       : 'required';
   }
