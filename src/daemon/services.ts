@@ -57,7 +57,8 @@ function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   const v = env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new BcError('STARTUP_FAILED', `${name} must be a non-negative integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new BcError('STARTUP_FAILED', `${name} must be a non-negative integer, got "${v}"`);
   return n;
 }
 
@@ -65,7 +66,11 @@ function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * Opens everything the daemon needs, in order: store, master key, default prices, metrics,
  * gateway state, background probe. Throws BcError STARTUP_FAILED with a one-line reason.
  */
-export async function createServices(paths: Paths, logger: FastifyBaseLogger, env: NodeJS.ProcessEnv = process.env): Promise<DaemonServices> {
+export async function createServices(
+  paths: Paths,
+  logger: FastifyBaseLogger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DaemonServices> {
   const store = await openStore(paths);
   try {
     const secrets = await openSecrets(store, paths, env);
@@ -108,12 +113,19 @@ export async function createServices(paths: Paths, logger: FastifyBaseLogger, en
 async function openSecrets(store: Store, paths: Paths, env: NodeJS.ProcessEnv): Promise<SecretBox> {
   const channels = await store.listChannels();
   const sample = channels.flatMap((c) => c.secrets)[0];
-  const secrets = SecretBox.load({ file: paths.masterKey, envKey: env.BC_MASTER_KEY || undefined, create: !sample });
+  const secrets = SecretBox.load({
+    file: paths.masterKey,
+    envKey: env.BC_MASTER_KEY || undefined,
+    create: !sample,
+  });
   if (sample) {
     try {
       secrets.decrypt(sample.enc);
     } catch {
-      throw new BcError('STARTUP_FAILED', `the master key (${env.BC_MASTER_KEY ? 'BC_MASTER_KEY' : paths.masterKey}) does not decrypt the stored channel secrets: restore the original key`);
+      throw new BcError(
+        'STARTUP_FAILED',
+        `the master key (${env.BC_MASTER_KEY ? 'BC_MASTER_KEY' : paths.masterKey}) does not decrypt the stored channel secrets: restore the original key`,
+      );
     }
   }
   return secrets;
@@ -141,12 +153,18 @@ function channelHealth(gateway: GatewayState): ChannelHealth[] {
   }));
 }
 
-async function runChannelTest(gateway: GatewayState, channel: ChannelRecord, model?: string): Promise<ChannelTestResult> {
+async function runChannelTest(
+  gateway: GatewayState,
+  channel: ChannelRecord,
+  model?: string,
+): Promise<ChannelTestResult> {
   const rc = gateway.snapshot.channelsById.get(channel.id);
   if (!rc) throw new BcError('NOT_FOUND', `channel ${channel.name} is not loaded`);
   const secret = rc.secrets.find((s) => s.disabledReason === null) ?? rc.secrets[0];
   if (model !== undefined && !rc.upstreamModel.has(model)) {
-    throw new BcError('INVALID_REQUEST', `channel "${channel.name}" does not serve model "${model}"`, { param: 'model' });
+    throw new BcError('INVALID_REQUEST', `channel "${channel.name}" does not serve model "${model}"`, {
+      param: 'model',
+    });
   }
   return testChannel(rc, secret, model);
 }

@@ -18,7 +18,8 @@ import type { PriceRecord } from '../store/types.js';
 /** The client's key from any of the headers the three protocols use. */
 export function extractKey(headers: IncomingHttpHeaders, query: string | undefined): string | undefined {
   const auth = headers.authorization;
-  if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') return auth.slice(7).trim();
+  if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
+    return auth.slice(7).trim();
   const x = headers['x-api-key'] ?? headers['x-goog-api-key'];
   if (typeof x === 'string' && x.length > 0) return x.trim();
   if (query) {
@@ -29,7 +30,8 @@ export function extractKey(headers: IncomingHttpHeaders, query: string | undefin
 }
 
 export function authenticate(state: GatewayState, secret: string | undefined): RouteKey {
-  if (!secret) throw new BcError('INVALID_API_KEY', 'missing API key: send it as "Authorization: Bearer <key>"');
+  if (!secret)
+    throw new BcError('INVALID_API_KEY', 'missing API key: send it as "Authorization: Bearer <key>"');
   const hash = createHash('sha256').update(secret).digest('hex');
   const key = state.snapshot.keysByHash.get(hash);
   if (!key) throw new BcError('INVALID_API_KEY', 'invalid API key');
@@ -52,7 +54,11 @@ export function authorize(key: RouteKey, model: string, clientIp: string, nowMs:
 }
 
 /** The price for a model: its own row, else the row of an upstream model a channel maps it to. */
-export function priceFor(state: GatewayState, model: string, upstreamModel?: string | null): PriceRecord | undefined {
+export function priceFor(
+  state: GatewayState,
+  model: string,
+  upstreamModel?: string | null,
+): PriceRecord | undefined {
   const prices = state.snapshot.prices;
   const own = prices.get(model) ?? (upstreamModel ? prices.get(upstreamModel) : undefined);
   if (own || upstreamModel) return own;
@@ -75,7 +81,10 @@ export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKe
   if (k.budget === null) return;
   const price = priceFor(state, ctx.model);
   if (!price) {
-    throw new BcError('MODEL_NOT_PRICED', `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``);
+    throw new BcError(
+      'MODEL_NOT_PRICED',
+      `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``,
+    );
   }
   const ratio = state.snapshot.groupRatios.get(k.group) ?? 1;
   const worst = worstCaseCost(inputTokens, maxOutputTokens(ctx, price), price, ratio);
@@ -85,7 +94,9 @@ export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKe
 
 function maxOutputTokens(ctx: RelayContext, price: PriceRecord): number {
   const b = ctx.body;
-  const asked = b ? (b.max_completion_tokens ?? b.max_tokens ?? b.max_output_tokens ?? geminiMax(b)) : undefined;
+  const asked = b
+    ? (b.max_completion_tokens ?? b.max_tokens ?? b.max_output_tokens ?? geminiMax(b))
+    : undefined;
   if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0) return Math.ceil(asked);
   return price.maxOutputTokens ?? DEFAULT_OUTPUT_LIMIT;
 }

@@ -11,11 +11,18 @@ export function disableSecret(state: GatewayState, pick: Pick, reason: string): 
   const ch = pick.channel;
   pick.secret.disabledReason = reason;
   const allDown = ch.secrets.every((s) => s.disabledReason !== null);
-  const secrets = ch.record.secrets.map((s, i) => (i === pick.secret.index ? { ...s, disabledReason: reason } : s));
+  const secrets = ch.record.secrets.map((s, i) =>
+    i === pick.secret.index ? { ...s, disabledReason: reason } : s,
+  );
   const patch = allDown ? { secrets, status: 'auto_disabled' as const, statusReason: reason } : { secrets };
-  state.logger.warn({ channel: ch.record.name, key: ch.record.secrets[pick.secret.index]?.masked, reason }, 'auto-disabled');
+  state.logger.warn(
+    { channel: ch.record.name, key: ch.record.secrets[pick.secret.index]?.masked, reason },
+    'auto-disabled',
+  );
   void state.store
     .updateChannel(ch.record.id, patch)
     .then(() => state.refresh())
-    .catch((err: unknown) => state.logger.error({ err, channel: ch.record.name }, 'could not persist auto-disable'));
+    .catch((err: unknown) =>
+      state.logger.error({ err, channel: ch.record.name }, 'could not persist auto-disable'),
+    );
 }

@@ -9,15 +9,29 @@ import type { UpstreamTarget } from '../providers/types.js';
 import type { RouteChannel, RouteSecret } from './snapshot.js';
 import { readAll, readCapped, send } from './upstream.js';
 
-export async function testChannel(channel: RouteChannel, secret: RouteSecret | undefined, model?: string): Promise<ChannelTestResult> {
+export async function testChannel(
+  channel: RouteChannel,
+  secret: RouteSecret | undefined,
+  model?: string,
+): Promise<ChannelTestResult> {
   const start = process.hrtime.bigint();
   const elapsed = (): number => Math.round(Number(process.hrtime.bigint() - start) / 1e6);
   const chosen = model ?? firstModel(channel);
-  const fail = (status: number | null, error: string): ChannelTestResult => ({ ok: false, model: chosen, latency_ms: elapsed(), status, error });
+  const fail = (status: number | null, error: string): ChannelTestResult => ({
+    ok: false,
+    model: chosen ?? '',
+    latency_ms: elapsed(),
+    status,
+    error,
+  });
   if (!secret) return fail(null, 'the channel has no key');
   if (!chosen) return fail(null, 'the channel serves no model');
   const adapter = getAdapter(channel.record.type);
-  const target: UpstreamTarget = { channel: channel.target, secret: secret.secret, upstreamModel: channel.upstreamModel.get(chosen) ?? chosen };
+  const target: UpstreamTarget = {
+    channel: channel.target,
+    secret: secret.secret,
+    upstreamModel: channel.upstreamModel.get(chosen) ?? chosen,
+  };
   const req = adapter.chatRequest(
     { model: target.upstreamModel, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 },
     target,
@@ -35,7 +49,10 @@ export async function testChannel(channel: RouteChannel, secret: RouteSecret | u
     const body = JSON.parse((await readAll(res.body)).toString('utf8')) as unknown;
     adapter.chatResponse(body, target, { dropped: [] });
   } catch (err) {
-    return fail(res.status, `the upstream answered with a body the adapter cannot read: ${(err as Error).message}`);
+    return fail(
+      res.status,
+      `the upstream answered with a body the adapter cannot read: ${(err as Error).message}`,
+    );
   }
   return { ok: true, model: chosen, latency_ms: elapsed(), status: res.status, error: null };
 }

@@ -17,7 +17,8 @@ export function parseCidr(input: string): Cidr {
   const v6 = kind === 6;
   const max = v6 ? 128 : 32;
   const bits = bitsText === undefined ? max : Number(bitsText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) throw new Error(`invalid prefix length in "${input}"`);
+  if (!Number.isInteger(bits) || bits < 0 || bits > max)
+    throw new Error(`invalid prefix length in "${input}"`);
   return { v6, base: mask(toBigInt(addr, v6), bits, max), bits };
 }
 
@@ -60,7 +61,11 @@ function expandV6(addr: string): string[] {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4?.[1]) {
     const n = v4[1].split('.').map(Number) as [number, number, number, number];
-    text = text.slice(0, -v4[1].length) + ((n[0] << 8) | n[1]).toString(16) + ':' + ((n[2] << 8) | n[3]).toString(16);
+    text =
+      text.slice(0, -v4[1].length) +
+      ((n[0] << 8) | n[1]).toString(16) +
+      ':' +
+      ((n[2] << 8) | n[3]).toString(16);
   }
   const [head, tail] = text.split('::', 2) as [string, string | undefined];
   const h = head ? head.split(':') : [];

@@ -12,7 +12,13 @@ import type { RelayContext } from './context.js';
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof BcError) {
-    return { status: err.status, code: err.wireCode, type: err.wireType, message: err.message, param: err.param };
+    return {
+      status: err.status,
+      code: err.wireCode,
+      type: err.wireType,
+      message: err.message,
+      param: err.param,
+    };
   }
   return { status: 500, code: 'internal_error', type: 'api_error', message: 'internal error' };
 }
@@ -46,7 +52,12 @@ export function writeHead(ctx: RelayContext, status: number, headers: OutgoingHt
 }
 
 /** Sends a complete body (non-stream answer). */
-export function sendBody(ctx: RelayContext, status: number, contentType: string, body: string | Buffer): void {
+export function sendBody(
+  ctx: RelayContext,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   writeHead(ctx, status, { 'content-type': contentType, 'content-length': buf.length });
   markFirstByte(ctx);

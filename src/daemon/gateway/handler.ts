@@ -66,13 +66,24 @@ export async function handleRelay(
       if (!ctx.res.writableEnded) ctx.res.end();
     } else sendError(ctx, err);
     const status = isBcError(err) ? err.status : 500;
-    await settle(state, ctx, { status, error: isBcError(err) ? err.category : 'internal', usage: null, produced: false }).catch(() => {
+    await settle(state, ctx, {
+      status,
+      error: isBcError(err) ? err.category : 'internal',
+      usage: null,
+      produced: false,
+    }).catch(() => {
       // the row could not be written; already logged by settle
     });
   }
 }
 
-function newContext(req: FastifyRequest, reply: FastifyReply, protocol: InboundProtocol, raw: Buffer, contentType: string): RelayContext {
+function newContext(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  protocol: InboundProtocol,
+  raw: Buffer,
+  contentType: string,
+): RelayContext {
   return {
     requestId: `req_${randomUUID().replace(/-/g, '')}`,
     startNs: process.hrtime.bigint(),

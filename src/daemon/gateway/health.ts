@@ -47,7 +47,8 @@ export class HealthBook {
     h.failures += 1;
     h.probing = false;
     const backoff = Math.min(MAX_COOLDOWN_MS, BASE_COOLDOWN_MS * 2 ** (h.failures - 1));
-    const wait = retryAfterMs !== undefined && retryAfterMs > 0 ? Math.min(retryAfterMs, MAX_COOLDOWN_MS * 12) : backoff;
+    const wait =
+      retryAfterMs !== undefined && retryAfterMs > 0 ? Math.min(retryAfterMs, MAX_COOLDOWN_MS * 12) : backoff;
     h.cooldownUntil = this.now() + wait;
     this.keys.set(key, h);
     return h.cooldownUntil;

@@ -110,7 +110,11 @@ export class RateLimiter {
 
   private countersFor(keyId: number): KeyCounters {
     let c = this.counters.get(keyId);
-    if (!c) this.counters.set(keyId, (c = { requests: new MinuteWindow(), tokens: new MinuteWindow(), inFlight: 0 }));
+    if (!c)
+      this.counters.set(
+        keyId,
+        (c = { requests: new MinuteWindow(), tokens: new MinuteWindow(), inFlight: 0 }),
+      );
     return c;
   }
 }

@@ -26,8 +26,14 @@ export function costOf(usage: Usage, price: PriceRecord, ratio: number): number 
 }
 
 /** The most a request can cost: every input token at full price plus its output limit. */
-export function worstCaseCost(inputTokens: number, maxOutput: number, price: PriceRecord, ratio: number): number {
-  const micro = (inputTokens * Math.max(price.input, price.cacheWrite ?? 0) + maxOutput * price.output) / 1_000_000;
+export function worstCaseCost(
+  inputTokens: number,
+  maxOutput: number,
+  price: PriceRecord,
+  ratio: number,
+): number {
+  const micro =
+    (inputTokens * Math.max(price.input, price.cacheWrite ?? 0) + maxOutput * price.output) / 1_000_000;
   return Math.ceil(micro * ratio + (price.perRequest ?? 0));
 }
 

@@ -43,7 +43,9 @@ export function openaiStreamEncoder(model: string, includeUsage: boolean): Inbou
       return frames;
     },
     error(err: WireError): string[] {
-      const body = { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } };
+      const body = {
+        error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null },
+      };
       return [`data: ${JSON.stringify(body)}\n\n`];
     },
   };

@@ -36,7 +36,10 @@ export async function probeOnce(state: GatewayState): Promise<number> {
     if (passed.size === 0) continue;
     revived += passed.size;
     const secrets = rec.secrets.map((s, i) => (passed.has(i) ? { ...s, disabledReason: null } : s));
-    const patch = rec.status === 'auto_disabled' ? { secrets, status: 'enabled' as const, statusReason: null } : { secrets };
+    const patch =
+      rec.status === 'auto_disabled'
+        ? { secrets, status: 'enabled' as const, statusReason: null }
+        : { secrets };
     await state.store.updateChannel(rec.id, patch);
     state.logger.info({ channel: rec.name, keys: passed.size }, 're-enabled after a passing probe');
   }

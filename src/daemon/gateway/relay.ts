@@ -5,7 +5,12 @@
  * gone to the client. Every authenticated request ends in exactly one settlement (log row).
  */
 import { BcError, isBcError } from '../../shared/errors.js';
-import type { ProviderAdapter, UpstreamFailure, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
+import type {
+  ProviderAdapter,
+  UpstreamFailure,
+  UpstreamRequest,
+  UpstreamTarget,
+} from '../providers/types.js';
 import { getAdapter, getCodec } from '../providers/registry.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
@@ -16,7 +21,8 @@ import { pumpStream, type Mode } from './stream-pump.js';
 import { settle, type Outcome } from './settle.js';
 import { disableSecret } from './auto-disable.js';
 
-type AttemptResult = { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
+type AttemptResult =
+  { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
 
 /** Runs the attempts for an admitted request and always settles it. */
 export async function relay(state: GatewayState, ctx: RelayContext): Promise<void> {
@@ -68,7 +74,11 @@ function applyFailure(state: GatewayState, pick: Pick, result: AttemptResult & {
   state.health.failure(id, pick.secret.index, result.failure.retryAfterMs);
 }
 
-async function rejectBack(ctx: RelayContext, r: AttemptResult & { kind: 'failed' }, finish: (o: Outcome) => Promise<void>): Promise<void> {
+async function rejectBack(
+  ctx: RelayContext,
+  r: AttemptResult & { kind: 'failed' },
+  finish: (o: Outcome) => Promise<void>,
+): Promise<void> {
   const f = r.failure;
   await finish({ status: f.status, error: 'upstream_rejected', usage: null, produced: false });
   if (r.passthrough && f.body !== undefined) {
@@ -78,30 +88,57 @@ async function rejectBack(ctx: RelayContext, r: AttemptResult & { kind: 'failed'
   sendError(ctx, new BcError('UPSTREAM_REJECTED', f.message, { status: f.status }));
 }
 
-function exhausted(state: GatewayState, ctx: RelayContext, tried: number, last: UpstreamFailure | undefined): BcError {
+function exhausted(
+  state: GatewayState,
+  ctx: RelayContext,
+  tried: number,
+  last: UpstreamFailure | undefined,
+): BcError {
   if (!state.router.serves(state.snapshot, ctx.model, ctx.key!.record.group)) {
     return new BcError('MODEL_NOT_FOUND', `no channel serves model "${ctx.model}"`, { param: 'model' });
   }
   if (!last) {
-    return new BcError('UPSTREAM_ERROR', `every channel serving "${ctx.model}" is cooling down after failures; retry shortly`, {
-      status: 503,
-      retryAfterS: 5,
-    });
+    return new BcError(
+      'UPSTREAM_ERROR',
+      `every channel serving "${ctx.model}" is cooling down after failures; retry shortly`,
+      {
+        status: 503,
+        retryAfterS: 5,
+      },
+    );
   }
   const status = last.status >= 400 && last.status !== 401 && last.status !== 403 ? last.status : 502;
-  return new BcError('UPSTREAM_ERROR', `all ${tried} channel(s) tried for "${ctx.model}" failed; last: ${last.message}`, {
-    status,
-    retryAfterS: last.retryAfterMs !== undefined ? Math.ceil(last.retryAfterMs / 1000) : undefined,
-  });
+  return new BcError(
+    'UPSTREAM_ERROR',
+    `all ${tried} channel(s) tried for "${ctx.model}" failed; last: ${last.message}`,
+    {
+      status,
+      retryAfterS: last.retryAfterMs !== undefined ? Math.ceil(last.retryAfterMs / 1000) : undefined,
+    },
+  );
 }
 
-async function attempt(state: GatewayState, ctx: RelayContext, pick: Pick, finish: (o: Outcome) => Promise<void>): Promise<AttemptResult> {
+async function attempt(
+  state: GatewayState,
+  ctx: RelayContext,
+  pick: Pick,
+  finish: (o: Outcome) => Promise<void>,
+): Promise<AttemptResult> {
   const adapter = getAdapter(pick.channel.record.type);
-  const target: UpstreamTarget = { channel: pick.channel.target, secret: pick.secret.secret, upstreamModel: pick.upstreamModel };
+  const target: UpstreamTarget = {
+    channel: pick.channel.target,
+    secret: pick.secret.secret,
+    upstreamModel: pick.upstreamModel,
+  };
   const plan = planRequest(ctx, adapter, target);
   if (!plan) {
     const message = `channel "${pick.channel.record.name}" (${pick.channel.record.type}) cannot serve ${ctx.endpoint}`;
-    return { kind: 'failed', failure: { status: 400, action: 'retry', message }, passthrough: false, penalize: false };
+    return {
+      kind: 'failed',
+      failure: { status: 400, action: 'retry', message },
+      passthrough: false,
+      penalize: false,
+    };
   }
   const id = pick.channel.record.id;
   state.metrics.attemptStarted(id);
@@ -126,7 +163,12 @@ function planRequest(ctx: RelayContext, adapter: ProviderAdapter, target: Upstre
   if (ctx.kind === 'forward') {
     if (adapter.passthrough === 'openai' && adapter.passthroughRequest) {
       const body = rewriteBody(ctx, up, false);
-      return { req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType), passthrough: true, injectedUsage: false, embeddings: false };
+      return {
+        req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
+        passthrough: true,
+        injectedUsage: false,
+        embeddings: false,
+      };
     }
     if (ctx.endpoint === '/v1/embeddings' && adapter.embeddingsRequest && ctx.body) {
       const req = adapter.embeddingsRequest({ ...ctx.body, model: up }, target, { dropped: ctx.dropped });
@@ -137,10 +179,20 @@ function planRequest(ctx: RelayContext, adapter: ProviderAdapter, target: Upstre
   if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
     const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;
     const body = rewriteBody(ctx, up, inject);
-    return { req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType), passthrough: true, injectedUsage: inject, embeddings: false };
+    return {
+      req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
+      passthrough: true,
+      injectedUsage: inject,
+      embeddings: false,
+    };
   }
   const canonical = { ...ctx.canonical(), model: up };
-  return { req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }), passthrough: false, injectedUsage: false, embeddings: false };
+  return {
+    req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }),
+    passthrough: false,
+    injectedUsage: false,
+    embeddings: false,
+  };
 }
 
 /** The client's bytes, unless the model must be renamed or the stream asked for usage. */
@@ -150,7 +202,8 @@ function rewriteBody(ctx: RelayContext, upstreamModel: string, injectUsage: bool
   if (!b || (!renames && !injectUsage)) return ctx.raw;
   const copy: Record<string, unknown> = { ...b };
   if (renames) copy.model = upstreamModel;
-  if (injectUsage) copy.stream_options = { ...((b.stream_options as object | null) ?? {}), include_usage: true };
+  if (injectUsage)
+    copy.stream_options = { ...((b.stream_options as object | null) ?? {}), include_usage: true };
   return Buffer.from(JSON.stringify(copy));
 }
 
@@ -161,7 +214,12 @@ async function exchange(
   plan: Plan,
   finish: (o: Outcome) => Promise<void>,
 ): Promise<AttemptResult> {
-  const failed = (failure: UpstreamFailure, penalize = true): AttemptResult => ({ kind: 'failed', failure, passthrough: plan.passthrough, penalize });
+  const failed = (failure: UpstreamFailure, penalize = true): AttemptResult => ({
+    kind: 'failed',
+    failure,
+    passthrough: plan.passthrough,
+    penalize,
+  });
   const t0 = process.hrtime.bigint();
   const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort.signal);
   ctx.upstreamNs += process.hrtime.bigint() - t0;
@@ -175,7 +233,11 @@ async function exchange(
     const ct = String(res.headers['content-type'] ?? '');
     if (!/event-stream|eventstream/i.test(ct)) {
       const text = await readCapped(res.body, 512);
-      return failed({ status: 502, action: 'retry', message: `upstream answered a stream request with ${ct || 'no content type'}: ${text.slice(0, 120)}` });
+      return failed({
+        status: 502,
+        action: 'retry',
+        message: `upstream answered a stream request with ${ct || 'no content type'}: ${text.slice(0, 120)}`,
+      });
     }
     const mode: Mode = plan.passthrough ? (plan.injectedUsage ? 'filtered' : 'raw') : 'convert';
     const r = await pumpStream({ ctx, adapter, target, res, mode, finish });
@@ -199,7 +261,11 @@ async function clientGone(finish: (o: Outcome) => Promise<void>): Promise<Attemp
 
 function garbage(err: unknown): UpstreamFailure {
   const detail = err instanceof Error ? err.message : String(err);
-  return { status: 502, action: 'retry', message: `upstream sent a malformed body (${detail.slice(0, 160)})` };
+  return {
+    status: 502,
+    action: 'retry',
+    message: `upstream sent a malformed body (${detail.slice(0, 160)})`,
+  };
 }
 
 async function deliverBody(
@@ -229,9 +295,9 @@ async function deliverBody(
   }
   const { completion, usage } = adapter.chatResponse(parsed, target, { dropped: ctx.dropped });
   const text = (): string => completion.choices.map((c) => c.message.content ?? '').join('');
-  const out = ctx.protocol === 'openai' ? completion : getCodec(ctx.protocol).fromOpenAI(completion, usage, ctx.model);
+  const out =
+    ctx.protocol === 'openai' ? completion : getCodec(ctx.protocol).fromOpenAI(completion, usage, ctx.model);
   await finish({ status: 200, error: null, usage, produced: true, deliveredText: text });
   sendBody(ctx, 200, 'application/json', JSON.stringify(out));
   return { kind: 'done' };
 }
-

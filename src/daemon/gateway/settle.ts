@@ -104,5 +104,11 @@ async function estimateUsage(ctx: RelayContext, outcome: Outcome): Promise<Usage
   }
   const text = outcome.deliveredText?.() ?? '';
   const output = await countTextTokens(text);
-  return { inputTokens: input, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: output, reasoningTokens: 0 };
+  return {
+    inputTokens: input,
+    cachedTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: output,
+    reasoningTokens: 0,
+  };
 }

@@ -119,7 +119,11 @@ function routeChannel(c: ChannelRecord, secrets: Pick<SecretBox, 'decrypt'>): Ro
       timeoutMs: c.timeoutMs,
       settings: c.settings,
     },
-    secrets: c.secrets.map((s, index) => ({ index, secret: secrets.decrypt(s.enc), disabledReason: s.disabledReason })),
+    secrets: c.secrets.map((s, index) => ({
+      index,
+      secret: secrets.decrypt(s.enc),
+      disabledReason: s.disabledReason,
+    })),
     upstreamModel,
     groups: new Set(c.groups.length > 0 ? c.groups : ['default']),
   };

@@ -13,7 +13,14 @@ import { SseDecoder, sseFrame } from '../streams/sse.js';
 import { EventStreamDecoder } from '../streams/eventstream.js';
 import { isUsageOnlyChunk } from '../providers/openai/frames.js';
 import type { InboundStreamEncoder } from '../inbound/types.js';
-import type { ChatStreamConverter, ProviderAdapter, StreamEvent, UpstreamFailure, UpstreamTarget, Usage } from '../providers/types.js';
+import type {
+  ChatStreamConverter,
+  ProviderAdapter,
+  StreamEvent,
+  UpstreamFailure,
+  UpstreamTarget,
+  Usage,
+} from '../providers/types.js';
 import { UpstreamStreamError } from '../providers/types.js';
 import type { OpenAIChatChunk } from '../providers/openai/types.js';
 import { getCodec } from '../providers/registry.js';
@@ -41,7 +48,10 @@ function decoderFor(adapter: ProviderAdapter): Decoder {
 }
 
 function isTerminal(ev: StreamEvent): boolean {
-  return ev.kind === 'sse' && (ev.data === '[DONE]' || ev.event === 'message_stop' || ev.event === 'response.completed');
+  return (
+    ev.kind === 'sse' &&
+    (ev.data === '[DONE]' || ev.event === 'message_stop' || ev.event === 'response.completed')
+  );
 }
 
 export interface PumpArgs {
@@ -56,11 +66,14 @@ export interface PumpArgs {
 export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const { ctx, adapter, target, res, mode } = a;
   const decoder = decoderFor(adapter);
-  const converter: ChatStreamConverter | undefined = mode === 'convert' ? adapter.chatStream(target, { dropped: ctx.dropped }) : undefined;
+  const converter: ChatStreamConverter | undefined =
+    mode === 'convert' ? adapter.chatStream(target, { dropped: ctx.dropped }) : undefined;
   const encoder = mode === 'convert' ? clientEncoder(ctx) : undefined;
   const upstreamCt = res.headers['content-type'];
   const headCt =
-    mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai' ? upstreamCt : 'text/event-stream; charset=utf-8';
+    mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai'
+      ? upstreamCt
+      : 'text/event-stream; charset=utf-8';
   const write = (data: string | Buffer): Promise<void> => writeOut(ctx, data, headCt);
   const usageFromEvent = ctx.usageReader?.fromEvent ?? adapter.usageFromEvent?.bind(adapter);
   const seen: string[] = [];
@@ -73,7 +86,8 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     settled = true;
     await a.finish(outcome);
   };
-  const deliveredText = (): string => (mode === 'convert' ? delivered.join('') : textOf(adapter, target, seen));
+  const deliveredText = (): string =>
+    mode === 'convert' ? delivered.join('') : textOf(adapter, target, seen);
 
   try {
     for await (const raw of res.body) {
@@ -86,6 +100,8 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           if (ev.kind === 'sse') seen.push(ev.data);
           if (isTerminal(ev)) terminal = true;
         }
+        // the terminal event is held back until the log row is committed; its chunk is the first byte out
+        if (terminal) markFirstByte(ctx);
         if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
         await write(chunk);
         continue;
@@ -97,6 +113,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           seen.push(ev.data);
           usage = usageFromEvent?.(ev, usage) ?? usage;
           if (ev.data === '[DONE]') {
+            markFirstByte(ctx);
             await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
           } else if (isUsageOnlyChunk(ev.data)) continue;
           out += sseFrame(ev.data, ev.event);
@@ -113,7 +130,10 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       for (const c of converter!.end()) out += encodeChunk(encoder!, c, delivered);
       usage = converter!.usage();
       if (!ctx.committed && out.length === 0) {
-        return { kind: 'failed', failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' } };
+        return {
+          kind: 'failed',
+          failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
+        };
       }
       await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
       out += encoder!.end(usage).join('');
@@ -121,7 +141,10 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     } else {
       for (const ev of tail) usage = usageFromEvent?.(ev, usage) ?? usage;
       if (!ctx.committed) {
-        return { kind: 'failed', failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' } };
+        return {
+          kind: 'failed',
+          failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
+        };
       }
       await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
     }
@@ -137,7 +160,13 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     const failure = err instanceof UpstreamStreamError ? err.failure : streamFailure(err);
     if (!ctx.committed && !settled) return { kind: 'failed', failure };
     if (converter) usage = converter.usage() ?? usage;
-    await settleOnce({ status: 502, error: failure.message.startsWith('upstream timed out') ? 'timeout' : 'upstream', usage, produced: true, deliveredText });
+    await settleOnce({
+      status: 502,
+      error: failure.message.startsWith('upstream timed out') ? 'timeout' : 'upstream',
+      usage,
+      produced: true,
+      deliveredText,
+    });
     endWithError(ctx, encoder, failure);
     return { kind: 'done' };
   }
@@ -167,7 +196,8 @@ function textOf(adapter: ProviderAdapter, target: UpstreamTarget, seen: string[]
       for (const c of conv.push({ kind: 'sse', event: undefined, data })) {
         for (const ch of c.choices) {
           if (ch.delta.content) parts.push(ch.delta.content);
-          for (const tc of ch.delta.tool_calls ?? []) if (tc.function?.arguments) parts.push(tc.function.arguments);
+          for (const tc of ch.delta.tool_calls ?? [])
+            if (tc.function?.arguments) parts.push(tc.function.arguments);
         }
       }
     } catch {
@@ -181,11 +211,16 @@ function streamFailure(err: unknown): UpstreamFailure {
   if (err instanceof BcError) return { status: err.status, action: 'retry', message: err.message };
   const f = transportFailure(err);
   const e = err as { message?: string };
-  if (f.message.includes('ERROR') && e.message) return { ...f, message: `upstream stream broke: ${e.message}` };
+  if (f.message.includes('ERROR') && e.message)
+    return { ...f, message: `upstream stream broke: ${e.message}` };
   return f;
 }
 
-function endWithError(ctx: RelayContext, encoder: InboundStreamEncoder | undefined, failure: UpstreamFailure): void {
+function endWithError(
+  ctx: RelayContext,
+  encoder: InboundStreamEncoder | undefined,
+  failure: UpstreamFailure,
+): void {
   const wire = toWireError(new BcError('UPSTREAM_ERROR', failure.message, { status: failure.status }));
   const enc = encoder ?? clientEncoder(ctx);
   if (!ctx.res.destroyed) ctx.res.end(enc.error(wire).join(''));

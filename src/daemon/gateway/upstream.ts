@@ -24,7 +24,11 @@ export interface UpstreamResponse {
 
 export type SendResult = { ok: true; res: UpstreamResponse } | { ok: false; failure: UpstreamFailure };
 
-export async function send(req: UpstreamRequest, timeoutMs: number, signal: AbortSignal): Promise<SendResult> {
+export async function send(
+  req: UpstreamRequest,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<SendResult> {
   try {
     const res = await request(req.url, {
       method: req.method,
@@ -45,11 +49,16 @@ export async function send(req: UpstreamRequest, timeoutMs: number, signal: Abor
 export function transportFailure(err: unknown): UpstreamFailure {
   const e = err as { code?: string; message?: string; name?: string };
   const code = e.code ?? e.name ?? 'ERROR';
-  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  const timeout =
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT';
   return {
     status: timeout ? 504 : 502,
     action: 'retry',
-    message: timeout ? `upstream timed out (${code})` : `upstream connection failed (${code}: ${e.message ?? 'no detail'})`,
+    message: timeout
+      ? `upstream timed out (${code})`
+      : `upstream connection failed (${code}: ${e.message ?? 'no detail'})`,
   };
 }
 

@@ -13,7 +13,8 @@ const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isPosInt: Check = (v) => Number.isInteger(v) && (v as number) > 0;
 const isObject: Check = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isArray: Check = (v) => Array.isArray(v);
-const isStop: Check = (v) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+const isStop: Check = (v) =>
+  typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
 
 const CHAT_FIELDS: Record<string, [Check, string]> = {
   stream: [isBool, 'a boolean'],

@@ -27,7 +27,10 @@ function geminiSpec(version: string, target: string, raw: Buffer, contentType: s
   const model = decodeURIComponent(colon > 0 ? target.slice(0, colon) : target);
   const action = colon > 0 ? target.slice(colon + 1) : '';
   if (!ACTIONS.has(action)) {
-    throw new BcError('UNSUPPORTED', `unsupported Gemini method "${action}": use generateContent or streamGenerateContent`);
+    throw new BcError(
+      'UNSUPPORTED',
+      `unsupported Gemini method "${action}": use generateContent or streamGenerateContent`,
+    );
   }
   const stream = action === 'streamGenerateContent';
   const body = parseJsonObject(raw);

@@ -26,10 +26,14 @@ const FORWARDED: Record<string, string | null> = {
 export function registerOpenAIRoutes(app: FastifyInstance, state: GatewayState): void {
   app.post('/v1/chat/completions', (req, reply) => handleRelay(state, req, reply, 'openai', chatSpec));
   for (const [path, defaultModel] of Object.entries(FORWARDED)) {
-    app.post(path, (req, reply) => handleRelay(state, req, reply, 'openai', (raw, ct) => forwardSpec(path, defaultModel, raw, ct)));
+    app.post(path, (req, reply) =>
+      handleRelay(state, req, reply, 'openai', (raw, ct) => forwardSpec(path, defaultModel, raw, ct)),
+    );
   }
   for (const path of ['/v1/audio/transcriptions', '/v1/audio/translations']) {
-    app.post(path, (req, reply) => handleRelay(state, req, reply, 'openai', (raw, ct) => multipartSpec(path, raw, ct)));
+    app.post(path, (req, reply) =>
+      handleRelay(state, req, reply, 'openai', (raw, ct) => multipartSpec(path, raw, ct)),
+    );
   }
 }
 
@@ -52,7 +56,12 @@ function chatSpec(raw: Buffer, contentType: string): RequestSpec {
   };
 }
 
-function forwardSpec(path: string, defaultModel: string | null, raw: Buffer, contentType: string): RequestSpec {
+function forwardSpec(
+  path: string,
+  defaultModel: string | null,
+  raw: Buffer,
+  contentType: string,
+): RequestSpec {
   const body = parseJsonObject(raw);
   if (body.model === undefined && defaultModel) body.model = defaultModel;
   const model = requireModel(body);
@@ -77,10 +86,16 @@ function forwardSpec(path: string, defaultModel: string | null, raw: Buffer, con
 
 function multipartSpec(path: string, raw: Buffer, contentType: string): RequestSpec {
   if (!/multipart\/form-data/i.test(contentType)) {
-    throw new BcError('INVALID_REQUEST', 'this endpoint takes multipart/form-data with a "file" and a "model" field');
+    throw new BcError(
+      'INVALID_REQUEST',
+      'this endpoint takes multipart/form-data with a "file" and a "model" field',
+    );
   }
   const model = /name="model"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]+)/.exec(raw.toString('latin1'))?.[1]?.trim();
-  if (!model) throw new BcError('INVALID_REQUEST', 'model: the multipart form needs a "model" field', { param: 'model' });
+  if (!model)
+    throw new BcError('INVALID_REQUEST', 'model: the multipart form needs a "model" field', {
+      param: 'model',
+    });
   return {
     protocol: 'openai',
     endpoint: path,

@@ -47,7 +47,12 @@ function modelList(state: GatewayState, key: RouteKey): unknown {
     if (key.models && !key.models.has(model)) continue;
     const owner = tiers.flatMap((t) => t.channels).find((c) => c.groups.has(key.record.group));
     if (!owner) continue;
-    data.push({ id: model, object: 'model', created: Math.floor(Date.parse(owner.record.createdAt) / 1000) || 0, owned_by: owner.record.type });
+    data.push({
+      id: model,
+      object: 'model',
+      created: Math.floor(Date.parse(owner.record.createdAt) / 1000) || 0,
+      owned_by: owner.record.type,
+    });
   }
   data.sort((a, b) => a.id.localeCompare(b.id));
   return { object: 'list', data };
