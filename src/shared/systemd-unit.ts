@@ -107,7 +107,9 @@ function execArg(value: string): string {
 
 function envLine(name: string, value: string): string {
   const assignment = `${name}=${value.replace(/%/g, '%%')}`;
-  return needsQuotes(assignment) ? `Environment="${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `Environment=${assignment}`;
+  return needsQuotes(assignment)
+    ? `Environment="${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+    : `Environment=${assignment}`;
 }
 
 function needsQuotes(s: string): boolean {

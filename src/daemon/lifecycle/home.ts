@@ -11,10 +11,15 @@ export function prepareHome(home: string): void {
   try {
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new BcError('STARTUP_FAILED', `cannot create the home folder ${home}: ${reason(e)} (set BC_HOME or --home)`, { cause: e });
+    throw new BcError(
+      'STARTUP_FAILED',
+      `cannot create the home folder ${home}: ${reason(e)} (set BC_HOME or --home)`,
+      { cause: e },
+    );
   }
   const st = fs.statSync(home);
-  if (!st.isDirectory()) throw new BcError('STARTUP_FAILED', `the home ${home} is not a folder (set BC_HOME or --home)`);
+  if (!st.isDirectory())
+    throw new BcError('STARTUP_FAILED', `the home ${home} is not a folder (set BC_HOME or --home)`);
   // Only tighten a folder we own; someone else's folder is theirs to configure.
   if (process.getuid !== undefined && st.uid === process.getuid() && (st.mode & 0o077) !== 0) {
     fs.chmodSync(home, 0o700);
@@ -28,7 +33,11 @@ export function prepareSocketFolder(socketPath: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new BcError('STARTUP_FAILED', `cannot create the socket folder ${dir}: ${reason(e)} (set BC_SOCKET or --socket)`, { cause: e });
+    throw new BcError(
+      'STARTUP_FAILED',
+      `cannot create the socket folder ${dir}: ${reason(e)} (set BC_SOCKET or --socket)`,
+      { cause: e },
+    );
   }
 }
 
@@ -39,7 +48,11 @@ function checkWritable(home: string): void {
     fs.writeFileSync(probe, '', { mode: 0o600 });
     fs.unlinkSync(probe);
   } catch (e) {
-    throw new BcError('STARTUP_FAILED', `the home folder ${home} is not writable: ${reason(e)} (set BC_HOME or --home)`, { cause: e });
+    throw new BcError(
+      'STARTUP_FAILED',
+      `the home folder ${home} is not writable: ${reason(e)} (set BC_HOME or --home)`,
+      { cause: e },
+    );
   }
 }
 

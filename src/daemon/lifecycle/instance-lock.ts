@@ -24,9 +24,19 @@ export interface InstanceLock {
   release(): void;
 }
 
-export async function acquireInstanceLock(pidfile: string, socket: string, version: string): Promise<InstanceLock> {
+export async function acquireInstanceLock(
+  pidfile: string,
+  socket: string,
+  version: string,
+): Promise<InstanceLock> {
   for (let i = 0; i < ATTEMPTS; i++) {
-    const mine: PidfileContent = { pid: process.pid, listen: '', socket, started_at: new Date().toISOString(), version };
+    const mine: PidfileContent = {
+      pid: process.pid,
+      listen: '',
+      socket,
+      started_at: new Date().toISOString(),
+      version,
+    };
     if (createExclusive(pidfile, mine)) return makeLock(pidfile);
     const existing = readPidfile(pidfile);
     if (existing !== undefined) {
@@ -35,7 +45,10 @@ export async function acquireInstanceLock(pidfile: string, socket: string, versi
     }
     removeStale(pidfile, existing);
   }
-  throw new BcError('STARTUP_FAILED', `could not take the lock ${pidfile}: another daemon keeps starting in this home`);
+  throw new BcError(
+    'STARTUP_FAILED',
+    `could not take the lock ${pidfile}: another daemon keeps starting in this home`,
+  );
 }
 
 /** A one-line refusal when the pidfile names a running daemon, else undefined (stale). */
@@ -60,7 +73,8 @@ function createExclusive(pidfile: string, content: PidfileContent): boolean {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
       // Some file systems have no hard links; O_EXCL still makes the creation exclusive.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') return createWithExcl(pidfile, content);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS')
+        return createWithExcl(pidfile, content);
       throw e;
     }
   } catch (e) {
@@ -93,7 +107,9 @@ function removeStale(pidfile: string, judged: PidfileContent | undefined): void 
     fs.renameSync(pidfile, aside);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new BcError('STARTUP_FAILED', `cannot replace the stale pidfile ${pidfile}: ${reason(e)}`, { cause: e });
+    throw new BcError('STARTUP_FAILED', `cannot replace the stale pidfile ${pidfile}: ${reason(e)}`, {
+      cause: e,
+    });
   }
   const moved = readPidfile(aside);
   const same = moved?.pid === judged?.pid && moved?.started_at === judged?.started_at;

@@ -5,7 +5,6 @@
  * what to change.
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import { parseListen } from '../../shared/paths.js';
@@ -26,7 +25,10 @@ const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 
 export async function listenControl(app: FastifyInstance, socketPath: string): Promise<void> {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    throw new BcError('STARTUP_FAILED', `the socket path ${socketPath} is too long (${MAX_SOCKET_PATH} bytes at most): set BC_SOCKET or --socket`);
+    throw new BcError(
+      'STARTUP_FAILED',
+      `the socket path ${socketPath} is too long (${MAX_SOCKET_PATH} bytes at most): set BC_SOCKET or --socket`,
+    );
   }
   prepareSocketFolder(socketPath);
   await removeStaleSocket(socketPath);
@@ -34,9 +36,13 @@ export async function listenControl(app: FastifyInstance, socketPath: string): P
   try {
     await app.listen({ path: socketPath });
   } catch (e) {
-    throw new BcError('STARTUP_FAILED', `cannot listen on the socket ${socketPath}: ${socketReason(e)} (set BC_SOCKET or --socket)`, {
-      cause: e,
-    });
+    throw new BcError(
+      'STARTUP_FAILED',
+      `cannot listen on the socket ${socketPath}: ${socketReason(e)} (set BC_SOCKET or --socket)`,
+      {
+        cause: e,
+      },
+    );
   } finally {
     process.umask(previous);
   }
@@ -51,7 +57,7 @@ export async function listenGateway(app: FastifyInstance, listen: string): Promi
   } catch (e) {
     throw new BcError('STARTUP_FAILED', gatewayReason(e, host, port), { cause: e });
   }
-  const addr = app.server.address() as AddressInfo | string | null;
+  const addr = app.server.address();
   if (addr === null || typeof addr === 'string') return `${host}:${port}`;
   return formatHostPort(addr.address, addr.port);
 }
@@ -68,10 +74,16 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     return;
   }
   if (!st.isSocket()) {
-    throw new BcError('STARTUP_FAILED', `${socketPath} exists and is not a socket: move it away or set BC_SOCKET or --socket`);
+    throw new BcError(
+      'STARTUP_FAILED',
+      `${socketPath} exists and is not a socket: move it away or set BC_SOCKET or --socket`,
+    );
   }
   if (await socketAnswers(socketPath)) {
-    throw new BcError('STARTUP_FAILED', `the socket ${socketPath} is in use by another daemon (set BC_SOCKET or --socket)`);
+    throw new BcError(
+      'STARTUP_FAILED',
+      `the socket ${socketPath} is in use by another daemon (set BC_SOCKET or --socket)`,
+    );
   }
   fs.rmSync(socketPath, { force: true });
 }

@@ -9,7 +9,14 @@ import { BcError } from '../../shared/errors.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-const SECRET_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'proxy-authorization', 'cookie'];
+const SECRET_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'proxy-authorization',
+  'cookie',
+];
 
 const REDACT_PATHS = SECRET_HEADERS.flatMap((h) => [
   `req.headers["${h}"]`,

@@ -47,11 +47,10 @@ export async function reportStartupFailure(message: string): Promise<void> {
 
 /** Sends on the IPC channel when there is one; resolves whether the message went out. */
 function sendToParent(msg: DaemonMessage): Promise<boolean> {
-  const send = process.send;
-  if (send === undefined || !process.connected) return Promise.resolve(false);
+  if (process.send === undefined || !process.connected) return Promise.resolve(false);
   return new Promise((resolve) => {
     try {
-      send.call(process, msg, undefined, {}, (err: Error | null) => resolve(err === null));
+      process.send?.(msg, (err: Error | null) => resolve(err === null));
     } catch {
       resolve(false);
     }

@@ -77,7 +77,12 @@ export function installSignalHandlers(hooks: SignalHooks): () => void {
  * The control app closes alongside; its long-lived connections (metrics streams) are cut once the
  * gateway is done, since nothing on them needs finishing.
  */
-export async function drainApps(gateway: FastifyInstance, control: FastifyInstance, drainMs: number, log: Logger): Promise<void> {
+export async function drainApps(
+  gateway: FastifyInstance,
+  control: FastifyInstance,
+  drainMs: number,
+  log: Logger,
+): Promise<void> {
   const started = Date.now();
   const sweep = setInterval(() => {
     gateway.server.closeIdleConnections();

@@ -1,0 +1,27 @@
+/**
+ * `GET /v1/status`: what `bc status` prints and what `bc start` polls to know the daemon is up.
+ * Cheap on purpose (two listings and a counter), since it is also the liveness probe.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ROUTES, type StatusView } from '../../../shared/control-api.js';
+import { on, type ControlContext } from '../context.js';
+
+export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
+  const { services } = ctx;
+  on(app, ROUTES.status, async () => {
+    const [channels, keys] = await Promise.all([services.store.listChannels(), services.store.listKeys()]);
+    const status: StatusView = {
+      pid: process.pid,
+      version: services.version,
+      uptime_s: Math.max(0, Math.floor((Date.now() - services.startedAt) / 1000)),
+      listen: services.listenAddress,
+      socket: services.paths.socket,
+      store: services.store.description,
+      home: services.paths.home,
+      channels: channels.length,
+      keys: keys.filter((k) => k.status !== 'revoked').length,
+      requests: services.requestsServed(),
+    };
+    return status;
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Store records -> the JSON views of the control API (snake_case, SPEC section 12). A channel's
+ * secrets appear only in their masked form; the encrypted envelopes and key hashes never leave
+ * this module. `/v1/models` is derived here too: every model the channels serve, with the
+ * channels behind it and the upstream model each one would be asked for.
+ */
+import type {
+  ChannelType,
+  ChannelView,
+  KeyView,
+  ModelView,
+  PriceView,
+  UsageDimension,
+  UsageRow,
+} from '../../shared/control-api.js';
+import type { ChannelRuntimeState } from '../services.js';
+import type { ChannelRecord, KeyRecord, PriceRecord, UsageAggregate } from '../store/types.js';
+
+export function channelView(
+  c: ChannelRecord,
+  state: ChannelRuntimeState,
+  defaultBaseUrl: (t: ChannelType) => string | null,
+): ChannelView {
+  return {
+    id: c.id,
+    name: c.name,
+    type: c.type,
+    base_url: c.baseUrl ?? defaultBaseUrl(c.type) ?? '',
+    models: c.models,
+    map: c.map,
+    groups: c.groups,
+    priority: c.priority,
+    weight: c.weight,
+    status: c.status,
+    status_reason: c.statusReason ?? firstKeyReason(c),
+    keys: c.secrets.map((s) => s.masked),
+    cooldown_until: state.cooldownUntil,
+    timeout_ms: c.timeoutMs,
+    region: c.region,
+    api_version: c.apiVersion,
+    created_at: c.createdAt,
+  };
+}
+
+/** A channel still enabled while one of its keys was auto-disabled says so in its reason. */
+function firstKeyReason(c: ChannelRecord): string | null {
+  const i = c.secrets.findIndex((s) => s.disabledReason !== null);
+  if (i < 0) return null;
+  const s = c.secrets[i];
+  return s === undefined ? null : `key ${s.masked} disabled: ${s.disabledReason ?? ''}`;
+}
+
+export function keyView(k: KeyRecord): KeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    group: k.group,
+    budget: k.budget,
+    spent: k.spent,
+    expires_at: k.expiresAt,
+    models: k.models,
+    allow_ips: k.allowIps,
+    rpm: k.rpm,
+    tpm: k.tpm,
+    concurrency: k.concurrency,
+    status: k.status,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsedAt,
+  };
+}
+
+export function priceView(p: PriceRecord): PriceView {
+  return {
+    model: p.model,
+    input: p.input,
+    output: p.output,
+    cache_read: p.cacheRead,
+    cache_write: p.cacheWrite,
+    per_request: p.perRequest,
+    max_output_tokens: p.maxOutputTokens,
+    source: p.source,
+  };
+}
+
+export function usageRow(by: UsageDimension, a: UsageAggregate): UsageRow {
+  return {
+    [by]: a.name,
+    name: a.name,
+    requests: a.requests,
+    errors: a.errors,
+    input_tokens: a.input_tokens,
+    output_tokens: a.output_tokens,
+    cost: a.cost,
+  };
+}
+
+/** Served models: a channel serves each of its models as is, and each alias of its map. */
+export function modelViews(channels: readonly ChannelRecord[]): ModelView[] {
+  const byModel = new Map<string, ModelView['channels']>();
+  const ordered = [...channels].sort((a, b) => b.priority - a.priority || a.id - b.id);
+  for (const c of ordered) {
+    const served = new Set([...c.models, ...Object.keys(c.map)]);
+    for (const model of served) {
+      const list = byModel.get(model) ?? [];
+      list.push({
+        id: c.id,
+        name: c.name,
+        type: c.type,
+        upstream_model: Object.hasOwn(c.map, model) ? (c.map[model] ?? model) : model,
+        status: c.status,
+      });
+      byModel.set(model, list);
+    }
+  }
+  return [...byModel.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([model, list]) => ({ model, channels: list }));
+}
