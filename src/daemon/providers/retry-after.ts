@@ -34,6 +34,8 @@ export function retryAfterMs(headers: Headers, now: number = Date.now()): number
   if (ra === undefined) return undefined;
   const seconds = nonNegativeNumber(ra);
   if (seconds !== undefined) return Math.ceil(seconds * 1000);
+  // An HTTP date names a weekday and month; without letters Date.parse reads e.g. '-5' as a year.
+  if (!/[a-z]/i.test(ra)) return undefined;
   const at = Date.parse(ra);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);

@@ -85,7 +85,8 @@ class OpenAIStreamConverter implements ChatStreamConverter {
     if (choices.length === 0) return [];
     return [
       {
-        id: this.id ?? 'chatcmpl-unknown',
+        // once chosen, an id stays: clients expect every chunk of a response to share it
+        id: (this.id ??= `chatcmpl-${randomBytes(12).toString('base64url')}`),
         object: 'chat.completion.chunk',
         created: this.created ?? Math.floor(Date.now() / 1000),
         model: this.model,
