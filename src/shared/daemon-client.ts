@@ -37,8 +37,9 @@ export interface DaemonClientOptions {
 export interface DaemonClient {
   readonly socket: string;
   status(): Promise<StatusView>;
-  reload(): Promise<void>;
-  shutdown(): Promise<void>;
+  reload(): Promise<{ ok: boolean }>;
+  /** the daemon answers, then starts its graceful stop (drain) */
+  shutdown(): Promise<{ ok: boolean; pid: number }>;
   channels: {
     list(): Promise<ChannelView[]>;
     show(id: string | number): Promise<ChannelView>;
@@ -46,7 +47,8 @@ export interface DaemonClient {
     edit(id: string | number, input: ChannelInput): Promise<ChannelView>;
     enable(id: string | number): Promise<ChannelView>;
     disable(id: string | number): Promise<ChannelView>;
-    remove(id: string | number): Promise<void>;
+    /** answers with the channel as it was */
+    remove(id: string | number): Promise<ChannelView>;
     test(id: string | number, model?: string): Promise<ChannelTestResult>;
   };
   keys: {
@@ -62,7 +64,8 @@ export interface DaemonClient {
   prices: {
     list(): Promise<PriceView[]>;
     set(model: string, input: PriceInput): Promise<PriceView>;
-    remove(model: string): Promise<void>;
+    /** answers with the price as it was */
+    remove(model: string): Promise<PriceView>;
   };
   groups: {
     list(): Promise<GroupView[]>;
@@ -258,8 +261,8 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
   return {
     socket: opts.socket,
     status: () => call<StatusView>('status'),
-    reload: () => call<void>('reload'),
-    shutdown: () => call<void>('shutdown'),
+    reload: () => call<{ ok: boolean }>('reload'),
+    shutdown: () => call<{ ok: boolean; pid: number }>('shutdown'),
     channels: {
       list: () => call<ChannelView[]>('channelList'),
       show: (v) => call<ChannelView>('channelShow', { params: id(v) }),
@@ -267,7 +270,7 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
       edit: (v, input) => call<ChannelView>('channelEdit', { params: id(v), body: input }),
       enable: (v) => call<ChannelView>('channelEnable', { params: id(v) }),
       disable: (v) => call<ChannelView>('channelDisable', { params: id(v) }),
-      remove: (v) => call<void>('channelRemove', { params: id(v) }).then(() => undefined),
+      remove: (v) => call<ChannelView>('channelRemove', { params: id(v) }),
       test: (v, model) =>
         call<ChannelTestResult>('channelTest', { params: id(v), body: model ? { model } : {} }),
     },
@@ -284,7 +287,7 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     prices: {
       list: () => call<PriceView[]>('priceList'),
       set: (model, input) => call<PriceView>('priceSet', { params: { model }, body: input }),
-      remove: (model) => call<void>('priceRemove', { params: { model } }).then(() => undefined),
+      remove: (model) => call<PriceView>('priceRemove', { params: { model } }),
     },
     groups: {
       list: () => call<GroupView[]>('groupList'),

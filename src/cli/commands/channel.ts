@@ -131,10 +131,8 @@ function registerMutations(channel: Command, ctx: CliContext): void {
     .description('remove a channel')
     .argument('<id>', 'channel id or name')
     .action(async (id: string) => {
-      const client = ctx.client();
-      const c = await client.channels.show(id);
-      await client.channels.remove(c.id);
-      ctx.out.result({ removed: true, id: c.id, name: c.name }, () => `removed channel ${c.id} (${c.name})`);
+      const c = await ctx.client().channels.remove(id);
+      ctx.out.result({ removed: true, ...c }, () => `removed channel ${c.id} (${c.name})`);
     });
 }
 

@@ -65,7 +65,7 @@ export function registerPrice(program: Command, ctx: CliContext): void {
     .description('remove a user-set price (the default, if any, applies again)')
     .argument('<model>', 'the model name', arg(parseName))
     .action(async (model: string) => {
-      await ctx.client().prices.remove(model);
-      ctx.out.result({ removed: true, model }, () => `removed the price of ${model}`);
+      const p = await ctx.client().prices.remove(model);
+      ctx.out.result({ removed: true, ...p }, () => `removed the price of ${p.model}`);
     });
 }

@@ -1,0 +1,100 @@
+/**
+ * A real background daemon for CLI and end-to-end tests, started the way users start it:
+ * `bc start` with a fresh temporary BC_HOME and `BC_LISTEN=127.0.0.1:0`, its bound address read
+ * back from `bc status --json`. `bc(...)` runs the CLI against it; `cleanup()` stops it (killing
+ * it if it will not stop) and removes the home.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runBc } from './cli.js';
+import type { RunBcOptions, RunBcResult } from './cli.js';
+
+export interface TestDaemon {
+  home: string;
+  socket: string;
+  /** http://127.0.0.1:PORT */
+  gatewayUrl: string;
+  pid: number;
+  /** runBc bound to this daemon's home and environment */
+  bc(args: string[], opts?: Omit<RunBcOptions, 'home'>): Promise<RunBcResult>;
+  /** `bc stop`; throws if it fails */
+  stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** stops the daemon if it still runs and removes the home */
+  cleanup(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    // A zombie nobody reaped yet counts as gone.
+    return !/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
+}
+
+function fail(what: string, r: RunBcResult, home: string): never {
+  let log = '';
+  try {
+    log = fs.readFileSync(path.join(home, 'logs', 'daemon.log'), 'utf8').slice(-2000);
+  } catch {
+    // no log yet
+  }
+  throw new Error(`${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nlog: ${log}`);
+}
+
+export async function startTestDaemon(opts: { env?: Record<string, string> } = {}): Promise<TestDaemon> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
+  const env = { BC_LISTEN: '127.0.0.1:0', BC_LOG_LEVEL: 'warn', ...opts.env };
+  const bc = (args: string[], o: Omit<RunBcOptions, 'home'> = {}): Promise<RunBcResult> =>
+    runBc(args, { ...o, home, env: { ...env, ...o.env } });
+  const started = await bc(['start'], { timeoutMs: 60_000 });
+  if (started.code !== 0) {
+    fs.rmSync(home, { recursive: true, force: true });
+    fail('bc start', started, home);
+  }
+  const st = await bc(['status', '--json']);
+  if (st.code !== 0) fail('bc status', st, home);
+  const status = JSON.parse(st.stdout) as { pid: number; listen: string; socket: string };
+  const daemon: TestDaemon = {
+    home,
+    socket: status.socket,
+    gatewayUrl: `http://${status.listen}`,
+    pid: status.pid,
+    bc,
+    async stop() {
+      const r = await bc(['stop'], { timeoutMs: 60_000 });
+      if (r.code !== 0) fail('bc stop', r, home);
+    },
+    kill(signal) {
+      process.kill(status.pid, signal);
+    },
+    async cleanup() {
+      if (alive(status.pid)) {
+        await bc(['stop', '--timeout', '10s'], { timeoutMs: 20_000 }).catch(() => undefined);
+        if (!(await waitGone(status.pid, 2000))) {
+          try {
+            process.kill(status.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+          await waitGone(status.pid, 2000);
+        }
+      }
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return daemon;
+}
