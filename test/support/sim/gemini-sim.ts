@@ -1,0 +1,277 @@
+/**
+ * A wire-faithful Gemini API simulator (PROTOCOLS.md 5 and 9.4) on 127.0.0.1 for integration
+ * tests and the benchmark. It takes the key from `x-goog-api-key` or `?key=` (a missing or wrong
+ * key gets Gemini's 400 API_KEY_INVALID, not a 401), rejects unknown request fields and roles
+ * other than user/model as Gemini does, answers function calls without ids and with
+ * finishReason STOP, adds thought parts when thinkingConfig.includeThoughts is set, streams
+ * `alt=sse` frames separated by `\r\n\r\n` without [DONE], serves `:batchEmbedContents`, and
+ * injects the failures a gateway must survive. Per-request knobs: `x-sim-deltas`,
+ * `x-sim-pace-ms`, `x-sim-text`, `x-sim-split-utf8`, `x-sim-cached-tokens`.
+ */
+import type http from 'node:http';
+import { knobsFrom } from './openai-sim-chat.js';
+import type { Fault, SimCall, StreamFault } from './sim-common.js';
+import {
+  FaultQueue,
+  hangUp,
+  isStreamFault,
+  pause,
+  startSimServer,
+  untilClosed,
+  write,
+  writeFrames,
+} from './sim-common.js';
+import {
+  API_KEY_INVALID_BODY,
+  batchEmbed,
+  generateContentBody,
+  geminiErrorJson,
+  MID_STREAM_ERROR_FRAME,
+  planGemini,
+  RESOURCE_EXHAUSTED_BODY,
+  sseFrames,
+  streamChunks,
+} from './gemini-sim-answers.js';
+
+export type { Fault, SimCall } from './sim-common.js';
+export { SIM_THOUGHT_SIGNATURE, THOUGHT_TEXT } from './gemini-sim-answers.js';
+
+export interface GeminiSimOptions {
+  port?: number;
+  /** accepted keys; default: any non-empty key */
+  keys?: string[];
+}
+
+export interface GeminiSim {
+  /** base URL without the version, as `@google/genai` takes it: http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  calls: SimCall[];
+  /** calls whose path (or `:method` suffix, e.g. `:streamGenerateContent`) matches; all when omitted */
+  callCount(path?: string): number;
+  /** queue a fault for the next `times` requests (default 1) */
+  fault(f: Fault, times?: number): void;
+  clearFaults(): void;
+  setDelay(ms: number): void;
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+const STATUS_BODIES: Record<number, Json> = {
+  400: API_KEY_INVALID_BODY,
+  401: geminiErrorJson(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
+  403: geminiErrorJson(403, 'PERMISSION_DENIED', 'Permission denied: Consumer has been suspended.'),
+  404: geminiErrorJson(404, 'NOT_FOUND', 'models/unknown is not found for API version v1beta.'),
+  429: RESOURCE_EXHAUSTED_BODY,
+  500: geminiErrorJson(500, 'INTERNAL', 'An internal error has occurred.'),
+  503: geminiErrorJson(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
+  504: geminiErrorJson(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
+};
+
+const REQUEST_FIELDS = new Set([
+  'model',
+  'contents',
+  'systemInstruction',
+  'system_instruction',
+  'tools',
+  'toolConfig',
+  'tool_config',
+  'generationConfig',
+  'generation_config',
+  'safetySettings',
+  'safety_settings',
+  'cachedContent',
+  'cached_content',
+  'labels',
+]);
+
+const ROUTE = /^\/v1(?:beta)?\/models\/([^/:]+):([A-Za-z]+)$/;
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    vary: 'Origin, X-Origin, Referer',
+  });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function keyOf(call: SimCall, req: http.IncomingMessage): string | undefined {
+  const h = req.headers['x-goog-api-key'];
+  const header = Array.isArray(h) ? h[0] : h;
+  const key = header ?? new URLSearchParams(call.query).get('key') ?? undefined;
+  return key === '' ? undefined : key;
+}
+
+function invalid(message: string): Json {
+  return geminiErrorJson(400, 'INVALID_ARGUMENT', message);
+}
+
+/** Gemini's own request checks, which catch a converter's mistakes the way the real API would. */
+function requestProblem(body: Json): string | undefined {
+  const unknown = Object.keys(body).find((k) => !REQUEST_FIELDS.has(k));
+  if (unknown !== undefined)
+    return `Invalid JSON payload received. Unknown name "${unknown}": Cannot find field.`;
+  if (!Array.isArray(body.contents) || body.contents.length === 0)
+    return '* GenerateContentRequest.contents: contents is not specified';
+  for (const [i, c] of (body.contents as unknown[]).entries()) {
+    const content = (typeof c === 'object' && c !== null ? c : {}) as Json;
+    if (content.role !== undefined && !['user', 'model', 'function'].includes(content.role as string)) {
+      return 'Please use a valid role: user, model.';
+    }
+    const parts = Array.isArray(content.parts) ? (content.parts as Json[]) : [];
+    if (parts.length === 0)
+      return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
+    for (const p of parts) {
+      const named = (p.functionCall ?? p.functionResponse) as Json | undefined;
+      if (named !== undefined && (typeof named.name !== 'string' || named.name === '')) {
+        return `* GenerateContentRequest.contents[${i}].parts: function name must not be empty.`;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function faultyJson(res: http.ServerResponse, body: Json, fault: StreamFault): Promise<void> {
+  if (fault.kind === 'midStreamError') return sendJson(res, 500, STATUS_BODIES[500]);
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': String(text.length),
+  });
+  await write(res, text.subarray(0, Math.floor(text.length / 2)));
+  if (fault.kind === 'hangup') {
+    await pause(res, 10);
+    hangUp(res);
+  } else {
+    await untilClosed(res);
+  }
+}
+
+function sendGarbage(res: http.ServerResponse, stream: boolean): void {
+  if (stream) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(
+      'data: {"candidates": [{"content": {"parts": [{"text": "Hel\r\n\r\n<html>502 Bad Gateway</html>\r\n',
+    );
+  } else {
+    sendJson(res, 200, '<html><body>502 Bad Gateway</body></html>');
+  }
+}
+
+interface Route {
+  call: SimCall;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  body: Json;
+  fault: Fault | undefined;
+}
+
+async function generate(r: Route, model: string, stream: boolean): Promise<void> {
+  const problem = requestProblem(r.body);
+  if (problem !== undefined) return sendJson(r.res, 400, invalid(problem));
+  const knobs = knobsFrom(r.req.headers);
+  const plan = planGemini(r.body, model, knobs);
+  const streamFault = isStreamFault(r.fault) ? r.fault : undefined;
+  if (!stream) {
+    const body = generateContentBody(plan);
+    return streamFault === undefined ? sendJson(r.res, 200, body) : faultyJson(r.res, body, streamFault);
+  }
+  const chunks = streamChunks(plan);
+  if (new URLSearchParams(r.call.query).get('alt') !== 'sse') {
+    // Without alt=sse Gemini streams one JSON array; sent whole here, which clients accept alike.
+    return sendJson(r.res, 200, chunks);
+  }
+  r.res.writeHead(200, { 'content-type': 'text/event-stream', 'content-disposition': 'attachment' });
+  await writeFrames(r.res, sseFrames(chunks), {
+    paceMs: knobs.paceMs,
+    splitUtf8: knobs.splitUtf8,
+    fault: streamFault,
+    errorFrame: MID_STREAM_ERROR_FRAME,
+  });
+}
+
+async function dispatch(r: Route): Promise<void> {
+  const m = ROUTE.exec(r.call.path);
+  const model = m?.[1] === undefined ? '' : decodeURIComponent(m[1]);
+  switch (r.call.method === 'POST' ? m?.[2] : undefined) {
+    case 'generateContent':
+      return generate(r, model, false);
+    case 'streamGenerateContent':
+      return generate(r, model, true);
+    case 'batchEmbedContents': {
+      const answer = batchEmbed(r.body);
+      return sendJson(
+        r.res,
+        answer === undefined ? 400 : 200,
+        answer ?? invalid('* BatchEmbedContentsRequest.requests: must not be empty'),
+      );
+    }
+    case 'countTokens':
+      return sendJson(r.res, 200, {
+        totalTokens: planGemini(r.body, model, knobsFrom(r.req.headers)).promptTokens,
+      });
+    default:
+      sendJson(
+        r.res,
+        404,
+        geminiErrorJson(404, 'NOT_FOUND', `Method not found: ${r.call.method} ${r.call.path}`),
+      );
+  }
+}
+
+function parseBody(buf: Buffer): Json | undefined {
+  try {
+    const v: unknown = JSON.parse(buf.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startGeminiSim(opts: GeminiSimOptions = {}): Promise<GeminiSim> {
+  const faults = new FaultQueue();
+  let delayMs = 0;
+  const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
+    const fault = faults.take();
+    if (fault?.kind === 'reset') return hangUp(res);
+    if (fault?.kind === 'stall') return untilClosed(res);
+    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    if (fault?.kind === 'status') {
+      if (res.destroyed) return;
+      res.writeHead(fault.status, { 'content-type': 'application/json; charset=UTF-8', ...fault.headers });
+      res.end(
+        JSON.stringify(
+          fault.body ??
+            STATUS_BODIES[fault.status] ??
+            geminiErrorJson(fault.status, 'UNKNOWN', 'Simulated failure.'),
+        ),
+      );
+      return;
+    }
+    const key = keyOf(call, req);
+    if (key === undefined || (opts.keys !== undefined && !opts.keys.includes(key))) {
+      return sendJson(res, 400, API_KEY_INVALID_BODY);
+    }
+    const body = parseBody(call.body);
+    if (body === undefined) return sendJson(res, 400, invalid('Invalid JSON payload received.'));
+    if (fault?.kind === 'garbage') return sendGarbage(res, call.path.endsWith(':streamGenerateContent'));
+    await dispatch({ call, req, res, body, fault });
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    port: server.port,
+    calls: server.calls,
+    callCount: (path?: string) =>
+      path === undefined
+        ? server.calls.length
+        : server.calls.filter((c) => c.path === path || c.path.endsWith(path)).length,
+    fault: (f, times = 1) => faults.add(f, times),
+    clearFaults: () => faults.clear(),
+    setDelay: (ms) => {
+      delayMs = ms;
+    },
+    close: () => server.close(),
+  };
+}
