@@ -45,7 +45,19 @@ function decodeText(raw: string | undefined): string | undefined {
   }
 }
 
-export function knobsFrom(headers: http.IncomingHttpHeaders): ChatKnobs {
+/**
+ * Knobs come from `x-sim-*` request headers or, for requests that reach the simulator through the
+ * gateway (which forwards bodies, not client headers), from the same names in the body's
+ * `metadata` object (OpenAI's own per-request key-value field); headers win.
+ */
+export function knobsFrom(rawHeaders: http.IncomingHttpHeaders, body?: unknown): ChatKnobs {
+  const meta = (body as { metadata?: unknown } | undefined)?.metadata;
+  const fromMeta: http.IncomingHttpHeaders = {};
+  if (meta && typeof meta === 'object') {
+    for (const [k, v] of Object.entries(meta as Record<string, unknown>))
+      if (k.startsWith('x-sim-')) fromMeta[k] = String(v);
+  }
+  const headers = { ...fromMeta, ...rawHeaders };
   const bytes = intHeader(headers, 'x-sim-delta-bytes', 0);
   return {
     deltas: intHeader(headers, 'x-sim-deltas', 5),

@@ -178,7 +178,7 @@ interface Route {
 }
 
 async function stream(r: Route, frames: string[]): Promise<void> {
-  const knobs = knobsFrom(r.req.headers);
+  const knobs = knobsFrom(r.req.headers, r.body);
   r.res.writeHead(200, baseHeaders('text/event-stream; charset=utf-8'));
   await writeFrames(r.res, frames, {
     paceMs: knobs.paceMs,
@@ -194,7 +194,7 @@ async function json(r: Route, body: Json): Promise<void> {
 }
 
 async function chat(r: Route, legacy: boolean): Promise<void> {
-  const plan = planChat(r.body, knobsFrom(r.req.headers), r.flavour);
+  const plan = planChat(r.body, knobsFrom(r.req.headers, r.body), r.flavour);
   if (r.body.stream === true) {
     const frames = legacy
       ? completionStreamFrames(plan, wantsUsage(r.body))
@@ -206,7 +206,7 @@ async function chat(r: Route, legacy: boolean): Promise<void> {
 
 async function responses(r: Route): Promise<void> {
   const body = { ...r.body, messages: r.body.input };
-  const plan = planChat(body, knobsFrom(r.req.headers), r.flavour);
+  const plan = planChat(body, knobsFrom(r.req.headers, r.body), r.flavour);
   if (r.body.stream === true) return stream(r, ep.responseStreamFrames(plan));
   return json(r, ep.response(plan));
 }
