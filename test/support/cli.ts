@@ -40,7 +40,7 @@ export function cleanEnv(): Record<string, string> {
 
 export async function runBc(args: string[], opts: RunBcOptions = {}): Promise<RunBcResult> {
   const ownHome = opts.home === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'bc-')) : undefined;
-  const home = opts.home ?? (ownHome);
+  const home = opts.home ?? ownHome ?? '';
   try {
     return await spawnBc(args, { ...cleanEnv(), BC_HOME: home, ...opts.env }, opts);
   } finally {
