@@ -4,7 +4,8 @@
  * permissions (0600, folder 0700) guard it, so nothing here authenticates; the gateway port has
  * no admin route at all.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Metrics, MetricsRecorder } from '../metrics/index.js';
 import { defaultBaseUrl } from '../providers/registry.js';
 import type { Services } from '../services.js';
 import type { ControlContext, ControlHooks } from './context.js';
@@ -14,6 +15,7 @@ import { groupRoutes } from './routes/groups.js';
 import { keyRoutes } from './routes/keys.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes } from './routes/logs.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { priceRoutes } from './routes/prices.js';
 import { statusRoutes } from './routes/status.js';
@@ -23,7 +25,7 @@ export type { ControlHooks } from './context.js';
 
 const BODY_LIMIT = 1024 * 1024;
 
-/** Route files, one per noun; the metrics routes join this list when they land. */
+/** Route files, one per noun. */
 const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void)[] = [
   statusRoutes,
   lifecycleRoutes,
@@ -34,7 +36,22 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   modelRoutes,
   logRoutes,
   usageRoutes,
+  metricsRoutes,
 ];
+
+/**
+ * Services type its metrics as the relay's recorder; the object behind it is the full Metrics,
+ * whose snapshots the monitor routes serve. Checked rather than cast, so a recorder without
+ * snapshots simply leaves the routes out.
+ */
+function metricsRoutes(app: FastifyInstance, ctx: ControlContext): void {
+  const m: MetricsRecorder & Partial<Pick<Metrics, 'snapshot'>> = ctx.services.metrics;
+  const snapshot = m.snapshot;
+  if (typeof snapshot !== 'function') return;
+  registerMetricsRoutes(app, { snapshot: (health) => snapshot.call(m, health) }, () =>
+    ctx.services.channelHealth(),
+  );
+}
 
 export async function buildControlApp(
   services: Services,
@@ -43,7 +60,7 @@ export async function buildControlApp(
   const app = Fastify({
     loggerInstance: services.logger,
     // Every CLI call and metrics poll would be a log line; failures are logged by the error handler.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
   });
   installErrorHandlers(app);
