@@ -1,0 +1,195 @@
+/**
+ * What the Bedrock simulator answers: the request checks Converse itself makes, the plan of an
+ * answer (text, a toolUse, reasoning) from the request and the `x-sim-*` knobs, the Converse JSON
+ * body, and the ConverseStream event frames shaped like the recordings (`"p"` padding with keys
+ * sorted, no contentBlockStart for text blocks, `metadata` after `messageStop`).
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import { encodeEventStreamMessage } from '../../../src/daemon/streams/eventstream.js';
+
+export type Json = Record<string, unknown>;
+
+export const DEFAULT_BEDROCK_SIM_TEXT = 'Bonjour from the Bedrock simulator: 5 € and a 🚀.';
+const REASONING_TEXT = 'The user wants a short answer; a friendly greeting fits.';
+const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+export function intHeader(req: http.IncomingMessage, name: string, fallback: number): number {
+  const n = Number(header(req, name));
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
+}
+
+type Message = { role?: unknown; content?: unknown };
+type Block = Record<string, unknown>;
+
+/** The checks Converse itself makes that a broken conversion would trip. */
+export function bodyProblem(body: Json | undefined, modelId: string): string | undefined {
+  if (modelId.includes('does-not-exist')) return 'The provided model identifier is invalid.';
+  if (!body) return 'Malformed input request, please reformat your input and try again.';
+  const messages = body.messages as Message[] | undefined;
+  if (!Array.isArray(messages) || messages.length === 0)
+    return 'The messages field is required and must not be empty.';
+  let usesTools = false;
+  for (const [i, m] of messages.entries()) {
+    if (m.role !== (i % 2 === 0 ? 'user' : 'assistant')) {
+      return 'A conversation must start with a user message and alternate between user and assistant roles.';
+    }
+    const blocks = m.content as Block[] | undefined;
+    if (!Array.isArray(blocks) || blocks.length === 0) return `messages.${i}.content must not be empty.`;
+    for (const b of blocks) {
+      if ('text' in b && String(b.text).trim() === '')
+        return 'The text field in the ContentBlock object is blank.';
+      if ('toolUse' in b || 'toolResult' in b) usesTools = true;
+    }
+  }
+  if (usesTools && !body.toolConfig)
+    return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+  return undefined;
+}
+
+export interface Plan {
+  reasoning: string[];
+  text: string[];
+  tool: { toolUseId: string; name: string; input: Json } | null;
+  inputTokens: number;
+  cachedTokens: number;
+}
+
+function pieces(text: string, n: number): string[] {
+  const cps = Array.from(text);
+  const count = Math.max(1, Math.min(n, cps.length));
+  return Array.from({ length: count }, (_, i) =>
+    cps.slice(Math.floor((i * cps.length) / count), Math.floor(((i + 1) * cps.length) / count)).join(''),
+  );
+}
+
+/** An input that satisfies a simple JSON schema: strings, numbers, booleans by property. */
+function inputFor(schema: unknown): Json {
+  const props = ((schema as { properties?: Record<string, { type?: string }> } | undefined)?.properties ??
+    {}) as Record<string, { type?: string }>;
+  const out: Json = {};
+  for (const [k, p] of Object.entries(props))
+    out[k] = p.type === 'number' || p.type === 'integer' ? 1 : p.type === 'boolean' ? true : 'Paris';
+  return out;
+}
+
+export function plan(body: Json, req: http.IncomingMessage): Plan {
+  let text = header(req, 'x-sim-text');
+  try {
+    text = text === undefined ? undefined : decodeURIComponent(text);
+  } catch {
+    /* not percent-encoded: use as is */
+  }
+  const deltas = Math.max(1, intHeader(req, 'x-sim-deltas', 5));
+  const messages = body.messages as Message[];
+  const last = messages[messages.length - 1]?.content as Block[];
+  const toolConfig = body.toolConfig as
+    | {
+        tools?: { toolSpec: { name: string; inputSchema?: { json?: unknown } } }[];
+        toolChoice?: { tool?: { name: string } };
+      }
+    | undefined;
+  const tools = toolConfig?.tools ?? [];
+  let tool: Plan['tool'] = null;
+  if (tools.length > 0 && !last.some((b) => 'toolResult' in b)) {
+    const spec = tools.find((t) => t.toolSpec.name === toolConfig?.toolChoice?.tool?.name) ?? tools[0];
+    tool = {
+      toolUseId: `tooluse_${randomBytes(16).toString('base64url').slice(0, 22)}`,
+      name: spec?.toolSpec.name ?? '',
+      input: inputFor(spec?.toolSpec.inputSchema?.json),
+    };
+  }
+  const extra = body.additionalModelRequestFields as
+    { thinking?: { type?: string }; reasoning_config?: unknown } | undefined;
+  const thinking = extra?.thinking?.type === 'enabled' || extra?.reasoning_config !== undefined;
+  return {
+    reasoning: thinking ? pieces(REASONING_TEXT, 3) : [],
+    text: tool ? [] : pieces(text ?? DEFAULT_BEDROCK_SIM_TEXT, deltas),
+    tool,
+    inputTokens: Math.ceil(Buffer.byteLength(JSON.stringify(body.messages)) / 4),
+    cachedTokens: intHeader(req, 'x-sim-cached-tokens', 0),
+  };
+}
+
+function usageOf(p: Plan): Json {
+  const output = p.reasoning.length + p.text.length + (p.tool ? 2 : 0);
+  const input = p.inputTokens;
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: input + output + p.cachedTokens,
+    cacheReadInputTokens: p.cachedTokens,
+    cacheWriteInputTokens: 0,
+    serverToolUsage: {},
+  };
+}
+
+export function converseBody(p: Plan): Json {
+  const content: Json[] = [];
+  if (p.reasoning.length > 0)
+    content.push({
+      reasoningContent: { reasoningText: { text: p.reasoning.join(''), signature: 'sim-signature' } },
+    });
+  if (p.text.length > 0) content.push({ text: p.text.join('') });
+  if (p.tool) content.push({ toolUse: p.tool });
+  return {
+    metrics: { latencyMs: 42 },
+    output: { message: { role: 'assistant', content } },
+    stopReason: p.tool ? 'tool_use' : 'end_turn',
+    usage: usageOf(p),
+  };
+}
+
+/** One event frame; keys sorted and a random-length `"p"` pad, as the recordings show. */
+function frame(type: string, payload: Json): Buffer {
+  const padded: Json = { ...payload, p: PADDING.slice(0, 1 + Math.floor(Math.random() * PADDING.length)) };
+  const sorted = Object.fromEntries(Object.entries(padded).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return encodeEventStreamMessage(
+    { ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' },
+    Buffer.from(JSON.stringify(sorted)),
+  );
+}
+
+export function streamFrames(p: Plan): Buffer[] {
+  const frames = [frame('messageStart', { role: 'assistant' })];
+  let index = 0;
+  if (p.reasoning.length > 0) {
+    for (const r of p.reasoning)
+      frames.push(
+        frame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text: r } } }),
+      );
+    frames.push(
+      frame('contentBlockDelta', {
+        contentBlockIndex: index,
+        delta: { reasoningContent: { signature: 'sim-signature' } },
+      }),
+    );
+    frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+  }
+  for (const t of p.text)
+    frames.push(frame('contentBlockDelta', { contentBlockIndex: index, delta: { text: t } }));
+  if (p.text.length > 0) frames.push(frame('contentBlockStop', { contentBlockIndex: index++ }));
+  if (p.tool) {
+    const args = JSON.stringify(p.tool.input);
+    const cut = Math.floor(args.length / 2);
+    frames.push(
+      frame('contentBlockStart', {
+        contentBlockIndex: index,
+        start: { toolUse: { name: p.tool.name, toolUseId: p.tool.toolUseId } },
+      }),
+    );
+    for (const piece of [args.slice(0, cut), args.slice(cut)])
+      frames.push(
+        frame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: piece } } }),
+      );
+    frames.push(frame('contentBlockStop', { contentBlockIndex: index }));
+  }
+  frames.push(frame('messageStop', { stopReason: p.tool ? 'tool_use' : 'end_turn' }));
+  frames.push(frame('metadata', { usage: usageOf(p), metrics: { latencyMs: 42 } }));
+  return frames;
+}
