@@ -73,11 +73,11 @@ describe('tables', () => {
       ['on', 'offline'],
       color,
     );
-    // eslint-disable-next-line no-control-regex
+    const ansi = new RegExp(String.fromCharCode(27) + '\\[[0-9;]*m', 'g');
     const rows = text
       .split('\n')
       .slice(1)
-      .map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''));
+      .map((l) => l.replace(ansi, ''));
     expect(rows).toEqual(['on       x', 'offline  x']);
   });
 
