@@ -1,0 +1,55 @@
+/**
+ * Entry point of `bc top`, loaded lazily by the CLI so other commands never load React.
+ * `--once --json` prints one snapshot for scripts; `--once` prints one rendered frame; otherwise
+ * the live monitor runs until `q` or Ctrl-C. The daemon not answering is the CLI's to report
+ * (BcError DAEMON_UNREACHABLE, exit 3) for --once; the live monitor waits and reconnects instead.
+ */
+import { render, renderToString } from 'ink';
+import { createDaemonClient } from '../../shared/daemon-client.js';
+import { BcError } from '../../shared/errors.js';
+import { isMetricsSnapshot } from '../../shared/metrics-types.js';
+import { themeFromEnv } from '../theme.js';
+import { Dashboard } from './dashboard.js';
+import { INITIAL_TOP_STATE } from './top-state.js';
+import { TopApp } from './top-app.js';
+
+export interface RunTopOptions {
+  socket: string;
+  once?: boolean;
+  json?: boolean;
+}
+
+export async function runTop(opts: RunTopOptions): Promise<number> {
+  const client = createDaemonClient({ socket: opts.socket, timeoutMs: 10_000 });
+  const theme = themeFromEnv();
+  try {
+    if (opts.once || opts.json) {
+      const snap = await client.metricsSnapshot();
+      if (!isMetricsSnapshot(snap))
+        throw new BcError('INTERNAL', 'the daemon sent metrics in an unknown shape');
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(snap, null, 2) + '\n');
+        return 0;
+      }
+      const width = process.stdout.columns || 80;
+      const height = Math.max(10, (process.stdout.rows || 24) - 1);
+      const frame = renderToString(
+        <Dashboard snapshot={snap} state={INITIAL_TOP_STATE} width={width} height={height} theme={theme} />,
+        {
+          columns: width,
+        },
+      );
+      process.stdout.write(frame + '\n');
+      return 0;
+    }
+    const app = render(<TopApp client={client} theme={theme} />, {
+      exitOnCtrlC: false,
+      incrementalRendering: true,
+      maxFps: 10,
+    });
+    await app.waitUntilExit();
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
