@@ -44,8 +44,8 @@ function rawSseEvents(): SseEvent[] {
   const bytes = Buffer.from(body, 'utf8');
   const events: SseEvent[] = [];
   for (let i = 0; i < bytes.length; i += 37)
-    events.push(...(dec.push(bytes.subarray(i, i + 37)) as SseEvent[]));
-  events.push(...(dec.end() as SseEvent[]));
+    events.push(...(dec.push(bytes.subarray(i, i + 37))));
+  events.push(...(dec.end()));
   return events;
 }
 
