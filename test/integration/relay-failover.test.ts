@@ -23,8 +23,19 @@ async function sim(): Promise<OpenAISim> {
   return s;
 }
 
-async function channel(name: string, s: { url: string }, extra: Record<string, unknown> = {}): Promise<ChannelView> {
-  return gw.addChannel({ name, type: 'openai', keys: [`sk-${name}-0000000000`], models: ['m'], base_url: s.url, ...extra });
+async function channel(
+  name: string,
+  s: { url: string },
+  extra: Record<string, unknown> = {},
+): Promise<ChannelView> {
+  return gw.addChannel({
+    name,
+    type: 'openai',
+    keys: [`sk-${name}-0000000000`],
+    models: ['m'],
+    base_url: s.url,
+    ...extra,
+  });
 }
 
 async function lastLog(): Promise<LogRow> {
@@ -33,7 +44,11 @@ async function lastLog(): Promise<LogRow> {
 
 const ask = (stream = false): Promise<unknown> =>
   stream
-    ? client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true })
+    ? client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      })
     : client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
 
 beforeEach(async () => {
@@ -143,7 +158,9 @@ describe('failover', () => {
     await ask();
     expect(a.callCount(CHAT)).toBe(1);
     expect(b.callCount(CHAT)).toBe(2);
-    await waitFor(async () => (await gw.call<ChannelView>('GET', '/v1/channels/a')).status === 'auto_disabled');
+    await waitFor(
+      async () => (await gw.call<ChannelView>('GET', '/v1/channels/a')).status === 'auto_disabled',
+    );
     const shown = await gw.call<ChannelView>('GET', '/v1/channels/a');
     expect(shown.status_reason).toMatch(/401/);
     expect(await probeOnce(gw.services.gateway)).toBe(1);
@@ -177,6 +194,7 @@ describe('failover', () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
     })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
+    expect(text.length).toBeGreaterThan(0);
     expect(b.callCount(CHAT)).toBe(0);
     const row = await lastLog();
     expect(row.status).toBe(502);

@@ -41,8 +41,8 @@ export interface RequestSpec {
 }
 
 export interface UsageReader {
-  fromBody(body: unknown): Usage | null;
-  fromEvent(event: StreamEvent, previous: Usage | null): Usage | null;
+  fromBody: (body: unknown) => Usage | null;
+  fromEvent: (event: StreamEvent, previous: Usage | null) => Usage | null;
 }
 
 export interface RelayContext extends RequestSpec {

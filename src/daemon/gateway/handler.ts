@@ -48,7 +48,7 @@ export async function handleRelay(
   }
   state.metrics.requestStarted(ctx.model, ctx.key.record.id);
   try {
-    if (invalid !== undefined) throw invalid;
+    if (invalid !== undefined) throw invalid instanceof Error ? invalid : new Error('invalid request');
     authorize(ctx.key, ctx.model, ctx.clientIp, Date.now());
     if (!state.router.serves(state.snapshot, ctx.model, ctx.key.record.group)) {
       throw new BcError('MODEL_NOT_FOUND', `no channel serves model "${ctx.model}"`, { param: 'model' });

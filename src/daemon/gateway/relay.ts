@@ -202,8 +202,7 @@ function rewriteBody(ctx: RelayContext, upstreamModel: string, injectUsage: bool
   if (!b || (!renames && !injectUsage)) return ctx.raw;
   const copy: Record<string, unknown> = { ...b };
   if (renames) copy.model = upstreamModel;
-  if (injectUsage)
-    copy.stream_options = { ...((b.stream_options as object | null) ?? {}), include_usage: true };
+  if (injectUsage) copy.stream_options = Object.assign({}, b.stream_options, { include_usage: true });
   return Buffer.from(JSON.stringify(copy));
 }
 
@@ -280,7 +279,7 @@ async function deliverBody(
   const ct = String(headers['content-type'] ?? 'application/json');
   const isJson = /json/i.test(ct);
   if (plan.passthrough) {
-    const fromBody = ctx.usageReader?.fromBody ?? adapter.usageFromBody?.bind(adapter);
+    const fromBody = ctx.usageReader?.fromBody ?? ((body: unknown) => adapter.usageFromBody?.(body) ?? null);
     const usage = isJson ? (fromBody?.(JSON.parse(buf.toString('utf8')) as unknown) ?? null) : null;
     await finish({ status: 200, error: null, usage, produced: true });
     sendBody(ctx, 200, ct, buf);

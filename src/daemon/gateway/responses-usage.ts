@@ -22,10 +22,8 @@ function fromUsage(u: unknown): Usage | null {
 }
 
 export const responsesUsage: UsageReader = {
-  fromBody(body: unknown): Usage | null {
-    return fromUsage((body as { usage?: unknown } | null)?.usage);
-  },
-  fromEvent(event, previous): Usage | null {
+  fromBody: (body: unknown): Usage | null => fromUsage((body as { usage?: unknown } | null)?.usage),
+  fromEvent: (event, previous): Usage | null => {
     if (event.kind !== 'sse' || !event.data.includes('"usage"')) return previous;
     try {
       const parsed = JSON.parse(event.data) as { response?: { usage?: unknown } };

@@ -4,7 +4,6 @@
  * (Services.refresh), so no request ever queries the database before its final log commit.
  * Runtime state that must survive a rebuild (cooldowns, weights, spend) lives elsewhere, keyed by id.
  */
-import type { ChannelType } from '../../shared/control-api.js';
 import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
@@ -106,7 +105,7 @@ function routeChannel(c: ChannelRecord, secrets: Pick<SecretBox, 'decrypt'>): Ro
   const upstreamModel = new Map<string, string>();
   for (const m of c.models) upstreamModel.set(m, m);
   for (const [alias, target] of Object.entries(c.map)) upstreamModel.set(alias, target);
-  const base = c.baseUrl ?? defaultBaseUrl(c.type as ChannelType) ?? '';
+  const base = c.baseUrl ?? defaultBaseUrl(c.type) ?? '';
   return {
     record: c,
     target: {

@@ -75,7 +75,9 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       ? upstreamCt
       : 'text/event-stream; charset=utf-8';
   const write = (data: string | Buffer): Promise<void> => writeOut(ctx, data, headCt);
-  const usageFromEvent = ctx.usageReader?.fromEvent ?? adapter.usageFromEvent?.bind(adapter);
+  const usageFromEvent =
+    ctx.usageReader?.fromEvent ??
+    ((ev: StreamEvent, prev: Usage | null) => adapter.usageFromEvent?.(ev, prev) ?? prev);
   const seen: string[] = [];
   const delivered: string[] = [];
   let usage: Usage | null = null;

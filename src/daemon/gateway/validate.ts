@@ -27,7 +27,7 @@ const CHAT_FIELDS: Record<string, [Check, string]> = {
   stop: [isStop, 'a string or an array of strings'],
   tools: [isArray, 'an array'],
   response_format: [isObject, 'an object'],
-  seed: [Number.isInteger as Check, 'an integer'],
+  seed: [(v) => Number.isInteger(v), 'an integer'],
   user: [isString, 'a string'],
 };
 
