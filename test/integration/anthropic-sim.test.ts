@@ -9,6 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../support/fixtures.js';
 import type { AnthropicSim } from '../support/sim/anthropic-sim.js';
 import { simInputTokens, startAnthropicSim } from '../support/sim/anthropic-sim.js';
+import { anthropicAdapter } from '../../src/daemon/providers/anthropic/index.js';
+import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
+import type { StreamEvent, UpstreamTarget, Usage } from '../../src/daemon/providers/types.js';
+import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
+import { SseDecoder } from '../../src/daemon/streams/sse.js';
 
 const KEY = 'sk-ant-sim-key';
 const FIXTURE_TEXT = readFixtureJson<{ content: { text: string }[] }>(
@@ -262,4 +267,101 @@ describe('anthropic simulator: faults', () => {
     // 2 deltas give 10 frames, so at least 9 paced gaps
     expect(Date.now() - t0).toBeGreaterThanOrEqual(170);
   });
+});
+
+describe('anthropic adapter against the simulator', () => {
+  const target = (): UpstreamTarget => ({
+    channel: {
+      id: 1,
+      name: 'sim',
+      type: 'anthropic',
+      baseUrl: sim.url,
+      region: null,
+      apiVersion: null,
+      timeoutMs: 5000,
+      settings: {},
+    },
+    secret: KEY,
+    upstreamModel: 'claude-sim',
+  });
+
+  async function send(req: OpenAIChatRequest): Promise<{ status: number; headers: Headers; body: Buffer }> {
+    const up = anthropicAdapter.chatRequest(req, target(), { dropped: [] });
+    const res = await fetch(up.url, { method: up.method, headers: up.headers, body: up.body });
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  it('non-stream tool call round trip', async () => {
+    const tools: OpenAIChatRequest['tools'] = [
+      { type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } },
+    ];
+    const res = await send({ model: 'a', messages: [{ role: 'user', content: 'q' }], tools });
+    expect(res.status).toBe(200);
+    const sent = lastBody();
+    expect(sent.max_tokens).toBe(4096);
+    const { completion, usage } = anthropicAdapter.chatResponse(JSON.parse(res.body.toString()), target(), {
+      dropped: [],
+    });
+    expect(completion.choices[0]?.message.tool_calls?.[0]?.function).toEqual({
+      name: 'lookup',
+      arguments: '{"location":"San Francisco"}',
+    });
+    expect(usage?.inputTokens).toBe(simInputTokens(sent));
+  });
+
+  it('stream with thinking: reasoning, text and usage (cache included) through the SSE decoder', async () => {
+    const res = await simStream({
+      model: 'a',
+      messages: [{ role: 'user', content: 'q' }],
+      reasoning_effort: 'low',
+      stream: true,
+    });
+    expect(res.reasoning).toContain('925 ÷ 5 = 185');
+    expect(res.content).toBe(FIXTURE_TEXT);
+    expect(res.finish).toBe('stop');
+    expect(res.usage).toMatchObject({ cachedTokens: 4, outputTokens: 3 + 10 });
+    expect(res.usage?.inputTokens).toBe(simInputTokens(lastBody()) + 4);
+    expect(lastBody().thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+  });
+
+  it('event: error mid-stream and 529 before it are both retryable', async () => {
+    sim.fault({ kind: 'streamError', afterFrames: 5 });
+    await expect(
+      simStream({ model: 'a', messages: [{ role: 'user', content: 'q' }], stream: true }),
+    ).rejects.toSatisfy((e: unknown) => e instanceof UpstreamStreamError && e.failure.action === 'retry');
+    sim.fault({ kind: 'status', status: 529 });
+    const res = await send({ model: 'a', messages: [{ role: 'user', content: 'q' }] });
+    const failure = anthropicAdapter.classifyError(
+      res.status,
+      Object.fromEntries(res.headers),
+      res.body.toString(),
+    );
+    expect(failure).toMatchObject({ status: 529, action: 'retry' });
+  });
+
+  async function simStream(req: OpenAIChatRequest) {
+    const up = anthropicAdapter.chatRequest(req, target(), { dropped: [] });
+    const res = await fetch(up.url, {
+      method: up.method,
+      headers: { ...up.headers, 'x-sim-cache-read': '4' },
+      body: up.body,
+    });
+    const conv = anthropicAdapter.chatStream(target(), { dropped: [] });
+    const dec = new SseDecoder();
+    const out = { content: '', reasoning: '', finish: null as string | null, usage: null as Usage | null };
+    const take = (events: StreamEvent[]): void => {
+      for (const ev of events) {
+        for (const c of conv.push(ev)) {
+          out.content += c.choices[0]?.delta.content ?? '';
+          out.reasoning += c.choices[0]?.delta.reasoning_content ?? '';
+          out.finish = c.choices[0]?.finish_reason ?? out.finish;
+        }
+      }
+    };
+    for await (const piece of res.body ?? []) take(dec.push(Buffer.from(piece as Uint8Array)));
+    take(dec.end());
+    conv.end();
+    out.usage = conv.usage();
+    return out;
+  }
 });
