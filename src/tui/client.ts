@@ -30,7 +30,7 @@ export interface ManagementClient extends MetricsSource {
     edit(id: string | number, input: ChannelInput): Promise<ChannelView>;
     enable(id: string | number): Promise<ChannelView>;
     disable(id: string | number): Promise<ChannelView>;
-    remove(id: string | number): Promise<void>;
+    remove(id: string | number): Promise<unknown>;
     test(id: string | number, model?: string): Promise<ChannelTestResult>;
   };
   keys: {
@@ -44,7 +44,7 @@ export interface ManagementClient extends MetricsSource {
   prices: {
     list(): Promise<PriceView[]>;
     set(model: string, input: PriceInput): Promise<PriceView>;
-    remove(model: string): Promise<void>;
+    remove(model: string): Promise<unknown>;
   };
   logs(query?: LogQuery): Promise<LogRow[]>;
 }

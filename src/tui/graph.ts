@@ -77,8 +77,11 @@ export function plot(values: readonly (number | null)[], opts: PlotOptions): Plo
     }
     const level = Math.min(yDots - 1, Math.max(0, Math.round((v / top) * (yDots - 1))));
     // join to the previous point so steep changes read as a line, not scattered dots
+    // (the previous point's own level is already drawn in its column)
     const from = prev ?? level;
-    for (let l = Math.min(from, level); l <= Math.max(from, level); l++) set(x, l);
+    const lo = level > from ? from + 1 : level;
+    const hi = level < from ? from - 1 : level;
+    for (let l = lo; l <= hi; l++) set(x, l);
     prev = level;
   });
   const glyph = (bits: number): string =>
