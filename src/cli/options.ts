@@ -21,6 +21,22 @@ export function arg<T>(fn: (value: string) => T): (value: string) => T {
   return (value) => convert(() => fn(value));
 }
 
+/**
+ * Commander replaces a parser's null with '' (it reads null as "no value given"), so a flag whose
+ * value may clear a setting (`--budget none`) parses to this marker instead; `orNull` turns it back.
+ */
+export const CLEARED: unique symbol = Symbol('cleared');
+export type Cleared = typeof CLEARED;
+
+/** A single-valued flag whose parser may answer null (clear the setting). */
+export function clearable<T>(fn: (value: string) => T | null): (value: string) => T | Cleared {
+  return (value) => convert(() => fn(value) ?? CLEARED);
+}
+
+export function orNull<T>(v: T | Cleared): T | null {
+  return v === CLEARED ? null : v;
+}
+
 /** A repeatable flag (`--key A --key B`): the parsed values in order. */
 export function repeat<T>(fn: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
   return (value, previous) => [...(previous ?? []), convert(() => fn(value))];

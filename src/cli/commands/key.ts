@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import type { KeyCreated, KeyInput } from '../../shared/control-api.js';
 import type { CliContext } from '../context.js';
-import { arg, repeat } from '../options.js';
+import { arg, clearable, orNull, repeat } from '../options.js';
+import type { Cleared } from '../options.js';
 import {
   UsageError,
   parseBudget,
@@ -21,13 +22,13 @@ import { renderKey, renderKeyCreated, renderKeys } from '../views-catalog.js';
 interface KeyFlags {
   name?: string;
   group?: string;
-  budget?: number | null;
-  expires?: string | null;
+  budget?: number | Cleared;
+  expires?: string | Cleared;
   models?: string[];
   allowIp?: string[];
-  rpm?: number | null;
-  tpm?: number | null;
-  concurrency?: number | null;
+  rpm?: number | Cleared;
+  tpm?: number | Cleared;
+  concurrency?: number | Cleared;
 }
 
 /** `all` (or `*`) means every model: an empty allow-list. */
@@ -45,11 +46,11 @@ function keyFlags(cmd: Command, create: boolean): Command {
   else cmd.option('--name <name>', 'a new unique name', arg(parseName));
   return cmd
     .option('--group <group>', 'the price group (default: default)', arg(parseName))
-    .option('--budget <usd>', 'spending limit in USD, or none', arg(parseBudget))
+    .option('--budget <usd>', 'spending limit in USD, or none', clearable(parseBudget))
     .option(
       '--expires <when>',
       'a duration from now (30d) or a date (2027-01-31, 00:00 UTC), or never',
-      arg(parseExpires),
+      clearable((v) => parseExpires(v)),
     )
     .option('--models <list>', 'comma-separated models this key may use, or all', arg(parseKeyModels))
     .option(
@@ -57,22 +58,22 @@ function keyFlags(cmd: Command, create: boolean): Command {
       'an address or CIDR block allowed to use the key; repeatable; any clears',
       repeat(parseAllowIp),
     )
-    .option('--rpm <n>', 'requests per minute, or none', arg(parseLimit))
-    .option('--tpm <n>', 'tokens per minute, or none', arg(parseLimit))
-    .option('--concurrency <n>', 'requests in flight at once, or none', arg(parseLimit));
+    .option('--rpm <n>', 'requests per minute, or none', clearable(parseLimit))
+    .option('--tpm <n>', 'tokens per minute, or none', clearable(parseLimit))
+    .option('--concurrency <n>', 'requests in flight at once, or none', clearable(parseLimit));
 }
 
 function toInput(f: KeyFlags): KeyInput {
   const input: KeyInput = {};
   if (f.name !== undefined) input.name = f.name;
   if (f.group !== undefined) input.group = f.group;
-  if (f.budget !== undefined) input.budget = f.budget;
-  if (f.expires !== undefined) input.expires_at = f.expires;
+  if (f.budget !== undefined) input.budget = orNull(f.budget);
+  if (f.expires !== undefined) input.expires_at = orNull(f.expires);
   if (f.models !== undefined) input.models = f.models;
   if (f.allowIp !== undefined) input.allow_ips = f.allowIp.includes('any') ? [] : f.allowIp;
-  if (f.rpm !== undefined) input.rpm = f.rpm;
-  if (f.tpm !== undefined) input.tpm = f.tpm;
-  if (f.concurrency !== undefined) input.concurrency = f.concurrency;
+  if (f.rpm !== undefined) input.rpm = orNull(f.rpm);
+  if (f.tpm !== undefined) input.tpm = orNull(f.tpm);
+  if (f.concurrency !== undefined) input.concurrency = orNull(f.concurrency);
   return input;
 }
 
