@@ -102,11 +102,11 @@ describe('Bedrock stream (ConverseStream)', () => {
       outputTokens: 55,
       reasoningTokens: 0,
     });
-    const last = chunks[chunks.length - 1];
-    expect(last?.choices).toEqual([]);
-    expect(last?.usage).toMatchObject({ prompt_tokens: 22, completion_tokens: 55, total_tokens: 77 });
+    // Usage arrives after messageStop and is kept for usage(): the finish chunk is the last chunk,
+    // and no chunk carries usage (the client encoder writes it only when the client asked).
     const finishAt = chunks.findIndex((c) => c.choices[0]?.finish_reason);
-    expect(finishAt).toBe(chunks.length - 2);
+    expect(finishAt).toBe(chunks.length - 1);
+    expect(chunks.every((c) => c.usage === undefined && c.choices.length === 1)).toBe(true);
   });
 
   it('reasoning recording (.bin) -> reasoning_content, text, stop, usage', () => {
@@ -139,7 +139,7 @@ describe('Bedrock stream (ConverseStream)', () => {
   });
 
   it('numbers several tool calls 0,1 whatever their content block index, with fragmented input', () => {
-    const { collected } = runStream([
+    const { collected, usage } = runStream([
       event('messageStart', { role: 'assistant' }),
       event('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'a', name: 'f' } } }),
       event('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"x"' } } }),
@@ -155,10 +155,12 @@ describe('Bedrock stream (ConverseStream)', () => {
       { index: 0, id: 'a', name: 'f', args: '{"x":1}' },
       { index: 1, id: 'b', name: 'g', args: '{}' },
     ]);
-    const usageChunk = collected.chunks[collected.chunks.length - 1];
-    expect(usageChunk?.usage).toMatchObject({
-      prompt_tokens: 10,
-      prompt_tokens_details: { cached_tokens: 3 },
+    expect(usage).toEqual({
+      inputTokens: 10,
+      cachedTokens: 3,
+      cacheWriteTokens: 2,
+      outputTokens: 6,
+      reasoningTokens: 0,
     });
   });
 

@@ -1,16 +1,17 @@
 /**
  * ConverseStream events (decoded event-stream messages) -> OpenAI chat chunks (PROTOCOLS.md 6.3,
  * 7.6). Text deltas arrive without a contentBlockStart, tool calls open with one, and usage comes
- * in `metadata` after `messageStop`, so the finish chunk is sent at messageStop and the usage
- * chunk (choices: []) when metadata arrives. `:message-type: exception` frames become
- * UpstreamStreamError. The `"p"` padding field on every payload is simply never read.
+ * in `metadata` after `messageStop`: the finish chunk goes out at messageStop and the usage is
+ * kept for usage(), which the relay reads at the end (its client encoder writes the usage chunk
+ * when the client asked for one, as with every other converter). `:message-type: exception`
+ * frames become UpstreamStreamError. The `"p"` padding field on every payload is never read.
  */
 import { UpstreamStreamError } from '../types.js';
 import type { ChatStreamConverter, StreamEvent, Usage } from '../types.js';
 import type { OpenAIChatChunk, OpenAIFinishReason } from '../openai/types.js';
 import type { ConverseUsage } from './converse-types.js';
 import { streamExceptionFailure } from './errors.js';
-import { completionId, finishReason, openAIUsage, usageFromConverse } from './response.js';
+import { completionId, finishReason, usageFromConverse } from './response.js';
 
 interface StreamPayload {
   contentBlockIndex?: number;
@@ -107,10 +108,8 @@ class ConverseStreamConverter implements ChatStreamConverter {
   }
 
   private metadata(p: StreamPayload): OpenAIChatChunk[] {
-    const usage = usageFromConverse(p.usage);
-    if (!usage) return [];
-    this.seenUsage = usage;
-    return [{ ...this.base(), choices: [], usage: openAIUsage(usage) }];
+    this.seenUsage = usageFromConverse(p.usage) ?? this.seenUsage;
+    return [];
   }
 
   /** OpenAI numbers tool calls 0,1,2 in order of appearance, whatever their Converse block index. */
