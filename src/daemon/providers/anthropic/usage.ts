@@ -39,7 +39,7 @@ export function mergeUsage(previous: Usage | null, u: AnthropicUsage): Usage {
 }
 
 export function asAnthropicUsage(v: unknown): AnthropicUsage | null {
-  return isRecord(v) ? (v) : null;
+  return isRecord(v) ? v : null;
 }
 
 /** Usage -> the `usage` object of an OpenAI completion or chunk. */
