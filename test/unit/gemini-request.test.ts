@@ -1,0 +1,382 @@
+/**
+ * OpenAI chat request -> Gemini generateContent (PROTOCOLS.md 7.5): roles, merging, tool calls and
+ * results (names looked up by id), images, tools with sanitised schemas, tool_choice, output
+ * format, sampling, thinking, dropped fields; plus the URLs and headers the adapter builds for
+ * chat, passthrough and embeddings.
+ */
+import { describe, expect, it } from 'vitest';
+import { BcError } from '../../src/shared/errors.js';
+import { geminiAdapter } from '../../src/daemon/providers/gemini/index.js';
+import { geminiEmbeddingsResponse } from '../../src/daemon/providers/gemini/embeddings.js';
+import { toGeminiRequest } from '../../src/daemon/providers/gemini/request.js';
+import { toGeminiSchema } from '../../src/daemon/providers/gemini/schema.js';
+import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
+import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
+
+function target(
+  baseUrl = 'https://generativelanguage.googleapis.com',
+  model = 'gemini-2.5-flash',
+): UpstreamTarget {
+  return {
+    channel: {
+      id: 1,
+      name: 'g',
+      type: 'gemini',
+      baseUrl,
+      region: null,
+      apiVersion: null,
+      timeoutMs: 1000,
+      settings: {},
+    },
+    secret: 'AIza-secret',
+    upstreamModel: model,
+  };
+}
+
+function convert(req: Partial<OpenAIChatRequest>, dropped: string[] = []) {
+  return toGeminiRequest({ model: 'm', messages: [], ...req }, { dropped });
+}
+
+describe('messages -> contents', () => {
+  it('system and developer messages become one systemInstruction; roles map and consecutive ones merge', () => {
+    const out = convert({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+        { role: 'user', content: [{ type: 'text', text: 'there' }] },
+        { role: 'developer', content: 'Answer in French.' },
+        { role: 'assistant', content: 'Bonjour' },
+        { role: 'user', content: 'Merci' },
+      ],
+    });
+    expect(out.systemInstruction).toEqual({ parts: [{ text: 'Be brief.\n\nAnswer in French.' }] });
+    expect(out.contents).toEqual([
+      { role: 'user', parts: [{ text: 'Hi' }, { text: 'there' }] },
+      { role: 'model', parts: [{ text: 'Bonjour' }] },
+      { role: 'user', parts: [{ text: 'Merci' }] },
+    ]);
+  });
+
+  it('tool calls become functionCall parts and results functionResponse parts named from the call id', () => {
+    const out = convert({
+      messages: [
+        { role: 'user', content: 'Weather in Paris and Rome?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+            {
+              id: 'call_b',
+              type: 'function',
+              function: { name: 'forecast', arguments: '' },
+              extra_content: { google: { thought_signature: 'SIG' } },
+            } as never,
+          ],
+        },
+        { role: 'tool', tool_call_id: 'call_b', content: 'sunny' },
+        { role: 'tool', tool_call_id: 'call_a', content: '{"temp":21}' },
+        { role: 'user', content: 'Thanks' },
+      ],
+    });
+    expect(out.contents[1]).toEqual({
+      role: 'model',
+      parts: [
+        { functionCall: { name: 'weather', args: { city: 'Paris' } } },
+        { functionCall: { name: 'forecast', args: {} }, thoughtSignature: 'SIG' },
+      ],
+    });
+    // both results and the next user text share one user turn, so roles alternate
+    expect(out.contents[2]).toEqual({
+      role: 'user',
+      parts: [
+        { functionResponse: { name: 'forecast', response: { content: 'sunny' } } },
+        { functionResponse: { name: 'weather', response: { temp: 21 } } },
+        { text: 'Thanks' },
+      ],
+    });
+    expect(out.contents).toHaveLength(3);
+  });
+
+  it('a tool result whose id no call had is a 400 naming the field', () => {
+    let err: unknown;
+    try {
+      convert({
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'tool', tool_call_id: 'nope', content: 'r' },
+        ],
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BcError);
+    expect((err as BcError).code).toBe('INVALID_REQUEST');
+    expect((err as BcError).param).toBe('messages[1].tool_call_id');
+  });
+
+  it('images: data URLs inline, other URLs as fileData with a guessed MIME type; unsupported parts dropped', () => {
+    const dropped: string[] = [];
+    const out = convert(
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+              { type: 'image_url', image_url: { url: 'https://example.com/cat.webp?size=2' } },
+              { type: 'image_url', image_url: { url: 'https://example.com/photo' } },
+              { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } },
+              { type: 'file', file: { file_id: 'file-123' } },
+            ],
+          },
+        ],
+      },
+      dropped,
+    );
+    expect(out.contents[0]?.parts).toEqual([
+      { text: 'What is this?' },
+      { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } },
+      { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp?size=2' } },
+      { fileData: { mimeType: 'image/jpeg', fileUri: 'https://example.com/photo' } },
+      { inlineData: { mimeType: 'audio/wav', data: 'UklGRg==' } },
+    ]);
+    expect(dropped).toEqual(['messages.content.file']);
+  });
+});
+
+describe('tools and schemas', () => {
+  it('tools become functionDeclarations with schemas Gemini accepts', () => {
+    const out = convert({
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'lookup',
+            description: 'Find a thing',
+            strict: true,
+            parameters: {
+              $schema: 'http://json-schema.org/draft-07/schema#',
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                url: { type: 'string', format: 'uri' },
+                when: { type: 'string', format: 'date-time' },
+                tags: { type: ['array', 'null'], items: { type: 'string', enum: ['a', 'b'] } },
+                kind: { const: 'fixed' },
+              },
+              required: ['url', 'missing'],
+            },
+          },
+        },
+        { type: 'function', function: { name: 'ping', parameters: { type: 'object', properties: {} } } },
+      ],
+    });
+    expect(out.tools).toEqual([
+      {
+        functionDeclarations: [
+          {
+            name: 'lookup',
+            description: 'Find a thing',
+            parameters: {
+              type: 'object',
+              properties: {
+                url: { type: 'string' },
+                when: { type: 'string', format: 'date-time' },
+                tags: { type: 'array', nullable: true, items: { type: 'string', enum: ['a', 'b'] } },
+                kind: { enum: ['fixed'] },
+              },
+              required: ['url'],
+            },
+          },
+          { name: 'ping' },
+        ],
+      },
+    ]);
+  });
+
+  it('local $refs are inlined and anyOf with null becomes nullable', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        owner: { $ref: '#/$defs/Person' },
+        note: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+      },
+      $defs: { Person: { type: 'object', properties: { name: { type: 'string' } } } },
+    };
+    expect(toGeminiSchema(schema)).toEqual({
+      type: 'object',
+      properties: {
+        owner: { type: 'object', properties: { name: { type: 'string' } } },
+        note: { nullable: true, type: 'string' },
+      },
+    });
+  });
+
+  it('a recursive $ref stops at a bounded depth', () => {
+    const schema = {
+      $ref: '#/$defs/Node',
+      $defs: { Node: { type: 'object', properties: { next: { $ref: '#/$defs/Node' } } } },
+    };
+    let depth = 0;
+    let node: unknown = toGeminiSchema(schema);
+    while (typeof node === 'object' && node !== null && 'properties' in node) {
+      node = (node as { properties: { next: unknown } }).properties.next;
+      depth++;
+    }
+    expect(depth).toBeGreaterThan(2);
+    expect(depth).toBeLessThan(20);
+  });
+
+  it.each([
+    ['auto', { mode: 'AUTO' }],
+    ['none', { mode: 'NONE' }],
+    ['required', { mode: 'ANY' }],
+    [
+      { type: 'function', function: { name: 'lookup' } },
+      { mode: 'ANY', allowedFunctionNames: ['lookup'] },
+    ],
+  ] as const)('tool_choice %j -> %j', (choice, expected) => {
+    const out = convert({ messages: [{ role: 'user', content: 'x' }], tool_choice: choice });
+    expect(out.toolConfig).toEqual({ functionCallingConfig: expected });
+  });
+});
+
+describe('generation config', () => {
+  it('maps sampling, limits, stop, output format and thinking', () => {
+    const out = convert({
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 100,
+      max_completion_tokens: 200,
+      temperature: 0.2,
+      top_p: 0.9,
+      seed: 7,
+      stop: 'END',
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'r',
+          schema: { type: 'object', additionalProperties: false, properties: { a: { type: 'integer' } } },
+        },
+      },
+      reasoning_effort: 'low',
+    });
+    expect(out.generationConfig).toEqual({
+      maxOutputTokens: 200,
+      temperature: 0.2,
+      topP: 0.9,
+      seed: 7,
+      stopSequences: ['END'],
+      responseMimeType: 'application/json',
+      responseSchema: { type: 'object', properties: { a: { type: 'integer' } } },
+      thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
+    });
+    expect(convert({ messages: [], response_format: { type: 'json_object' } }).generationConfig).toEqual({
+      responseMimeType: 'application/json',
+    });
+    expect(convert({ messages: [], stop: ['a', 'b'] }).generationConfig?.stopSequences).toEqual(['a', 'b']);
+  });
+
+  it('names what it cannot carry, but not neutral values', () => {
+    const dropped: string[] = [];
+    convert(
+      {
+        messages: [{ role: 'user', content: 'x' }],
+        n: 2,
+        logprobs: true,
+        presence_penalty: 0.5,
+        frequency_penalty: 0,
+        user: 'u1',
+        parallel_tool_calls: false,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      dropped,
+    );
+    expect(dropped.sort()).toEqual(['logprobs', 'n', 'presence_penalty', 'user']);
+    const none: string[] = [];
+    convert({ messages: [{ role: 'user', content: 'x' }], n: 1, logprobs: false, temperature: null }, none);
+    expect(none).toEqual([]);
+  });
+});
+
+describe('adapter requests', () => {
+  const req: OpenAIChatRequest = { model: 'alias', messages: [{ role: 'user', content: 'hi' }] };
+
+  it('chat: generateContent or streamGenerateContent?alt=sse, key in x-goog-api-key', () => {
+    const plain = geminiAdapter.chatRequest(req, target(), { dropped: [] });
+    expect(plain.url).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent',
+    );
+    expect(plain.headers).toEqual({ 'content-type': 'application/json', 'x-goog-api-key': 'AIza-secret' });
+    expect(JSON.parse(String(plain.body))).toEqual({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] });
+    const streamed = geminiAdapter.chatRequest(
+      { ...req, stream: true },
+      target('https://proxy.test/v1beta/', 'models/gemini-x'),
+      {
+        dropped: [],
+      },
+    );
+    expect(streamed.url).toBe('https://proxy.test/v1beta/models/gemini-x:streamGenerateContent?alt=sse');
+    expect(geminiAdapter.defaultBaseUrl('gemini')).toBe('https://generativelanguage.googleapis.com');
+  });
+
+  it('passthrough keeps the client path and query but never its ?key=', () => {
+    const body = Buffer.from('{"contents":[]}');
+    const p = geminiAdapter.passthroughRequest?.(
+      '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key=sk-bc-clientkey',
+      body,
+      target(),
+      'application/json',
+    );
+    expect(p?.url).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    );
+    expect(p?.headers['x-goog-api-key']).toBe('AIza-secret');
+    expect(p?.body).toBe(body);
+    const versioned = geminiAdapter.passthroughRequest?.(
+      '/v1beta/models/m:generateContent?key=k',
+      body,
+      target('http://127.0.0.1:9/v1beta'),
+      'application/json',
+    );
+    expect(versioned?.url).toBe('http://127.0.0.1:9/v1beta/models/m:generateContent');
+  });
+
+  it('embeddings: batchEmbedContents out, OpenAI list (floats or base64) back', () => {
+    const ctx = { dropped: [] as string[] };
+    const up = geminiAdapter.embeddingsRequest?.(
+      { model: 'alias', input: ['a', 'b'], dimensions: 3 },
+      target(undefined, 'text-embedding-004'),
+      ctx,
+    );
+    expect(up?.url).toBe(
+      'https://generativelanguage.googleapis.com/v1beta/models/text-embedding-004:batchEmbedContents',
+    );
+    expect(JSON.parse(String(up?.body))).toEqual({
+      requests: [
+        { model: 'models/text-embedding-004', content: { parts: [{ text: 'a' }] }, outputDimensionality: 3 },
+        { model: 'models/text-embedding-004', content: { parts: [{ text: 'b' }] }, outputDimensionality: 3 },
+      ],
+    });
+    expect(() => geminiAdapter.embeddingsRequest?.({ input: [[1, 2]] }, target(), ctx)).toThrow(BcError);
+    const answer = { embeddings: [{ values: [0.5, -1] }, { values: [0.25, 2] }] };
+    const floats = geminiAdapter.embeddingsResponse?.(answer, target(undefined, 'text-embedding-004'));
+    expect(floats?.response).toMatchObject({
+      object: 'list',
+      model: 'text-embedding-004',
+      data: [
+        { object: 'embedding', index: 0, embedding: [0.5, -1] },
+        { object: 'embedding', index: 1, embedding: [0.25, 2] },
+      ],
+    });
+    expect(floats?.usage).toBeNull();
+    const b64 = geminiEmbeddingsResponse(answer, target(), { encoding_format: 'base64' }).response as {
+      data: { embedding: string }[];
+    };
+    const buf = Buffer.from(b64.data[1]?.embedding ?? '', 'base64');
+    expect(Array.from(new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4))).toEqual([0.25, 2]);
+  });
+});
