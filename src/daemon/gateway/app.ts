@@ -4,7 +4,7 @@
  * path, and every error the framework raises (body too large, unknown route) is answered in the
  * caller's protocol shape. No admin route lives here: management is on the control socket only.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import type { DaemonServices } from '../services.js';
@@ -19,7 +19,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
   const bodyLimit = state.options.bodyLimit;
   const app = Fastify({
     loggerInstance: services.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     keepAliveTimeout: 65_000,
     requestTimeout: 0,

@@ -180,6 +180,9 @@ function clientEncoder(ctx: RelayContext): InboundStreamEncoder {
 }
 
 function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, delivered: string[]): string {
+  // usage travels through converter.usage() to the encoder's end(); a converter's own usage-only
+  // chunk would reach clients that did not ask for it, or twice those that did
+  if (chunk.choices.length === 0) return '';
   for (const choice of chunk.choices) {
     const d = choice.delta;
     if (d.content) delivered.push(d.content);
