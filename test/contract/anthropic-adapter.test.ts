@@ -242,6 +242,13 @@ describe('anthropic adapter: stream fixtures', () => {
     expect((caught as UpstreamStreamError).failure).toMatchObject({ action: 'retry', status: 529 });
   });
 
+  it('an unreadable event fails the attempt as retryable', () => {
+    const conv = anthropicAdapter.chatStream(target, { dropped: [] });
+    expect(() => conv.push({ kind: 'sse', event: 'message_start', data: '{"type":"message_st' })).toThrow(
+      UpstreamStreamError,
+    );
+  });
+
   it('a stream cut before message_delta/message_stop fails at end()', () => {
     const events = eventsFromChunks('anthropic/messages-stream-tool-use.chunks.jsonl').slice(0, 4);
     const conv = anthropicAdapter.chatStream(target, { dropped: [] });

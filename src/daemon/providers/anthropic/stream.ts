@@ -18,6 +18,21 @@ type Block =
   | { kind: 'tool'; toolIndex: number; args: number }
   | { kind: 'json' };
 
+/** A frame that is not JSON means the stream is broken (a proxy page, a cut write): fail the attempt. */
+function parseEvent(text: string): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(text);
+    if (isRecord(data)) return data;
+  } catch {
+    // reported below
+  }
+  throw new UpstreamStreamError({
+    status: 502,
+    action: 'retry',
+    message: `anthropic: unreadable stream event: ${text.slice(0, 80)}`,
+  });
+}
+
 export class AnthropicStreamConverter implements ChatStreamConverter {
   private id = '';
   private model: string;
@@ -38,8 +53,7 @@ export class AnthropicStreamConverter implements ChatStreamConverter {
     const type = event.event ?? '';
     if (type === 'ping') return [];
     if (type === 'error') throw new UpstreamStreamError(classifyStreamError(event.data));
-    const data: unknown = JSON.parse(event.data);
-    if (!isRecord(data)) return [];
+    const data = parseEvent(event.data);
     switch (str(data.type) ?? type) {
       case 'message_start':
         return this.onMessageStart(data.message);
