@@ -22,7 +22,9 @@ export function formatUsd(micro: number | null | undefined): string {
   const neg = micro < 0;
   const abs = Math.abs(Math.round(micro));
   const whole = Math.floor(abs / MICRO_PER_USD);
-  let frac = String(abs % MICRO_PER_USD).padStart(6, '0').replace(/0+$/, '');
+  let frac = String(abs % MICRO_PER_USD)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
   if (frac.length < 2) frac = frac.padEnd(2, '0');
   return `${neg ? '-' : ''}$${whole}.${frac}`;
 }

@@ -14,7 +14,13 @@ import { bedrockAdapter } from './bedrock/index.js';
 import { anthropicCodec } from '../inbound/anthropic/index.js';
 import { geminiCodec } from '../inbound/gemini/index.js';
 
-const ADAPTERS: readonly ProviderAdapter[] = [openaiAdapter, anthropicAdapter, geminiAdapter, azureAdapter, bedrockAdapter];
+const ADAPTERS: readonly ProviderAdapter[] = [
+  openaiAdapter,
+  anthropicAdapter,
+  geminiAdapter,
+  azureAdapter,
+  bedrockAdapter,
+];
 
 const byType = new Map<ChannelType, ProviderAdapter>();
 for (const adapter of ADAPTERS) for (const t of adapter.types) byType.set(t, adapter);

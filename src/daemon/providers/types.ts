@@ -110,9 +110,7 @@ export interface UpstreamFailure {
 
 /** Thrown by stream converters when the upstream sends an error event after HTTP 200. */
 export class UpstreamStreamError extends Error {
-  constructor(
-    readonly failure: UpstreamFailure,
-  ) {
+  constructor(readonly failure: UpstreamFailure) {
     super(failure.message);
     this.name = 'UpstreamStreamError';
   }
@@ -129,22 +127,39 @@ export interface ProviderAdapter {
   /** OpenAI chat request -> upstream HTTP request (model already mapped to target.upstreamModel). */
   chatRequest(req: OpenAIChatRequest, target: UpstreamTarget, ctx: ConvertContext): UpstreamRequest;
   /** non-stream upstream body (parsed JSON) -> OpenAI completion, usage in OpenAI semantics */
-  chatResponse(body: unknown, target: UpstreamTarget, ctx: ConvertContext): { completion: OpenAIChatCompletion; usage: Usage | null };
+  chatResponse(
+    body: unknown,
+    target: UpstreamTarget,
+    ctx: ConvertContext,
+  ): { completion: OpenAIChatCompletion; usage: Usage | null };
   chatStream(target: UpstreamTarget, ctx: ConvertContext): ChatStreamConverter;
   /** any non-2xx upstream answer -> the relay's decision */
-  classifyError(status: number, headers: Record<string, string | string[] | undefined>, body: string): UpstreamFailure;
+  classifyError(
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    body: string,
+  ): UpstreamFailure;
 
   /**
    * Passthrough: the URL and headers for forwarding the client's own bytes to `path`
    * (e.g. `/v1/chat/completions`, `/v1/messages`). Only for adapters with `passthrough` set.
    */
-  passthroughRequest?(path: string, body: Buffer, target: UpstreamTarget, contentType: string): UpstreamRequest;
+  passthroughRequest?(
+    path: string,
+    body: Buffer,
+    target: UpstreamTarget,
+    contentType: string,
+  ): UpstreamRequest;
   /** usage from a passthrough non-stream body (parsed JSON) */
   usageFromBody?(body: unknown): Usage | null;
   /** usage from one passthrough stream event (most events have none) */
   usageFromEvent?(event: StreamEvent, previous: Usage | null): Usage | null;
 
   /** OpenAI embeddings request -> upstream, and back; absent when the provider has none */
-  embeddingsRequest?(body: Record<string, unknown>, target: UpstreamTarget, ctx: ConvertContext): UpstreamRequest;
+  embeddingsRequest?(
+    body: Record<string, unknown>,
+    target: UpstreamTarget,
+    ctx: ConvertContext,
+  ): UpstreamRequest;
   embeddingsResponse?(body: unknown, target: UpstreamTarget): { response: unknown; usage: Usage | null };
 }
