@@ -34,6 +34,8 @@ export interface RequestSpec {
   canonical: () => OpenAIChatRequest;
   /** endpoint-specific usage readers for passthrough answers (e.g. the Responses API) */
   usageReader?: UsageReader | undefined;
+  /** client headers to forward on passthrough (e.g. anthropic-beta) */
+  forwardHeaders?: Record<string, string> | undefined;
   /** fields the inbound conversion could not carry (merged into the log row) */
   dropped?: string[];
   /** answered by the gateway itself, without an upstream (e.g. count_tokens) */

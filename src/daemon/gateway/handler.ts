@@ -4,6 +4,7 @@
  * relay, and make sure every authenticated request settles exactly once.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BcError, isBcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
@@ -14,7 +15,7 @@ import { sendError } from './client-wire.js';
 import { relay } from './relay.js';
 import { settle } from './settle.js';
 
-export type SpecBuilder = (raw: Buffer, contentType: string) => RequestSpec;
+export type SpecBuilder = (raw: Buffer, contentType: string, headers: IncomingHttpHeaders) => RequestSpec;
 
 export async function handleRelay(
   state: GatewayState,
@@ -42,7 +43,7 @@ export async function handleRelay(
   }
   let invalid: unknown;
   try {
-    Object.assign(ctx, build(raw, contentType));
+    Object.assign(ctx, build(raw, contentType, req.headers));
   } catch (err) {
     invalid = err;
   }

@@ -179,8 +179,10 @@ function planRequest(ctx: RelayContext, adapter: ProviderAdapter, target: Upstre
   if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
     const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;
     const body = rewriteBody(ctx, up, inject);
+    const req = adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType);
+    if (ctx.forwardHeaders) Object.assign(req.headers, ctx.forwardHeaders);
     return {
-      req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
+      req,
       passthrough: true,
       injectedUsage: inject,
       embeddings: false,
