@@ -5,6 +5,7 @@
  * no admin route at all.
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { BcError } from '../../shared/errors.js';
 import type { Metrics, MetricsRecorder } from '../metrics/index.js';
 import { defaultBaseUrl } from '../providers/registry.js';
 import type { Services } from '../services.js';
@@ -39,6 +40,20 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   metricsRoutes,
 ];
 
+/** `curl -X POST -H 'content-type: application/json'` without a body is a request without input. */
+function acceptEmptyJson(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(new BcError('INVALID_JSON', `the request body is not valid JSON: ${(e as Error).message}`));
+    }
+  });
+}
+
 /**
  * Services type its metrics as the relay's recorder; the object behind it is the full Metrics,
  * whose snapshots the monitor routes serve. Checked rather than cast, so a recorder without
@@ -64,6 +79,7 @@ export async function buildControlApp(
     bodyLimit: BODY_LIMIT,
   });
   installErrorHandlers(app);
+  acceptEmptyJson(app);
   const ctx: ControlContext = { services, hooks, defaultBaseUrl };
   for (const register of ROUTE_FILES) register(app, ctx);
   return app;
