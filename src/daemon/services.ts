@@ -15,7 +15,8 @@ import { createMetrics } from './metrics/index.js';
 import { GatewayState } from './gateway/state.js';
 import { startProbe } from './gateway/probe.js';
 import { testChannel } from './gateway/channel-test.js';
-import type { ChannelHealth, MetricsRecorder } from './metrics/types.js';
+import type { ChannelHealth } from './metrics/types.js';
+import type { Metrics } from './metrics/index.js';
 
 export interface ChannelRuntimeState {
   /** ISO time until which the channel (or all of its keys) cools down, else null */
@@ -30,7 +31,7 @@ export interface Services {
   readonly secrets: SecretBox;
   readonly logger: FastifyBaseLogger;
   /** per-second series and Prometheus counters (metrics/) */
-  readonly metrics: MetricsRecorder;
+  readonly metrics: Metrics;
   /** the gateway's bound address (`host:port`, port 0 resolved); set once the gateway listens */
   listenAddress: string;
   /** Rebuilds the in-memory routing, key and price snapshots; every control-plane change calls it. */

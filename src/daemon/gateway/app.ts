@@ -13,6 +13,7 @@ import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerPrometheusRoute } from './routes/metrics.js';
 
 export async function buildGatewayApp(services: DaemonServices): Promise<FastifyInstance> {
   const state = services.gateway;
@@ -50,6 +51,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
   registerOpenAIRoutes(app, state);
   registerAnthropicRoutes(app, state);
   registerGeminiRoutes(app, state);
+  registerPrometheusRoute(app, services.metrics, () => services.channelHealth());
   return app;
 }
 
