@@ -271,6 +271,17 @@ describe('status, reload, shutdown', () => {
     expect(services.gateway.snapshot.groupRatios.get('late')).toBe(3);
   });
 
+  it('takes a JSON content type with an empty body as no input', async () => {
+    const res = await control.inject({
+      method: 'POST',
+      url: '/v1/reload',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ ok: true });
+  });
+
   it('answers shutdown first, then asks the daemon to stop', async () => {
     const a = await call<{ ok: boolean; pid: number }>('POST', '/v1/shutdown');
     expect(a.body).toEqual({ ok: true, pid: process.pid });
