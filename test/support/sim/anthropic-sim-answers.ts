@@ -72,10 +72,18 @@ function splitPieces(text: string, n: number): string[] {
   );
 }
 
+/** Whether the last turn hands tool results back (then the model answers in text, as the other simulators do). */
+function answersToolUse(body: Json): boolean {
+  const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
+  const last = messages[messages.length - 1];
+  const content = Array.isArray(last?.content) ? (last.content as Json[]) : [];
+  return last?.role === 'user' && content.some((b) => b.type === 'tool_result');
+}
+
 function toolName(body: Json): string | undefined {
   const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
   const choice = (body.tool_choice ?? {}) as Json;
-  if (tools.length === 0 || choice.type === 'none') return undefined;
+  if (tools.length === 0 || choice.type === 'none' || answersToolUse(body)) return undefined;
   return typeof choice.name === 'string' ? choice.name : String(tools[0]?.name);
 }
 
