@@ -193,7 +193,19 @@ async function json(r: Route, body: Json): Promise<void> {
   sendJson(r.res, 200, body);
 }
 
+/** OpenAI caps the end-user id at 64 characters (gateways converting Anthropic's metadata.user_id trip on it). */
+const MAX_USER_LENGTH = 64;
+
 async function chat(r: Route, legacy: boolean): Promise<void> {
+  const user = r.body.user;
+  if (r.flavour === 'openai' && typeof user === 'string' && user.length > MAX_USER_LENGTH) {
+    const message = `Invalid 'user': string too long. Expected a string with maximum length ${MAX_USER_LENGTH}, but got a string with length ${user.length} instead.`;
+    return sendJson(
+      r.res,
+      400,
+      errorBody(message, 'invalid_request_error', 'string_above_max_length', 'user'),
+    );
+  }
   const plan = planChat(r.body, knobsFrom(r.req.headers, r.body), r.flavour);
   if (r.body.stream === true) {
     const frames = legacy
