@@ -49,6 +49,13 @@ export function entityName(value: unknown, field = 'name'): string {
   return s;
 }
 
+/** A group name: letters, digits, dot, underscore and dash. */
+export function groupName(value: unknown, field = 'name'): string {
+  const s = text(value, field, 64);
+  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw invalid(field, 'may hold only letters, digits, ".", "_" and "-"');
+  return s;
+}
+
 export function nullableText(value: unknown, field: string, max = 200): string | null {
   return value === null ? null : text(value, field, max);
 }

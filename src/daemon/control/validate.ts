@@ -1,212 +1,26 @@
 /**
  * Validation of everything the control API accepts: channel, key, price and group input, and
  * the log and usage queries. Pure functions from untrusted JSON to typed, normalised values (with
- * defaults applied on create); each failure is a 400 BcError naming the field. Per-type channel
- * rules (which types need a base URL, how Bedrock credentials look) live here as data.
+ * defaults applied on create); each failure is a 400 BcError naming the field. Channel rules live
+ * in validate-channel.ts and query rules in validate-query.ts; this module is the one entry.
  */
-import {
-  CHANNEL_TYPES,
-  type ChannelType,
-  type LogQuery,
-  type UsageDimension,
-} from '../../shared/control-api.js';
+import type { LogQuery, UsageDimension } from '../../shared/control-api.js';
 import { BcError } from '../../shared/errors.js';
 import type { GroupRecord, PriceRecord } from '../store/types.js';
 import * as f from './validate-fields.js';
+import { DEFAULT_GROUP } from './validate-channel.js';
 
-export const DEFAULT_TIMEOUT_MS = 300_000;
-export const DEFAULT_GROUP = 'default';
-export const DEFAULT_BEDROCK_REGION = 'us-east-1';
-
-/** Types without a usable default base URL: the user must say where the server is. */
-const BASE_URL_REQUIRED: ReadonlySet<ChannelType> = new Set(['azure', 'openai-compatible']);
-/** Types whose requests need a region (and default to this one). */
-const DEFAULT_REGION: Partial<Record<ChannelType, string>> = { bedrock: DEFAULT_BEDROCK_REGION };
-/** Types whose secrets have a required shape. */
-const SECRET_RULES: Partial<Record<ChannelType, { test: (s: string) => boolean; hint: string }>> = {
-  bedrock: {
-    test: isBedrockSecret,
-    hint: 'must be ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN] or a Bedrock API key (ABSK... or bedrock-api-key-...)',
-  },
-};
-
-export interface ChannelFields {
-  name: string;
-  type: ChannelType;
-  keys: string[];
-  models: string[];
-  map: Record<string, string>;
-  baseUrl: string | null;
-  groups: string[];
-  priority: number;
-  weight: number;
-  timeoutMs: number;
-  region: string | null;
-  apiVersion: string | null;
-  disabled: boolean;
-}
-
-const CHANNEL_FIELDS = [
-  'name',
-  'type',
-  'keys',
-  'models',
-  'base_url',
-  'map',
-  'groups',
-  'priority',
-  'weight',
-  'timeout_ms',
-  'region',
-  'api_version',
-  'disabled',
-] as const;
-
-export function validateChannelCreate(body: unknown): ChannelFields {
-  const given = readChannelFields(f.bodyObject(body, CHANNEL_FIELDS));
-  if (given.name === undefined) throw f.invalid('name', 'is required');
-  if (given.type === undefined) throw f.invalid('type', `is required (one of ${CHANNEL_TYPES.join(', ')})`);
-  const merged: ChannelFields = {
-    name: given.name,
-    type: given.type,
-    keys: given.keys ?? [],
-    models: given.models ?? [],
-    map: given.map ?? {},
-    baseUrl: given.baseUrl ?? null,
-    groups: given.groups ?? [DEFAULT_GROUP],
-    priority: given.priority ?? 0,
-    weight: given.weight ?? 1,
-    timeoutMs: given.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    region: given.region ?? DEFAULT_REGION[given.type] ?? null,
-    apiVersion: given.apiVersion ?? null,
-    disabled: given.disabled ?? false,
-  };
-  checkChannel(merged, true);
-  return merged;
-}
-
-/** The channel as stored, as far as the cross-field rules need it. */
-export type ChannelBasis = Pick<ChannelFields, 'type' | 'models' | 'map' | 'baseUrl' | 'region'>;
-
-/** Validates a PATCH against the current channel; returns only the fields to change. */
-export function validateChannelEdit(body: unknown, current: ChannelBasis): Partial<ChannelFields> {
-  const given = readChannelFields(f.bodyObject(body, CHANNEL_FIELDS));
-  if (Object.keys(given).length === 0)
-    throw new BcError('INVALID_REQUEST', 'nothing to change: give at least one field');
-  const type = given.type ?? current.type;
-  if (
-    given.type !== undefined &&
-    given.type !== current.type &&
-    given.region === undefined &&
-    current.region === null
-  ) {
-    const region = DEFAULT_REGION[type];
-    if (region !== undefined) given.region = region;
-  }
-  checkChannel(
-    {
-      type,
-      keys: given.keys,
-      models: given.models ?? current.models,
-      map: given.map ?? current.map,
-      baseUrl: given.baseUrl === undefined ? current.baseUrl : given.baseUrl,
-    },
-    false,
-  );
-  return given;
-}
-
-function readChannelFields(o: f.Json): Partial<ChannelFields> {
-  const out: Partial<ChannelFields> = {};
-  if (f.has(o, 'name')) out.name = f.entityName(o.name);
-  if (f.has(o, 'type')) out.type = channelType(o.type);
-  if (f.has(o, 'keys')) out.keys = secretList(o.keys);
-  if (f.has(o, 'models')) out.models = f.textList(o.models, 'models');
-  if (f.has(o, 'map')) out.map = f.textMap(o.map, 'map');
-  if (f.has(o, 'base_url')) out.baseUrl = o.base_url === null ? null : f.httpUrl(o.base_url, 'base_url');
-  if (f.has(o, 'groups')) out.groups = groupList(o.groups);
-  if (f.has(o, 'priority')) out.priority = f.integer(o.priority, 'priority');
-  if (f.has(o, 'weight')) out.weight = f.integer(o.weight, 'weight', { min: 1, max: 1_000_000 });
-  if (f.has(o, 'timeout_ms'))
-    out.timeoutMs = f.integer(o.timeout_ms, 'timeout_ms', { min: 1, max: 3_600_000 });
-  if (f.has(o, 'region')) out.region = region(o.region);
-  if (f.has(o, 'api_version')) out.apiVersion = f.nullableText(o.api_version, 'api_version', 64);
-  if (f.has(o, 'disabled')) out.disabled = f.bool(o.disabled, 'disabled');
-  return out;
-}
-
-interface CrossCheck {
-  type: ChannelType;
-  /** undefined on edit when the secrets are not being replaced */
-  keys: string[] | undefined;
-  models: string[];
-  map: Record<string, string>;
-  baseUrl: string | null;
-}
-
-function checkChannel(c: CrossCheck, creating: boolean): void {
-  if (c.baseUrl === null && BASE_URL_REQUIRED.has(c.type)) {
-    throw f.invalid('base_url', `is required for type ${c.type} (it has no default)`);
-  }
-  if (c.models.length === 0 && Object.keys(c.map).length === 0) {
-    throw f.invalid('models', 'must list at least one model (or give a map of alias to upstream model)');
-  }
-  if (c.keys !== undefined && c.keys.length === 0) {
-    throw f.invalid(
-      'keys',
-      'must hold at least one secret (for a server without auth, any placeholder such as "none")',
-    );
-  }
-  if (creating && c.keys === undefined) throw f.invalid('keys', 'is required');
-  const rule = SECRET_RULES[c.type];
-  c.keys?.forEach((k, i) => {
-    if (rule !== undefined && !rule.test(k)) throw f.invalid(`keys[${i}]`, `${rule.hint} for type ${c.type}`);
-  });
-}
-
-function channelType(value: unknown): ChannelType {
-  if (typeof value !== 'string' || !(CHANNEL_TYPES as readonly string[]).includes(value)) {
-    throw f.invalid('type', `must be one of ${CHANNEL_TYPES.join(', ')}`);
-  }
-  return value as ChannelType;
-}
-
-/** Secrets go into HTTP headers: no whitespace inside. Never echoed back in an error. */
-function secretList(value: unknown): string[] {
-  if (!Array.isArray(value)) throw f.invalid('keys', 'must be a list of strings');
-  return value.map((v, i) => {
-    if (typeof v !== 'string' || v.trim() === '') throw f.invalid(`keys[${i}]`, 'must be a non-empty string');
-    const s = v.trim();
-    if (/\s/.test(s)) throw f.invalid(`keys[${i}]`, 'must not contain whitespace');
-    if (s.length > 8192) throw f.invalid(`keys[${i}]`, 'is too long');
-    return s;
-  });
-}
-
-export function isBedrockSecret(s: string): boolean {
-  if (!s.includes(':')) return /^(ABSK|bedrock-api-key-)[A-Za-z0-9+/=._%-]{8,}$/.test(s);
-  const [akid = '', secret = '', token, ...rest] = s.split(':');
-  return rest.length === 0 && /^[A-Z0-9]{16,128}$/.test(akid) && /^\S{16,}$/.test(secret) && token !== '';
-}
-
-function region(value: unknown): string | null {
-  if (value === null) return null;
-  const s = f.text(value, 'region', 64);
-  if (!/^[a-z0-9-]+$/i.test(s)) throw f.invalid('region', `must look like us-east-1, got "${s}"`);
-  return s;
-}
-
-function groupList(value: unknown): string[] {
-  const list = f.textList(value, 'groups', 64);
-  list.forEach((g, i) => groupName(g, `groups[${i}]`));
-  return list;
-}
-
-export function groupName(value: unknown, field = 'name'): string {
-  const s = f.text(value, field, 64);
-  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw f.invalid(field, 'may hold only letters, digits, ".", "_" and "-"');
-  return s;
-}
+export {
+  DEFAULT_BEDROCK_REGION,
+  DEFAULT_GROUP,
+  DEFAULT_TIMEOUT_MS,
+  isBedrockSecret,
+  validateChannelCreate,
+  validateChannelEdit,
+  type ChannelBasis,
+  type ChannelFields,
+} from './validate-channel.js';
+export { groupName } from './validate-fields.js';
 
 export interface KeyFields {
   name: string;
@@ -258,7 +72,7 @@ export function validateKeyEdit(body: unknown): Partial<KeyFields> {
 function readKeyFields(o: f.Json): Partial<KeyFields> {
   const out: Partial<KeyFields> = {};
   if (f.has(o, 'name')) out.name = f.entityName(o.name);
-  if (f.has(o, 'group')) out.group = groupName(o.group, 'group');
+  if (f.has(o, 'group')) out.group = f.groupName(o.group, 'group');
   if (f.has(o, 'budget')) out.budget = f.limit(o.budget, 'budget');
   if (f.has(o, 'expires_at'))
     out.expiresAt = o.expires_at === null ? null : f.isoTime(o.expires_at, 'expires_at');
@@ -312,7 +126,7 @@ export function validateGroup(name: unknown, body: unknown): GroupRecord {
   if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) {
     throw f.invalid('ratio', 'must be a positive number');
   }
-  return { name: groupName(name), ratio };
+  return { name: f.groupName(name), ratio };
 }
 
 export function validateTestBody(body: unknown): { model?: string } {
