@@ -1,0 +1,203 @@
+// The benchmark's topology (BENCH.md): simulators (0, 20 and 60 ms) on the load core, and on the
+// server core the floor, the gateway (the real daemon on a temporary BC_HOME, configured through
+// the `bc` CLI with a priced model and a key with budget, rpm, tpm and concurrency limits) and
+// the peer (Portkey). endpoint(target, kind) says where and how each is asked for each upstream.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, runSync, start, waitHttp, waitReadyLine } from './procs.mjs';
+import { anthropicBody, openaiBody } from './bodies.mjs';
+
+export const LOAD_CORE = 0;
+export const SERVER_CORE = 1;
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const TARGETS = ['direct', 'floor', 'gateway', 'peer'];
+/** kind -> simulator delay and model; `anth` is an OpenAI client to an Anthropic channel (F). */
+export const KINDS = {
+  d0: { delay: 0, model: 'm0' },
+  d20: { delay: 20, model: 'm20' },
+  d60: { delay: 60, model: 'm60' },
+  anth: { delay: 0, model: 'a0' },
+};
+const UPSTREAM_KEY = 'sk-bench-upstream';
+
+export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
+  const t = { workDir, cpuProfDir, sims: {}, procs: {} };
+  for (const delay of [0, 20, 60]) {
+    const p = start(
+      `sim-${delay}ms`,
+      process.execPath,
+      [path.join(ROOT, 'bench/sim.mjs'), '--delay-ms', String(delay), '--deltas', '64', '--pace-ms', '20'],
+      { core: LOAD_CORE, logFile: path.join(workDir, `sim-${delay}.log`) },
+    );
+    t.sims[delay] = { proc: p, port: (await waitReadyLine(p)).port };
+  }
+  log(
+    `simulators on ports ${Object.values(t.sims)
+      .map((s) => s.port)
+      .join(', ')}`,
+  );
+  const simUrl = (d) => `http://127.0.0.1:${t.sims[d].port}`;
+
+  const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${simUrl([0, 20, 60][i])}`);
+  t.procs.floor = start('floor', process.execPath, [path.join(ROOT, 'bench/floor.mjs'), ...routes], {
+    core: SERVER_CORE,
+    logFile: path.join(workDir, 'floor.log'),
+  });
+  t.floorPort = (await waitReadyLine(t.procs.floor)).port;
+
+  await startGateway(t, simUrl);
+  log(`gateway pid ${t.procs.gateway.pid} on port ${t.gatewayPort}, home ${t.home}`);
+
+  t.peerPort = await freePort();
+  t.procs.peer = start(
+    'peer',
+    process.execPath,
+    [
+      '--import',
+      path.join(ROOT, 'bench/portkey-preload.mjs'),
+      path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+      `--port=${t.peerPort}`,
+      '--headless',
+    ],
+    { core: SERVER_CORE, logFile: path.join(workDir, 'peer.log') },
+  );
+  await waitHttp(t.procs.peer, `http://127.0.0.1:${t.peerPort}/`, 30_000, (s) => s === 200);
+  log(`peer pid ${t.procs.peer.pid} on port ${t.peerPort}`);
+
+  t.endpoint = (target, kind) => endpoint(t, simUrl, target, kind);
+  return t;
+}
+
+async function startGateway(t, simUrl) {
+  t.home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-bench-'));
+  t.gatewayPort = await freePort();
+  t.gatewayEnv = {
+    BC_HOME: t.home,
+    BC_LISTEN: `127.0.0.1:${t.gatewayPort}`,
+    BC_SOCKET: path.join(t.home, 'bc.sock'),
+  };
+  const extra = t.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${t.cpuProfDir}`];
+  t.procs.gateway = start('gateway', process.execPath, [...extra, path.join(ROOT, 'bin/bc.js'), 'daemon'], {
+    core: SERVER_CORE,
+    env: t.gatewayEnv,
+    logFile: path.join(t.workDir, 'gateway.log'),
+  });
+  await waitHttp(t.procs.gateway, `http://127.0.0.1:${t.gatewayPort}/readyz`, 30_000, (s) => s === 200);
+  const bc = (...args) => {
+    const r = runSync(process.execPath, [path.join(ROOT, 'bin/bc.js'), ...args], {
+      env: { ...process.env, ...t.gatewayEnv },
+    });
+    if (r.status !== 0) throw new Error(`bc ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+    return r.stdout;
+  };
+  for (const [name, model, delay] of [
+    ['sim0', 'm0', 0],
+    ['sim20', 'm20', 20],
+    ['sim60', 'm60', 60],
+  ]) {
+    bc(
+      'channel',
+      'add',
+      '--name',
+      name,
+      '--type',
+      'openai',
+      '--key',
+      UPSTREAM_KEY,
+      '--models',
+      model,
+      '--base-url',
+      `${simUrl(delay)}/v1`,
+    );
+  }
+  bc(
+    'channel',
+    'add',
+    '--name',
+    'anth0',
+    '--type',
+    'anthropic',
+    '--key',
+    UPSTREAM_KEY,
+    '--models',
+    'a0',
+    '--base-url',
+    simUrl(0),
+  );
+  for (const m of ['m0', 'm20', 'm60', 'a0']) bc('price', 'set', m, '--input', '1', '--output', '2');
+  t.gatewayKey = JSON.parse(bc('key', 'create', '--name', 'bench', '--json')).key;
+  bc(
+    'key',
+    'edit',
+    'bench',
+    '--budget',
+    '1000000',
+    '--rpm',
+    '100000000',
+    '--tpm',
+    '100000000000',
+    '--concurrency',
+    '100000',
+  );
+  t.bc = bc;
+}
+
+/** {url, headers, body(stream), shape} for `target` asking upstream `kind`, or null if n/a. */
+function endpoint(t, simUrl, target, kind) {
+  const { delay, model } = KINDS[kind];
+  const json = { 'content-type': 'application/json' };
+  const openai = (base, headers) => ({
+    url: `${base}/v1/chat/completions`,
+    headers: { ...json, ...headers },
+    body: (s) => openaiBody(model, s),
+    shape: 'openai',
+  });
+  if (target === 'direct') {
+    if (kind === 'anth')
+      return {
+        url: `${simUrl(0)}/v1/messages`,
+        headers: { ...json, 'x-api-key': UPSTREAM_KEY, 'anthropic-version': '2023-06-01' },
+        body: (s) => anthropicBody(model, s),
+        shape: 'anthropic',
+      };
+    return openai(simUrl(delay), { authorization: `Bearer ${UPSTREAM_KEY}` });
+  }
+  if (target === 'floor') return kind === 'anth' ? null : openai(`http://127.0.0.1:${t.floorPort}`, {});
+  if (target === 'gateway')
+    return openai(`http://127.0.0.1:${t.gatewayPort}`, { authorization: `Bearer ${t.gatewayKey}` });
+  return openai(`http://127.0.0.1:${t.peerPort}`, {
+    authorization: `Bearer ${UPSTREAM_KEY}`,
+    'x-portkey-provider': kind === 'anth' ? 'anthropic' : 'openai',
+    'x-portkey-custom-host': `${simUrl(delay)}/v1`,
+  });
+}
+
+/** One request per target and kind before measuring: a fast error must never pass for speed. */
+export async function checkEndpoints(t, kinds, targets = TARGETS) {
+  const problems = [];
+  for (const target of targets) {
+    for (const kind of kinds) {
+      const e = t.endpoint(target, kind);
+      if (e === null) continue;
+      for (const stream of [false, true]) {
+        try {
+          const r = await fetch(e.url, {
+            method: 'POST',
+            headers: e.headers,
+            body: e.body(stream),
+            signal: AbortSignal.timeout(10_000),
+          });
+          const text = await r.text();
+          const good =
+            r.status === 200 && (stream ? /w63 /.test(text) : text.includes('benchmark simulator'));
+          if (!good)
+            problems.push(`${target}/${kind}${stream ? '/stream' : ''}: ${r.status} ${text.slice(0, 200)}`);
+        } catch (err) {
+          problems.push(`${target}/${kind}${stream ? '/stream' : ''}: ${err.message}`);
+        }
+      }
+    }
+  }
+  return problems;
+}
