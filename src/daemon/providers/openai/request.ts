@@ -4,6 +4,7 @@
  * client path like `/v1/chat/completions` loses its `/v1` before it is appended. The few
  * per-type differences are data (QUIRKS), not branches spread through the code.
  */
+import { createHash } from 'node:crypto';
 import type { ChannelType } from '../../../shared/control-api.js';
 import type { ConvertContext, UpstreamRequest, UpstreamTarget } from '../types.js';
 import type { OpenAIChatRequest, OpenAIMessage } from './types.js';
@@ -60,6 +61,17 @@ function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIM
   return out;
 }
 
+/**
+ * OpenAI rejects a `user` over 64 characters (400 string_above_max_length), and converted
+ * requests carry longer ones: Claude Code's metadata.user_id is a ~150-character JSON string.
+ * Its SHA-256 (64 hex characters) still names the same end user, stably.
+ */
+const MAX_USER_LENGTH = 64;
+
+function opaqueUser(user: string): string {
+  return createHash('sha256').update(user).digest('hex');
+}
+
 export function buildChatBody(
   req: OpenAIChatRequest,
   target: UpstreamTarget,
@@ -78,6 +90,7 @@ export function buildChatBody(
     delete body.max_tokens;
   }
   if (q.stripReasoningContent) body.messages = stripReasoning(body.messages, ctx);
+  if (typeof body.user === 'string' && body.user.length > MAX_USER_LENGTH) body.user = opaqueUser(body.user);
   return body;
 }
 
