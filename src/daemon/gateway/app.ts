@@ -9,6 +9,7 @@ import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import type { DaemonServices } from '../services.js';
 import { errorPayload, toWireError } from './client-wire.js';
+import { newRequestId } from './handler.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
@@ -39,12 +40,12 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
           : new BcError('INTERNAL', 'internal error');
     if (status >= 500) services.logger.error({ err }, 'gateway error');
     const { status: code, body } = errorPayload(protocolOf(req.url), toWireError(bc));
-    return reply.code(code).send(body);
+    return reply.code(code).header('x-request-id', newRequestId()).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
     const bc = new BcError('NOT_FOUND', `unknown endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`);
     const { status, body } = errorPayload(protocolOf(req.url), toWireError(bc));
-    return reply.code(status).send(body);
+    return reply.code(status).header('x-request-id', newRequestId()).send(body);
   });
 
   registerSystemRoutes(app, state, () => state.accepting);

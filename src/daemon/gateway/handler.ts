@@ -86,7 +86,7 @@ function newContext(
   contentType: string,
 ): RelayContext {
   return {
-    requestId: `req_${randomUUID().replace(/-/g, '')}`,
+    requestId: newRequestId(),
     startNs: process.hrtime.bigint(),
     res: reply.raw,
     clientIp: req.ip,
@@ -116,6 +116,11 @@ function newContext(
     committed: false,
     upstreamNs: 0n,
   };
+}
+
+/** The gateway's own request id: `x-request-id` on the answer and `request_id` in the log row. */
+export function newRequestId(): string {
+  return `req_${randomUUID().replace(/-/g, '')}`;
 }
 
 function queryOf(url: string): string | undefined {
