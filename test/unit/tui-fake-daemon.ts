@@ -6,7 +6,18 @@
 import { createMetrics } from '../../src/daemon/metrics/index.js';
 import type { ChannelHealth, Metrics, RequestSample } from '../../src/daemon/metrics/index.js';
 import type { MetricsSnapshot } from '../../src/shared/metrics-types.js';
-import type { MetricsSource } from '../../src/tui/client.js';
+import type { ManagementClient, MetricsSource } from '../../src/tui/client.js';
+import type {
+  ChannelInput,
+  ChannelTestResult,
+  ChannelView,
+  KeyInput,
+  KeyView,
+  LogQuery,
+  LogRow,
+  PriceInput,
+  PriceView,
+} from '../../src/shared/control-api.js';
 
 export const T0 = 1_750_000_000_000;
 
@@ -176,4 +187,213 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 export function plain(frame: string | undefined): string {
   return (frame ?? '').replace(ANSI, '');
+}
+
+/** A fake control API with in-memory channels, keys, prices and logs, recording every call. */
+export class FakeManagement extends FakeDaemon implements ManagementClient {
+  calls: [string, ...unknown[]][] = [];
+  channelList: ChannelView[] = [
+    channelView(1, 'openai-main', 'openai'),
+    channelView(2, 'claude-backup', 'anthropic'),
+  ];
+  keyList: KeyView[] = [keyView(1, 'app')];
+  priceList: PriceView[] = [
+    {
+      model: 'gpt-4o',
+      input: 2_500_000,
+      output: 10_000_000,
+      cache_read: 1_250_000,
+      cache_write: null,
+      per_request: null,
+      max_output_tokens: null,
+      source: 'default',
+    },
+  ];
+  logRows: LogRow[] = [];
+  testAnswer: ChannelTestResult = { ok: true, model: 'gpt-4o', latency_ms: 320, status: 200, error: null };
+
+  private find<T extends { id: number; name: string }>(list: T[], id: string | number): T {
+    const found = list.find((x) => x.id === Number(id) || x.name === id);
+    if (!found) throw new Error(`not found: ${id}`);
+    return found;
+  }
+
+  channels = {
+    list: async () => this.channelList.map((c) => ({ ...c })),
+    add: async (input: ChannelInput) => {
+      this.calls.push(['channels.add', input]);
+      const c = {
+        ...channelView(this.channelList.length + 1, input.name ?? '?', input.type ?? 'openai'),
+        models: input.models ?? [],
+      };
+      this.channelList.push(c);
+      return c;
+    },
+    edit: async (id: string | number, input: ChannelInput) => {
+      this.calls.push(['channels.edit', id, input]);
+      const c = this.find(this.channelList, id);
+      Object.assign(c, {
+        priority: input.priority ?? c.priority,
+        weight: input.weight ?? c.weight,
+        models: input.models ?? c.models,
+      });
+      return c;
+    },
+    enable: async (id: string | number) => this.setStatus('channels.enable', this.channelList, id, 'enabled'),
+    disable: async (id: string | number) =>
+      this.setStatus('channels.disable', this.channelList, id, 'disabled'),
+    remove: async (id: string | number) => {
+      this.calls.push(['channels.remove', id]);
+      const c = this.find(this.channelList, id);
+      this.channelList = this.channelList.filter((x) => x !== c);
+      return c;
+    },
+    test: async (id: string | number) => {
+      this.calls.push(['channels.test', id]);
+      return this.testAnswer;
+    },
+  };
+
+  keys = {
+    list: async () => this.keyList.map((k) => ({ ...k })),
+    create: async (input: KeyInput) => {
+      this.calls.push(['keys.create', input]);
+      const k = {
+        ...keyView(this.keyList.length + 1, input.name ?? '?'),
+        budget: input.budget ?? null,
+        rpm: input.rpm ?? null,
+      };
+      this.keyList.push(k);
+      return { ...k, key: 'sk-bc-0123456789abcdefghijABCDEFGHIJxyz' };
+    },
+    edit: async (id: string | number, input: KeyInput) => {
+      this.calls.push(['keys.edit', id, input]);
+      const k = this.find(this.keyList, id);
+      Object.assign(k, input);
+      return k;
+    },
+    enable: async (id: string | number) => this.setStatus('keys.enable', this.keyList, id, 'enabled'),
+    disable: async (id: string | number) => this.setStatus('keys.disable', this.keyList, id, 'disabled'),
+    revoke: async (id: string | number) => this.setStatus('keys.revoke', this.keyList, id, 'revoked'),
+  };
+
+  prices = {
+    list: async () => this.priceList.map((p) => ({ ...p })),
+    set: async (model: string, input: PriceInput) => {
+      this.calls.push(['prices.set', model, input]);
+      const p: PriceView = {
+        model,
+        cache_read: null,
+        cache_write: null,
+        per_request: null,
+        max_output_tokens: null,
+        ...input,
+        source: 'user',
+      };
+      this.priceList = [...this.priceList.filter((x) => x.model !== model), p];
+      return p;
+    },
+    remove: async (model: string) => {
+      this.calls.push(['prices.remove', model]);
+      this.priceList = this.priceList.filter((x) => x.model !== model);
+    },
+  };
+
+  async logs(query?: LogQuery): Promise<LogRow[]> {
+    this.calls.push(['logs', query]);
+    return this.logRows
+      .filter((r) => query?.after_id === undefined || r.id > query.after_id)
+      .filter((r) => !query?.errors || r.status >= 400)
+      .filter((r) => !query?.model || r.model === query.model)
+      .sort((a, b) => b.id - a.id)
+      .slice(0, query?.limit ?? 100);
+  }
+
+  private setStatus<T extends { id: number; name: string; status: string }>(
+    call: string,
+    list: T[],
+    id: string | number,
+    status: T['status'],
+  ): T {
+    this.calls.push([call, id]);
+    const x = this.find(list, id);
+    x.status = status;
+    return x;
+  }
+
+  callsOf(name: string): unknown[][] {
+    return this.calls.filter((c) => c[0] === name).map((c) => c.slice(1));
+  }
+}
+
+export function channelView(id: number, name: string, type: ChannelView['type']): ChannelView {
+  return {
+    id,
+    name,
+    type,
+    base_url: 'http://127.0.0.1:1',
+    models: ['gpt-4o'],
+    map: {},
+    groups: ['default'],
+    priority: 0,
+    weight: 1,
+    status: 'enabled',
+    status_reason: null,
+    keys: ['sk-...a1b2'],
+    cooldown_until: null,
+    timeout_ms: 60_000,
+    region: null,
+    api_version: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+export function keyView(id: number, name: string): KeyView {
+  return {
+    id,
+    name,
+    prefix: 'sk-bc-abcd',
+    group: 'default',
+    budget: null,
+    spent: 0,
+    expires_at: null,
+    models: [],
+    allow_ips: [],
+    rpm: null,
+    tpm: null,
+    concurrency: null,
+    status: 'enabled',
+    created_at: '2026-01-01T00:00:00.000Z',
+    last_used_at: null,
+  };
+}
+
+export function logRow(id: number, over: Partial<LogRow> = {}): LogRow {
+  return {
+    id,
+    request_id: `req-${id}`,
+    time: `2026-01-01T10:00:${String(id % 60).padStart(2, '0')}.000Z`,
+    key: 'app',
+    key_id: 1,
+    channel: 'openai-main',
+    channel_id: 1,
+    model: 'gpt-4o',
+    upstream_model: 'gpt-4o',
+    endpoint: '/v1/chat/completions',
+    status: 200,
+    error: null,
+    input_tokens: 12,
+    cached_tokens: 0,
+    cache_write_tokens: 0,
+    output_tokens: 34,
+    reasoning_tokens: 0,
+    cost: 1500,
+    usage_estimated: false,
+    latency_ms: 420,
+    ttft_ms: 100,
+    retries: 0,
+    stream: true,
+    dropped_fields: [],
+    ...over,
+  };
 }

@@ -7,7 +7,7 @@ import type { Column } from '../components/data-table.js';
 import { fmtCount, fmtMoney, fmtMs } from '../format.js';
 import type { SortKey } from './top-state.js';
 
-export function channelState(r: ChannelMetricsRow): string {
+export function channelState(r: Pick<ChannelMetricsRow, 'status' | 'cooldown_s'>): string {
   if (r.status === 'disabled') return 'off';
   if (r.status === 'auto_disabled') return 'auto-off';
   return r.cooldown_s > 0 ? 'cooling' : 'ok';

@@ -1,0 +1,211 @@
+/**
+ * The channels tab of `bc ui`: every channel with its routing state and live traffic, and the
+ * actions of `bc channel`: add (a form; the secret is typed masked), edit priority, weight and
+ * models, enable, disable (asks first), test (the result is shown), remove (asks first). Every
+ * action is one call of the control API, exactly what the CLI sends.
+ */
+import { useCallback, useRef } from 'react';
+import { useInput } from 'ink';
+import {
+  CHANNEL_TYPES,
+  type ChannelInput,
+  type ChannelType,
+  type ChannelView,
+} from '../../shared/control-api.js';
+import type { ChannelMetricsRow } from '../../shared/metrics-types.js';
+import { DataTable, type Column } from '../components/data-table.js';
+import { Form, type FieldSpec, type FormValues } from '../components/form.js';
+import { fmtCount, fmtMs } from '../format.js';
+import { useAction } from '../hooks/use-action.js';
+import { useResource } from '../hooks/use-resource.js';
+import { channelState } from '../top/columns.js';
+import { FormError, intOr, list, required } from './parse.js';
+import { MessageLine, ModalView, ScreenFrame, useModal, useSelection, type ScreenProps } from './screen.js';
+
+type Row = ChannelView & { live: ChannelMetricsRow | undefined };
+
+/** The list is the authority on status (it is reloaded after every action); live data adds cooldowns. */
+function stateOf(r: Row): string {
+  const cooling =
+    (r.live?.cooldown_s ?? 0) > 0 || (r.cooldown_until !== null && Date.parse(r.cooldown_until) > Date.now());
+  return channelState({ status: r.status, cooldown_s: cooling ? 1 : 0 });
+}
+
+const COLUMNS: readonly Column<Row>[] = [
+  { title: 'ID', width: 4, align: 'right', value: (r) => String(r.id) },
+  { title: 'NAME', value: (r) => r.name },
+  { title: 'TYPE', width: 10, value: (r) => r.type },
+  {
+    title: 'STATUS',
+    width: 8,
+    value: stateOf,
+    color: (r, t) => ({ ok: t.good, cooling: t.warn, off: t.muted, 'auto-off': t.bad })[stateOf(r)],
+  },
+  { title: 'PRI', width: 3, align: 'right', value: (r) => String(r.priority) },
+  { title: 'WT', width: 3, align: 'right', value: (r) => String(r.weight) },
+  { title: 'MODELS', value: (r) => r.models.join(',') },
+  { title: 'RPM', width: 5, align: 'right', value: (r) => fmtCount(r.live?.last_minute.requests ?? 0) },
+  { title: 'P50', width: 6, align: 'right', value: (r) => fmtMs(r.live?.last_minute.p50_ms) },
+];
+
+const ADD_FIELDS: readonly FieldSpec[] = [
+  { name: 'name', label: 'name' },
+  { name: 'type', label: 'type', kind: 'choice', choices: CHANNEL_TYPES },
+  { name: 'key', label: 'api key', kind: 'secret' },
+  { name: 'models', label: 'models', hint: 'comma-separated' },
+  { name: 'base_url', label: 'base url', hint: "empty = the type's default" },
+  { name: 'priority', label: 'priority', initial: '0' },
+  { name: 'weight', label: 'weight', initial: '1' },
+];
+
+function editFields(c: ChannelView): FieldSpec[] {
+  return [
+    { name: 'priority', label: 'priority', initial: String(c.priority) },
+    { name: 'weight', label: 'weight', initial: String(c.weight) },
+    { name: 'models', label: 'models', initial: c.models.join(','), hint: 'comma-separated' },
+  ];
+}
+
+export function addInput(v: FormValues): ChannelInput {
+  const baseUrl = (v.base_url ?? '').trim();
+  return {
+    name: required('name', v.name),
+    type: required('type', v.type) as ChannelType,
+    keys: [required('api key', v.key)],
+    models: list(v.models),
+    ...(baseUrl ? { base_url: baseUrl } : {}),
+    priority: intOr('priority', v.priority, 0),
+    weight: intOr('weight', v.weight, 1),
+  };
+}
+
+export function ChannelsScreen(props: ScreenProps) {
+  const { client, theme } = props;
+  const res = useResource(() => client.channels.list());
+  const live = new Map((props.snapshot?.channels ?? []).map((c) => [c.id, c]));
+  const rows: Row[] = (res.data ?? []).map((c) => ({ ...c, live: live.get(String(c.id)) }));
+  const sel = useSelection(rows.length);
+  const modal = useModal<'add' | 'edit'>(props.onCapture);
+  const action = useAction(res.reload);
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+
+  const submit = useCallback(
+    (form: 'add' | 'edit', v: FormValues) => {
+      const target = rowsRef.current[sel.ref.current];
+      let call: () => Promise<string>;
+      try {
+        if (form === 'add') {
+          const input = addInput(v);
+          call = async () => `added channel ${(await client.channels.add(input)).name}`;
+        } else {
+          if (!target) return modal.set(null);
+          const input: ChannelInput = {
+            priority: intOr('priority', v.priority, target.priority),
+            weight: intOr('weight', v.weight, target.weight),
+            models: list(v.models),
+          };
+          call = async () => `saved channel ${(await client.channels.edit(target.id, input)).name}`;
+        }
+      } catch (err) {
+        if (err instanceof FormError) return modal.set({ kind: 'form', form, error: err.message });
+        throw err;
+      }
+      void action.run(form === 'add' ? 'adding' : 'saving', call).then((ok) => {
+        if (ok) modal.set(null);
+        else modal.set({ kind: 'form', form, error: 'the daemon refused: see below' });
+      });
+    },
+    [client, action, modal, sel.ref],
+  );
+
+  useInput((input, key) => {
+    const m = modal.ref.current;
+    if (m?.kind === 'notice' && (key.return || key.escape)) return modal.set(null);
+    if (m || action.busy) return;
+    if (key.upArrow || input === 'k') return sel.move(-1);
+    if (key.downArrow || input === 'j') return sel.move(1);
+    if (input === 'a') return modal.set({ kind: 'form', form: 'add', error: null });
+    const c = rowsRef.current[sel.ref.current];
+    if (!c) return;
+    if (input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
+    if (input === 't') {
+      void action.run(`testing ${c.name}`, async () => {
+        const r = await client.channels.test(c.id);
+        if (r.ok) return `test ${c.name}: ok in ${fmtMs(r.latency_ms)} (${r.model})`;
+        const status = r.status ? ` ${r.status}` : '';
+        return {
+          text: `test ${c.name}: failed${status}: ${r.error ?? 'unknown error'}`,
+          tone: 'bad' as const,
+        };
+      });
+      return;
+    }
+    if (input === 'd' && c.status === 'enabled') {
+      return modal.set({
+        kind: 'confirm',
+        question: `Disable channel ${c.name}? It stops receiving requests.`,
+        yes: () =>
+          void action.run('disabling', async () => `disabled ${(await client.channels.disable(c.id)).name}`),
+      });
+    }
+    if (input === 'd')
+      return void action.run('enabling', async () => `enabled ${(await client.channels.enable(c.id)).name}`);
+    if (input === 'x') {
+      return modal.set({
+        kind: 'confirm',
+        question: `Remove channel ${c.name} for good?`,
+        yes: () =>
+          void action.run('removing', async () => (await client.channels.remove(c.id), `removed ${c.name}`)),
+      });
+    }
+  });
+
+  const m = modal.modal;
+  const target = rows[sel.selected];
+  let body;
+  if (m?.kind === 'form') {
+    body = (
+      <Form
+        title={m.form === 'add' ? 'Add a channel' : `Edit channel ${target?.name ?? ''}`}
+        fields={m.form === 'add' || !target ? ADD_FIELDS : editFields(target)}
+        onSubmit={(v) => submit(m.form, v)}
+        onCancel={() => modal.set(null)}
+        error={m.error}
+        busy={action.busy}
+        width={props.width}
+        theme={theme}
+      />
+    );
+  } else if (m) {
+    body = <ModalView modal={m} close={() => modal.set(null)} theme={theme} />;
+  } else {
+    body = (
+      <DataTable
+        columns={COLUMNS}
+        rows={rows}
+        width={props.width}
+        height={props.height - 1}
+        theme={theme}
+        selected={sel.selected}
+        rowKey={(r) => String(r.id)}
+        empty={res.data ? 'no channels yet: press a to add one' : 'loading…'}
+      />
+    );
+  }
+  const help = 'a add  e edit  d enable/disable  t test  x remove';
+  return (
+    <ScreenFrame
+      height={props.height}
+      footer={
+        <MessageLine
+          message={action.message ?? (res.error ? { text: res.error, tone: 'bad' } : null)}
+          fallback={help}
+          theme={theme}
+        />
+      }
+    >
+      {body}
+    </ScreenFrame>
+  );
+}
