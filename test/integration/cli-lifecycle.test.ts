@@ -73,6 +73,20 @@ describe('without a daemon', () => {
       await new Promise((r) => blocker.close(r));
     }
   });
+  it('a daemon that dies before it is ready: exit 1 with the end of its log', async () => {
+    const home = tempHome();
+    // Preloaded into every node process of this run; only the spawned daemon (argv[2] === 'daemon') dies.
+    const crash = path.join(home, 'crash.cjs');
+    fs.writeFileSync(
+      crash,
+      "if (process.argv[2] === 'daemon') { console.log('simulated crash line'); process.exit(7); }\n",
+    );
+    const r = await runBc(['start'], { home, env: { NODE_OPTIONS: `--require ${crash}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the daemon exited with code 7 before it was ready');
+    expect(r.stderr).toContain('simulated crash line');
+    expect(r.stderr).toContain(path.join(home, 'logs', 'daemon.log'));
+  });
 });
 
 describe('a background daemon', () => {
@@ -136,8 +150,9 @@ describe('a background daemon', () => {
     expect(alive(started.pid)).toBe(false);
     expect(fs.existsSync(d.socket)).toBe(false);
     expect((await d.bc(['status'])).code).toBe(3);
-    const log = fs.readFileSync(path.join(d.home, 'logs', 'daemon.log'), 'utf8');
-    expect(log.length).toBeGreaterThan(0);
+    // the daemon's stdout and stderr went to its log file, not to the terminal of `bc start`
+    expect(fs.existsSync(path.join(d.home, 'logs', 'daemon.log'))).toBe(true);
+    expect(r.stderr).toBe('');
   });
 });
 

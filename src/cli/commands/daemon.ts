@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { startDaemon, stopDaemon } from '../lifecycle.js';
 import type { StartOptions } from '../lifecycle.js';
 import { arg, positiveDuration } from '../options.js';
 import { parseDuration, parseListenAddress } from '../parse.js';
@@ -38,7 +37,11 @@ function withDaemonFlags(cmd: Command): Command {
     );
 }
 
+/** child_process and friends load only for the commands that spawn or stop a daemon. */
+const lifecycle = () => import('../lifecycle.js');
+
 async function start(ctx: CliContext, flags: StartFlags): Promise<void> {
+  const { startDaemon } = await lifecycle();
   const outcome = await startDaemon(ctx, startOptions(flags));
   if (!outcome.started) {
     const s = outcome.status;
@@ -56,6 +59,7 @@ async function start(ctx: CliContext, flags: StartFlags): Promise<void> {
 }
 
 async function stop(ctx: CliContext, flags: StopFlags): Promise<void> {
+  const { stopDaemon } = await lifecycle();
   const r = await stopDaemon(ctx, flags.timeout ?? DEFAULT_STOP_TIMEOUT_MS);
   ctx.out.result(r, () =>
     r.stopped ? `stopped (pid ${r.pid})${r.forced ? ' after SIGTERM' : ''}` : 'not running',
@@ -93,6 +97,7 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
   withDaemonFlags(program.command('restart').description('stop, then start the daemon'))
     .option(...stopTimeout, arg(positiveDuration))
     .action(async (flags: StartFlags & StopFlags) => {
+      const { stopDaemon } = await lifecycle();
       const r = await stopDaemon(ctx, flags.timeout ?? DEFAULT_STOP_TIMEOUT_MS);
       if (r.stopped) ctx.out.progress(`stopped (pid ${r.pid}), starting…`);
       await start(ctx, flags);
