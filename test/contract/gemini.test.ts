@@ -43,9 +43,8 @@ function rawSseEvents(): SseEvent[] {
   // Feed it in uneven pieces, as TCP would.
   const bytes = Buffer.from(body, 'utf8');
   const events: SseEvent[] = [];
-  for (let i = 0; i < bytes.length; i += 37)
-    events.push(...(dec.push(bytes.subarray(i, i + 37))));
-  events.push(...(dec.end()));
+  for (let i = 0; i < bytes.length; i += 37) events.push(...dec.push(bytes.subarray(i, i + 37)));
+  events.push(...dec.end());
   return events;
 }
 
@@ -119,6 +118,13 @@ describe('gemini adapter: non-stream fixtures', () => {
     const { completion, usage } = geminiAdapter.chatResponse(body, target, { dropped: [] });
     expect(completion.choices[0]?.finish_reason).toBe('content_filter');
     expect(usage?.inputTokens).toBe(5);
+  });
+
+  it('a 200 body that is not a GenerateContentResponse is an upstream failure', () => {
+    expect(() => geminiAdapter.chatResponse({ html: '<p>proxy</p>' }, target, { dropped: [] })).toThrow(
+      UpstreamStreamError,
+    );
+    expect(() => geminiAdapter.chatResponse('<html>', target, { dropped: [] })).toThrow(UpstreamStreamError);
   });
 
   it('passthrough reads usage from the body', () => {

@@ -373,6 +373,19 @@ describe('adapter requests', () => {
       ],
     });
     expect(floats?.usage).toBeNull();
+    // through the adapter alone: the wish made in the request is honoured in the response
+    const t = target();
+    geminiAdapter.embeddingsRequest?.({ input: 'x', encoding_format: 'base64' }, t, ctx);
+    const viaAdapter = geminiAdapter.embeddingsResponse?.(answer, t).response as {
+      data: { embedding: unknown }[];
+    };
+    expect(typeof viaAdapter.data[0]?.embedding).toBe('string');
+    expect(
+      Array.isArray(
+        (geminiAdapter.embeddingsResponse?.(answer, target()).response as typeof viaAdapter).data[0]
+          ?.embedding,
+      ),
+    ).toBe(true);
     const b64 = geminiEmbeddingsResponse(answer, target(), { encoding_format: 'base64' }).response as {
       data: { embedding: string }[];
     };

@@ -2,12 +2,15 @@
  * OpenAI embeddings <-> Gemini `:batchEmbedContents`. One request per input string; the answer's
  * `embeddings[].values` become OpenAI's list shape. Gemini reports no token usage here, so usage
  * is null and the relay counts locally. OpenAI clients (the official SDK by default) may ask for
- * `encoding_format: base64`, which means little-endian float32 bytes; when the relay hands the
- * original request back, the vectors are encoded that way.
+ * `encoding_format: base64`, which means little-endian float32 bytes. The relay gives
+ * embeddingsResponse only the upstream body and the attempt's target (a fresh object per
+ * attempt), so the wish is remembered against that target; an explicit request argument wins.
  */
 import { BcError } from '../../../shared/errors.js';
 import type { ConvertContext, UpstreamRequest, UpstreamTarget, Usage } from '../types.js';
 import { geminiHeaders, modelUrl } from './urls.js';
+
+const wantsBase64 = new WeakSet<UpstreamTarget>();
 
 function inputs(input: unknown): string[] {
   if (typeof input === 'string') return [input];
@@ -32,6 +35,8 @@ export function geminiEmbeddingsRequest(
     ...(dims === undefined ? {} : { outputDimensionality: dims }),
   }));
   if (typeof body.user === 'string') ctx.dropped.push('user');
+  if (body.encoding_format === 'base64') wantsBase64.add(target);
+  else wantsBase64.delete(target);
   return {
     method: 'POST',
     url: modelUrl(target, 'batchEmbedContents'),
@@ -56,7 +61,7 @@ export function geminiEmbeddingsResponse(
 ): { response: unknown; usage: Usage | null } {
   const list =
     typeof body === 'object' && body !== null ? (body as { embeddings?: unknown }).embeddings : undefined;
-  const asBase64 = request?.encoding_format === 'base64';
+  const asBase64 = request === undefined ? wantsBase64.has(target) : request.encoding_format === 'base64';
   const data = (Array.isArray(list) ? list : []).map((e, index) => {
     const vector = values(e);
     return { object: 'embedding', index, embedding: asBase64 ? base64(vector) : vector };

@@ -2,11 +2,12 @@
  * Gemini GenerateContentResponse -> OpenAI chat.completion. Only the first candidate is read
  * (the request never asks for more). Thought-summary parts become `reasoning_content`, function
  * calls become tool calls with ids made up here because Gemini sends none, and a prompt blocked
- * before any candidate becomes an empty answer with finish_reason `content_filter`.
+ * before any candidate becomes an empty answer with finish_reason `content_filter`. A 200 body
+ * that is no GenerateContentResponse at all is an upstream failure.
  */
 import { randomBytes } from 'node:crypto';
 import type { OpenAIChatCompletion, OpenAIToolCall } from '../openai/types.js';
-import type { UpstreamTarget, Usage } from '../types.js';
+import { UpstreamStreamError, type UpstreamTarget, type Usage } from '../types.js';
 import { finishFromGemini } from './finish-reason.js';
 import { signatureExtra, type ToolCallExtra } from './thought-signature.js';
 import type { GeminiFunctionCall, GeminiPart, GeminiResponse } from './types.js';
@@ -38,6 +39,14 @@ export function fromGeminiResponse(
   target: UpstreamTarget,
 ): { completion: OpenAIChatCompletion; usage: Usage | null } {
   const res = asGeminiResponse(body);
+  if (!Array.isArray(res.candidates) && res.promptFeedback === undefined) {
+    // e.g. an HTML page or another API's JSON from a proxy, sent with status 200
+    throw new UpstreamStreamError({
+      status: 502,
+      action: 'retry',
+      message: 'gemini answered 200 with a body that is not a GenerateContentResponse',
+    });
+  }
   const candidate = res.candidates?.[0];
   const parts = candidate?.content?.parts ?? [];
   let text = '';
