@@ -49,7 +49,22 @@ export function bodyProblem(body: Json | undefined, modelId: string): string | u
   }
   if (usesTools && !body.toolConfig)
     return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
-  return undefined;
+  return thinkingProblem(body, messages);
+}
+
+/**
+ * Claude with extended thinking on: the final assistant turn that used a tool must open with its
+ * signed reasoning block, else Bedrock relays Anthropic's refusal (recorded in several issues).
+ */
+function thinkingProblem(body: Json, messages: Message[]): string | undefined {
+  const extra = body.additionalModelRequestFields as { thinking?: { type?: string } } | undefined;
+  if (extra?.thinking?.type !== 'enabled') return undefined;
+  const i = messages.map((m) => m.role).lastIndexOf('assistant');
+  const blocks = (messages[i]?.content ?? []) as Block[];
+  if (i < 0 || !blocks.some((b) => 'toolUse' in b) || 'reasoningContent' in (blocks[0] ?? {}))
+    return undefined;
+  const found = Object.keys(blocks[0] ?? {})[0] === 'text' ? 'text' : 'tool_use';
+  return `The model returned the following errors: messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${found}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
 }
 
 export interface Plan {
