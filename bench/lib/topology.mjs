@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, runSync, start, waitHttp, waitReadyLine } from './procs.mjs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, runSync, start, stop, waitHttp, waitReadyLine } from './procs.mjs';
 import { anthropicBody, openaiBody } from './bodies.mjs';
 
 export const LOAD_CORE = 0;
@@ -20,6 +21,9 @@ export const KINDS = {
   anth: { delay: 0, model: 'a0' },
 };
 const UPSTREAM_KEY = 'sk-bench-upstream';
+/** What a CLI start looks like while another build is rewriting dist/ in a shared checkout. */
+export const HALF_BUILT = /SyntaxError|ERR_MODULE_NOT_FOUND|Cannot find module|is not built yet/;
+export const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
   const t = { workDir, cpuProfDir, sims: {}, procs: {} };
@@ -69,6 +73,32 @@ export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
   return t;
 }
 
+/** Starts the daemon on t.home and t.gatewayPort and waits until it is ready. */
+export async function launchGateway(t) {
+  const extra = t.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${t.cpuProfDir}`];
+  // Other builds may be rewriting dist/ in a shared checkout: a start that dies is tried again.
+  for (let attempt = 1; ; attempt++) {
+    t.procs.gateway = start('gateway', process.execPath, [...extra, path.join(ROOT, 'bin/bc.js'), 'daemon'], {
+      core: SERVER_CORE,
+      env: t.gatewayEnv,
+      logFile: path.join(t.workDir, 'gateway.log'),
+    });
+    try {
+      await waitHttp(t.procs.gateway, `http://127.0.0.1:${t.gatewayPort}/readyz`, 30_000, (s) => s === 200);
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !t.procs.gateway.exited) throw e;
+      await delay(3000);
+    }
+  }
+}
+
+/** Stops the daemon (SIGTERM, graceful) and starts it again on the same home and port. */
+export async function restartGateway(t) {
+  await stop(t.procs.gateway, 35_000);
+  await launchGateway(t);
+}
+
 async function startGateway(t, simUrl) {
   t.home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-bench-'));
   t.gatewayPort = await freePort();
@@ -77,21 +107,19 @@ async function startGateway(t, simUrl) {
     BC_LISTEN: `127.0.0.1:${t.gatewayPort}`,
     BC_SOCKET: path.join(t.home, 'bc.sock'),
   };
-  const extra = t.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${t.cpuProfDir}`];
-  t.procs.gateway = start('gateway', process.execPath, [...extra, path.join(ROOT, 'bin/bc.js'), 'daemon'], {
-    core: SERVER_CORE,
-    env: t.gatewayEnv,
-    logFile: path.join(t.workDir, 'gateway.log'),
-  });
-  await waitHttp(t.procs.gateway, `http://127.0.0.1:${t.gatewayPort}/readyz`, 30_000, (s) => s === 200);
+  await launchGateway(t);
   const bc = (...args) => {
-    const r = runSync(process.execPath, [path.join(ROOT, 'bin/bc.js'), ...args], {
-      env: { ...process.env, ...t.gatewayEnv },
-    });
-    if (r.status !== 0) throw new Error(`bc ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-    return r.stdout;
+    for (let attempt = 1; ; attempt++) {
+      const r = runSync(process.execPath, [path.join(ROOT, 'bin/bc.js'), ...args], {
+        env: { ...process.env, ...t.gatewayEnv },
+      });
+      if (r.status === 0) return r.stdout;
+      if (attempt >= 3 || !HALF_BUILT.test(r.stderr))
+        throw new Error(`bc ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+      sleepSync(2000);
+    }
   };
-  for (const [name, model, delay] of [
+  for (const [name, model, ms] of [
     ['sim0', 'm0', 0],
     ['sim20', 'm20', 20],
     ['sim60', 'm60', 60],
@@ -108,7 +136,7 @@ async function startGateway(t, simUrl) {
       '--models',
       model,
       '--base-url',
-      `${simUrl(delay)}/v1`,
+      `${simUrl(ms)}/v1`,
     );
   }
   bc(
@@ -145,7 +173,7 @@ async function startGateway(t, simUrl) {
 
 /** {url, headers, body(stream), shape} for `target` asking upstream `kind`, or null if n/a. */
 function endpoint(t, simUrl, target, kind) {
-  const { delay, model } = KINDS[kind];
+  const { delay: ms, model } = KINDS[kind];
   const json = { 'content-type': 'application/json' };
   const openai = (base, headers) => ({
     url: `${base}/v1/chat/completions`,
@@ -161,7 +189,7 @@ function endpoint(t, simUrl, target, kind) {
         body: (s) => anthropicBody(model, s),
         shape: 'anthropic',
       };
-    return openai(simUrl(delay), { authorization: `Bearer ${UPSTREAM_KEY}` });
+    return openai(simUrl(ms), { authorization: `Bearer ${UPSTREAM_KEY}` });
   }
   if (target === 'floor') return kind === 'anth' ? null : openai(`http://127.0.0.1:${t.floorPort}`, {});
   if (target === 'gateway')
@@ -169,35 +197,36 @@ function endpoint(t, simUrl, target, kind) {
   return openai(`http://127.0.0.1:${t.peerPort}`, {
     authorization: `Bearer ${UPSTREAM_KEY}`,
     'x-portkey-provider': kind === 'anth' ? 'anthropic' : 'openai',
-    'x-portkey-custom-host': `${simUrl(delay)}/v1`,
+    'x-portkey-custom-host': `${simUrl(ms)}/v1`,
   });
 }
 
 /** One request per target and kind before measuring: a fast error must never pass for speed. */
 export async function checkEndpoints(t, kinds, targets = TARGETS) {
-  const problems = [];
+  const checks = [];
   for (const target of targets) {
     for (const kind of kinds) {
       const e = t.endpoint(target, kind);
-      if (e === null) continue;
-      for (const stream of [false, true]) {
-        try {
-          const r = await fetch(e.url, {
-            method: 'POST',
-            headers: e.headers,
-            body: e.body(stream),
-            signal: AbortSignal.timeout(10_000),
-          });
-          const text = await r.text();
-          const good =
-            r.status === 200 && (stream ? /w63 /.test(text) : text.includes('benchmark simulator'));
-          if (!good)
-            problems.push(`${target}/${kind}${stream ? '/stream' : ''}: ${r.status} ${text.slice(0, 200)}`);
-        } catch (err) {
-          problems.push(`${target}/${kind}${stream ? '/stream' : ''}: ${err.message}`);
-        }
-      }
+      if (e !== null)
+        for (const stream of [false, true])
+          checks.push(checkOne(e, `${target}/${kind}${stream ? '/stream' : ''}`, stream));
     }
   }
-  return problems;
+  return (await Promise.all(checks)).filter((p) => p !== null);
+}
+
+async function checkOne(e, label, stream) {
+  try {
+    const r = await fetch(e.url, {
+      method: 'POST',
+      headers: e.headers,
+      body: e.body(stream),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await r.text();
+    const good = r.status === 200 && (stream ? /w63 /.test(text) : text.includes('benchmark simulator'));
+    return good ? null : `${label}: ${r.status} ${text.slice(0, 200)}`;
+  } catch (err) {
+    return `${label}: ${err.message}`;
+  }
 }

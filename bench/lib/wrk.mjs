@@ -57,7 +57,7 @@ export async function wrk(dir, name, ep, { connections, seconds, timeoutS = 10 }
     [
       '-t1',
       `-c${connections}`,
-      `-d${seconds}s`,
+      `-d${Math.max(1, Math.round(seconds))}s`,
       `--timeout`,
       `${timeoutS}s`,
       '--latency',
