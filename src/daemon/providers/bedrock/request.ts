@@ -55,7 +55,7 @@ export function toConverseRequest(
   const inference = inferenceConfig(req);
   const additional: Record<string, unknown> = {};
   if (typeof req.top_k === 'number') additional.top_k = req.top_k;
-  applyReasoning(req, upstreamModel, inference, additional, ctx);
+  applyReasoning(req, upstreamModel, out.messages, inference, additional, ctx);
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
   if (Object.keys(additional).length > 0) out.additionalModelRequestFields = additional;
 
@@ -189,6 +189,7 @@ function inferenceConfig(req: OpenAIChatRequest): NonNullable<ConverseRequest['i
 function applyReasoning(
   req: OpenAIChatRequest,
   upstreamModel: string,
+  messages: ConverseMessage[],
   inference: NonNullable<ConverseRequest['inferenceConfig']>,
   additional: Record<string, unknown>,
   ctx: ConvertContext,
@@ -196,7 +197,9 @@ function applyReasoning(
   const effort = req.reasoning_effort;
   if (effort === undefined || effort === null) return;
   const budget = THINKING_BUDGET[effort];
-  if (!upstreamModel.includes('anthropic.claude') || budget === undefined) {
+  // With thinking on, Claude requires the last assistant turn that used a tool to open with its
+  // signed reasoning, which is never carried back here: such a turn is sent without thinking.
+  if (!upstreamModel.includes('anthropic.claude') || budget === undefined || lastTurnUsedTool(messages)) {
     ctx.dropped.push('reasoning_effort');
     return;
   }
@@ -211,6 +214,11 @@ function applyReasoning(
     delete inference.topP;
     ctx.dropped.push('top_p');
   }
+}
+
+function lastTurnUsedTool(messages: ConverseMessage[]): boolean {
+  const last = [...messages].reverse().find((m) => m.role === 'assistant');
+  return last?.content.some((b) => 'toolUse' in b) ?? false;
 }
 
 function buildToolConfig(
