@@ -21,7 +21,7 @@ export interface TestDaemon {
   /** `bc stop`; throws if it fails */
   stop(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
-  /** stops the daemon if it still runs and removes the home */
+  /** stops whichever daemon serves this home (also one a test restarted) and removes the home */
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +43,24 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return !alive(pid);
+}
+
+/** `bc start` runs the daemon with its home as working folder. */
+function worksIn(pid: number, home: string): boolean {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/cwd`) === fs.realpathSync(home);
+  } catch {
+    return false;
+  }
+}
+
+function pidfilePid(home: string): number | undefined {
+  try {
+    const doc = JSON.parse(fs.readFileSync(path.join(home, 'bc.pid'), 'utf8')) as { pid?: unknown };
+    return typeof doc.pid === 'number' ? doc.pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function fail(what: string, r: RunBcResult, home: string): never {
@@ -82,16 +100,19 @@ export async function startTestDaemon(opts: { env?: Record<string, string> } = {
       process.kill(status.pid, signal);
     },
     async cleanup() {
-      if (alive(status.pid)) {
-        await bc(['stop', '--timeout', '10s'], { timeoutMs: 20_000 }).catch(() => undefined);
-        if (!(await waitGone(status.pid, 2000))) {
-          try {
-            process.kill(status.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-          await waitGone(status.pid, 2000);
+      // Stop whatever daemon serves this home now: a test may have killed the first one and
+      // started another (`bc start`), whose pid only the pidfile knows.
+      const pids = new Set([status.pid, pidfilePid(home)].filter((p): p is number => p !== undefined));
+      await bc(['stop', '--timeout', '10s'], { timeoutMs: 20_000 }).catch(() => undefined);
+      for (const pid of pids) {
+        // A pid that died earlier may have been reused: only a process working in this home is ours.
+        if ((await waitGone(pid, 2000)) || !worksIn(pid, home)) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
         }
+        await waitGone(pid, 2000);
       }
       fs.rmSync(home, { recursive: true, force: true });
     },
