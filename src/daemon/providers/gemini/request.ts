@@ -207,7 +207,10 @@ export function toGeminiRequest(req: OpenAIChatRequest, ctx: ConvertContext): Ge
   req.messages.forEach((m, i) => builder.add(m, i));
   const out: GeminiRequest = { contents: builder.contents };
   const system = builder.system.filter((s) => s !== '').join('\n\n');
-  if (system !== '') out.systemInstruction = { parts: [{ text: system }] };
+  // Gemini refuses empty contents; a request that is only a system prompt becomes the user turn.
+  if (builder.contents.length === 0 && system !== '')
+    out.contents = [{ role: 'user', parts: [{ text: system }] }];
+  else if (system !== '') out.systemInstruction = { parts: [{ text: system }] };
   const tools = convertTools(req.tools);
   if (tools !== undefined) out.tools = tools;
   const functionCallingConfig = convertToolChoice(req.tool_choice);
