@@ -64,6 +64,13 @@ describe('adapter requests', () => {
     );
     expect(p?.headers['x-goog-api-key']).toBe('AIza-secret');
     expect(p?.body).toBe(body);
+    const untyped = geminiAdapter.passthroughRequest?.(
+      '/v1beta/models/m:generateContent',
+      body,
+      target(),
+      '',
+    );
+    expect(untyped?.headers['content-type']).toBe('application/json');
     const versioned = geminiAdapter.passthroughRequest?.(
       '/v1beta/models/m:generateContent?key=k',
       body,

@@ -74,6 +74,12 @@ describe('messages -> contents', () => {
     expect(out.contents).toHaveLength(3);
   });
 
+  it('a request that is only a system prompt sends it as the user turn', () => {
+    const out = convert({ messages: [{ role: 'system', content: 'Say OK.' }] });
+    expect(out.contents).toEqual([{ role: 'user', parts: [{ text: 'Say OK.' }] }]);
+    expect(out.systemInstruction).toBeUndefined();
+  });
+
   it('a tool result whose id no call had is a 400 naming the field', () => {
     let err: unknown;
     try {

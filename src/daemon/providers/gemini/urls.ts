@@ -28,7 +28,10 @@ export function geminiHeaders(
   target: UpstreamTarget,
   contentType = 'application/json',
 ): Record<string, string> {
-  return { 'content-type': contentType, 'x-goog-api-key': target.secret };
+  return {
+    'content-type': contentType === '' ? 'application/json' : contentType,
+    'x-goog-api-key': target.secret,
+  };
 }
 
 /** A client path (`/v1beta/models/m:streamGenerateContent?alt=sse&key=...`) -> the upstream URL. */
