@@ -147,3 +147,14 @@ describe('formats and layout helpers', () => {
     ).toEqual(['q', 'w']);
   });
 });
+
+describe('bc top --once --json', () => {
+  it('keeps number arrays on one line and parses back to the same value', async () => {
+    const { toCompactJson } = await import('../../src/tui/top/json.js');
+    const doc = { a: [1, 2, null], b: { c: 'x [ y', d: [] as number[], e: [{ f: 1 }] }, g: undefined };
+    const text = toCompactJson(doc);
+    expect(JSON.parse(text)).toEqual({ a: [1, 2, null], b: { c: 'x [ y', d: [], e: [{ f: 1 }] } });
+    expect(text).toContain('"a": [1, 2, null]');
+    expect(text.split('\n')).toHaveLength(12);
+  });
+});

@@ -11,6 +11,7 @@ import { isMetricsSnapshot } from '../../shared/metrics-types.js';
 import { themeFromEnv } from '../theme.js';
 import { Dashboard } from './dashboard.js';
 import { INITIAL_TOP_STATE } from './top-state.js';
+import { toCompactJson } from './json.js';
 import { TopApp } from './top-app.js';
 
 export interface RunTopOptions {
@@ -28,7 +29,7 @@ export async function runTop(opts: RunTopOptions): Promise<number> {
       if (!isMetricsSnapshot(snap))
         throw new BcError('INTERNAL', 'the daemon sent metrics in an unknown shape');
       if (opts.json) {
-        process.stdout.write(JSON.stringify(snap, null, 2) + '\n');
+        process.stdout.write(toCompactJson(snap) + '\n');
         return 0;
       }
       const width = process.stdout.columns || 80;
@@ -44,7 +45,6 @@ export async function runTop(opts: RunTopOptions): Promise<number> {
     }
     const app = render(<TopApp client={client} theme={theme} />, {
       exitOnCtrlC: false,
-      incrementalRendering: true,
       maxFps: 10,
     });
     await app.waitUntilExit();

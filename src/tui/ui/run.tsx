@@ -16,7 +16,6 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
   try {
     const app = render(<UiApp client={client} theme={themeFromEnv()} />, {
       exitOnCtrlC: false,
-      incrementalRendering: true,
       maxFps: 15,
     });
     await app.waitUntilExit();
