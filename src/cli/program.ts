@@ -17,6 +17,7 @@ import { registerModels } from './commands/models.js';
 import { registerPrice } from './commands/price.js';
 import { registerService } from './commands/service.js';
 import { registerStatus } from './commands/status.js';
+import { registerTui } from './commands/tui.js';
 import { registerUsage } from './commands/usage.js';
 import { CliContext } from './context.js';
 import type { CliIo } from './context.js';
@@ -64,6 +65,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerModels(program, ctx);
   registerLogs(program, ctx);
   registerUsage(program, ctx);
+  registerTui(program, ctx);
   registerConfig(program, ctx);
   registerService(program, ctx);
   addHints(program);

@@ -128,6 +128,12 @@ describe('a background daemon', () => {
     expect(res.status).toBe(200);
   });
 
+  it('bc top --once --json prints one metrics snapshot (the TUI is wired into the CLI)', async () => {
+    const r = await d.bc(['top', '--once', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(typeof JSON.parse(r.stdout)).toBe('object');
+  });
+
   it('a second start says it is already running and exits 0', async () => {
     const r = await d.bc(['start']);
     expect(r).toMatchObject({ code: 0 });
