@@ -289,7 +289,7 @@ async function deliverBody(
   }
   const parsed = JSON.parse(buf.toString('utf8')) as unknown;
   if (plan.embeddings && adapter.embeddingsResponse) {
-    const { response, usage } = adapter.embeddingsResponse(parsed, target);
+    const { response, usage } = adapter.embeddingsResponse(parsed, target, ctx.body);
     await finish({ status: 200, error: null, usage, produced: true });
     sendBody(ctx, 200, 'application/json', JSON.stringify(response));
     return { kind: 'done' };

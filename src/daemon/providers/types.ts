@@ -161,5 +161,9 @@ export interface ProviderAdapter {
     target: UpstreamTarget,
     ctx: ConvertContext,
   ): UpstreamRequest;
-  embeddingsResponse?(body: unknown, target: UpstreamTarget): { response: unknown; usage: Usage | null };
+  embeddingsResponse?(
+    body: unknown,
+    target: UpstreamTarget,
+    request?: Record<string, unknown>,
+  ): { response: unknown; usage: Usage | null };
 }
