@@ -67,6 +67,9 @@ function channelFlags(cmd: Command, required: boolean): Command {
 async function resolveKeys(ctx: CliContext, keys: string[] | undefined): Promise<string[] | undefined> {
   if (!keys) return undefined;
   if (!keys.includes('-')) return keys;
+  if ((ctx.io.stdin as { isTTY?: boolean }).isTTY === true) {
+    ctx.out.warn('paste the secret(s), one per line, then press Ctrl-D');
+  }
   const fromStdin = splitSecrets(await ctx.readStdin());
   if (fromStdin.length === 0) throw new UsageError('--key -: no secret on stdin (one per line expected)');
   return keys.flatMap((k) => (k === '-' ? fromStdin : [k]));
