@@ -120,7 +120,13 @@ function framesFor(anthropic, model, inTok, withUsage) {
   const k = `${anthropic}|${model}|${inTok}|${withUsage}`;
   let f = frameCache.get(k);
   if (f === undefined) {
-    f = anthropic ? anthropicFrames(model, inTok) : openaiFrames(model, inTok, withUsage);
+    const text = anthropic ? anthropicFrames(model, inTok) : openaiFrames(model, inTok, withUsage);
+    // pre-encoded: a write per delta per stream is the simulator's main cost at 512 streams
+    f = {
+      first: Buffer.from(text.first + (text.deltas[0] ?? '')),
+      deltas: text.deltas.map((d) => Buffer.from(d)),
+      tail: Buffer.from(text.tail),
+    };
     if (frameCache.size > 1000) frameCache.clear();
     frameCache.set(k, f);
   }
@@ -129,7 +135,7 @@ function framesFor(anthropic, model, inTok, withUsage) {
 
 async function stream(res, frames) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.write(frames.first + (frames.deltas[0] ?? ''));
+  res.write(frames.first);
   for (let i = 1; i < frames.deltas.length; i++) {
     await delay(PACE);
     if (res.destroyed) return;

@@ -54,51 +54,68 @@ const r = {
   first_error: null,
 };
 
-async function oneStream() {
+/** One stream through undici's raw dispatch (no stream objects: the client must stay cheap). */
+function oneStream() {
   r.started++;
   const t0 = performance.now();
-  let last = null;
-  let frames = 0;
-  let ended = false;
-  let stalled = false;
-  let rest = '';
-  try {
-    const res = await pool.request({ path: url.pathname, method: 'POST', headers, body });
-    if (res.statusCode !== 200) {
-      r.non2xx++;
-      r.first_error ??= `${res.statusCode} ${(await res.body.text()).slice(0, 200)}`;
-      return;
-    }
-    res.body.setEncoding('utf8');
-    for await (const chunk of res.body) {
-      const now = performance.now();
-      const parts = (rest + chunk).split('\n\n');
-      rest = parts.pop();
-      let content = 0;
-      for (const f of parts) {
-        if (CONTENT.test(f)) content++;
-        else if (f.includes(END)) ended = true;
-      }
-      if (content === 0) continue;
-      if (last === null) ttfts.push((now - t0) * 1000);
-      else {
-        const gap = (now - last) * 1000;
-        gaps.push(gap);
-        if (gap > r.max_gap_us) r.max_gap_us = gap;
-        if (gap > STALL_MS * 1000) stalled = true;
-      }
-      last = now;
-      frames += content;
-    }
-    if (rest.includes(END)) ended = true;
-  } catch (e) {
-    r.errors++;
-    r.first_error ??= String(e.message ?? e);
+  const st = { status: 0, last: null, frames: 0, ended: false, stalled: false, rest: '', text: '' };
+  return new Promise((resolve) => {
+    pool.dispatch(
+      { path: url.pathname, method: 'POST', headers, body },
+      {
+        onRequestStart() {},
+        onResponseStart(_c, statusCode) {
+          st.status = statusCode;
+        },
+        onResponseData(_c, chunk) {
+          if (st.status !== 200) st.text += chunk;
+          else onChunk(st, chunk.toString('latin1'), t0);
+        },
+        onResponseEnd() {
+          finish(st);
+          resolve();
+        },
+        onResponseError(_c, e) {
+          r.errors++;
+          r.first_error ??= String(e.message ?? e);
+          resolve();
+        },
+      },
+    );
+  });
+}
+
+function onChunk(st, chunk, t0) {
+  const now = performance.now();
+  const parts = (st.rest + chunk).split('\n\n');
+  st.rest = parts.pop();
+  let content = 0;
+  for (const f of parts) {
+    if (CONTENT.test(f)) content++;
+    else if (f.includes(END)) st.ended = true;
+  }
+  if (content === 0) return;
+  if (st.last === null) ttfts.push((now - t0) * 1000);
+  else {
+    const gap = (now - st.last) * 1000;
+    gaps.push(gap);
+    if (gap > r.max_gap_us) r.max_gap_us = gap;
+    if (gap > STALL_MS * 1000) st.stalled = true;
+  }
+  st.last = now;
+  st.frames += content;
+}
+
+function finish(st) {
+  if (st.status !== 200) {
+    r.non2xx++;
+    r.first_error ??= `${st.status} ${st.text.slice(0, 200)}`;
     return;
   }
-  if (frames >= EXPECT && ended) r.complete++;
+  if (st.rest.includes(END)) st.ended = true;
+  if (st.frames >= EXPECT && st.ended) r.complete++;
   else r.lost++;
-  if (stalled) r.stalled++;
+  if (st.stalled) r.stalled++;
 }
 
 async function slot(i, deadline, rampMs) {

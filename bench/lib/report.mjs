@@ -176,16 +176,16 @@ export function targets(res) {
     );
   }
   if (s.D) {
-    for (const n of [1, 64]) {
-      const lv = s.D.levels[n];
-      if (!lv) continue;
+    // judged at 64 streams: one stream gives too few TTFT samples for a p99
+    const lv = s.D.levels[64];
+    if (lv) {
       const v = lv.gateway.added_ttft_p99_us;
       judge(
-        `D1@${n}`,
-        `added TTFT p99 <= 1 ms (${n} stream${n > 1 ? 's' : ''})`,
-        `${v} µs (peer ${lv.peer?.added_ttft_p99_us ?? '-'} µs)`,
-        lv.direct.sustained ? v <= 1000 : null,
-        lv.direct.sustained ? '' : 'direct itself stalled: load side saturated',
+        'D1',
+        'added TTFT p99 <= 1 ms (64 streams)',
+        `${v} µs (floor ${lv.floor?.added_ttft_p99_us ?? '-'}, peer ${lv.peer?.added_ttft_p99_us ?? '-'} µs)`,
+        v !== null ? v <= 1000 : null,
+        lv.direct.sustained ? '' : 'direct itself stalled: load side busy, TTFTs noisy',
       );
     }
     const top = Math.max(...Object.keys(s.D.levels).map(Number));
@@ -206,12 +206,21 @@ export function targets(res) {
     const peak = E.streams_1000.gateway.peak_mib * MB_PER_MIB;
     judge('E2', '<= 250 MB at 1,000 concurrent streams', `${peak.toFixed(1)} MB`, peak <= 250);
     const gr = E.soak.growth_mib_per_min * MB_PER_MIB;
-    judge('E3', 'soak growth <= 0.5 MB/min', `${gr.toFixed(3)} MB/min over ${E.soak.seconds} s`, gr <= 0.5);
+    const short =
+      res.mode === 'quick' ? 'quick mode: a short soak still sees the heap grow to its working size' : '';
+    judge(
+      'E3',
+      'soak growth <= 0.5 MB/min',
+      `${gr.toFixed(3)} MB/min over ${E.soak.seconds} s`,
+      gr <= 0.5,
+      short,
+    );
     judge(
       'E4',
       'after idle within 10% of pre-load',
       `${E.after_idle_mib.toFixed(1)} vs ${E.pre_load_mib.toFixed(1)} MiB (${E.after_idle_vs_pre_pct.toFixed(1)} %) after ${E.idle_s} s`,
       E.after_idle_vs_pre_pct <= 10,
+      short,
     );
   }
   const F = s.F?.summary;

@@ -25,7 +25,7 @@ const UPSTREAM_KEY = 'sk-bench-upstream';
 export const HALF_BUILT = /SyntaxError|ERR_MODULE_NOT_FOUND|Cannot find module|is not built yet/;
 export const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
+export async function startTopology({ workDir, cpuProfDir, log = () => {}, gatewayOnly = false }) {
   const t = { workDir, cpuProfDir, sims: {}, procs: {} };
   for (const delay of [0, 20, 60]) {
     const p = start(
@@ -43,6 +43,11 @@ export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
   );
   const simUrl = (d) => `http://127.0.0.1:${t.sims[d].port}`;
 
+  t.endpoint = (target, kind) => endpoint(t, simUrl, target, kind);
+  if (gatewayOnly) {
+    await startGateway(t, simUrl);
+    return t;
+  }
   const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${simUrl([0, 20, 60][i])}`);
   t.procs.floor = start('floor', process.execPath, [path.join(ROOT, 'bench/floor.mjs'), ...routes], {
     core: SERVER_CORE,
@@ -68,8 +73,6 @@ export async function startTopology({ workDir, cpuProfDir, log = () => {} }) {
   );
   await waitHttp(t.procs.peer, `http://127.0.0.1:${t.peerPort}/`, 30_000, (s) => s === 200);
   log(`peer pid ${t.procs.peer.pid} on port ${t.peerPort}`);
-
-  t.endpoint = (target, kind) => endpoint(t, simUrl, target, kind);
   return t;
 }
 

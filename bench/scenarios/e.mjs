@@ -42,7 +42,7 @@ export async function scenarioE(ctx) {
   await delay(plan.E.idleS * 1000);
   const afterIdle = rssMiB(pid);
   const streamsPeak = {};
-  for (const target of ctx.targetsFor('E').filter((x) => x !== 'direct')) {
+  for (const target of plan.E.streamsOn) {
     streamsPeak[target] = await peakAtStreams(ctx, target, 1000);
     ctx.log(`E ${target}: peak RSS at 1000 streams ${streamsPeak[target].peak_mib.toFixed(1)} MiB`);
     await settle(t, 30_000);
