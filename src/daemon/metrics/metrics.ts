@@ -32,18 +32,86 @@ export interface Metrics extends MetricsRecorder {
   prometheus(health: ChannelHealth[]): string;
 }
 
-export function createMetrics(opts: MetricsOptions = {}): Metrics {
-  const now = opts.now ?? Date.now;
-  const windowS = Math.max(60, Math.floor(opts.windowS ?? 900));
-  const maxLabels = Math.max(1, Math.floor(opts.maxLabels ?? 100));
-  const sec = (): number => Math.floor(now() / 1000);
-  const make = (name: string, extra = 0, full = false): Series =>
-    new Series(name, { windowS, extraFields: extra, fullHistory: full, now: sec() });
+/** The series a finished request touches, found (or made) by label with the caps applied. */
+class Labels {
+  constructor(
+    private readonly state: MetricsState,
+    private readonly make: (name: string) => Series,
+    private readonly maxLabels: number,
+  ) {}
 
+  model(model: string, s: number): Series {
+    const st = this.state;
+    let m = st.models.get(model);
+    if (!m) {
+      if (st.models.size >= this.maxLabels || model.length > MAX_MODEL_LENGTH)
+        m = st.otherModel ??= this.make(OTHER);
+      else {
+        m = this.make(model);
+        st.models.set(model, m);
+      }
+    }
+    m.advance(s);
+    return m;
+  }
+
+  key(keyId: number | null, s: number): Series {
+    const st = this.state;
+    const id = keyId ?? NO_KEY;
+    let k = st.keys.get(id);
+    if (!k) {
+      if (st.keys.size >= this.maxLabels) k = st.otherKey ??= this.make(OTHER);
+      else {
+        k = this.make(id === NO_KEY ? '(none)' : `#${id}`);
+        st.keys.set(id, k);
+      }
+    }
+    k.advance(s);
+    return k;
+  }
+
+  channel(id: number, s: number): Series {
+    let c = this.state.channels.get(id);
+    if (!c) {
+      c = this.make(`#${id}`);
+      this.state.channels.set(id, c);
+    }
+    c.advance(s);
+    return c;
+  }
+
+  cell(model: Series, sample: RequestSample): PromCell {
+    const cells = this.state.cells;
+    let byChannel = cells.get(model.name);
+    if (!byChannel) {
+      byChannel = new Map();
+      cells.set(model.name, byChannel);
+    }
+    const channelId = sample.channelId ?? -1;
+    let cell = byChannel.get(channelId);
+    if (!cell) {
+      const label = sample.channelName ?? (sample.channelId === null ? 'none' : `#${channelId}`);
+      cell = new PromCell(model.name, label);
+      byChannel.set(channelId, cell);
+    }
+    return cell;
+  }
+}
+
+function record(series: Series, sample: RequestSample, isError: boolean): void {
+  series.add(F_REQ, 1);
+  if (isError) series.add(F_ERR, 1);
+  series.add(F_TIN, sample.inputTokens);
+  series.add(F_TOUT, sample.outputTokens);
+  if (sample.cost !== null) series.add(F_COST, sample.cost);
+  series.observe(sample.latencyMs, sample.ttftMs);
+}
+
+function newState(now: () => number, windowS: number, overall: Series): MetricsState {
   const state: MetricsState = {
     now,
     windowS,
-    overall: make('all', ERROR_CATEGORIES.length, true),
+    overall,
     models: new Map(),
     keys: new Map(),
     channels: new Map(),
@@ -59,70 +127,40 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       state.otherKey?.advance(s);
     },
   };
+  return state;
+}
 
-  function modelSeries(model: string, s: number): Series {
-    let m = state.models.get(model);
-    if (!m) {
-      if (state.models.size >= maxLabels || model.length > MAX_MODEL_LENGTH) {
-        m = state.otherModel ??= make(OTHER);
-      } else {
-        m = make(model);
-        state.models.set(model, m);
-      }
-    }
-    m.advance(s);
-    return m;
-  }
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const now = opts.now ?? Date.now;
+  const windowS = Math.max(60, Math.floor(opts.windowS ?? 900));
+  const sec = (): number => Math.floor(now() / 1000);
+  const make = (name: string, extra = 0, full = false): Series =>
+    new Series(name, { windowS, extraFields: extra, fullHistory: full, now: sec() });
+  const state = newState(now, windowS, make('all', ERROR_CATEGORIES.length, true));
+  const labels = new Labels(state, make, Math.max(1, Math.floor(opts.maxLabels ?? 100)));
 
-  function keySeries(keyId: number | null, s: number): Series {
-    const id = keyId ?? NO_KEY;
-    let k = state.keys.get(id);
-    if (!k) {
-      if (state.keys.size >= maxLabels) k = state.otherKey ??= make(OTHER);
-      else {
-        k = make(id === NO_KEY ? '(none)' : `#${id}`);
-        state.keys.set(id, k);
-      }
+  function finished(sample: RequestSample): void {
+    const s = sec();
+    const isError = sample.errorCategory !== null || sample.status >= 400;
+    const category = isError ? (CATEGORY_INDEX.get(sample.errorCategory ?? OTHER) ?? OTHER_CATEGORY) : -1;
+    const overall = state.overall;
+    overall.advance(s);
+    record(overall, sample, isError);
+    if (category >= 0) overall.add(BASE_FIELDS + category, 1);
+    overall.ended();
+    const model = labels.model(sample.model, s);
+    record(model, sample, isError);
+    model.ended();
+    const key = labels.key(sample.keyId, s);
+    if (sample.keyName !== null && key.name !== OTHER) key.name = sample.keyName;
+    record(key, sample, isError);
+    key.ended();
+    if (sample.channelId !== null) {
+      const channel = labels.channel(sample.channelId, s);
+      if (sample.channelName !== null) channel.name = sample.channelName;
+      record(channel, sample, isError);
     }
-    k.advance(s);
-    return k;
-  }
-
-  function channelSeries(id: number, s: number): Series {
-    let c = state.channels.get(id);
-    if (!c) {
-      c = make(`#${id}`);
-      state.channels.set(id, c);
-    }
-    c.advance(s);
-    return c;
-  }
-
-  function record(series: Series, sample: RequestSample, isError: boolean): void {
-    series.add(F_REQ, 1);
-    if (isError) series.add(F_ERR, 1);
-    series.add(F_TIN, sample.inputTokens);
-    series.add(F_TOUT, sample.outputTokens);
-    if (sample.cost !== null) series.add(F_COST, sample.cost);
-    series.observe(sample.latencyMs, sample.ttftMs);
-  }
-
-  function cellFor(model: Series, sample: RequestSample): PromCell {
-    let byChannel = state.cells.get(model.name);
-    if (!byChannel) {
-      byChannel = new Map();
-      state.cells.set(model.name, byChannel);
-    }
-    const channelId = sample.channelId ?? -1;
-    let cell = byChannel.get(channelId);
-    if (!cell) {
-      cell = new PromCell(
-        model.name,
-        sample.channelName ?? (sample.channelId === null ? 'none' : `#${channelId}`),
-      );
-      byChannel.set(channelId, cell);
-    }
-    return cell;
+    labels.cell(model, sample).record(sample, category >= 0 ? (ERROR_CATEGORIES[category] ?? OTHER) : null);
   }
 
   return {
@@ -130,42 +168,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       const s = sec();
       state.overall.advance(s);
       state.overall.started();
-      modelSeries(model, s).started();
-      keySeries(keyId, s).started();
+      labels.model(model, s).started();
+      labels.key(keyId, s).started();
     },
-    attemptStarted(channelId) {
-      channelSeries(channelId, sec()).started();
-    },
-    attemptEnded(channelId) {
-      channelSeries(channelId, sec()).ended();
-    },
-    requestFinished(sample) {
-      const s = sec();
-      const isError = sample.errorCategory !== null || sample.status >= 400;
-      const category = isError ? (CATEGORY_INDEX.get(sample.errorCategory ?? OTHER) ?? OTHER_CATEGORY) : -1;
-      const overall = state.overall;
-      overall.advance(s);
-      record(overall, sample, isError);
-      if (category >= 0) overall.add(BASE_FIELDS + category, 1);
-      overall.ended();
-      const model = modelSeries(sample.model, s);
-      record(model, sample, isError);
-      model.ended();
-      const key = keySeries(sample.keyId, s);
-      if (sample.keyName !== null && key.name !== sample.keyName && key.name !== OTHER)
-        key.name = sample.keyName;
-      record(key, sample, isError);
-      key.ended();
-      if (sample.channelId !== null) {
-        const channel = channelSeries(sample.channelId, s);
-        if (sample.channelName !== null) channel.name = sample.channelName;
-        record(channel, sample, isError);
-      }
-      cellFor(model, sample).record(sample, category >= 0 ? (ERROR_CATEGORIES[category] ?? OTHER) : null);
-    },
-    snapshot(health) {
-      return buildSnapshot(state, health);
-    },
+    attemptStarted: (channelId) => labels.channel(channelId, sec()).started(),
+    attemptEnded: (channelId) => labels.channel(channelId, sec()).ended(),
+    requestFinished: finished,
+    snapshot: (health) => buildSnapshot(state, health),
     prometheus(health) {
       state.advanceAll(sec());
       return renderPrometheus(state, health);

@@ -5,7 +5,7 @@
  * values on submit and passes back an error to show.
  */
 import { useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, type Key } from 'ink';
 import type { Theme } from '../theme.js';
 import { fit } from '../format.js';
 
@@ -43,48 +43,74 @@ function cycle(f: FieldSpec, value: string, delta: number): string {
   return choices[(i + delta + choices.length) % choices.length] ?? value;
 }
 
+type FormStep =
+  | { type: 'cancel' }
+  | { type: 'submit' }
+  | { type: 'move'; delta: number }
+  | { type: 'edit'; fn: (v: string) => string };
+
+/** What a key does to the form, given the focused field. */
+export function formStep(field: FieldSpec, isLast: boolean, input: string, key: Key): FormStep | null {
+  if (key.escape) return { type: 'cancel' };
+  if (key.return) return isLast ? { type: 'submit' } : { type: 'move', delta: 1 };
+  if (key.upArrow || (key.tab && key.shift)) return { type: 'move', delta: -1 };
+  if (key.downArrow || key.tab) return { type: 'move', delta: 1 };
+  if (field.kind === 'choice') {
+    if (key.leftArrow) return { type: 'edit', fn: (v) => cycle(field, v, -1) };
+    if (key.rightArrow || input === ' ') return { type: 'edit', fn: (v) => cycle(field, v, 1) };
+    return null;
+  }
+  if (key.backspace || key.delete) return { type: 'edit', fn: (v) => v.slice(0, -1) };
+  if (key.ctrl || key.meta) return null;
+  // a paste arrives as one chunk; keep only printable characters
+  const printable = [...input].filter((c) => c >= ' ' && c !== '\x7f').join('');
+  return printable ? { type: 'edit', fn: (v) => v + printable } : null;
+}
+
+function FieldRow(props: {
+  field: FieldSpec;
+  value: string;
+  focused: boolean;
+  labelWidth: number;
+  theme: Theme;
+}) {
+  const { field: f, value, focused, theme } = props;
+  const shown = f.kind === 'secret' ? '*'.repeat(value.length) : f.kind === 'choice' ? `< ${value} >` : value;
+  return (
+    <Text wrap="truncate">
+      <Text bold={focused}>{focused ? (theme.ascii ? '> ' : '› ') : '  '}</Text>
+      <Text color={theme.muted}>{fit(f.label, props.labelWidth)} </Text>
+      <Text>{shown}</Text>
+      {focused && f.kind !== 'choice' ? <Text inverse> </Text> : null}
+      {f.hint ? <Text color={theme.muted}> {f.hint}</Text> : null}
+    </Text>
+  );
+}
+
 export function Form(props: FormProps) {
   const { fields, theme } = props;
   const [values, setValues] = useState(() => initialValues(fields));
   const [focus, setFocus] = useState(0);
-  // keystrokes can arrive faster than renders: keep the newest values for the handler
-  const latest = useRef({ values, focus });
-  latest.current = { values, focus };
-  const propsRef = useRef(props);
-  propsRef.current = props;
-
-  const update = (name: string, fn: (v: string) => string) => {
-    const next = { ...latest.current.values, [name]: fn(latest.current.values[name] ?? '') };
-    latest.current = { ...latest.current, values: next };
-    setValues(next);
-  };
-  const move = (delta: number) => {
-    const next = Math.max(0, Math.min(fields.length - 1, latest.current.focus + delta));
-    latest.current = { ...latest.current, focus: next };
-    setFocus(next);
-  };
+  // keystrokes can arrive faster than renders: the handler reads and writes the newest state here
+  const latest = useRef({ values, focus, props });
+  latest.current = { values, focus, props };
 
   useInput(
     (input, key) => {
-      const field = fields[latest.current.focus];
-      if (!field) return;
-      if (key.escape) return propsRef.current.onCancel();
-      if (key.return) {
-        if (latest.current.focus === fields.length - 1)
-          return propsRef.current.onSubmit(latest.current.values);
-        return move(1);
+      const now = latest.current;
+      const field = fields[now.focus];
+      const step = field ? formStep(field, now.focus === fields.length - 1, input, key) : null;
+      if (!field || !step) return;
+      if (step.type === 'cancel') return now.props.onCancel();
+      if (step.type === 'submit') return now.props.onSubmit(now.values);
+      if (step.type === 'move') {
+        const next = Math.max(0, Math.min(fields.length - 1, now.focus + step.delta));
+        latest.current = { ...now, focus: next };
+        return setFocus(next);
       }
-      if (key.upArrow || (key.tab && key.shift)) return move(-1);
-      if (key.downArrow || key.tab) return move(1);
-      if (field.kind === 'choice') {
-        if (key.leftArrow) update(field.name, (v) => cycle(field, v, -1));
-        if (key.rightArrow || input === ' ') update(field.name, (v) => cycle(field, v, 1));
-        return;
-      }
-      if (key.backspace || key.delete) return update(field.name, (v) => v.slice(0, -1));
-      if (key.ctrl || key.meta) return;
-      const printable = [...input].filter((c) => c >= ' ' && c !== '\x7f').join('');
-      if (printable) update(field.name, (v) => v + printable);
+      const next = { ...now.values, [field.name]: step.fn(now.values[field.name] ?? '') };
+      latest.current = { ...now, values: next };
+      setValues(next);
     },
     { isActive: !props.busy },
   );
@@ -95,21 +121,16 @@ export function Form(props: FormProps) {
       <Text bold color={theme.accent}>
         {props.title}
       </Text>
-      {fields.map((f, i) => {
-        const value = values[f.name] ?? '';
-        const shown =
-          f.kind === 'secret' ? '*'.repeat(value.length) : f.kind === 'choice' ? `< ${value} >` : value;
-        const focused = i === focus;
-        return (
-          <Text key={f.name} wrap="truncate">
-            <Text bold={focused}>{focused ? (theme.ascii ? '> ' : '› ') : '  '}</Text>
-            <Text color={theme.muted}>{fit(f.label, labelWidth)} </Text>
-            <Text>{shown}</Text>
-            {focused && f.kind !== 'choice' ? <Text inverse> </Text> : null}
-            {f.hint ? <Text color={theme.muted}> {f.hint}</Text> : null}
-          </Text>
-        );
-      })}
+      {fields.map((f, i) => (
+        <FieldRow
+          key={f.name}
+          field={f}
+          value={values[f.name] ?? ''}
+          focused={i === focus}
+          labelWidth={labelWidth}
+          theme={theme}
+        />
+      ))}
       {props.error ? <Text color={theme.bad}>{props.error}</Text> : null}
       <Text color={theme.muted}>
         {props.busy ? 'working…' : 'Enter next/submit  Tab/arrows move  ←→ choose  Esc cancel'}

@@ -4,7 +4,7 @@
  * models, enable, disable (asks first), test (the result is shown), remove (asks first). Every
  * action is one call of the control API, exactly what the CLI sends.
  */
-import { useCallback, useRef } from 'react';
+import { useRef } from 'react';
 import { useInput } from 'ink';
 import {
   CHANNEL_TYPES,
@@ -13,14 +13,22 @@ import {
   type ChannelView,
 } from '../../shared/control-api.js';
 import type { ChannelMetricsRow } from '../../shared/metrics-types.js';
-import { DataTable, type Column } from '../components/data-table.js';
-import { Form, type FieldSpec, type FormValues } from '../components/form.js';
+import type { Column } from '../components/data-table.js';
+import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtCount, fmtMs } from '../format.js';
-import { useAction } from '../hooks/use-action.js';
+import { useAction, type ActionRunner } from '../hooks/use-action.js';
 import { useResource } from '../hooks/use-resource.js';
 import { channelState } from '../top/columns.js';
-import { FormError, intOr, list, required } from './parse.js';
-import { MessageLine, ModalView, ScreenFrame, useModal, useSelection, type ScreenProps } from './screen.js';
+import { intOr, list, required } from './parse.js';
+import {
+  ManagedView,
+  submitForm,
+  useModal,
+  useSelection,
+  type FormConfig,
+  type ModalHandle,
+  type ScreenProps,
+} from './screen.js';
 
 type Row = ChannelView & { live: ChannelMetricsRow | undefined };
 
@@ -79,45 +87,90 @@ export function addInput(v: FormValues): ChannelInput {
   };
 }
 
-export function ChannelsScreen(props: ScreenProps) {
-  const { client, theme } = props;
-  const res = useResource(() => client.channels.list());
-  const live = new Map((props.snapshot?.channels ?? []).map((c) => [c.id, c]));
-  const rows: Row[] = (res.data ?? []).map((c) => ({ ...c, live: live.get(String(c.id)) }));
-  const sel = useSelection(rows.length);
-  const modal = useModal<'add' | 'edit'>(props.onCapture);
-  const action = useAction(res.reload);
-  const rowsRef = useRef(rows);
-  rowsRef.current = rows;
+interface Ctx {
+  client: ScreenProps['client'];
+  action: ActionRunner;
+  modal: ModalHandle<ChannelForm>;
+  target: () => Row | undefined;
+}
 
-  const submit = useCallback(
-    (form: 'add' | 'edit', v: FormValues) => {
-      const target = rowsRef.current[sel.ref.current];
-      let call: () => Promise<string>;
-      try {
-        if (form === 'add') {
-          const input = addInput(v);
-          call = async () => `added channel ${(await client.channels.add(input)).name}`;
-        } else {
-          if (!target) return modal.set(null);
+type ChannelForm = 'add' | 'edit';
+
+function formFor(ctx: Ctx, form: ChannelForm): FormConfig {
+  const target = ctx.target();
+  if (form === 'edit' && target) {
+    return {
+      title: `Edit channel ${target.name}`,
+      fields: editFields(target),
+      onSubmit: (v) =>
+        submitForm(ctx.modal, ctx.action, 'edit', 'saving', () => {
           const input: ChannelInput = {
             priority: intOr('priority', v.priority, target.priority),
             weight: intOr('weight', v.weight, target.weight),
             models: list(v.models),
           };
-          call = async () => `saved channel ${(await client.channels.edit(target.id, input)).name}`;
-        }
-      } catch (err) {
-        if (err instanceof FormError) return modal.set({ kind: 'form', form, error: err.message });
-        throw err;
-      }
-      void action.run(form === 'add' ? 'adding' : 'saving', call).then((ok) => {
-        if (ok) modal.set(null);
-        else modal.set({ kind: 'form', form, error: 'the daemon refused: see below' });
-      });
-    },
-    [client, action, modal, sel.ref],
-  );
+          return async () => `saved channel ${(await ctx.client.channels.edit(target.id, input)).name}`;
+        }),
+    };
+  }
+  return {
+    title: 'Add a channel',
+    fields: ADD_FIELDS,
+    onSubmit: (v) =>
+      submitForm(ctx.modal, ctx.action, 'add', 'adding', () => {
+        const input = addInput(v);
+        return async () => `added channel ${(await ctx.client.channels.add(input)).name}`;
+      }),
+  };
+}
+
+function testChannel(ctx: Ctx, c: Row): void {
+  void ctx.action.run(`testing ${c.name}`, async () => {
+    const r = await ctx.client.channels.test(c.id);
+    if (r.ok) return `test ${c.name}: ok in ${fmtMs(r.latency_ms)} (${r.model})`;
+    const status = r.status ? ` ${r.status}` : '';
+    return { text: `test ${c.name}: failed${status}: ${r.error ?? 'unknown error'}`, tone: 'bad' as const };
+  });
+}
+
+/** The list's keys; disabling and removing ask first, enabling does not. */
+function onListKey(ctx: Ctx, input: string): void {
+  const { client, action, modal } = ctx;
+  if (input === 'a') return modal.set({ kind: 'form', form: 'add', error: null });
+  const c = ctx.target();
+  if (!c) return;
+  if (input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
+  if (input === 't') return testChannel(ctx, c);
+  if (input === 'd' && c.status === 'enabled') {
+    return modal.set({
+      kind: 'confirm',
+      question: `Disable channel ${c.name}? It stops receiving requests.`,
+      yes: () =>
+        void action.run('disabling', async () => `disabled ${(await client.channels.disable(c.id)).name}`),
+    });
+  }
+  if (input === 'd')
+    return void action.run('enabling', async () => `enabled ${(await client.channels.enable(c.id)).name}`);
+  if (input === 'x') {
+    return modal.set({
+      kind: 'confirm',
+      question: `Remove channel ${c.name} for good?`,
+      yes: () =>
+        void action.run('removing', async () => (await client.channels.remove(c.id), `removed ${c.name}`)),
+    });
+  }
+}
+
+export function ChannelsScreen(props: ScreenProps) {
+  const res = useResource(() => props.client.channels.list());
+  const live = new Map((props.snapshot?.channels ?? []).map((c) => [c.id, c]));
+  const rows: Row[] = (res.data ?? []).map((c) => ({ ...c, live: live.get(String(c.id)) }));
+  const sel = useSelection(rows.length);
+  const modal = useModal<ChannelForm>(props.onCapture);
+  const action = useAction(res.reload);
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+  const ctx: Ctx = { client: props.client, action, modal, target: () => rowsRef.current[sel.ref.current] };
 
   useInput((input, key) => {
     const m = modal.ref.current;
@@ -125,87 +178,23 @@ export function ChannelsScreen(props: ScreenProps) {
     if (m || action.busy) return;
     if (key.upArrow || input === 'k') return sel.move(-1);
     if (key.downArrow || input === 'j') return sel.move(1);
-    if (input === 'a') return modal.set({ kind: 'form', form: 'add', error: null });
-    const c = rowsRef.current[sel.ref.current];
-    if (!c) return;
-    if (input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
-    if (input === 't') {
-      void action.run(`testing ${c.name}`, async () => {
-        const r = await client.channels.test(c.id);
-        if (r.ok) return `test ${c.name}: ok in ${fmtMs(r.latency_ms)} (${r.model})`;
-        const status = r.status ? ` ${r.status}` : '';
-        return {
-          text: `test ${c.name}: failed${status}: ${r.error ?? 'unknown error'}`,
-          tone: 'bad' as const,
-        };
-      });
-      return;
-    }
-    if (input === 'd' && c.status === 'enabled') {
-      return modal.set({
-        kind: 'confirm',
-        question: `Disable channel ${c.name}? It stops receiving requests.`,
-        yes: () =>
-          void action.run('disabling', async () => `disabled ${(await client.channels.disable(c.id)).name}`),
-      });
-    }
-    if (input === 'd')
-      return void action.run('enabling', async () => `enabled ${(await client.channels.enable(c.id)).name}`);
-    if (input === 'x') {
-      return modal.set({
-        kind: 'confirm',
-        question: `Remove channel ${c.name} for good?`,
-        yes: () =>
-          void action.run('removing', async () => (await client.channels.remove(c.id), `removed ${c.name}`)),
-      });
-    }
+    onListKey(ctx, input);
   });
 
-  const m = modal.modal;
-  const target = rows[sel.selected];
-  let body;
-  if (m?.kind === 'form') {
-    body = (
-      <Form
-        title={m.form === 'add' ? 'Add a channel' : `Edit channel ${target?.name ?? ''}`}
-        fields={m.form === 'add' || !target ? ADD_FIELDS : editFields(target)}
-        onSubmit={(v) => submit(m.form, v)}
-        onCancel={() => modal.set(null)}
-        error={m.error}
-        busy={action.busy}
-        width={props.width}
-        theme={theme}
-      />
-    );
-  } else if (m) {
-    body = <ModalView modal={m} close={() => modal.set(null)} theme={theme} />;
-  } else {
-    body = (
-      <DataTable
-        columns={COLUMNS}
-        rows={rows}
-        width={props.width}
-        height={props.height - 1}
-        theme={theme}
-        selected={sel.selected}
-        rowKey={(r) => String(r.id)}
-        empty={res.data ? 'no channels yet: press a to add one' : 'loading…'}
-      />
-    );
-  }
-  const help = 'a add  e edit  d enable/disable  t test  x remove';
   return (
-    <ScreenFrame
-      height={props.height}
-      footer={
-        <MessageLine
-          message={action.message ?? (res.error ? { text: res.error, tone: 'bad' } : null)}
-          fallback={help}
-          theme={theme}
-        />
-      }
-    >
-      {body}
-    </ScreenFrame>
+    <ManagedView
+      screen={props}
+      rows={rows}
+      columns={COLUMNS}
+      rowKey={(r) => String(r.id)}
+      empty={res.data ? 'no channels yet: press a to add one' : 'loading…'}
+      help="a add  e edit  d enable/disable  t test  x remove"
+      selected={sel.selected}
+      modal={modal.modal}
+      closeModal={() => modal.set(null)}
+      form={(f) => formFor(ctx, f)}
+      action={action}
+      loadError={res.error}
+    />
   );
 }

@@ -3,16 +3,24 @@
  * `bc key`: create (the secret is shown once, in a notice, and never again), set budget and
  * limits, enable, disable and revoke (both ask first).
  */
-import { useCallback, useRef } from 'react';
+import { useRef } from 'react';
 import { useInput } from 'ink';
-import type { KeyInput, KeyView } from '../../shared/control-api.js';
-import { DataTable, type Column } from '../components/data-table.js';
-import { Form, type FieldSpec, type FormValues } from '../components/form.js';
+import type { KeyCreated, KeyInput, KeyView } from '../../shared/control-api.js';
+import type { Column } from '../components/data-table.js';
+import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtCount, fmtMoney } from '../format.js';
-import { useAction } from '../hooks/use-action.js';
+import { useAction, type ActionRunner } from '../hooks/use-action.js';
 import { useResource } from '../hooks/use-resource.js';
 import { FormError, list, optionalInt, optionalUsd, required, usdText } from './parse.js';
-import { MessageLine, ModalView, ScreenFrame, useModal, useSelection, type ScreenProps } from './screen.js';
+import {
+  ManagedView,
+  submitForm,
+  useModal,
+  useSelection,
+  type FormConfig,
+  type ModalHandle,
+  type ScreenProps,
+} from './screen.js';
 
 const limit = (v: number | null) => (v === null ? '-' : fmtCount(v));
 
@@ -80,54 +88,92 @@ export function createInput(v: FormValues): KeyInput {
   };
 }
 
+type KeyForm = 'create' | 'limits';
+
+interface Ctx {
+  client: ScreenProps['client'];
+  action: ActionRunner;
+  modal: ModalHandle<KeyForm>;
+  target: () => KeyView | undefined;
+}
+
+/** Creates the key, then shows its secret in a notice: the only time it is ever shown. */
+function create(ctx: Ctx, v: FormValues): void {
+  let input: KeyInput;
+  try {
+    input = createInput(v);
+  } catch (err) {
+    if (err instanceof FormError) return ctx.modal.set({ kind: 'form', form: 'create', error: err.message });
+    throw err;
+  }
+  void (async () => {
+    let created: KeyCreated | null = null;
+    const ok = await ctx.action.run('creating', async () => {
+      created = await ctx.client.keys.create(input);
+      return `created key ${created.name}`;
+    });
+    const done = created as KeyCreated | null;
+    if (!ok || !done)
+      return ctx.modal.set({ kind: 'form', form: 'create', error: 'the daemon refused: see below' });
+    ctx.modal.set({
+      kind: 'notice',
+      title: `Key ${done.name} created. Copy the secret now: it is shown only once.`,
+      lines: ['', `  ${done.key}`, ''],
+    });
+  })();
+}
+
+function formFor(ctx: Ctx, form: KeyForm): FormConfig {
+  const target = ctx.target();
+  if (form === 'limits' && target) {
+    return {
+      title: `Budget and limits of ${target.name}`,
+      fields: limitFields(target),
+      onSubmit: (v) =>
+        submitForm(ctx.modal, ctx.action, 'limits', 'saving', () => {
+          const input = limitsInput(v);
+          return async () => `saved limits of ${(await ctx.client.keys.edit(target.id, input)).name}`;
+        }),
+    };
+  }
+  return { title: 'Create a key', fields: CREATE_FIELDS, onSubmit: (v) => create(ctx, v) };
+}
+
+/** The list's keys; revoking and disabling ask first, enabling does not. */
+function onListKey(ctx: Ctx, input: string): void {
+  const { client, action, modal } = ctx;
+  if (input === 'c') return modal.set({ kind: 'form', form: 'create', error: null });
+  const k = ctx.target();
+  if (!k || k.status === 'revoked') return;
+  if (input === 'b') return modal.set({ kind: 'form', form: 'limits', error: null });
+  if (input === 'r') {
+    return modal.set({
+      kind: 'confirm',
+      question: `Revoke key ${k.name}? Applications using it stop working, for good.`,
+      yes: () => void action.run('revoking', async () => `revoked ${(await client.keys.revoke(k.id)).name}`),
+    });
+  }
+  if (input === 'd' && k.status === 'enabled') {
+    return modal.set({
+      kind: 'confirm',
+      question: `Disable key ${k.name}? Its requests are refused until it is enabled again.`,
+      yes: () =>
+        void action.run('disabling', async () => `disabled ${(await client.keys.disable(k.id)).name}`),
+    });
+  }
+  if (input === 'd')
+    void action.run('enabling', async () => `enabled ${(await client.keys.enable(k.id)).name}`);
+}
+
 export function KeysScreen(props: ScreenProps) {
-  const { client, theme } = props;
-  const res = useResource(() => client.keys.list());
+  const res = useResource(() => props.client.keys.list());
   const rows = res.data ?? [];
   const sel = useSelection(rows.length);
-  const modal = useModal<'create' | 'limits'>(props.onCapture);
+  const modal = useModal<KeyForm>(props.onCapture);
   const action = useAction(res.reload);
   const rowsRef = useRef(rows);
   rowsRef.current = rows;
-
-  const submit = useCallback(
-    (form: 'create' | 'limits', v: FormValues) => {
-      const target = rowsRef.current[sel.ref.current];
-      let input: KeyInput;
-      try {
-        input = form === 'create' ? createInput(v) : limitsInput(v);
-      } catch (err) {
-        if (err instanceof FormError) return modal.set({ kind: 'form', form, error: err.message });
-        throw err;
-      }
-      if (form === 'limits') {
-        if (!target) return modal.set(null);
-        void action
-          .run('saving', async () => `saved limits of ${(await client.keys.edit(target.id, input)).name}`)
-          .then((ok) => {
-            modal.set(ok ? null : { kind: 'form', form, error: 'the daemon refused: see below' });
-          });
-        return;
-      }
-      void (async () => {
-        let secret = '';
-        let name = '';
-        const ok = await action.run('creating', async () => {
-          const created = await client.keys.create(input);
-          secret = created.key;
-          name = created.name;
-          return `created key ${created.name}`;
-        });
-        if (!ok) return modal.set({ kind: 'form', form, error: 'the daemon refused: see below' });
-        modal.set({
-          kind: 'notice',
-          title: `Key ${name} created. Copy the secret now: it is shown only once.`,
-          lines: ['', `  ${secret}`, ''],
-        });
-      })();
-    },
-    [client, action, modal, sel.ref],
-  );
+  const ctx: Ctx = { client: props.client, action, modal, target: () => rowsRef.current[sel.ref.current] };
 
   useInput((input, key) => {
     const m = modal.ref.current;
@@ -135,77 +181,23 @@ export function KeysScreen(props: ScreenProps) {
     if (m || action.busy) return;
     if (key.upArrow || input === 'k') return sel.move(-1);
     if (key.downArrow || input === 'j') return sel.move(1);
-    if (input === 'c') return modal.set({ kind: 'form', form: 'create', error: null });
-    const k = rowsRef.current[sel.ref.current];
-    if (!k) return;
-    if (input === 'b' && k.status !== 'revoked')
-      return modal.set({ kind: 'form', form: 'limits', error: null });
-    if (input === 'r' && k.status !== 'revoked') {
-      return modal.set({
-        kind: 'confirm',
-        question: `Revoke key ${k.name}? Applications using it stop working, for good.`,
-        yes: () =>
-          void action.run('revoking', async () => `revoked ${(await client.keys.revoke(k.id)).name}`),
-      });
-    }
-    if (input === 'd' && k.status === 'enabled') {
-      return modal.set({
-        kind: 'confirm',
-        question: `Disable key ${k.name}? Its requests are refused until it is enabled again.`,
-        yes: () =>
-          void action.run('disabling', async () => `disabled ${(await client.keys.disable(k.id)).name}`),
-      });
-    }
-    if (input === 'd' && k.status === 'disabled') {
-      void action.run('enabling', async () => `enabled ${(await client.keys.enable(k.id)).name}`);
-    }
+    onListKey(ctx, input);
   });
 
-  const m = modal.modal;
-  const target = rows[sel.selected];
-  let body;
-  if (m?.kind === 'form') {
-    body = (
-      <Form
-        title={m.form === 'create' ? 'Create a key' : `Budget and limits of ${target?.name ?? ''}`}
-        fields={m.form === 'create' || !target ? CREATE_FIELDS : limitFields(target)}
-        onSubmit={(v) => submit(m.form, v)}
-        onCancel={() => modal.set(null)}
-        error={m.error}
-        busy={action.busy}
-        width={props.width}
-        theme={theme}
-      />
-    );
-  } else if (m) {
-    body = <ModalView modal={m} close={() => modal.set(null)} theme={theme} />;
-  } else {
-    body = (
-      <DataTable
-        columns={COLUMNS}
-        rows={rows}
-        width={props.width}
-        height={props.height - 1}
-        theme={theme}
-        selected={sel.selected}
-        rowKey={(k) => String(k.id)}
-        empty={res.data ? 'no keys yet: press c to create one' : 'loading…'}
-      />
-    );
-  }
-  const help = 'c create  b budget/limits  d enable/disable  r revoke';
   return (
-    <ScreenFrame
-      height={props.height}
-      footer={
-        <MessageLine
-          message={action.message ?? (res.error ? { text: res.error, tone: 'bad' } : null)}
-          fallback={help}
-          theme={theme}
-        />
-      }
-    >
-      {body}
-    </ScreenFrame>
+    <ManagedView
+      screen={props}
+      rows={rows}
+      columns={COLUMNS}
+      rowKey={(k) => String(k.id)}
+      empty={res.data ? 'no keys yet: press c to create one' : 'loading…'}
+      help="c create  b budget/limits  d enable/disable  r revoke"
+      selected={sel.selected}
+      modal={modal.modal}
+      closeModal={() => modal.set(null)}
+      form={(f) => formFor(ctx, f)}
+      action={action}
+      loadError={res.error}
+    />
   );
 }

@@ -6,7 +6,7 @@ import { useRef, useState } from 'react';
 import { Text, useInput } from 'ink';
 import type { LogRow } from '../../shared/control-api.js';
 import { DataTable, type Column } from '../components/data-table.js';
-import { Form, type FormValues } from '../components/form.js';
+import { Form, type FieldSpec, type FormValues } from '../components/form.js';
 import { fmtCount, fmtMoney, fmtMs } from '../format.js';
 import { NO_FILTERS, useLogTail, type LogFilters } from '../hooks/use-log-tail.js';
 import { ScreenFrame, useModal, useSelection, type ScreenProps } from './screen.js';
@@ -28,6 +28,30 @@ const COLUMNS: readonly Column<LogRow>[] = [
   { title: 'LAT', width: 6, align: 'right', value: (r) => fmtMs(r.latency_ms) },
 ];
 
+function filterFields(f: LogFilters): FieldSpec[] {
+  return [
+    { name: 'model', label: 'model', initial: f.model },
+    { name: 'key', label: 'key', initial: f.key },
+    { name: 'channel', label: 'channel', initial: f.channel },
+    {
+      name: 'errors',
+      label: 'errors only',
+      kind: 'choice',
+      choices: ['no', 'yes'],
+      initial: f.errors ? 'yes' : 'no',
+    },
+  ];
+}
+
+function filtersOf(v: FormValues): LogFilters {
+  return {
+    model: (v.model ?? '').trim(),
+    key: (v.key ?? '').trim(),
+    channel: (v.channel ?? '').trim(),
+    errors: v.errors === 'yes',
+  };
+}
+
 function describe(f: LogFilters): string {
   const parts = [
     f.model && `model=${f.model}`,
@@ -37,6 +61,20 @@ function describe(f: LogFilters): string {
   ];
   const on = parts.filter(Boolean).join(' ');
   return on ? `filter: ${on}` : 'no filter';
+}
+
+/** The filter in force and the row count, then the selected row's error or the keys. */
+function footerText(
+  filters: LogFilters,
+  paused: boolean,
+  rows: LogRow[],
+  selected: LogRow | undefined,
+): string {
+  const status = `${paused ? 'PAUSED  ' : ''}${describe(filters)}  ${rows.length} rows`;
+  const detail = selected?.error
+    ? `${selected.request_id}: ${selected.error}`
+    : ' f filter  e errors  c clear  p pause';
+  return `${status}  ${detail}`;
 }
 
 export function LogsScreen(props: ScreenProps) {
@@ -61,21 +99,13 @@ export function LogsScreen(props: ScreenProps) {
   });
 
   const apply = (v: FormValues) => {
-    setFilters({
-      model: (v.model ?? '').trim(),
-      key: (v.key ?? '').trim(),
-      channel: (v.channel ?? '').trim(),
-      errors: v.errors === 'yes',
-    });
+    setFilters(filtersOf(v));
     modal.set(null);
   };
 
-  const selected = tail.rows[sel.selected];
-  const status = `${paused ? 'PAUSED  ' : ''}${describe(filters)}  ${tail.rows.length} rows`;
   const footer = (
     <Text color={tail.error ? theme.bad : theme.muted} wrap="truncate">
-      {tail.error ??
-        `${status}  ${selected?.error ? `${selected.request_id}: ${selected.error}` : ' f filter  e errors  c clear  p pause'}`}
+      {tail.error ?? footerText(filters, paused, tail.rows, tail.rows[sel.selected])}
     </Text>
   );
   return (
@@ -83,18 +113,7 @@ export function LogsScreen(props: ScreenProps) {
       {modal.modal ? (
         <Form
           title="Filter the log"
-          fields={[
-            { name: 'model', label: 'model', initial: filters.model },
-            { name: 'key', label: 'key', initial: filters.key },
-            { name: 'channel', label: 'channel', initial: filters.channel },
-            {
-              name: 'errors',
-              label: 'errors only',
-              kind: 'choice',
-              choices: ['no', 'yes'],
-              initial: filters.errors ? 'yes' : 'no',
-            },
-          ]}
+          fields={filterFields(filters)}
           onSubmit={apply}
           onCancel={() => modal.set(null)}
           width={props.width}

@@ -2,16 +2,24 @@
  * The prices tab of `bc ui`: the price table (USD per 1M tokens; `user` rows override the
  * shipped defaults) with set, edit and remove (asks first), as `bc price` does.
  */
-import { useCallback, useRef } from 'react';
+import { useRef } from 'react';
 import { useInput } from 'ink';
 import type { PriceInput, PriceView } from '../../shared/control-api.js';
-import { DataTable, type Column } from '../components/data-table.js';
-import { Form, type FieldSpec, type FormValues } from '../components/form.js';
+import type { Column } from '../components/data-table.js';
+import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtMoney } from '../format.js';
-import { useAction } from '../hooks/use-action.js';
+import { useAction, type ActionRunner } from '../hooks/use-action.js';
 import { useResource } from '../hooks/use-resource.js';
-import { FormError, optionalUsd, required, requiredUsd, usdText } from './parse.js';
-import { MessageLine, ModalView, ScreenFrame, useModal, useSelection, type ScreenProps } from './screen.js';
+import { optionalUsd, required, requiredUsd, usdText } from './parse.js';
+import {
+  ManagedView,
+  submitForm,
+  useModal,
+  useSelection,
+  type FormConfig,
+  type ModalHandle,
+  type ScreenProps,
+} from './screen.js';
 
 const money = (v: number | null) => (v === null ? '-' : fmtMoney(v));
 
@@ -47,51 +55,50 @@ export function priceInput(v: FormValues): { model: string; input: PriceInput } 
   };
 }
 
+type PriceForm = 'set' | 'edit';
+
+function formFor(
+  client: ScreenProps['client'],
+  action: ActionRunner,
+  modal: ModalHandle<PriceForm>,
+  form: PriceForm,
+  target: PriceView | null,
+): FormConfig {
+  return {
+    title: form === 'edit' && target ? `Edit the price of ${target.model}` : 'Set a price',
+    fields: priceFields(form === 'edit' ? target : null),
+    onSubmit: (v) =>
+      submitForm(modal, action, form, 'saving', () => {
+        const { model, input } = priceInput(v);
+        return async () => `price of ${(await client.prices.set(model, input)).model} saved`;
+      }),
+  };
+}
+
 export function PricesScreen(props: ScreenProps) {
-  const { client, theme } = props;
+  const { client } = props;
   const res = useResource(() => client.prices.list(), 5000);
   const rows = res.data ?? [];
   const sel = useSelection(rows.length);
-  const modal = useModal<'set' | 'edit'>(props.onCapture);
+  const modal = useModal<PriceForm>(props.onCapture);
   const action = useAction(res.reload);
   const rowsRef = useRef(rows);
   rowsRef.current = rows;
 
-  const submit = useCallback(
-    (form: 'set' | 'edit', v: FormValues) => {
-      let parsed: { model: string; input: PriceInput };
-      try {
-        parsed = priceInput(v);
-      } catch (err) {
-        if (err instanceof FormError) return modal.set({ kind: 'form', form, error: err.message });
-        throw err;
-      }
-      void action
-        .run(
-          'saving',
-          async () => `price of ${(await client.prices.set(parsed.model, parsed.input)).model} saved`,
-        )
-        .then((ok) => modal.set(ok ? null : { kind: 'form', form, error: 'the daemon refused: see below' }));
-    },
-    [client, action, modal],
-  );
-
   useInput((input, key) => {
-    const m = modal.ref.current;
-    if (m?.kind === 'notice' && (key.return || key.escape)) return modal.set(null);
-    if (m || action.busy) return;
+    if (modal.ref.current || action.busy) return;
     if (key.upArrow || input === 'k') return sel.move(-1);
     if (key.downArrow || input === 'j') return sel.move(1);
     if (key.pageUp) return sel.move(-10);
     if (key.pageDown) return sel.move(10);
     if (input === 's') return modal.set({ kind: 'form', form: 'set', error: null });
     const p = rowsRef.current[sel.ref.current];
-    if (!p) return;
-    if (input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
-    if (input === 'x') {
-      return modal.set({
+    if (p && input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
+    if (p && input === 'x') {
+      const note = p.source === 'user' ? ' The shipped default, if any, applies again.' : '';
+      modal.set({
         kind: 'confirm',
-        question: `Remove the price of ${p.model}?${p.source === 'user' ? ' The shipped default, if any, applies again.' : ''}`,
+        question: `Remove the price of ${p.model}?${note}`,
         yes: () =>
           void action.run(
             'removing',
@@ -101,51 +108,20 @@ export function PricesScreen(props: ScreenProps) {
     }
   });
 
-  const m = modal.modal;
-  const target = rows[sel.selected] ?? null;
-  let body;
-  if (m?.kind === 'form') {
-    body = (
-      <Form
-        title={m.form === 'set' ? 'Set a price' : `Edit the price of ${target?.model ?? ''}`}
-        fields={priceFields(m.form === 'edit' ? target : null)}
-        onSubmit={(v) => submit(m.form, v)}
-        onCancel={() => modal.set(null)}
-        error={m.error}
-        busy={action.busy}
-        width={props.width}
-        theme={theme}
-      />
-    );
-  } else if (m) {
-    body = <ModalView modal={m} close={() => modal.set(null)} theme={theme} />;
-  } else {
-    body = (
-      <DataTable
-        columns={COLUMNS}
-        rows={rows}
-        width={props.width}
-        height={props.height - 1}
-        theme={theme}
-        selected={sel.selected}
-        rowKey={(p) => p.model}
-        empty={res.data ? 'no prices' : 'loading…'}
-      />
-    );
-  }
-  const help = 's set  e edit  x remove  (USD per 1M tokens)';
   return (
-    <ScreenFrame
-      height={props.height}
-      footer={
-        <MessageLine
-          message={action.message ?? (res.error ? { text: res.error, tone: 'bad' } : null)}
-          fallback={help}
-          theme={theme}
-        />
-      }
-    >
-      {body}
-    </ScreenFrame>
+    <ManagedView
+      screen={props}
+      rows={rows}
+      columns={COLUMNS}
+      rowKey={(p) => p.model}
+      empty={res.data ? 'no prices' : 'loading…'}
+      help="s set  e edit  x remove  (USD per 1M tokens)"
+      selected={sel.selected}
+      modal={modal.modal}
+      closeModal={() => modal.set(null)}
+      form={(f) => formFor(client, action, modal, f, rowsRef.current[sel.ref.current] ?? null)}
+      action={action}
+      loadError={res.error}
+    />
   );
 }

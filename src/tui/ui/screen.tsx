@@ -8,7 +8,10 @@ import { Box, Text } from 'ink';
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
 import type { ManagementClient } from '../client.js';
 import type { Theme } from '../theme.js';
-import type { ActionMessage } from '../hooks/use-action.js';
+import type { ActionMessage, ActionRunner } from '../hooks/use-action.js';
+import { DataTable, type Column } from '../components/data-table.js';
+import { Form, type FieldSpec, type FormValues } from '../components/form.js';
+import { FormError } from './parse.js';
 import { Confirm } from '../components/confirm.js';
 
 export interface ScreenProps {
@@ -43,6 +46,8 @@ export function useModal<F extends string>(onCapture: (c: boolean) => void) {
   );
   return { modal, ref, set };
 }
+
+export type ModalHandle<F extends string> = ReturnType<typeof useModal<F>>;
 
 /** A selection index kept inside the list, readable from key handlers through a ref. */
 export function useSelection(count: number) {
@@ -120,4 +125,93 @@ export function ModalView<F extends string>(props: { modal: Modal<F>; close: () 
     );
   }
   return null;
+}
+
+/** A form a screen wants shown for its open form modal. */
+export interface FormConfig {
+  title: string;
+  fields: readonly FieldSpec[];
+  onSubmit: (values: FormValues) => void;
+}
+
+export interface ManagedViewProps<R, F extends string> {
+  readonly screen: ScreenProps;
+  readonly rows: readonly R[];
+  readonly columns: readonly Column<R>[];
+  readonly rowKey: (row: R) => string;
+  readonly empty: string;
+  /** the screen's keys, shown while there is nothing else to say */
+  readonly help: string;
+  readonly selected: number;
+  readonly modal: Modal<F> | null;
+  readonly closeModal: () => void;
+  readonly form: (form: F) => FormConfig;
+  readonly action: ActionRunner;
+  readonly loadError: string | null;
+}
+
+/** The body of a list screen: its table, or the open form, question or notice; then the message. */
+export function ManagedView<R, F extends string>(props: ManagedViewProps<R, F>) {
+  const { screen, modal, action } = props;
+  let body: ReactNode;
+  if (modal?.kind === 'form') {
+    const f = props.form(modal.form);
+    body = (
+      <Form
+        title={f.title}
+        fields={f.fields}
+        onSubmit={f.onSubmit}
+        onCancel={props.closeModal}
+        error={modal.error}
+        busy={action.busy}
+        width={screen.width}
+        theme={screen.theme}
+      />
+    );
+  } else if (modal) {
+    body = <ModalView modal={modal} close={props.closeModal} theme={screen.theme} />;
+  } else {
+    body = (
+      <DataTable
+        columns={props.columns}
+        rows={props.rows}
+        width={screen.width}
+        height={screen.height - 1}
+        theme={screen.theme}
+        selected={props.selected}
+        rowKey={props.rowKey}
+        empty={props.empty}
+      />
+    );
+  }
+  const message =
+    action.message ?? (props.loadError ? { text: props.loadError, tone: 'bad' as const } : null);
+  return (
+    <ScreenFrame
+      height={screen.height}
+      footer={<MessageLine message={message} fallback={props.help} theme={screen.theme} />}
+    >
+      {body}
+    </ScreenFrame>
+  );
+}
+
+/** Submits a form's action; on refusal the form stays open with the reason below it. */
+export function submitForm<F extends string>(
+  modal: { set: (m: Modal<F> | null) => void },
+  action: ActionRunner,
+  form: F,
+  label: string,
+  build: () => () => Promise<string | ActionMessage>,
+): void {
+  let call: () => Promise<string | ActionMessage>;
+  try {
+    call = build();
+  } catch (err) {
+    if (err instanceof FormError) return modal.set({ kind: 'form', form, error: err.message });
+    throw err;
+  }
+  void action.run(label, call).then((ok) => {
+    modal.set(ok ? null : { kind: 'form', form, error: 'the daemon refused: see below' });
+  });
 }
