@@ -30,6 +30,7 @@ import { openaiStreamEncoder } from './openai-encoder.js';
 import type { UpstreamResponse } from './upstream.js';
 import { transportFailure } from './upstream.js';
 import type { Outcome } from './settle.js';
+import { OpeningGate } from './stream-gate.js';
 import { BcError } from '../../shared/errors.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';
@@ -75,6 +76,14 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       ? upstreamCt
       : 'text/event-stream; charset=utf-8';
   const write = (data: string | Buffer): Promise<void> => writeOut(ctx, data, headCt);
+  // a chat stream's opening frames wait until the answer begins, so a failure before it can be retried
+  const gate = new OpeningGate(
+    ctx.kind === 'chat',
+    mode === 'convert' ? undefined : adapter.chatStream(target, { dropped: [] }),
+  );
+  const send = async (data: string | Buffer): Promise<void> => {
+    for (const d of gate.pass(data)) await write(d);
+  };
   const usageFromEvent =
     ctx.usageReader?.fromEvent ??
     ((ev: StreamEvent, prev: Usage | null) => adapter.usageFromEvent?.(ev, prev) ?? prev);
@@ -102,13 +111,15 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           if (ev.kind === 'sse') seen.push(ev.data);
           if (isTerminal(ev)) terminal = true;
         }
+        gate.see(events, isTerminal);
         // the terminal event is held back until the log row is committed; its chunk is the first byte out
         if (terminal) markFirstByte(ctx);
         if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
-        await write(chunk);
+        await send(chunk);
         continue;
       }
       let out = '';
+      if (mode === 'filtered') gate.see(events, isTerminal);
       for (const ev of events) {
         if (mode === 'filtered') {
           if (ev.kind !== 'sse') continue;
@@ -120,14 +131,16 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           } else if (isUsageOnlyChunk(ev.data)) continue;
           out += sseFrame(ev.data, ev.event);
         } else {
-          for (const c of converter!.push(ev)) out += encodeChunk(encoder!, c, delivered);
+          const chunks = converter!.push(ev);
+          gate.saw(chunks);
+          for (const c of chunks) out += encodeChunk(encoder!, c, delivered);
         }
       }
-      if (out.length > 0) await write(out);
+      if (out.length > 0) await send(out);
     }
     const tail = decoder.end();
     if (mode === 'convert') {
-      let out = '';
+      let out = gate.drain().join('');
       for (const ev of tail) for (const c of converter!.push(ev)) out += encodeChunk(encoder!, c, delivered);
       for (const c of converter!.end()) out += encodeChunk(encoder!, c, delivered);
       usage = converter!.usage();
