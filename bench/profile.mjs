@@ -1,6 +1,6 @@
 // CPU profile of the gateway under benchmark load, and a top-N of self time from any .cpuprofile.
-//   node bench/profile.mjs [--seconds 10] [--top 30]    profile the daemon (--cpu-prof) under
-//       scenario A load (c=1) then B load (c=64), both at a 0 ms upstream, and summarise it
+//   node bench/profile.mjs [--seconds 10] [--connections 1,64] [--top 30]: profile the daemon
+//       (--cpu-prof) under scenario A load (c=1) then B load (c=64), 0 ms upstream; summarise it
 //   node bench/profile.mjs --summarise FILE.cpuprofile [--top 30]
 // Self time is grouped by function and location, then by area (our dist/ files, each package in
 // node_modules, Node internals), as a share of busy (non-idle) samples.
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { installCleanup, pinSelf, stop, stopAll } from './lib/procs.mjs';
+import { installCleanup, pinSelf, stop, stopAll, tempDir } from './lib/procs.mjs';
 import { LOAD_CORE, ROOT, startTopology } from './lib/topology.mjs';
 import { ensureWrk, wrk } from './lib/wrk.mjs';
 
@@ -17,6 +17,7 @@ const { values: o } = parseArgs({
     summarise: { type: 'string' },
     seconds: { type: 'string', default: '10' },
     top: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '1,64' },
   },
 });
 
@@ -87,14 +88,14 @@ async function profileUnderLoad() {
   installCleanup();
   pinSelf(LOAD_CORE);
   ensureWrk((m) => process.stderr.write(`${m}\n`));
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-bench-prof-'));
+  const workDir = tempDir(path.join(os.tmpdir(), 'bc-bench-prof-'));
   const profDir = path.join(workDir, 'prof');
   fs.mkdirSync(profDir);
   try {
     const t = await startTopology({ workDir, cpuProfDir: profDir, gatewayOnly: true });
     const ep = t.endpoint('gateway', 'd0');
     const seconds = Number(o.seconds);
-    for (const c of [1, 64]) {
+    for (const c of o.connections.split(',').map(Number)) {
       const r = await wrk(workDir, `prof-${c}`, ep, { connections: c, seconds });
       process.stderr.write(
         `c=${c}: ${Math.round(r.rps)} req/s, p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, errors ${r.errors}\n`,
@@ -108,10 +109,8 @@ async function profileUnderLoad() {
     process.stdout.write(
       `${summarise(kept, Number(o.top))}\n\nprofile kept at ${kept} (open it in Chrome DevTools)\n`,
     );
-    fs.rmSync(t.home, { recursive: true, force: true });
   } finally {
     await stopAll();
-    fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import { installCleanup, pinSelf, rssMiB, runSync, stopAll } from './lib/procs.mjs';
+import { installCleanup, keepDir, pinSelf, rssMiB, runSync, stopAll, tempDir } from './lib/procs.mjs';
 import { KINDS, LOAD_CORE, ROOT, TARGETS, checkEndpoints, startTopology } from './lib/topology.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 import { table, targetLines, targets } from './lib/report.mjs';
@@ -36,10 +36,10 @@ const PLANS = {
   quick: {
     warmupS: 1,
     A: { rounds: 3, seconds: 1 },
-    B: { cs: [64], seconds: 2 },
+    B: { cs: [64], seconds: 1 },
     C: { rates: [2000], seconds: 3 },
     D: { levels: [64, 512], seconds: 1 },
-    E: { soakS: 25, soakRate: 500, idleS: 10, streamsS: 2, streamsOn: ['gateway'] },
+    E: { soakS: 20, soakRate: 500, idleS: 10, streamsS: 2, streamsOn: ['gateway'] },
     F: { rounds: 2, seconds: 1, levels: [], streamSeconds: 0 },
     G: { n: 10 },
     peerIn: ['A', 'F'],
@@ -116,7 +116,7 @@ async function main() {
     complete: false,
     scenarios: {},
   };
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-bench-work-'));
+  const workDir = tempDir(path.join(os.tmpdir(), 'bc-bench-work-'));
   let t;
   try {
     log(`${mode} run; logs in ${workDir}`);
@@ -151,8 +151,9 @@ async function main() {
     results.complete = true;
   } finally {
     await stopAll();
-    if (t?.home && !opts.keep) fs.rmSync(t.home, { recursive: true, force: true });
-    if (!opts.keep && results.complete) fs.rmSync(workDir, { recursive: true, force: true });
+    // logs stay for a failed run (or --keep); the daemon's home only with --keep
+    if (opts.keep || !results.complete) keepDir(workDir);
+    if (opts.keep && t?.home) keepDir(t.home);
   }
   results.loadavg_end = os.loadavg();
   results.duration_s = (Date.now() - t0) / 1000;

@@ -8,6 +8,23 @@ import { setInterval, clearInterval } from 'node:timers';
 import { setTimeout as delay } from 'node:timers/promises';
 
 const live = new Set();
+const tempDirs = new Set();
+
+/** A temporary folder removed at exit whatever happens (Ctrl-C included), unless kept. */
+export function tempDir(prefix) {
+  const dir = fs.mkdtempSync(prefix);
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function keepDir(dir) {
+  tempDirs.delete(dir);
+}
+
+function removeTempDirs() {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
 
 /** Spawns `cmd args` on `core` (null: unpinned) as a process-group leader; output to `logFile`. */
 export function start(name, cmd, args, { core = null, env = {}, logFile, cwd } = {}) {
@@ -118,7 +135,10 @@ export function installCleanup() {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
-  process.on('exit', killAllNow);
+  process.on('exit', () => {
+    killAllNow();
+    removeTempDirs();
+  });
 }
 
 export async function freePort() {
@@ -187,13 +207,13 @@ export function cpuTicks(pid) {
   }
 }
 
-/** Waits until the processes used under ~4% CPU for 250 ms (a backlog drained), at most maxMs. */
+/** Waits until the processes used under ~5% CPU for 200 ms (a backlog drained), at most maxMs. */
 export async function waitIdle(pids, maxMs = 15_000) {
   const until = Date.now() + maxMs;
   const total = () => pids.reduce((n, p) => n + (cpuTicks(p) ?? 0), 0);
   let before = total();
   while (Date.now() < until) {
-    await delay(250);
+    await delay(200);
     const now = total();
     if (now - before <= 1) return true;
     before = now;

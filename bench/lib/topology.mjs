@@ -2,11 +2,10 @@
 // server core the floor, the gateway (the real daemon on a temporary BC_HOME, configured through
 // the `bc` CLI with a priced model and a key with budget, rpm, tpm and concurrency limits) and
 // the peer (Portkey). endpoint(target, kind) says where and how each is asked for each upstream.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort, runSync, start, stop, waitHttp, waitReadyLine } from './procs.mjs';
+import { freePort, runSync, start, stop, tempDir, waitHttp, waitReadyLine } from './procs.mjs';
 import { anthropicBody, openaiBody } from './bodies.mjs';
 
 export const LOAD_CORE = 0;
@@ -27,20 +26,17 @@ export const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuff
 
 export async function startTopology({ workDir, cpuProfDir, log = () => {}, gatewayOnly = false }) {
   const t = { workDir, cpuProfDir, sims: {}, procs: {} };
-  for (const delay of [0, 20, 60]) {
-    const p = start(
+  const sims = [0, 20, 60].map((delay) => [
+    delay,
+    start(
       `sim-${delay}ms`,
       process.execPath,
       [path.join(ROOT, 'bench/sim.mjs'), '--delay-ms', String(delay), '--deltas', '64', '--pace-ms', '20'],
       { core: LOAD_CORE, logFile: path.join(workDir, `sim-${delay}.log`) },
-    );
-    t.sims[delay] = { proc: p, port: (await waitReadyLine(p)).port };
-  }
-  log(
-    `simulators on ports ${Object.values(t.sims)
-      .map((s) => s.port)
-      .join(', ')}`,
-  );
+    ),
+  ]);
+  for (const [delay, p] of sims) t.sims[delay] = { proc: p, port: (await waitReadyLine(p)).port };
+  log(`simulators on ports ${sims.map(([d]) => t.sims[d].port).join(', ')}`);
   const simUrl = (d) => `http://127.0.0.1:${t.sims[d].port}`;
 
   t.endpoint = (target, kind) => endpoint(t, simUrl, target, kind);
@@ -48,16 +44,7 @@ export async function startTopology({ workDir, cpuProfDir, log = () => {}, gatew
     await startGateway(t, simUrl);
     return t;
   }
-  const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${simUrl([0, 20, 60][i])}`);
-  t.procs.floor = start('floor', process.execPath, [path.join(ROOT, 'bench/floor.mjs'), ...routes], {
-    core: SERVER_CORE,
-    logFile: path.join(workDir, 'floor.log'),
-  });
-  t.floorPort = (await waitReadyLine(t.procs.floor)).port;
-
-  await startGateway(t, simUrl);
-  log(`gateway pid ${t.procs.gateway.pid} on port ${t.gatewayPort}, home ${t.home}`);
-
+  // the peer takes a second or two to boot: it starts first and is waited for last
   t.peerPort = await freePort();
   t.procs.peer = start(
     'peer',
@@ -71,8 +58,16 @@ export async function startTopology({ workDir, cpuProfDir, log = () => {}, gatew
     ],
     { core: SERVER_CORE, logFile: path.join(workDir, 'peer.log') },
   );
+  const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${simUrl([0, 20, 60][i])}`);
+  t.procs.floor = start('floor', process.execPath, [path.join(ROOT, 'bench/floor.mjs'), ...routes], {
+    core: SERVER_CORE,
+    logFile: path.join(workDir, 'floor.log'),
+  });
+  await startGateway(t, simUrl);
+  log(`gateway pid ${t.procs.gateway.pid} on port ${t.gatewayPort}, home ${t.home}`);
+  t.floorPort = (await waitReadyLine(t.procs.floor)).port;
   await waitHttp(t.procs.peer, `http://127.0.0.1:${t.peerPort}/`, 30_000, (s) => s === 200);
-  log(`peer pid ${t.procs.peer.pid} on port ${t.peerPort}`);
+  log(`peer pid ${t.procs.peer.pid} on port ${t.peerPort}, floor on port ${t.floorPort}`);
   return t;
 }
 
@@ -103,7 +98,7 @@ export async function restartGateway(t) {
 }
 
 async function startGateway(t, simUrl) {
-  t.home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-bench-'));
+  t.home = tempDir(path.join(os.tmpdir(), 'bc-bench-'));
   t.gatewayPort = await freePort();
   t.gatewayEnv = {
     BC_HOME: t.home,
