@@ -43,12 +43,16 @@ export interface OpenAITool {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
-export type OpenAIToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+export type OpenAIToolChoice =
+  'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 
 export type OpenAIResponseFormat =
   | { type: 'text' }
   | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string } };
+  | {
+      type: 'json_schema';
+      json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string };
+    };
 
 export interface OpenAIChatRequest {
   model: string;
