@@ -16,6 +16,7 @@ import { cleanEnv } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOP_ENTRY = path.join(ROOT, 'dist/tui/top/run.js');
+const UI_ENTRY = path.join(ROOT, 'dist/tui/ui/run.js');
 const SERVER = `bc-e2e-top-${process.pid}`;
 const COLS = 100;
 const ROWS = 30;
@@ -29,12 +30,22 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SERVER, '-f', '/dev/null', ...args], { encoding: 'utf8' });
 }
 
-/** Starts the monitor in its own tmux session, as a user would in a terminal. */
-function startTop(session: string, extraEnv: Record<string, string> = {}): void {
-  const env = { ...cleanEnv(), LANG: 'C.UTF-8', TERM: 'xterm-256color', ...extraEnv };
-  delete (env as Record<string, string | undefined>).CI; // Ink renders nothing live under CI
-  // the CLI registers `bc top` by lazily importing this entry point; run the same function
-  const script = `const { runTop } = await import(${JSON.stringify(TOP_ENTRY)}); process.exitCode = await runTop({ socket: ${JSON.stringify(daemon.socket)} });`;
+/** The CLI registers `bc top` and `bc ui` by lazily importing these entry points: run the same functions. */
+function entryScript(which: 'top' | 'ui', extra = ''): string {
+  const entry = which === 'top' ? TOP_ENTRY : UI_ENTRY;
+  const fn = which === 'top' ? 'runTop' : 'runUi';
+  return `const m = await import(${JSON.stringify(entry)}); process.exitCode = await m.${fn}({ socket: ${JSON.stringify(daemon.socket)}${extra} });`;
+}
+
+function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...cleanEnv(), LANG: 'C.UTF-8', TERM: 'xterm-256color', ...extra };
+  delete env.CI; // Ink renders nothing live under CI
+  return env;
+}
+
+/** Starts a TUI in its own tmux session, as a user would in a terminal. */
+function startTui(session: string, which: 'top' | 'ui', extraEnv: Record<string, string> = {}): void {
+  const args = ['new-session', '-d', '-x', String(COLS), '-y', String(ROWS), '-s', session];
   execFileSync(
     'tmux',
     [
@@ -42,20 +53,16 @@ function startTop(session: string, extraEnv: Record<string, string> = {}): void 
       SERVER,
       '-f',
       '/dev/null',
-      'new-session',
-      '-d',
-      '-x',
-      String(COLS),
-      '-y',
-      String(ROWS),
-      '-s',
-      session,
+      ...args,
       process.execPath,
       '--input-type=module',
       '-e',
-      script,
+      entryScript(which),
     ],
-    { env, encoding: 'utf8' },
+    {
+      env: terminalEnv(extraEnv),
+      encoding: 'utf8',
+    },
   );
 }
 
@@ -158,7 +165,7 @@ afterAll(async () => {
 describe('bc top in a terminal', () => {
   it('shows live numbers and a moving graph under load, survives a daemon restart, and quits on q', async () => {
     const load = startLoad(15);
-    startTop('live', { NO_COLOR: '1' });
+    startTui('live', 'top', { NO_COLOR: '1' });
     let s = await waitScreen(
       'live',
       (x) => /RPS (\d+(\.\d)?)/.test(x) && Number(/RPS (\d+(\.\d)?)/.exec(x)?.[1]) >= 5,
@@ -212,7 +219,7 @@ describe('bc top in a terminal', () => {
   }, 120_000);
 
   it('keeps the daemon under 2% of a core with the monitor attached and no traffic', async () => {
-    startTop('idle');
+    startTui('idle', 'top');
     await waitScreen('idle', (x) => x.includes(' live '), 'the monitor to attach');
     const st = await daemon.bc(['status', '--json']);
     const pid = (JSON.parse(st.stdout) as { pid: number }).pid;
@@ -225,5 +232,70 @@ describe('bc top in a terminal', () => {
     const share = seconds / ((Date.now() - started) / 1000);
     expect(screen('idle')).toContain(' live ');
     expect(share, `daemon CPU share ${share.toFixed(4)}`).toBeLessThan(0.02);
+  }, 60_000);
+
+  it('prints one snapshot with --once --json, and one frame without a terminal', async () => {
+    const load = startLoad(10);
+    await new Promise((r) => setTimeout(r, 2500));
+    const json = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', entryScript('top', ', once: true, json: true')],
+      {
+        env: terminalEnv(),
+        encoding: 'utf8',
+      },
+    );
+    expect(json.status, json.stderr).toBe(0);
+    const snap = JSON.parse(json.stdout) as {
+      version: number;
+      totals: { requests: number };
+      series: { requests: number[] };
+    };
+    expect(snap.version).toBe(1);
+    expect(snap.totals.requests).toBeGreaterThan(5);
+    expect(snap.series.requests).toHaveLength(900);
+    // a pipe is not a terminal: the live monitor prints one frame and returns
+    const frame = spawnSync(process.execPath, ['--input-type=module', '-e', entryScript('top')], {
+      env: terminalEnv(),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(frame.status, frame.stderr).toBe(0);
+    expect(frame.stdout).toMatch(/RPS \d/);
+    expect(frame.stdout).toMatch(/sim\s+ok/);
+    await load.stop();
+  }, 60_000);
+
+  it('bc ui shows the daemon channels and keys in a terminal and quits on q', async () => {
+    startTui('ui', 'ui', { NO_COLOR: '1' });
+    await waitScreen('ui', (x) => x.includes('[1 monitor]') && x.includes(' live'), 'the ui to connect');
+    tmux('send-keys', '-t', 'ui', '2');
+    await waitScreen('ui', (x) => /sim\s+openai\s+ok/.test(x), 'the channel list');
+    tmux('send-keys', '-t', 'ui', '3');
+    await waitScreen('ui', (x) => /load\s+sk-bc-/.test(x), 'the key list');
+    // create a key through the form: the secret shows once, and the daemon has the key
+    tmux('send-keys', '-t', 'ui', 'c');
+    await waitScreen('ui', (x) => x.includes('Create a key'), 'the create form');
+    tmux('send-keys', '-t', 'ui', '-l', 'from-ui');
+    for (let i = 0; i < 7; i++) tmux('send-keys', '-t', 'ui', 'Enter');
+    const shown = await waitScreen('ui', (x) => x.includes('shown only once'), 'the new secret');
+    const secretShown = /sk-bc-[0-9A-Za-z]{32,}/.exec(shown)?.[0];
+    expect(secretShown).toBeDefined();
+    const keys = await daemon.bc(['key', 'list', '--json']);
+    expect((JSON.parse(keys.stdout) as { name: string }[]).map((k) => k.name)).toContain('from-ui');
+    const models = await fetch(`${gatewayUrl}/v1/models`, {
+      headers: { authorization: `Bearer ${secretShown ?? ''}` },
+    });
+    expect(models.status).toBe(200);
+    tmux('send-keys', '-t', 'ui', 'Enter');
+    await waitScreen(
+      'ui',
+      (x) => /from-ui\s+sk-bc-/.test(x) && !x.includes(secretShown ?? '-'),
+      'the list without the secret',
+    );
+    tmux('send-keys', '-t', 'ui', 'q');
+    const end = Date.now() + 5000;
+    while (sessionAlive('ui') && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(sessionAlive('ui')).toBe(false);
   }, 60_000);
 });

@@ -158,3 +158,14 @@ describe('bc top --once --json', () => {
     expect(text.split('\n')).toHaveLength(12);
   });
 });
+
+describe('input chunks with Enter in them', () => {
+  it('splits text runs from Enter presses, and leaves plain keys alone', async () => {
+    const { splitEnters } = await import('../../src/tui/components/split-input.js');
+    const key = { return: false } as unknown as import('ink').Key;
+    const parts = splitEnters('abc\r\rde\r\nf', key).map(([text, k]) => (k.return ? '<enter>' : text));
+    expect(parts).toEqual(['abc', '<enter>', '<enter>', 'de', '<enter>', 'f']);
+    expect(splitEnters('\r', key)).toEqual([['\r', key]]);
+    expect(splitEnters('x', key)).toEqual([['x', key]]);
+  });
+});

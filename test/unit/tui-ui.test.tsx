@@ -230,6 +230,19 @@ describe('bc ui', () => {
     expect(client.callsOf('keys.revoke')).toEqual([[1]]);
   });
 
+  it('takes a pasted chunk with Enter presses in it as typing then Enter', async () => {
+    const client = withTraffic();
+    const t = mount(client, 3);
+    await t.see('gpt-4o');
+    await t.press('s');
+    await t.see('Set a price');
+    t.ui.stdin.write('pasted-model\r0.25\r0.75\r\r\r');
+    await t.see('price of pasted-model saved');
+    expect(client.callsOf('prices.set')).toEqual([
+      ['pasted-model', { input: 250_000, output: 750_000, cache_read: null, cache_write: null }],
+    ]);
+  });
+
   it('sets and removes prices', async () => {
     const client = withTraffic();
     const t = mount(client, 3);

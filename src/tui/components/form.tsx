@@ -8,6 +8,7 @@ import { useRef, useState } from 'react';
 import { Box, Text, useInput, type Key } from 'ink';
 import type { Theme } from '../theme.js';
 import { fit } from '../format.js';
+import { splitEnters } from './split-input.js';
 
 export interface FieldSpec {
   name: string;
@@ -95,22 +96,25 @@ export function Form(props: FormProps) {
   const latest = useRef({ values, focus, props });
   latest.current = { values, focus, props };
 
+  const handle = (input: string, key: Key): void => {
+    const now = latest.current;
+    const field = fields[now.focus];
+    const step = field ? formStep(field, now.focus === fields.length - 1, input, key) : null;
+    if (!field || !step) return;
+    if (step.type === 'cancel') return now.props.onCancel();
+    if (step.type === 'submit') return now.props.onSubmit(now.values);
+    if (step.type === 'move') {
+      const next = Math.max(0, Math.min(fields.length - 1, now.focus + step.delta));
+      latest.current = { ...now, focus: next };
+      return setFocus(next);
+    }
+    const next = { ...now.values, [field.name]: step.fn(now.values[field.name] ?? '') };
+    latest.current = { ...now, values: next };
+    setValues(next);
+  };
   useInput(
     (input, key) => {
-      const now = latest.current;
-      const field = fields[now.focus];
-      const step = field ? formStep(field, now.focus === fields.length - 1, input, key) : null;
-      if (!field || !step) return;
-      if (step.type === 'cancel') return now.props.onCancel();
-      if (step.type === 'submit') return now.props.onSubmit(now.values);
-      if (step.type === 'move') {
-        const next = Math.max(0, Math.min(fields.length - 1, now.focus + step.delta));
-        latest.current = { ...now, focus: next };
-        return setFocus(next);
-      }
-      const next = { ...now.values, [field.name]: step.fn(now.values[field.name] ?? '') };
-      latest.current = { ...now, values: next };
-      setValues(next);
+      for (const [part, k] of splitEnters(input, key)) handle(part, k);
     },
     { isActive: !props.busy },
   );

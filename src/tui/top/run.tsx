@@ -1,14 +1,16 @@
 /**
  * Entry point of `bc top`, loaded lazily by the CLI so other commands never load React.
  * `--once --json` prints one snapshot for scripts; `--once` prints one rendered frame; otherwise
- * the live monitor runs until `q` or Ctrl-C. The daemon not answering is the CLI's to report
+ * the live monitor runs, on the alternate screen, until `q` or Ctrl-C; without a terminal on both
+ * ends it prints one frame, like `--once`. The daemon not answering is the CLI's to report
  * (BcError DAEMON_UNREACHABLE, exit 3) for --once; the live monitor waits and reconnects instead.
  */
-import { render, renderToString } from 'ink';
+import { renderToString } from 'ink';
 import { createDaemonClient } from '../../shared/daemon-client.js';
 import { BcError } from '../../shared/errors.js';
 import { isMetricsSnapshot } from '../../shared/metrics-types.js';
 import { themeFromEnv } from '../theme.js';
+import { interactiveTerminal, runFullScreen } from '../terminal.js';
 import { Dashboard } from './dashboard.js';
 import { INITIAL_TOP_STATE } from './top-state.js';
 import { toCompactJson } from './json.js';
@@ -24,7 +26,8 @@ export async function runTop(opts: RunTopOptions): Promise<number> {
   const client = createDaemonClient({ socket: opts.socket, timeoutMs: 10_000 });
   const theme = themeFromEnv();
   try {
-    if (opts.once || opts.json) {
+    // without a terminal on both ends (a pipe, a script) there is nothing to redraw: print one frame
+    if (opts.once || opts.json || !interactiveTerminal()) {
       const snap = await client.metricsSnapshot();
       if (!isMetricsSnapshot(snap))
         throw new BcError('INTERNAL', 'the daemon sent metrics in an unknown shape');
@@ -43,11 +46,7 @@ export async function runTop(opts: RunTopOptions): Promise<number> {
       process.stdout.write(frame + '\n');
       return 0;
     }
-    const app = render(<TopApp client={client} theme={theme} />, {
-      exitOnCtrlC: false,
-      maxFps: 10,
-    });
-    await app.waitUntilExit();
+    await runFullScreen(<TopApp client={client} theme={theme} />, 10);
     return 0;
   } finally {
     await client.close();

@@ -5,11 +5,12 @@
  * pause freezes what is shown while the stream keeps running underneath.
  */
 import { useReducer, useRef, useState } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
 import type { MetricsSource } from '../client.js';
 import type { Theme } from '../theme.js';
 import { HelpLine } from '../components/help-line.js';
+import { splitEnters } from '../components/split-input.js';
 import { fit, fmtSpan } from '../format.js';
 import { useMetricsStream, type MetricsStreamState } from '../hooks/use-metrics-stream.js';
 import type { FollowOptions } from '../hooks/follow-metrics.js';
@@ -104,6 +105,9 @@ export function TopApp(props: TopAppProps) {
   const latest = useRef({ state, shown, live: stream.snapshot });
   latest.current = { state, shown, live: stream.snapshot };
   useInput((input, key) => {
+    for (const [part, k] of splitEnters(input, key)) onKey(part, k);
+  });
+  function onKey(input: string, key: Key): void {
     const now = latest.current;
     const action = topActionForKey(input, key, now.state);
     if (!action) return;
@@ -112,7 +116,7 @@ export function TopApp(props: TopAppProps) {
     if (action.type === 'move')
       return dispatch({ ...action, max: Math.max(0, rowCount(now.shown, now.state) - 1) });
     dispatch(action);
-  });
+  }
 
   const width = size.columns;
   const height = Math.max(3, size.rows - 1);
