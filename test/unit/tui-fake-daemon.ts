@@ -174,7 +174,7 @@ export class FakeDaemon implements MetricsSource {
 }
 
 /** Waits until `cond` holds (frames render asynchronously). */
-export async function until(cond: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
+export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -35,10 +35,10 @@ describe('followMetrics', () => {
     daemon.crash();
     await until(() => r.states.length > 0);
     expect(r.states[0]).toEqual(['reconnecting', 'socket hang up']);
-    await until(() => daemon.opened >= 4, 2000, 'retries while down');
+    await until(() => daemon.opened >= 4, 5000, 'retries while down');
     expect(r.states.at(-1)?.[1]).toContain('ENOENT');
     daemon.up();
-    await until(() => r.snaps.length === 3, 2000, 'snapshot after the restart');
+    await until(() => r.snaps.length === 3, 5000, 'snapshot after the restart');
     ac.abort();
     await done;
     const opened = daemon.opened;
@@ -52,7 +52,7 @@ describe('followMetrics', () => {
     const r = recorder();
     const ac = new AbortController();
     const done = followMetrics(daemon, r.on, ac.signal, { backoffMs: [5], staleMs: 60 });
-    await until(() => daemon.opened >= 2, 2000, 'a second stream');
+    await until(() => daemon.opened >= 2, 5000, 'a second stream');
     expect(daemon.aborted).toBeGreaterThanOrEqual(1);
     expect(r.states[0]).toEqual(['reconnecting', 'no data from the daemon']);
     ac.abort();

@@ -7,7 +7,7 @@ import { FakeDaemon, HEALTH, plain, scenario, until } from './tui-fake-daemon.js
 afterEach(() => cleanup());
 
 const SIZE = { columns: 80, rows: 24 };
-const FAST = { backoffMs: [10], staleMs: 2000 };
+const FAST = { backoffMs: [10], staleMs: 60_000 };
 
 function busy() {
   const sc = scenario();
@@ -38,7 +38,7 @@ describe('bc top screen', () => {
     const sc = busy();
     daemon.push(sc.snapshot());
     const ui = mount(daemon);
-    await until(() => plain(ui.lastFrame()).includes('live'), 2000, 'live');
+    await until(() => plain(ui.lastFrame()).includes('live'), 5000, 'live');
     const frame = plain(ui.lastFrame());
     // 12 a second, plus an error every third second: 61 requests in the last 5 s, 10 errors in 370
     expect(frame).toContain('RPS 12.2');
@@ -150,7 +150,7 @@ describe('bc top screen', () => {
       await until(() => !plain(ui.lastFrame()).includes('graph window'));
       expect(daemon.aborted).toBe(0);
       ui.stdin.write(quitKey);
-      await until(() => daemon.aborted === 1, 2000, `stream aborted after ${JSON.stringify(quitKey)}`);
+      await until(() => daemon.aborted === 1, 5000, `stream aborted after ${JSON.stringify(quitKey)}`);
     }
   });
 
@@ -163,11 +163,11 @@ describe('bc top screen', () => {
     daemon.crash();
     await until(() => plain(ui.lastFrame()).includes('reconnecting…'));
     const openedWhileDown = daemon.opened;
-    await until(() => daemon.opened > openedWhileDown + 1, 2000, 'retries');
+    await until(() => daemon.opened > openedWhileDown + 1, 5000, 'retries');
     sc.metrics.requestStarted('gpt-4o', 1);
     daemon.up();
     daemon.push(sc.snapshot());
-    await until(() => plain(ui.lastFrame()).includes('live'), 2000, 'live again');
+    await until(() => plain(ui.lastFrame()).includes('live'), 5000, 'live again');
     expect(plain(ui.lastFrame())).toContain('in-flight 3');
   });
 

@@ -24,7 +24,7 @@ function mount(client: FakeManagement, initialTab = 0) {
   const frame = () => plain(ui.lastFrame());
   // a frame is written before the new screen's key handlers subscribe: give them a moment
   const see = (text: string | RegExp, what = String(text)) =>
-    until(() => (typeof text === 'string' ? frame().includes(text) : text.test(frame())), 2000, what).then(
+    until(() => (typeof text === 'string' ? frame().includes(text) : text.test(frame())), 5000, what).then(
       () => new Promise((r) => setTimeout(r, 20)),
       (err: Error) => {
         throw new Error(`${err.message}\n--- last frame ---\n${frame()}`);
@@ -68,7 +68,7 @@ describe('bc ui', () => {
     await t.see('[3 keys]');
     await t.see(/app\s+sk-bc-abcd\s+enabled/);
     await t.press('q');
-    await until(() => client.aborted === 1, 2000, 'stream closed on quit');
+    await until(() => client.aborted === 1, 5000, 'stream closed on quit');
   });
 
   it('adds a channel through the form, never echoing the secret', async () => {
@@ -155,7 +155,7 @@ describe('bc ui', () => {
     await t.press('d');
     await t.see('Disable channel claude-backup?');
     await t.press('q'); // anything but y backs out, and does not quit
-    await until(() => !t.frame().includes('Disable channel'), 2000, 'question gone');
+    await until(() => !t.frame().includes('Disable channel'), 5000, 'question gone');
     expect(client.callsOf('channels.disable')).toEqual([]);
     expect(client.aborted).toBe(0);
     await t.press('d');
