@@ -264,8 +264,8 @@ describe('anthropic simulator: faults', () => {
     await client.messages
       .stream(body, { headers: { 'x-sim-pace-ms': '20', 'x-sim-deltas': '2' } })
       .finalMessage();
-    // 2 deltas give 10 frames, so at least 9 paced gaps
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(170);
+    // 2 deltas give 10 frames and at least 8 paced gaps of 20 ms; an unpaced stream takes a few ms
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
   });
 });
 
