@@ -1,9 +1,10 @@
 /**
- * `bc top` end to end: the compiled monitor runs in a real pseudo-terminal (a private tmux server,
+ * `bc top` end to end: the real `bc top` runs in a real pseudo-terminal (a private tmux server,
  * 100x30) against a real background daemon, while requests flow through the gateway to an OpenAI
  * simulator. The test reads the screen as a user sees it: the live figures, a graph that moves,
  * the channel table, no colour under NO_COLOR, "reconnecting" across a daemon restart, and `q`
- * quitting. A second case measures the daemon's CPU with the monitor attached and no traffic.
+ * quitting; the daemon's CPU with the monitor attached and no traffic; `bc top --once --json` and a
+ * piped `bc top`; and `bc ui` listing channels and keys and creating a key through its form.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
-import { cleanEnv } from '../support/cli.js';
+import { BC_BIN, cleanEnv } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOP_ENTRY = path.join(ROOT, 'dist/tui/top/run.js');
-const UI_ENTRY = path.join(ROOT, 'dist/tui/ui/run.js');
 const SERVER = `bc-e2e-top-${process.pid}`;
 const COLS = 100;
 const ROWS = 30;
@@ -30,40 +30,34 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SERVER, '-f', '/dev/null', ...args], { encoding: 'utf8' });
 }
 
-/** The CLI registers `bc top` and `bc ui` by lazily importing these entry points: run the same functions. */
-function entryScript(which: 'top' | 'ui', extra = ''): string {
-  const entry = which === 'top' ? TOP_ENTRY : UI_ENTRY;
-  const fn = which === 'top' ? 'runTop' : 'runUi';
-  return `const m = await import(${JSON.stringify(entry)}); process.exitCode = await m.${fn}({ socket: ${JSON.stringify(daemon.socket)}${extra} });`;
-}
-
 function terminalEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { ...cleanEnv(), LANG: 'C.UTF-8', TERM: 'xterm-256color', ...extra };
+  const env: Record<string, string> = {
+    ...cleanEnv(),
+    BC_HOME: daemon.home,
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    ...extra,
+  };
   delete env.CI; // Ink renders nothing live under CI
   return env;
 }
 
-/** Starts a TUI in its own tmux session, as a user would in a terminal. */
+/** Starts `bc top` or `bc ui` in its own tmux session, as a user would in a terminal. */
 function startTui(session: string, which: 'top' | 'ui', extraEnv: Record<string, string> = {}): void {
   const args = ['new-session', '-d', '-x', String(COLS), '-y', String(ROWS), '-s', session];
-  execFileSync(
-    'tmux',
-    [
-      '-L',
-      SERVER,
-      '-f',
-      '/dev/null',
-      ...args,
-      process.execPath,
-      '--input-type=module',
-      '-e',
-      entryScript(which),
-    ],
-    {
-      env: terminalEnv(extraEnv),
-      encoding: 'utf8',
-    },
-  );
+  execFileSync('tmux', ['-L', SERVER, '-f', '/dev/null', ...args, process.execPath, BC_BIN, which], {
+    env: terminalEnv(extraEnv),
+    encoding: 'utf8',
+  });
+}
+
+/** Runs `bc ...` with its output piped, as a script would. */
+function bcPiped(args: string[]) {
+  return spawnSync(process.execPath, [BC_BIN, ...args], {
+    env: terminalEnv(),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 }
 
 function screen(session: string, escapes = false): string {
@@ -234,17 +228,10 @@ describe('bc top in a terminal', () => {
     expect(share, `daemon CPU share ${share.toFixed(4)}`).toBeLessThan(0.02);
   }, 60_000);
 
-  it('prints one snapshot with --once --json, and one frame without a terminal', async () => {
+  it('bc top --once --json prints one snapshot, and a pipe gets one frame', async () => {
     const load = startLoad(10);
     await new Promise((r) => setTimeout(r, 2500));
-    const json = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', entryScript('top', ', once: true, json: true')],
-      {
-        env: terminalEnv(),
-        encoding: 'utf8',
-      },
-    );
+    const json = bcPiped(['top', '--once', '--json']);
     expect(json.status, json.stderr).toBe(0);
     const snap = JSON.parse(json.stdout) as {
       version: number;
@@ -255,11 +242,7 @@ describe('bc top in a terminal', () => {
     expect(snap.totals.requests).toBeGreaterThan(5);
     expect(snap.series.requests).toHaveLength(900);
     // a pipe is not a terminal: the live monitor prints one frame and returns
-    const frame = spawnSync(process.execPath, ['--input-type=module', '-e', entryScript('top')], {
-      env: terminalEnv(),
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const frame = bcPiped(['top']);
     expect(frame.status, frame.stderr).toBe(0);
     expect(frame.stdout).toMatch(/RPS \d/);
     expect(frame.stdout).toMatch(/sim\s+ok/);
