@@ -52,6 +52,7 @@ export class LogTable {
   private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
   private readonly settleTx;
+  private readonly settleManyTx;
 
   constructor(
     private readonly db: Db,
@@ -80,10 +81,16 @@ export class LogTable {
       }
       return id;
     });
+    this.settleManyTx = db.transaction((rows: NewLogRow[]): number[] => rows.map((r) => this.settleTx(r)));
   }
 
   settle(row: NewLogRow): number {
     return this.settleTx(row);
+  }
+
+  /** Several settlements in one transaction (group commit); ids in order. */
+  settleAll(rows: NewLogRow[]): number[] {
+    return this.settleManyTx(rows);
   }
 
   query(q: LogQuery): LogRow[] {

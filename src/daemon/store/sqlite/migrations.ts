@@ -130,6 +130,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX logs_status ON logs(status);
     `,
   },
+  {
+    version: 2,
+    name: 'fewer log indexes',
+    // every index is written by every request's commit; listings walk rows newest first and stop
+    // at their limit, so only time (usage ranges) and key (per-key history) keep an index
+    sql: `
+      DROP INDEX logs_model;
+      DROP INDEX logs_channel_id;
+      DROP INDEX logs_status;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

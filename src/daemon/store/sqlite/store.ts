@@ -22,6 +22,8 @@ import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
+import { GroupCommit } from './group-commit.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export class SqliteStore implements Store {
   readonly description: string;
@@ -29,6 +31,8 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
+  private readonly commits: GroupCommit<NewLogRow>;
+  private checkpointer: Checkpointer | undefined;
 
   constructor(
     private readonly db: Db,
@@ -43,6 +47,15 @@ export class SqliteStore implements Store {
       (ref) => this.keys.get(ref)?.id,
       (ref) => this.channels.get(ref)?.id,
     );
+    this.commits = new GroupCommit(
+      (rows) => this.logs.settleAll(rows),
+      (row) => this.logs.settle(row),
+    );
+    if (file !== ':memory:') {
+      // checkpoints happen in a worker thread, not inside a request's commit
+      db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = startCheckpointer(file);
+    }
   }
 
   async listChannels(): Promise<ChannelRecord[]> {
@@ -99,8 +112,9 @@ export class SqliteStore implements Store {
     return this.prices.setGroup(g);
   }
 
+  /** Resolves once the row is committed; rows settled in the same turn share one commit. */
   async settle(row: NewLogRow): Promise<number> {
-    return this.logs.settle(row);
+    return this.commits.submit(row);
   }
   async queryLogs(q: LogQuery): Promise<LogRow[]> {
     return this.logs.query(q);
@@ -113,6 +127,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.commits.flush();
+    await this.checkpointer?.stop();
+    this.checkpointer = undefined;
     if (this.db.open) this.db.close();
   }
 }
