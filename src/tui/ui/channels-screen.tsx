@@ -4,8 +4,6 @@
  * models, enable, disable (asks first), test (the result is shown), remove (asks first). Every
  * action is one call of the control API, exactly what the CLI sends.
  */
-import { useRef } from 'react';
-import { useInput } from 'ink';
 import {
   CHANNEL_TYPES,
   type ChannelInput,
@@ -16,19 +14,10 @@ import type { ChannelMetricsRow } from '../../shared/metrics-types.js';
 import type { Column } from '../components/data-table.js';
 import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtCount, fmtMs } from '../format.js';
-import { useAction, type ActionRunner } from '../hooks/use-action.js';
-import { useResource } from '../hooks/use-resource.js';
+import { useListScreen, type ListContext } from '../hooks/use-list-screen.js';
 import { channelState } from '../top/columns.js';
 import { intOr, list, required } from './parse.js';
-import {
-  ManagedView,
-  submitForm,
-  useModal,
-  useSelection,
-  type FormConfig,
-  type ModalHandle,
-  type ScreenProps,
-} from './screen.js';
+import { ManagedView, submitForm, type FormConfig, type ScreenProps } from './screen.js';
 
 type Row = ChannelView & { live: ChannelMetricsRow | undefined };
 
@@ -87,14 +76,9 @@ export function addInput(v: FormValues): ChannelInput {
   };
 }
 
-interface Ctx {
-  client: ScreenProps['client'];
-  action: ActionRunner;
-  modal: ModalHandle<ChannelForm>;
-  target: () => Row | undefined;
-}
-
 type ChannelForm = 'add' | 'edit';
+
+type Ctx = ListContext<Row, ChannelForm>;
 
 function formFor(ctx: Ctx, form: ChannelForm): FormConfig {
   const target = ctx.target();
@@ -162,39 +146,23 @@ function onListKey(ctx: Ctx, input: string): void {
 }
 
 export function ChannelsScreen(props: ScreenProps) {
-  const res = useResource(() => props.client.channels.list());
-  const live = new Map((props.snapshot?.channels ?? []).map((c) => [c.id, c]));
-  const rows: Row[] = (res.data ?? []).map((c) => ({ ...c, live: live.get(String(c.id)) }));
-  const sel = useSelection(rows.length);
-  const modal = useModal<ChannelForm>(props.onCapture);
-  const action = useAction(res.reload);
-  const rowsRef = useRef(rows);
-  rowsRef.current = rows;
-  const ctx: Ctx = { client: props.client, action, modal, target: () => rowsRef.current[sel.ref.current] };
-
-  useInput((input, key) => {
-    const m = modal.ref.current;
-    if (m?.kind === 'notice' && (key.return || key.escape)) return modal.set(null);
-    if (m || action.busy) return;
-    if (key.upArrow || input === 'k') return sel.move(-1);
-    if (key.downArrow || input === 'j') return sel.move(1);
-    onListKey(ctx, input);
+  const list = useListScreen(props, {
+    load: () => props.client.channels.list(),
+    rows: (data) => {
+      const live = new Map((props.snapshot?.channels ?? []).map((c) => [c.id, c]));
+      return (data ?? []).map((c) => ({ ...c, live: live.get(String(c.id)) }));
+    },
+    onKey: onListKey,
   });
 
   return (
     <ManagedView
-      screen={props}
-      rows={rows}
+      {...list.view}
       columns={COLUMNS}
       rowKey={(r) => String(r.id)}
-      empty={res.data ? 'no channels yet: press a to add one' : 'loading…'}
+      empty={list.loaded ? 'no channels yet: press a to add one' : 'loading…'}
       help="a add  e edit  d enable/disable  t test  x remove"
-      selected={sel.selected}
-      modal={modal.modal}
-      closeModal={() => modal.set(null)}
-      form={(f) => formFor(ctx, f)}
-      action={action}
-      loadError={res.error}
+      form={(f) => formFor(list.ctx, f)}
     />
   );
 }

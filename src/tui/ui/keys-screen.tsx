@@ -3,24 +3,13 @@
  * `bc key`: create (the secret is shown once, in a notice, and never again), set budget and
  * limits, enable, disable and revoke (both ask first).
  */
-import { useRef } from 'react';
-import { useInput } from 'ink';
 import type { KeyCreated, KeyInput, KeyView } from '../../shared/control-api.js';
 import type { Column } from '../components/data-table.js';
 import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtCount, fmtMoney } from '../format.js';
-import { useAction, type ActionRunner } from '../hooks/use-action.js';
-import { useResource } from '../hooks/use-resource.js';
+import { useListScreen, type ListContext } from '../hooks/use-list-screen.js';
 import { FormError, list, optionalInt, optionalUsd, required, usdText } from './parse.js';
-import {
-  ManagedView,
-  submitForm,
-  useModal,
-  useSelection,
-  type FormConfig,
-  type ModalHandle,
-  type ScreenProps,
-} from './screen.js';
+import { ManagedView, submitForm, type FormConfig, type ScreenProps } from './screen.js';
 
 const limit = (v: number | null) => (v === null ? '-' : fmtCount(v));
 
@@ -90,12 +79,7 @@ export function createInput(v: FormValues): KeyInput {
 
 type KeyForm = 'create' | 'limits';
 
-interface Ctx {
-  client: ScreenProps['client'];
-  action: ActionRunner;
-  modal: ModalHandle<KeyForm>;
-  target: () => KeyView | undefined;
-}
+type Ctx = ListContext<KeyView, KeyForm>;
 
 /** Creates the key, then shows its secret in a notice: the only time it is ever shown. */
 function create(ctx: Ctx, v: FormValues): void {
@@ -166,38 +150,20 @@ function onListKey(ctx: Ctx, input: string): void {
 }
 
 export function KeysScreen(props: ScreenProps) {
-  const res = useResource(() => props.client.keys.list());
-  const rows = res.data ?? [];
-  const sel = useSelection(rows.length);
-  const modal = useModal<KeyForm>(props.onCapture);
-  const action = useAction(res.reload);
-  const rowsRef = useRef(rows);
-  rowsRef.current = rows;
-  const ctx: Ctx = { client: props.client, action, modal, target: () => rowsRef.current[sel.ref.current] };
-
-  useInput((input, key) => {
-    const m = modal.ref.current;
-    if (m?.kind === 'notice' && (key.return || key.escape)) return modal.set(null);
-    if (m || action.busy) return;
-    if (key.upArrow || input === 'k') return sel.move(-1);
-    if (key.downArrow || input === 'j') return sel.move(1);
-    onListKey(ctx, input);
+  const list = useListScreen(props, {
+    load: () => props.client.keys.list(),
+    rows: (data) => data ?? [],
+    onKey: onListKey,
   });
 
   return (
     <ManagedView
-      screen={props}
-      rows={rows}
+      {...list.view}
       columns={COLUMNS}
       rowKey={(k) => String(k.id)}
-      empty={res.data ? 'no keys yet: press c to create one' : 'loading…'}
+      empty={list.loaded ? 'no keys yet: press c to create one' : 'loading…'}
       help="c create  b budget/limits  d enable/disable  r revoke"
-      selected={sel.selected}
-      modal={modal.modal}
-      closeModal={() => modal.set(null)}
-      form={(f) => formFor(ctx, f)}
-      action={action}
-      loadError={res.error}
+      form={(f) => formFor(list.ctx, f)}
     />
   );
 }

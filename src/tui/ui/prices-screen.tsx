@@ -2,24 +2,14 @@
  * The prices tab of `bc ui`: the price table (USD per 1M tokens; `user` rows override the
  * shipped defaults) with set, edit and remove (asks first), as `bc price` does.
  */
-import { useRef } from 'react';
-import { useInput } from 'ink';
+import type { Key } from 'ink';
 import type { PriceInput, PriceView } from '../../shared/control-api.js';
 import type { Column } from '../components/data-table.js';
 import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtMoney } from '../format.js';
-import { useAction, type ActionRunner } from '../hooks/use-action.js';
-import { useResource } from '../hooks/use-resource.js';
+import { useListScreen, type ListContext } from '../hooks/use-list-screen.js';
 import { optionalUsd, required, requiredUsd, usdText } from './parse.js';
-import {
-  ManagedView,
-  submitForm,
-  useModal,
-  useSelection,
-  type FormConfig,
-  type ModalHandle,
-  type ScreenProps,
-} from './screen.js';
+import { ManagedView, submitForm, type FormConfig, type ScreenProps } from './screen.js';
 
 const money = (v: number | null) => (v === null ? '-' : fmtMoney(v));
 
@@ -57,71 +47,59 @@ export function priceInput(v: FormValues): { model: string; input: PriceInput } 
 
 type PriceForm = 'set' | 'edit';
 
-function formFor(
-  client: ScreenProps['client'],
-  action: ActionRunner,
-  modal: ModalHandle<PriceForm>,
-  form: PriceForm,
-  target: PriceView | null,
-): FormConfig {
+type Ctx = ListContext<PriceView, PriceForm>;
+
+function formFor(ctx: Ctx, form: PriceForm): FormConfig {
+  const target = ctx.target() ?? null;
   return {
     title: form === 'edit' && target ? `Edit the price of ${target.model}` : 'Set a price',
     fields: priceFields(form === 'edit' ? target : null),
     onSubmit: (v) =>
-      submitForm(modal, action, form, 'saving', () => {
+      submitForm(ctx.modal, ctx.action, form, 'saving', () => {
         const { model, input } = priceInput(v);
-        return async () => `price of ${(await client.prices.set(model, input)).model} saved`;
+        return async () => `price of ${(await ctx.client.prices.set(model, input)).model} saved`;
       }),
   };
 }
 
-export function PricesScreen(props: ScreenProps) {
-  const { client } = props;
-  const res = useResource(() => client.prices.list(), 5000);
-  const rows = res.data ?? [];
-  const sel = useSelection(rows.length);
-  const modal = useModal<PriceForm>(props.onCapture);
-  const action = useAction(res.reload);
-  const rowsRef = useRef(rows);
-  rowsRef.current = rows;
+/** The list's keys (pages move by ten); removing asks first. */
+function onListKey(ctx: Ctx, input: string, key: Key): void {
+  const { client, action, modal } = ctx;
+  if (key.pageUp) return ctx.move(-10);
+  if (key.pageDown) return ctx.move(10);
+  if (input === 's') return modal.set({ kind: 'form', form: 'set', error: null });
+  const p = ctx.target();
+  if (p && input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
+  if (p && input === 'x') {
+    const note = p.source === 'user' ? ' The shipped default, if any, applies again.' : '';
+    modal.set({
+      kind: 'confirm',
+      question: `Remove the price of ${p.model}?${note}`,
+      yes: () =>
+        void action.run(
+          'removing',
+          async () => (await client.prices.remove(p.model), `removed the price of ${p.model}`),
+        ),
+    });
+  }
+}
 
-  useInput((input, key) => {
-    if (modal.ref.current || action.busy) return;
-    if (key.upArrow || input === 'k') return sel.move(-1);
-    if (key.downArrow || input === 'j') return sel.move(1);
-    if (key.pageUp) return sel.move(-10);
-    if (key.pageDown) return sel.move(10);
-    if (input === 's') return modal.set({ kind: 'form', form: 'set', error: null });
-    const p = rowsRef.current[sel.ref.current];
-    if (p && input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
-    if (p && input === 'x') {
-      const note = p.source === 'user' ? ' The shipped default, if any, applies again.' : '';
-      modal.set({
-        kind: 'confirm',
-        question: `Remove the price of ${p.model}?${note}`,
-        yes: () =>
-          void action.run(
-            'removing',
-            async () => (await client.prices.remove(p.model), `removed the price of ${p.model}`),
-          ),
-      });
-    }
+export function PricesScreen(props: ScreenProps) {
+  const list = useListScreen(props, {
+    load: () => props.client.prices.list(),
+    rows: (data) => data ?? [],
+    intervalMs: 5000,
+    onKey: onListKey,
   });
 
   return (
     <ManagedView
-      screen={props}
-      rows={rows}
+      {...list.view}
       columns={COLUMNS}
       rowKey={(p) => p.model}
-      empty={res.data ? 'no prices' : 'loading…'}
+      empty={list.loaded ? 'no prices' : 'loading…'}
       help="s set  e edit  x remove  (USD per 1M tokens)"
-      selected={sel.selected}
-      modal={modal.modal}
-      closeModal={() => modal.set(null)}
-      form={(f) => formFor(client, action, modal, f, rowsRef.current[sel.ref.current] ?? null)}
-      action={action}
-      loadError={res.error}
+      form={(f) => formFor(list.ctx, f)}
     />
   );
 }
