@@ -5,11 +5,10 @@
  * the stream normaliser already skips Azure's opening empty-choices filter chunk. Only the URLs,
  * the request tweaks and the error codes are Azure's own.
  */
-import { usageFromChunkData } from '../openai/frames.js';
+import { usageFromOpenAIBody, usageFromOpenAIEvent } from '../openai/frames.js';
 import { chatResponse, embeddingsResponse } from '../openai/response.js';
 import { createOpenAIStreamConverter } from '../openai/stream.js';
-import { usageFromOpenAI } from '../openai/usage.js';
-import type { ProviderAdapter, StreamEvent, UpstreamRequest, UpstreamTarget, Usage } from '../types.js';
+import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { classifyAzureError } from './errors.js';
 import { azureChatRequest, azureEmbeddingsRequest } from './request.js';
 import { azureHeaders, azurePassthroughUrl } from './urls.js';
@@ -29,17 +28,6 @@ function passthroughRequest(
   };
 }
 
-function usageFromBody(body: unknown): Usage | null {
-  return typeof body === 'object' && body !== null
-    ? usageFromOpenAI((body as { usage?: unknown }).usage)
-    : null;
-}
-
-function usageFromEvent(event: StreamEvent, previous: Usage | null): Usage | null {
-  if (event.kind !== 'sse') return previous;
-  return usageFromChunkData(event.data) ?? previous;
-}
-
 export const azureAdapter: ProviderAdapter = {
   types: ['azure'],
   defaultBaseUrl: () => null,
@@ -50,8 +38,8 @@ export const azureAdapter: ProviderAdapter = {
   chatStream: createOpenAIStreamConverter,
   classifyError: classifyAzureError,
   passthroughRequest,
-  usageFromBody,
-  usageFromEvent,
+  usageFromBody: usageFromOpenAIBody,
+  usageFromEvent: usageFromOpenAIEvent,
   embeddingsRequest: azureEmbeddingsRequest,
   embeddingsResponse: (body) => embeddingsResponse(body),
 };

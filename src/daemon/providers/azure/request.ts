@@ -5,22 +5,10 @@
  * default API version takes `max_completion_tokens`, and Azure's schema validation rejects
  * message fields it does not know, such as another provider's `reasoning_content`.
  */
-import { buildChatBody } from '../openai/request.js';
-import type { OpenAIChatRequest, OpenAIMessage } from '../openai/types.js';
+import { buildChatBody, renameMaxTokens, stripReasoning } from '../openai/request.js';
+import type { OpenAIChatRequest } from '../openai/types.js';
 import type { ConvertContext, UpstreamRequest, UpstreamTarget } from '../types.js';
 import { azureHeaders, azureUrl } from './urls.js';
-
-function withoutReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
-  let stripped = false;
-  const out = messages.map((m) => {
-    if (m.role !== 'assistant' || m.reasoning_content === undefined) return m;
-    stripped = true;
-    const { reasoning_content: _r, ...rest } = m;
-    return rest;
-  });
-  if (stripped) ctx.dropped.push('messages[].reasoning_content');
-  return out;
-}
 
 export function azureChatBody(
   req: OpenAIChatRequest,
@@ -28,11 +16,8 @@ export function azureChatBody(
   ctx: ConvertContext,
 ): OpenAIChatRequest {
   const body = buildChatBody(req, target, ctx);
-  if (body.max_tokens != null && body.max_completion_tokens == null) {
-    body.max_completion_tokens = body.max_tokens;
-    delete body.max_tokens;
-  }
-  body.messages = withoutReasoning(body.messages, ctx);
+  renameMaxTokens(body);
+  body.messages = stripReasoning(body.messages, ctx);
   return body;
 }
 

@@ -3,9 +3,10 @@
  * for every frame: does it carry usage, and is it the `choices: []` usage chunk the relay injected
  * by asking for `stream_options.include_usage`? With include_usage on, every chunk carries
  * `"usage":null` (PROTOCOLS.md 1.4), so a substring test for `"usage"` is not enough; the text is
- * scanned for a usage key whose value opens an object, and only then parsed.
+ * scanned for a usage key whose value opens an object, and only then parsed. The adapters of
+ * the OpenAI wire format (OpenAI family, Azure) read passthrough usage with the last two helpers.
  */
-import type { Usage } from '../types.js';
+import type { StreamEvent, Usage } from '../types.js';
 import { usageFromOpenAI } from './usage.js';
 
 const USAGE_KEY = '"usage"';
@@ -63,4 +64,17 @@ export function isUsageOnlyChunk(data: string): boolean {
   const obj = parseObject(data);
   if (obj === undefined) return false;
   return Array.isArray(obj.choices) && obj.choices.length === 0 && usageFromOpenAI(obj.usage) !== null;
+}
+
+/** Usage of a whole (non-stream) passthrough response body: its `usage` object. */
+export function usageFromOpenAIBody(body: unknown): Usage | null {
+  return typeof body === 'object' && body !== null
+    ? usageFromOpenAI((body as Record<string, unknown>).usage)
+    : null;
+}
+
+/** Usage after one passthrough stream event: the event's own, else what was known before. */
+export function usageFromOpenAIEvent(event: StreamEvent, previous: Usage | null): Usage | null {
+  if (event.kind !== 'sse') return previous;
+  return usageFromChunkData(event.data) ?? previous;
 }

@@ -5,13 +5,12 @@
  * clients go through the canonical OpenAI shape, which here needs only light normalisation.
  */
 import type { ChannelType } from '../../../shared/control-api.js';
-import type { ProviderAdapter, StreamEvent, Usage } from '../types.js';
+import type { ProviderAdapter } from '../types.js';
 import { classifyOpenAIError } from './errors.js';
-import { usageFromChunkData } from './frames.js';
+import { usageFromOpenAIBody, usageFromOpenAIEvent } from './frames.js';
 import { chatRequest, embeddingsRequest, passthroughRequest } from './request.js';
 import { chatResponse, embeddingsResponse } from './response.js';
 import { createOpenAIStreamConverter } from './stream.js';
-import { usageFromOpenAI } from './usage.js';
 
 /** base URL per type, as the type's official SDK takes it (version prefix included) */
 export const OPENAI_FAMILY_BASE_URLS = {
@@ -44,14 +43,8 @@ export const openaiAdapter: ProviderAdapter = {
   chatStream: createOpenAIStreamConverter,
   classifyError: classifyOpenAIError,
   passthroughRequest,
-  usageFromBody: (body: unknown): Usage | null =>
-    typeof body === 'object' && body !== null
-      ? usageFromOpenAI((body as Record<string, unknown>).usage)
-      : null,
-  usageFromEvent: (event: StreamEvent, previous: Usage | null): Usage | null => {
-    if (event.kind !== 'sse') return previous;
-    return usageFromChunkData(event.data) ?? previous;
-  },
+  usageFromBody: usageFromOpenAIBody,
+  usageFromEvent: usageFromOpenAIEvent,
   embeddingsRequest,
   embeddingsResponse: (body) => embeddingsResponse(body),
 };

@@ -49,7 +49,8 @@ export function authHeaders(target: UpstreamTarget): Record<string, string> {
   return headers;
 }
 
-function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
+/** Removes another provider's `reasoning_content` from assistant messages, noting it in ctx.dropped. */
+export function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
   let dropped = false;
   const out = messages.map((m) => {
     if (m.role !== 'assistant' || m.reasoning_content === undefined) return m;
@@ -59,6 +60,14 @@ function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIM
   });
   if (dropped) ctx.dropped.push('messages[].reasoning_content');
   return out;
+}
+
+/** `max_tokens` -> `max_completion_tokens`, unless the request already sets the latter. */
+export function renameMaxTokens(body: OpenAIChatRequest): void {
+  if (body.max_tokens != null && body.max_completion_tokens == null) {
+    body.max_completion_tokens = body.max_tokens;
+    delete body.max_tokens;
+  }
 }
 
 /**
@@ -85,10 +94,7 @@ export function buildChatBody(
   } else {
     delete body.stream_options;
   }
-  if (q.renameMaxTokens && body.max_tokens != null && body.max_completion_tokens == null) {
-    body.max_completion_tokens = body.max_tokens;
-    delete body.max_tokens;
-  }
+  if (q.renameMaxTokens) renameMaxTokens(body);
   if (q.stripReasoningContent) body.messages = stripReasoning(body.messages, ctx);
   if (typeof body.user === 'string' && body.user.length > MAX_USER_LENGTH) body.user = opaqueUser(body.user);
   return body;
