@@ -1,4 +1,4 @@
-// The SQLite store's request logs: settle (log row + spend in one transaction), log queries and
+// The SQLite store's request logs: settle (journaled, then the log row + spend applied together), log queries and
 // usage aggregation.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -122,28 +122,51 @@ describe('settle', () => {
     expect(after?.lastUsedAt).not.toBeNull();
   });
 
-  it('is one transaction: when the spend update fails, no log row is left behind', async () => {
+  it('applies a row and its spend together or not at all, keeping a row it could not apply', async () => {
     const k = await makeKey('ci');
     const other = new Database(file);
     other.exec(
       "CREATE TRIGGER boom BEFORE UPDATE OF spent ON keys BEGIN SELECT RAISE(ABORT, 'spend failed'); END;",
     );
-    other.close();
-    await expect(store.settle(logRow({ key: 'ci', key_id: k.id, cost: 10 }))).rejects.toThrow('spend failed');
+    // durable in the journal: the request is settled even though the database refuses it for now
+    const id = await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 10 }));
     expect(await store.countRequests()).toBe(0);
     expect((await store.getKey(k.id))?.spent).toBe(0);
-    // rows without a cost touch no spend, so they still commit
+    expect(fs.readFileSync(`${file}-settle.jsonl`, 'utf8')).toContain(`"id":${id}`);
+    // rows without a cost touch no spend, so they still go in
     await store.settle(logRow({ key: 'ci', key_id: k.id, cost: null }));
     expect(await store.countRequests()).toBe(1);
+    // once the database accepts it again, the kept row goes in with its spend, exactly once
+    other.exec('DROP TRIGGER boom');
+    other.close();
+    expect(await store.countRequests()).toBe(2);
+    expect((await store.getKey(k.id))?.spent).toBe(10);
+    expect((await store.queryLogs({})).map((r) => r.id)).toContain(id);
   });
 
-  it('is durable in the file: a second connection sees the row and the spend at once', async () => {
+  it('is durable before it is applied: another opening replays the journal, and nothing counts twice', async () => {
     const k = await makeKey('ci');
-    await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 42 }));
+    const id = await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 42 }));
+    // a second store on the same file, as after a crash: it replays what the journal holds
+    const again = openSqliteStore(file);
+    try {
+      const rows = await again.queryLogs({});
+      expect(rows.map((r) => r.id)).toEqual([id]);
+      expect((await again.getKey(k.id))?.spent).toBe(42);
+      // the first store applies the same row later: ignored, the spend stays
+      await new Promise((r) => setTimeout(r, 60));
+      expect((await store.getKey(k.id))?.spent).toBe(42);
+      expect(await store.countRequests()).toBe(1);
+    } finally {
+      await again.close();
+    }
+    // applied within milliseconds: a plain second connection sees the row and the spend
+    await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 8 }));
+    await new Promise((r) => setTimeout(r, 60));
     const other = new Database(file, { readonly: true });
     try {
-      expect(other.prepare('SELECT count(*) FROM logs').pluck().get()).toBe(1);
-      expect(other.prepare('SELECT spent FROM keys WHERE id = ?').pluck().get(k.id)).toBe(42);
+      expect(other.prepare('SELECT count(*) FROM logs').pluck().get()).toBe(2);
+      expect(other.prepare('SELECT spent FROM keys WHERE id = ?').pluck().get(k.id)).toBe(50);
       expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       other.close();

@@ -9,6 +9,7 @@ import { roundHalfUp } from '../../../shared/money.js';
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type { NewLogRow, UsageAggregate } from '../types.js';
 import type { Db, Statement } from './database.js';
+import type { JournalEntry } from './journal.js';
 import { insertSql, LOG_COLUMNS, logFromRow, logParams, type LogDbRow, type Params } from './rows.js';
 
 export const DEFAULT_LOG_LIMIT = 100;
@@ -52,7 +53,10 @@ export class LogTable {
   private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
   private readonly settleTx;
-  private readonly settleManyTx;
+  private readonly insertWithId;
+  private readonly maxId;
+  private readonly applyOneTx;
+  private readonly applyManyTx;
 
   constructor(
     private readonly db: Db,
@@ -81,16 +85,55 @@ export class LogTable {
       }
       return id;
     });
-    this.settleManyTx = db.transaction((rows: NewLogRow[]): number[] => rows.map((r) => this.settleTx(r)));
+    this.insertWithId = db.prepare<[Params]>(
+      insertSql('logs', ['id', ...LOG_COLUMNS]).replace('INSERT', 'INSERT OR IGNORE'),
+    );
+    this.maxId = db.prepare<[], number | null>('SELECT MAX(id) FROM logs').pluck();
+    this.applyOneTx = db.transaction((e: JournalEntry): void => this.applyEntry(e));
+    this.applyManyTx = db.transaction((entries: JournalEntry[]): void => {
+      for (const e of entries) this.applyEntry(e);
+    });
+  }
+
+  /** The highest log id, so the journal continues the sequence after a restart. */
+  lastId(): number {
+    return this.maxId.get() ?? 0;
+  }
+
+  /**
+   * Applies journal entries in one transaction; an entry already in the table changes nothing, so
+   * a replay never adds spend twice. If the batch fails, entries are applied one by one and those
+   * that still fail are returned (they stay in the journal for a later attempt).
+   */
+  applyEntries(entries: JournalEntry[]): JournalEntry[] {
+    try {
+      this.applyManyTx(entries);
+      return [];
+    } catch {
+      const failed: JournalEntry[] = [];
+      for (const e of entries) {
+        try {
+          this.applyOneTx(e);
+        } catch {
+          failed.push(e);
+        }
+      }
+      return failed;
+    }
+  }
+
+  private applyEntry({ id, row }: JournalEntry): void {
+    const cost = row.cost === null ? null : roundHalfUp(row.cost);
+    const now = new Date().toISOString();
+    const inserted =
+      this.insertWithId.run({ id, ...logParams(row, logTime(row.time, now), cost) }).changes === 1;
+    if (!inserted || row.key_id === null) return;
+    if (cost !== null) this.spend.run(cost, now, row.key_id);
+    else this.touch.run(now, row.key_id);
   }
 
   settle(row: NewLogRow): number {
     return this.settleTx(row);
-  }
-
-  /** Several settlements in one transaction (group commit); ids in order. */
-  settleAll(rows: NewLogRow[]): number[] {
-    return this.settleManyTx(rows);
   }
 
   query(q: LogQuery): LogRow[] {

@@ -22,7 +22,7 @@ import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
-import { GroupCommit } from './group-commit.js';
+import { SettleJournal } from './journal.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export class SqliteStore implements Store {
@@ -31,7 +31,8 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
-  private readonly commits: GroupCommit<NewLogRow>;
+  /** null for an in-memory database: settle then commits directly */
+  private readonly journal: SettleJournal | null;
   private checkpointer: Checkpointer | undefined;
 
   constructor(
@@ -47,11 +48,14 @@ export class SqliteStore implements Store {
       (ref) => this.keys.get(ref)?.id,
       (ref) => this.channels.get(ref)?.id,
     );
-    this.commits = new GroupCommit(
-      (rows) => this.logs.settleAll(rows),
-      (row) => this.logs.settle(row),
-    );
-    if (file !== ':memory:') {
+    if (file === ':memory:') {
+      this.journal = null;
+    } else {
+      this.journal = SettleJournal.open(
+        `${file}-settle.jsonl`,
+        (e) => this.logs.applyEntries(e),
+        this.logs.lastId(),
+      );
       // checkpoints happen in a worker thread, not inside a request's commit
       db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = startCheckpointer(file);
@@ -75,12 +79,15 @@ export class SqliteStore implements Store {
   }
 
   async listKeys(): Promise<KeyRecord[]> {
+    this.settled();
     return this.keys.list();
   }
   async getKey(idOrName: number | string): Promise<KeyRecord | undefined> {
+    this.settled();
     return this.keys.get(idOrName);
   }
   async getKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    this.settled();
     return this.keys.byHash(hash);
   }
   async createKey(k: NewKey): Promise<KeyRecord> {
@@ -112,22 +119,34 @@ export class SqliteStore implements Store {
     return this.prices.setGroup(g);
   }
 
-  /** Resolves once the row is committed; rows settled in the same turn share one commit. */
+  /**
+   * Resolves once the row is durable: written to the settlement journal (one write, no database
+   * commit on the request path). It reaches the logs table within milliseconds, and before any
+   * read below that could miss it.
+   */
   async settle(row: NewLogRow): Promise<number> {
-    return this.commits.submit(row);
+    return this.journal ? this.journal.append(row) : this.logs.settle(row);
+  }
+
+  /** Applies journaled settlements before a read that must see them (logs, usage, spend). */
+  private settled(): void {
+    this.journal?.flush();
   }
   async queryLogs(q: LogQuery): Promise<LogRow[]> {
+    this.settled();
     return this.logs.query(q);
   }
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
+    this.settled();
     return this.logs.usage(by, sinceIso);
   }
   async countRequests(): Promise<number> {
+    this.settled();
     return this.logs.countRequests();
   }
 
   async close(): Promise<void> {
-    this.commits.flush();
+    if (this.db.open) this.journal?.close();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
     if (this.db.open) this.db.close();

@@ -1,0 +1,104 @@
+/**
+ * The settlement journal: how a request's log row becomes durable without paying a SQLite commit
+ * on the request path. `append` writes the row as one JSON line to an append-only file next to the
+ * database (a single write(2): once it returns, the row survives SIGKILL of the process) and
+ * assigns the row its final id; rows are applied to SQLite in batches shortly after, and before
+ * any read that could see them. Applying is idempotent by id (INSERT OR IGNORE, spend added only
+ * when the row was new), so replaying the journal after a crash can never count a row twice. The
+ * file is emptied whenever everything in it has been applied.
+ */
+import fs from 'node:fs';
+import type { NewLogRow } from '../types.js';
+
+export interface JournalEntry {
+  id: number;
+  row: NewLogRow;
+}
+
+/** Applies entries (already-present ones are skipped) and returns those it could not apply. */
+export type ApplyBatch = (entries: JournalEntry[]) => JournalEntry[];
+
+const FLUSH_DELAY_MS = 20;
+const FLUSH_AT_ROWS = 512;
+
+export class SettleJournal {
+  private pending: JournalEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private lastId: number;
+  private readonly fd: number;
+
+  private constructor(
+    file: string,
+    private readonly apply: ApplyBatch,
+    lastId: number,
+  ) {
+    this.lastId = lastId;
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  /** Opens the journal, replaying what a crash left in it; `maxLoggedId` is the logs table's max id. */
+  static open(file: string, apply: ApplyBatch, maxLoggedId: number): SettleJournal {
+    const left = readEntries(file);
+    const lastId = left.reduce((m, e) => Math.max(m, e.id), maxLoggedId);
+    const journal = new SettleJournal(file, apply, lastId);
+    if (left.length > 0) {
+      journal.pending = left;
+      journal.flush();
+    } else fs.ftruncateSync(journal.fd, 0);
+    return journal;
+  }
+
+  /** Makes the row durable and returns its id (its id in the logs table once applied). */
+  append(row: NewLogRow): number {
+    const id = ++this.lastId;
+    fs.writeSync(this.fd, `${JSON.stringify({ id, row })}\n`);
+    this.pending.push({ id, row });
+    if (this.pending.length >= FLUSH_AT_ROWS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS).unref();
+    return id;
+  }
+
+  /** Applies everything pending; rows that fail stay pending (and in the file) for the next flush. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    this.pending = this.apply(this.pending);
+    if (this.pending.length === 0) fs.ftruncateSync(this.fd, 0);
+  }
+
+  /** Rows written but not yet in the database (a failing apply keeps them here). */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  /** Applies what it can and closes the file; unapplied rows stay in it for the next open. */
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+/** Entries of a journal file; a torn last line (the process died inside the write) is ignored. */
+function readEntries(file: string): JournalEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    try {
+      const e = JSON.parse(line) as JournalEntry;
+      if (Number.isInteger(e.id) && e.row && typeof e.row === 'object') out.push(e);
+    } catch {
+      // torn write
+    }
+  }
+  return out;
+}
