@@ -20,7 +20,8 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
   const state = services.gateway;
   const bodyLimit = state.options.bodyLimit;
   const app = Fastify({
-    loggerInstance: services.logger,
+    // no logger on the app: Fastify would build a child logger per request; the gateway logs
+    // through services.logger where something is worth a line
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     keepAliveTimeout: 65_000,

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BcError, isBcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
-import type { RelayContext, RequestSpec } from './context.js';
+import { Aborter, type RelayContext, type RequestSpec } from './context.js';
 import type { GatewayState } from './state.js';
 import { admit, authenticate, authorize, extractKey } from './admission.js';
 import { sendError } from './client-wire.js';
@@ -111,7 +111,7 @@ function newContext(
     ttftMs: null,
     reserved: 0,
     admitted: false,
-    abort: new AbortController(),
+    abort: new Aborter(),
     clientGone: false,
     committed: false,
     upstreamNs: 0n,

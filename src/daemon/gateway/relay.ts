@@ -222,7 +222,7 @@ async function exchange(
     penalize,
   });
   const t0 = process.hrtime.bigint();
-  const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort.signal);
+  const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort);
   ctx.upstreamNs += process.hrtime.bigint() - t0;
   if (!sent.ok) return ctx.clientGone ? clientGone(finish) : failed(sent.failure);
   const res = sent.res;

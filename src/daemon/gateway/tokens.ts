@@ -9,10 +9,35 @@ type CountFn = (text: string) => number;
 let counter: CountFn | undefined;
 let loading: Promise<CountFn> | undefined;
 
+/**
+ * Chat clients resend the whole conversation every turn, so most message texts were counted
+ * before: a bounded LRU of counts per text makes a long history cost a map lookup, not a BPE pass.
+ */
+const CACHE_MAX = 4096;
+const CACHE_MIN_CHARS = 64;
+const CACHE_MAX_CHARS = 256 * 1024;
+const cache = new Map<string, number>();
+
+function cached(count: CountFn): CountFn {
+  return (text) => {
+    if (text.length < CACHE_MIN_CHARS || text.length > CACHE_MAX_CHARS) return count(text);
+    const hit = cache.get(text);
+    if (hit !== undefined) {
+      cache.delete(text);
+      cache.set(text, hit);
+      return hit;
+    }
+    const n = count(text);
+    cache.set(text, n);
+    if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+    return n;
+  };
+}
+
 async function load(): Promise<CountFn> {
   if (counter) return counter;
   loading ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => {
-    counter = (text: string) => m.countTokens(text);
+    counter = cached((text: string) => m.countTokens(text));
     return counter;
   });
   return loading;
@@ -38,7 +63,8 @@ export async function countChatTokens(req: Pick<OpenAIChatRequest, 'messages' | 
 }
 
 function messageTokens(m: OpenAIMessage, count: CountFn): number {
-  let total = count(m.role);
+  // the role is one token in every OpenAI tokenizer
+  let total = 1;
   const content = m.content;
   if (typeof content === 'string') total += count(content);
   else if (Array.isArray(content)) {

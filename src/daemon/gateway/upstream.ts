@@ -4,6 +4,7 @@
  * channel's timeout bounds the wait for response headers and every gap between body chunks, so a
  * stalled upstream is detected mid-stream too.
  */
+import type { EventEmitter } from 'node:events';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { UpstreamFailure, UpstreamRequest } from '../providers/types.js';
@@ -27,7 +28,7 @@ export type SendResult = { ok: true; res: UpstreamResponse } | { ok: false; fail
 export async function send(
   req: UpstreamRequest,
   timeoutMs: number,
-  signal: AbortSignal,
+  signal: AbortSignal | EventEmitter,
 ): Promise<SendResult> {
   try {
     const res = await request(req.url, {
