@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { header, intHeader } from './sim-common.js';
 import { readChunksJsonl, readFixtureJson } from '../fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -34,16 +35,6 @@ const SIGNATURE = fixtureDeltas(
   'signature_delta',
   'signature',
 )[0];
-
-export function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-export function intHeader(req: http.IncomingMessage, name: string, fallback: number): number {
-  const n = Number(header(req, name));
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
-}
 
 export function simInputTokens(body: Json): number {
   return Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(body.messages ?? [])) / 4));
@@ -115,9 +106,9 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
     if ((body.thinking as Json | undefined)?.type === 'enabled') {
       blocks.push({ type: 'thinking', pieces: THINKING, signature: SIGNATURE ?? '' });
     }
-    const raw = header(req, 'x-sim-text');
+    const raw = header(req.headers, 'x-sim-text');
     const text = raw === undefined ? DEFAULT_TEXT : decodeURIComponent(raw);
-    const limited = limitText(body, splitPieces(text, intHeader(req, 'x-sim-deltas', 3)));
+    const limited = limitText(body, splitPieces(text, intHeader(req.headers, 'x-sim-deltas', 3)));
     blocks.push({ type: 'text', pieces: limited.pieces });
     stopReason = limited.stop;
     stopSequence = limited.seq;
@@ -130,8 +121,8 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
     stopSequence,
     usage: {
       input_tokens: simInputTokens(body),
-      cache_creation_input_tokens: intHeader(req, 'x-sim-cache-write', 0),
-      cache_read_input_tokens: intHeader(req, 'x-sim-cache-read', 0),
+      cache_creation_input_tokens: intHeader(req.headers, 'x-sim-cache-write', 0),
+      cache_read_input_tokens: intHeader(req.headers, 'x-sim-cache-read', 0),
     },
     outputTokens: blocks.reduce((n, b) => n + b.pieces.length, 0),
   };

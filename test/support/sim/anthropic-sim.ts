@@ -9,16 +9,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import type { SimCall, StreamFault } from './sim-common.js';
+import type { SimHandle, StreamFault } from './sim-common.js';
+import { messageBody, plan, simInputTokens, streamFrames } from './anthropic-sim-answers.js';
 import {
+  hangUp,
   header,
   intHeader,
-  messageBody,
-  plan,
-  simInputTokens,
-  streamFrames,
-} from './anthropic-sim-answers.js';
-import { hangUp, pause, startSimServer, untilClosed, write, writeFrames } from './sim-common.js';
+  parseJsonObject,
+  pause,
+  SimControls,
+  simHandle,
+  startSimServer,
+  untilClosed,
+  write,
+  writeFrames,
+} from './sim-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -36,16 +41,9 @@ export interface AnthropicSimOptions {
   apiKey?: string;
 }
 
-export interface AnthropicSim {
+export interface AnthropicSim extends SimHandle<AnthropicFault> {
   /** base URL without `/v1` */
   url: string;
-  port: number;
-  calls: SimCall[];
-  callCount(path?: string): number;
-  fault(f: AnthropicFault, times?: number): void;
-  clearFaults(): void;
-  setDelay(ms: number): void;
-  close(): Promise<void>;
 }
 
 const ERROR_TYPES: Record<number, [string, string]> = {
@@ -104,21 +102,12 @@ function sendJson(
  * `Authorization: Bearer` form recent SDKs send) and a version header.
  */
 function authProblem(req: http.IncomingMessage, apiKey: string | undefined): [number, string] | undefined {
-  const bearer = /^Bearer\s+(.+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
-  const key = header(req, 'x-api-key') || bearer;
+  const bearer = /^Bearer\s+(.+)$/i.exec(header(req.headers, 'authorization') ?? '')?.[1];
+  const key = header(req.headers, 'x-api-key') || bearer;
   if (key === undefined || key === '') return [401, 'x-api-key header is required'];
   if (apiKey !== undefined && key !== apiKey) return [401, 'invalid x-api-key'];
-  if (!header(req, 'anthropic-version')) return [400, 'anthropic-version: header is required'];
+  if (!header(req.headers, 'anthropic-version')) return [400, 'anthropic-version: header is required'];
   return undefined;
-}
-
-function parseBody(buf: Buffer): Json | undefined {
-  try {
-    const v: unknown = JSON.parse(buf.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function bodyProblem(body: Json | undefined, needMaxTokens: boolean): string | undefined {
@@ -185,8 +174,8 @@ async function answerMessages(
   const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
   res.writeHead(200, { ...headers, ...rateLimitHeaders() });
   await writeFrames(res, streamFrames(p), {
-    paceMs: intHeader(req, 'x-sim-pace-ms', 0),
-    splitUtf8: header(req, 'x-sim-split-utf8') === '1',
+    paceMs: intHeader(req.headers, 'x-sim-pace-ms', 0),
+    splitUtf8: header(req.headers, 'x-sim-split-utf8') === '1',
     fault: streamFault,
     errorFrame: errorFrame(fault),
   });
@@ -195,21 +184,15 @@ async function answerMessages(
 export { simInputTokens };
 
 export async function startAnthropicSim(opts: AnthropicSimOptions = {}): Promise<AnthropicSim> {
-  let faults: { fault: AnthropicFault; remaining: number }[] = [];
-  let delayMs = 0;
-  const takeFault = (): AnthropicFault | undefined => {
-    const head = faults[0];
-    if (head && --head.remaining <= 0) faults.shift();
-    return head?.fault;
-  };
+  const controls = new SimControls<AnthropicFault>();
   const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
-    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    if (controls.delayMs > 0 && !(await pause(res, controls.delayMs))) return;
     const known =
       call.method === 'POST' && (call.path === '/v1/messages' || call.path === '/v1/messages/count_tokens');
     if (!known) return sendJson(res, 404, anthropicErrorJson(404, `Not found: ${call.method} ${call.path}`));
-    const body = parseBody(call.body);
+    const body = parseJsonObject(call.body);
     // An injected fault is the upstream failing, whatever the request says.
-    const fault = takeFault();
+    const fault = controls.faults.take();
     const streamFault = fault ? await applyFault(fault, res, body?.stream === true) : undefined;
     if (streamFault === null) return;
     const auth = authProblem(req, opts.apiKey);
@@ -220,20 +203,5 @@ export async function startAnthropicSim(opts: AnthropicSimOptions = {}): Promise
     if (counting) return sendJson(res, 200, { input_tokens: simInputTokens(body) });
     await answerMessages(req, res, body, fault, streamFault);
   });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port,
-    calls: server.calls,
-    callCount: (path) => server.calls.filter((c) => path === undefined || c.path === path).length,
-    fault: (f, times = 1) => {
-      if (times > 0) faults.push({ fault: f, remaining: times });
-    },
-    clearFaults: () => {
-      faults = [];
-    },
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    close: () => server.close(),
-  };
+  return simHandle(server, controls, `http://127.0.0.1:${server.port}`, (c, path) => c.path === path);
 }

@@ -13,15 +13,15 @@ import type http from 'node:http';
 import { completionBody, frame, STATUS_BODIES, streamFrames } from './azure-sim-answers.js';
 import { knobsFrom, planChat, wantsUsage } from './openai-sim-chat.js';
 import * as ep from './openai-sim-endpoints.js';
-import type { Fault, SimCall, StreamFault } from './sim-common.js';
+import type { Fault, SimCall, SimHandle, StreamFault } from './sim-common.js';
 import {
-  FaultQueue,
-  hangUp,
+  beginRequest,
   isStreamFault,
-  pause,
+  parseJsonObject,
+  sendHalfJson,
+  SimControls,
+  simHandle,
   startSimServer,
-  untilClosed,
-  write,
   writeFrames,
 } from './sim-common.js';
 
@@ -38,17 +38,11 @@ export interface AzureSimOptions {
   model?: string;
 }
 
-export interface AzureSim {
+export interface AzureSim extends SimHandle {
   /** the resource endpoint, as AzureOpenAI's `endpoint` takes it: http://127.0.0.1:PORT */
   url: string;
-  port: number;
-  calls: SimCall[];
   /** calls whose path ends with `path` (e.g. `/chat/completions`); all when omitted */
   callCount(path?: string): number;
-  fault(f: Fault, times?: number): void;
-  clearFaults(): void;
-  setDelay(ms: number): void;
-  close(): Promise<void>;
 }
 
 type Json = Record<string, unknown>;
@@ -91,18 +85,7 @@ interface Route {
 
 async function faultyJson(r: Route, body: Json, fault: StreamFault): Promise<void> {
   if (fault.kind === 'midStreamError') return sendJson(r.res, 500, STATUS_BODIES[500]);
-  const text = Buffer.from(JSON.stringify(body));
-  r.res.writeHead(200, {
-    ...headersFor('application/json', r.deployment),
-    'content-length': String(text.length),
-  });
-  await write(r.res, text.subarray(0, Math.floor(text.length / 2)));
-  if (fault.kind === 'hangup') {
-    await pause(r.res, 10);
-    hangUp(r.res);
-  } else {
-    await untilClosed(r.res);
-  }
+  await sendHalfJson(r.res, headersFor('application/json', r.deployment), body, fault);
 }
 
 async function chat(r: Route): Promise<void> {
@@ -132,15 +115,6 @@ async function dispatch(r: Route, operation: string): Promise<void> {
       return sendJson(r.res, 200, ep.embeddings({ ...r.body, model: r.model }));
     default:
       sendJson(r.res, 404, { error: { code: '404', message: 'Resource not found' } });
-  }
-}
-
-function parseBody(buf: Buffer): Json | undefined {
-  try {
-    const v: unknown = JSON.parse(buf.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -177,17 +151,15 @@ function sendStatusFault(res: http.ServerResponse, f: Extract<Fault, { kind: 'st
 }
 
 export async function startAzureSim(opts: AzureSimOptions = {}): Promise<AzureSim> {
-  const faults = new FaultQueue();
-  let delayMs = 0;
+  const controls = new SimControls();
   const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
-    const fault = faults.take();
-    if (fault?.kind === 'reset') return hangUp(res);
-    if (fault?.kind === 'stall') return untilClosed(res);
-    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    const begun = await beginRequest(res, controls);
+    if (begun === null) return;
+    const { fault } = begun;
     if (fault?.kind === 'status') return sendStatusFault(res, fault);
     const refused = gate(call, req, opts);
     if (refused !== undefined) return sendJson(res, refused[0], refused[1]);
-    const body = parseBody(call.body);
+    const body = parseJsonObject(call.body);
     if (body === undefined) {
       return sendJson(res, 400, {
         error: { code: 'BadRequest', message: 'Failed to parse the request body as JSON.' },
@@ -209,17 +181,5 @@ export async function startAzureSim(opts: AzureSimOptions = {}): Promise<AzureSi
     };
     await dispatch(route, operation);
   });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port,
-    calls: server.calls,
-    callCount: (path?: string) =>
-      path === undefined ? server.calls.length : server.calls.filter((c) => c.path.endsWith(path)).length,
-    fault: (f, times = 1) => faults.add(f, times),
-    clearFaults: () => faults.clear(),
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    close: () => server.close(),
-  };
+  return simHandle(server, controls, `http://127.0.0.1:${server.port}`, (c, path) => c.path.endsWith(path));
 }

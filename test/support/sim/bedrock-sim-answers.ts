@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { header, intHeader } from './sim-common.js';
 import { encodeEventStreamMessage } from '../../../src/daemon/streams/eventstream.js';
 
 export type Json = Record<string, unknown>;
@@ -13,16 +14,6 @@ export type Json = Record<string, unknown>;
 export const DEFAULT_BEDROCK_SIM_TEXT = 'Bonjour from the Bedrock simulator: 5 € and a 🚀.';
 const REASONING_TEXT = 'The user wants a short answer; a friendly greeting fits.';
 const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-export function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
-export function intHeader(req: http.IncomingMessage, name: string, fallback: number): number {
-  const n = Number(header(req, name));
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
-}
 
 type Message = { role?: unknown; content?: unknown };
 type Block = Record<string, unknown>;
@@ -94,13 +85,13 @@ function inputFor(schema: unknown): Json {
 }
 
 export function plan(body: Json, req: http.IncomingMessage): Plan {
-  let text = header(req, 'x-sim-text');
+  let text = header(req.headers, 'x-sim-text');
   try {
     text = text === undefined ? undefined : decodeURIComponent(text);
   } catch {
     /* not percent-encoded: use as is */
   }
-  const deltas = Math.max(1, intHeader(req, 'x-sim-deltas', 5));
+  const deltas = Math.max(1, intHeader(req.headers, 'x-sim-deltas', 5));
   const messages = body.messages as Message[];
   const last = messages[messages.length - 1]?.content as Block[];
   const toolConfig = body.toolConfig as
@@ -127,7 +118,7 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
     text: tool ? [] : pieces(text ?? DEFAULT_BEDROCK_SIM_TEXT, deltas),
     tool,
     inputTokens: Math.ceil(Buffer.byteLength(JSON.stringify(body.messages)) / 4),
-    cachedTokens: intHeader(req, 'x-sim-cached-tokens', 0),
+    cachedTokens: intHeader(req.headers, 'x-sim-cached-tokens', 0),
   };
 }
 

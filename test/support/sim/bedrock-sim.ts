@@ -15,9 +15,21 @@ import type http from 'node:http';
 import { encodeEventStreamMessage } from '../../../src/daemon/streams/eventstream.js';
 import * as sig from '../../../src/daemon/providers/bedrock/sigv4.js';
 import type { Json } from './bedrock-sim-answers.js';
-import { bodyProblem, converseBody, header, intHeader, plan, streamFrames } from './bedrock-sim-answers.js';
-import type { SimCall } from './sim-common.js';
-import { hangUp, pause, startSimServer, untilClosed, write } from './sim-common.js';
+import { bodyProblem, converseBody, plan, streamFrames } from './bedrock-sim-answers.js';
+import type { SimCall, SimHandle } from './sim-common.js';
+import {
+  beginRequest,
+  hangUp,
+  header,
+  intHeader,
+  parseJsonObject,
+  pause,
+  SimControls,
+  simHandle,
+  startSimServer,
+  untilClosed,
+  write,
+} from './sim-common.js';
 
 export type { SimCall } from './sim-common.js';
 export { DEFAULT_BEDROCK_SIM_TEXT } from './bedrock-sim-answers.js';
@@ -45,19 +57,12 @@ export interface BedrockSimOptions {
   apiKeys?: string[];
 }
 
-export interface BedrockSim {
+export interface BedrockSim extends SimHandle<BedrockFault> {
   /** base URL to give a channel, e.g. http://127.0.0.1:PORT */
   url: string;
-  port: number;
   region: string;
-  calls: SimCall[];
   /** calls whose path equals `path`, or ends in `/path` (e.g. `converse-stream`) */
   callCount(path?: string): number;
-  /** queue a fault for the next `times` requests (default 1); Infinity = until cleared */
-  fault(f: BedrockFault, times?: number): void;
-  clearFaults(): void;
-  setDelay(ms: number): void;
-  close(): Promise<void>;
 }
 
 export const BEDROCK_SIM_CREDENTIALS: BedrockSimCredentials = {
@@ -103,7 +108,7 @@ function authProblem(
   apiKeys: string[],
   region: string,
 ): Problem | null {
-  const authorization = header(req, 'authorization');
+  const authorization = header(req.headers, 'authorization');
   if (!authorization) return [403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'];
   const bearer = /^Bearer\s+(\S+)$/.exec(authorization);
   if (bearer)
@@ -125,7 +130,7 @@ function authProblem(
       `Credential should be scoped to a valid region and service 'bedrock' in '${region}'.`,
     ];
   }
-  const date = header(req, 'x-amz-date') ?? '';
+  const date = header(req.headers, 'x-amz-date') ?? '';
   const at = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (
     !auth.signedHeaders.includes('host') ||
@@ -137,7 +142,7 @@ function authProblem(
   if (!Number.isFinite(at) || Math.abs(Date.now() - at) > 15 * 60_000)
     return [403, 'InvalidSignatureException', 'Signature expired.'];
   const signed: Record<string, string> = {};
-  for (const name of auth.signedHeaders) signed[name] = header(req, name) ?? '';
+  for (const name of auth.signedHeaders) signed[name] = header(req.headers, name) ?? '';
   const canonical = sig.canonicalRequest({
     method: call.method,
     path: call.path,
@@ -220,30 +225,14 @@ async function answerJson(
   hangUp(res);
 }
 
-function parseJson(body: Buffer): Json | undefined {
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startBedrockSim(opts: BedrockSimOptions = {}): Promise<BedrockSim> {
-  let faults: { fault: BedrockFault; remaining: number }[] = [];
-  const takeFault = (): BedrockFault | undefined => {
-    const head = faults[0];
-    if (head && --head.remaining <= 0) faults.shift();
-    return head?.fault;
-  };
+  const controls = new SimControls<BedrockFault>();
   const creds = opts.credentials ?? [BEDROCK_SIM_CREDENTIALS];
   const region = opts.region ?? 'us-east-1';
-  let delayMs = 0;
   const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
-    const fault = takeFault();
-    if (fault?.kind === 'reset') return hangUp(res);
-    if (fault?.kind === 'stall') return untilClosed(res);
-    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    const begun = await beginRequest(res, controls);
+    if (begun === null) return;
+    const { fault } = begun;
     if (fault?.kind === 'status') {
       const type = fault.errorType ?? STATUS_TYPES[fault.status] ?? 'InternalServerException';
       return sendError(res, [fault.status, type, fault.message ?? `Simulated ${type}.`], fault.headers);
@@ -257,29 +246,18 @@ export async function startBedrockSim(opts: BedrockSimOptions = {}): Promise<Bed
       ]);
     const auth = authProblem(call, req, creds, opts.apiKeys ?? [], region);
     if (auth) return sendError(res, auth);
-    const body = parseJson(call.body);
+    const body = parseJsonObject(call.body);
     const problem = bodyProblem(body, decodeURIComponent(route[1] ?? ''));
     if (problem !== undefined || !body) return sendError(res, [400, 'ValidationException', problem ?? '']);
     const p = plan(body, req);
     if (route[2] === 'converse') return answerJson(res, converseBody(p), fault);
-    await answerStream(res, streamFrames(p), intHeader(req, 'x-sim-pace-ms', 0), fault);
+    await answerStream(res, streamFrames(p), intHeader(req.headers, 'x-sim-pace-ms', 0), fault);
   });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port,
-    region,
-    calls: server.calls,
-    callCount: (path) =>
-      server.calls.filter((c) => path === undefined || c.path === path || c.path.endsWith(`/${path}`)).length,
-    fault: (f, times = 1) => {
-      if (times > 0) faults.push({ fault: f, remaining: times });
-    },
-    clearFaults: () => {
-      faults = [];
-    },
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    close: () => server.close(),
-  };
+  const handle = simHandle(
+    server,
+    controls,
+    `http://127.0.0.1:${server.port}`,
+    (c, path) => c.path === path || c.path.endsWith(`/${path}`),
+  );
+  return { ...handle, region };
 }

@@ -10,15 +10,15 @@
  */
 import type http from 'node:http';
 import { knobsFrom } from './openai-sim-chat.js';
-import type { Fault, SimCall, StreamFault } from './sim-common.js';
+import type { Fault, SimCall, SimHandle, StreamFault } from './sim-common.js';
 import {
-  FaultQueue,
-  hangUp,
+  beginRequest,
   isStreamFault,
-  pause,
+  parseJsonObject,
+  sendHalfJson,
+  SimControls,
+  simHandle,
   startSimServer,
-  untilClosed,
-  write,
   writeFrames,
 } from './sim-common.js';
 import {
@@ -42,18 +42,11 @@ export interface GeminiSimOptions {
   keys?: string[];
 }
 
-export interface GeminiSim {
+export interface GeminiSim extends SimHandle {
   /** base URL without the version, as `@google/genai` takes it: http://127.0.0.1:PORT */
   url: string;
-  port: number;
-  calls: SimCall[];
   /** calls whose path (or `:method` suffix, e.g. `:streamGenerateContent`) matches; all when omitted */
   callCount(path?: string): number;
-  /** queue a fault for the next `times` requests (default 1) */
-  fault(f: Fault, times?: number): void;
-  clearFaults(): void;
-  setDelay(ms: number): void;
-  close(): Promise<void>;
 }
 
 type Json = Record<string, unknown>;
@@ -135,18 +128,7 @@ function requestProblem(body: Json): string | undefined {
 
 async function faultyJson(res: http.ServerResponse, body: Json, fault: StreamFault): Promise<void> {
   if (fault.kind === 'midStreamError') return sendJson(res, 500, STATUS_BODIES[500]);
-  const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(200, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(text.length),
-  });
-  await write(res, text.subarray(0, Math.floor(text.length / 2)));
-  if (fault.kind === 'hangup') {
-    await pause(res, 10);
-    hangUp(res);
-  } else {
-    await untilClosed(res);
-  }
+  await sendHalfJson(res, { 'content-type': 'application/json; charset=UTF-8' }, body, fault);
 }
 
 function sendGarbage(res: http.ServerResponse, stream: boolean): void {
@@ -221,23 +203,12 @@ async function dispatch(r: Route): Promise<void> {
   }
 }
 
-function parseBody(buf: Buffer): Json | undefined {
-  try {
-    const v: unknown = JSON.parse(buf.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startGeminiSim(opts: GeminiSimOptions = {}): Promise<GeminiSim> {
-  const faults = new FaultQueue();
-  let delayMs = 0;
+  const controls = new SimControls();
   const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
-    const fault = faults.take();
-    if (fault?.kind === 'reset') return hangUp(res);
-    if (fault?.kind === 'stall') return untilClosed(res);
-    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    const begun = await beginRequest(res, controls);
+    if (begun === null) return;
+    const { fault } = begun;
     if (fault?.kind === 'status') {
       if (res.destroyed) return;
       res.writeHead(fault.status, { 'content-type': 'application/json; charset=UTF-8', ...fault.headers });
@@ -254,24 +225,15 @@ export async function startGeminiSim(opts: GeminiSimOptions = {}): Promise<Gemin
     if (key === undefined || (opts.keys !== undefined && !opts.keys.includes(key))) {
       return sendJson(res, 400, API_KEY_INVALID_BODY);
     }
-    const body = parseBody(call.body);
+    const body = parseJsonObject(call.body);
     if (body === undefined) return sendJson(res, 400, invalid('Invalid JSON payload received.'));
     if (fault?.kind === 'garbage') return sendGarbage(res, call.path.endsWith(':streamGenerateContent'));
     await dispatch({ call, req, res, body, fault });
   });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    port: server.port,
-    calls: server.calls,
-    callCount: (path?: string) =>
-      path === undefined
-        ? server.calls.length
-        : server.calls.filter((c) => c.path === path || c.path.endsWith(path)).length,
-    fault: (f, times = 1) => faults.add(f, times),
-    clearFaults: () => faults.clear(),
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    close: () => server.close(),
-  };
+  return simHandle(
+    server,
+    controls,
+    `http://127.0.0.1:${server.port}`,
+    (c, path) => c.path === path || c.path.endsWith(path),
+  );
 }

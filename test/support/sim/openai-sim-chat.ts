@@ -8,6 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import { header, intHeader } from './sim-common.js';
 
 export type Flavour = 'openai' | 'qwen';
 type Json = Record<string, unknown>;
@@ -23,16 +24,6 @@ export interface ChatKnobs {
   text: string;
   toolCalls: number;
   cachedTokens: number;
-}
-
-function headerValue(headers: http.IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function intHeader(headers: http.IncomingHttpHeaders, name: string, fallback: number): number {
-  const n = Number(headerValue(headers, name));
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
 }
 
 /** Header values are Latin-1 on the wire, so `x-sim-text` may be percent-encoded UTF-8. */
@@ -63,8 +54,8 @@ export function knobsFrom(rawHeaders: http.IncomingHttpHeaders, body?: unknown):
     deltas: intHeader(headers, 'x-sim-deltas', 5),
     paceMs: intHeader(headers, 'x-sim-pace-ms', 0),
     deltaBytes: bytes > 0 ? bytes : undefined,
-    splitUtf8: headerValue(headers, 'x-sim-split-utf8') === '1',
-    text: decodeText(headerValue(headers, 'x-sim-text')) ?? DEFAULT_SIM_TEXT,
+    splitUtf8: header(headers, 'x-sim-split-utf8') === '1',
+    text: decodeText(header(headers, 'x-sim-text')) ?? DEFAULT_SIM_TEXT,
     toolCalls: Math.max(1, intHeader(headers, 'x-sim-tool-calls', 1)),
     cachedTokens: intHeader(headers, 'x-sim-cached-tokens', 0),
   };

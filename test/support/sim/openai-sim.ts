@@ -12,15 +12,15 @@ import type { Flavour } from './openai-sim-chat.js';
 import { chatCompletionBody, knobsFrom, planChat, wantsUsage } from './openai-sim-chat.js';
 import * as ep from './openai-sim-endpoints.js';
 import { chatStreamFrames, completionStreamFrames, MID_STREAM_ERROR_FRAME } from './openai-sim-stream.js';
-import type { Fault, SimCall, StreamFault } from './sim-common.js';
+import type { Fault, SimCall, SimHandle, StreamFault } from './sim-common.js';
 import {
-  FaultQueue,
-  hangUp,
+  beginRequest,
   isStreamFault,
-  pause,
+  parseJsonObject,
+  sendHalfJson,
+  SimControls,
+  simHandle,
   startSimServer,
-  untilClosed,
-  write,
   writeFrames,
 } from './sim-common.js';
 
@@ -35,18 +35,11 @@ export interface OpenAISimOptions {
   models?: string[];
 }
 
-export interface OpenAISim {
+export interface OpenAISim extends SimHandle {
   /** base URL with the version prefix, e.g. http://127.0.0.1:PORT/v1 */
   url: string;
-  port: number;
-  calls: SimCall[];
+  /** calls whose path is `path`, with or without the `/v1` prefix; all when omitted */
   callCount(path?: string): number;
-  /** queue a fault for the next `times` requests (default 1); Infinity = until cleared */
-  fault(f: Fault, times?: number): void;
-  clearFaults(): void;
-  /** fixed delay before answering every request */
-  setDelay(ms: number): void;
-  close(): Promise<void>;
 }
 
 type Json = Record<string, unknown>;
@@ -145,15 +138,7 @@ function unauthorized(res: http.ServerResponse, flavour: Flavour, key: string | 
 /** Non-stream request with a stream fault: break the JSON body off halfway the same way. */
 async function faultyJson(res: http.ServerResponse, body: Json, fault: StreamFault): Promise<void> {
   if (fault.kind === 'midStreamError') return sendJson(res, 500, STATUS_BODIES[500]);
-  const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(200, { ...baseHeaders('application/json'), 'content-length': String(text.length) });
-  await write(res, text.subarray(0, Math.floor(text.length / 2)));
-  if (fault.kind === 'hangup') {
-    await pause(res, 10);
-    hangUp(res);
-  } else {
-    await untilClosed(res);
-  }
+  await sendHalfJson(res, baseHeaders('application/json'), body, fault);
 }
 
 async function sendGarbage(res: http.ServerResponse, stream: boolean): Promise<void> {
@@ -257,25 +242,18 @@ async function dispatch(r: Route, models: string[]): Promise<void> {
 
 function parseJsonBody(call: SimCall, contentType: string | undefined): Json | undefined {
   if (call.method !== 'POST' || !(contentType ?? '').includes('json')) return {};
-  try {
-    const v: unknown = JSON.parse(call.body.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(call.body);
 }
 
 export async function startOpenAISim(opts: OpenAISimOptions = {}): Promise<OpenAISim> {
-  const faults = new FaultQueue();
+  const controls = new SimControls();
   const flavour = opts.flavour ?? 'openai';
   const models = opts.models ?? ep.DEFAULT_SIM_MODELS;
-  let delayMs = 0;
 
   const server = await startSimServer(opts.port ?? 0, async (call, req, res) => {
-    const fault = faults.take();
-    if (fault?.kind === 'reset') return hangUp(res);
-    if (fault?.kind === 'stall') return untilClosed(res);
-    if (delayMs > 0 && !(await pause(res, delayMs))) return;
+    const begun = await beginRequest(res, controls);
+    if (begun === null) return;
+    const { fault } = begun;
     if (fault?.kind === 'status') return sendStatusFault(res, fault);
     const key = keyOf(req.headers);
     if (key === undefined || (opts.keys !== undefined && !opts.keys.includes(key))) {
@@ -298,20 +276,10 @@ export async function startOpenAISim(opts: OpenAISimOptions = {}): Promise<OpenA
     }
   });
 
-  const url = `http://127.0.0.1:${server.port}/v1`;
-  return {
-    url,
-    port: server.port,
-    calls: server.calls,
-    callCount: (path?: string) =>
-      path === undefined
-        ? server.calls.length
-        : server.calls.filter((c) => c.path === path || c.path === `/v1${path}`).length,
-    fault: (f, times = 1) => faults.add(f, times),
-    clearFaults: () => faults.clear(),
-    setDelay: (ms) => {
-      delayMs = ms;
-    },
-    close: () => server.close(),
-  };
+  return simHandle(
+    server,
+    controls,
+    `http://127.0.0.1:${server.port}/v1`,
+    (c, path) => c.path === path || c.path === `/v1${path}`,
+  );
 }

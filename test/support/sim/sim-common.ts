@@ -1,13 +1,17 @@
 /**
  * The parts every provider simulator shares: a real HTTP server on 127.0.0.1 that records each
  * request it receives (so retries and failover can be counted exactly), a queue of injected
- * faults, and a frame writer that honours pacing, split writes, backpressure and the stream
- * faults (hang up, stall, error after N frames). Whether the client went away early is recorded
- * with a timestamp, which is how tests measure abort propagation.
+ * faults, the handle a test drives a simulator with (faults, a fixed delay, call counts), and
+ * small request helpers (headers, JSON bodies). Whether the client went away early is recorded
+ * with a timestamp, which is how tests measure abort propagation. The response writers (pacing,
+ * backpressure, stream faults) live in sim-io.ts and are re-exported here.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import { hangUp, isSelfClosed, open, pause, untilClosed } from './sim-io.js';
+
+export * from './sim-io.js';
 
 export interface SimCall {
   method: string;
@@ -39,10 +43,11 @@ export function isStreamFault(f: Fault | undefined): f is StreamFault {
   return f?.kind === 'hangup' || f?.kind === 'stallAfter' || f?.kind === 'midStreamError';
 }
 
-export class FaultQueue {
-  private queue: { fault: Fault; remaining: number }[] = [];
+/** Faults queued for the next requests, each for a number of them (Infinity = until cleared). */
+export class FaultQueue<F = Fault> {
+  private queue: { fault: F; remaining: number }[] = [];
 
-  add(fault: Fault, times = 1): void {
+  add(fault: F, times = 1): void {
     if (times > 0) this.queue.push({ fault, remaining: times });
   }
 
@@ -51,7 +56,7 @@ export class FaultQueue {
   }
 
   /** The fault for the request that just arrived, if any. */
-  take(): Fault | undefined {
+  take(): F | undefined {
     const head = this.queue[0];
     if (head === undefined) return undefined;
     head.remaining -= 1;
@@ -60,118 +65,92 @@ export class FaultQueue {
   }
 }
 
-/** Responses whose connection the simulator cut on purpose (not a client abort). */
-const selfClosed = new WeakSet<http.ServerResponse>();
-
-/** Destroys the connection from the simulator's side (reset and hangup faults). */
-export function hangUp(res: http.ServerResponse): void {
-  selfClosed.add(res);
-  res.socket?.destroy();
-  res.destroy();
+/** What a test holds of every simulator; each simulator's own interface says what `url` is. */
+export interface SimHandle<F = Fault> {
+  url: string;
+  port: number;
+  calls: SimCall[];
+  /** how many calls match `path` (each simulator says how); all calls when omitted */
+  callCount(path?: string): number;
+  /** queue a fault for the next `times` requests (default 1); Infinity = until cleared */
+  fault(f: F, times?: number): void;
+  clearFaults(): void;
+  /** fixed delay before answering every request */
+  setDelay(ms: number): void;
+  close(): Promise<void>;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The state a simulator's handler reads and its handle sets: queued faults and the fixed delay. */
+export class SimControls<F = Fault> {
+  readonly faults = new FaultQueue<F>();
+  delayMs = 0;
 }
 
-/** Whether the response can still be written to (the client has not gone, we have not ended). */
-export function open(res: http.ServerResponse): boolean {
-  return !res.destroyed && !res.writableEnded;
+/** The handle of a started simulator; `matches` says whether a call counts for a callCount path. */
+export function simHandle<F>(
+  server: SimServer,
+  controls: SimControls<F>,
+  url: string,
+  matches: (call: SimCall, path: string) => boolean,
+): SimHandle<F> {
+  return {
+    url,
+    port: server.port,
+    calls: server.calls,
+    callCount: (path?: string) =>
+      path === undefined ? server.calls.length : server.calls.filter((c) => matches(c, path)).length,
+    fault: (f, times = 1) => controls.faults.add(f, times),
+    clearFaults: () => controls.faults.clear(),
+    setDelay: (ms) => {
+      controls.delayMs = ms;
+    },
+    close: () => server.close(),
+  };
 }
 
-/** Sleeps, but wakes early when the client goes away; resolves false in that case. */
-export function pause(res: http.ServerResponse, ms: number): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(open(res));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(open(res));
-    }, ms);
-    const onClose = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    res.once('close', onClose);
-  });
-}
-
-/** Resolves when the client closes the connection (or the server is shut down). */
-export function untilClosed(res: http.ServerResponse): Promise<void> {
-  if (res.destroyed || res.socket === null || res.socket.destroyed) return Promise.resolve();
-  return new Promise((resolve) => res.once('close', () => resolve()));
-}
-
-/** Writes with backpressure; false once the client is gone. */
-export function write(res: http.ServerResponse, data: Buffer | string): Promise<boolean> {
-  if (!open(res)) return Promise.resolve(false);
-  if (res.write(data)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => (): void => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok && open(res));
-    };
-    const onDrain = done(true);
-    const onClose = done(false);
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-  });
-}
-
-/** Byte offset inside the first multi-byte UTF-8 character of `buf`, else its middle. */
-export function utf8SplitPoint(buf: Buffer): number {
-  for (let i = 0; i < buf.length; i++) {
-    if ((buf[i] ?? 0) >= 0xc0) return i + 1;
-  }
-  return Math.max(1, Math.floor(buf.length / 2));
-}
-
-export interface FrameOptions {
-  paceMs: number;
-  /** write each frame as two TCP writes that cut a multi-byte character in half */
-  splitUtf8: boolean;
-  fault?: StreamFault | undefined;
-  /** the frame sent by a midStreamError fault before the response ends */
-  errorFrame: string;
-}
-
-/** Writes stream frames and ends the response, or breaks off as the fault says. */
-export async function writeFrames(
+/**
+ * The first steps of most simulators' answers: take the request's fault; a reset hangs up and a
+ * stall waits for the client to leave; then the fixed delay. null when the request is done with
+ * (those faults, or the client gone during the delay), else the fault still to apply.
+ */
+export async function beginRequest<F extends { kind: string }>(
   res: http.ServerResponse,
-  frames: string[],
-  opts: FrameOptions,
-): Promise<void> {
-  const limit = opts.fault === undefined ? frames.length : Math.min(opts.fault.afterFrames, frames.length);
-  for (let i = 0; i < limit; i++) {
-    if (i > 0 && !(await pause(res, opts.paceMs))) return;
-    const bytes = Buffer.from(frames[i] ?? '', 'utf8');
-    if (opts.splitUtf8 && bytes.length > 1) {
-      const cut = utf8SplitPoint(bytes);
-      if (!(await write(res, bytes.subarray(0, cut)))) return;
-      if (!(await pause(res, 5))) return;
-      if (!(await write(res, bytes.subarray(cut)))) return;
-    } else if (!(await write(res, bytes))) {
-      return;
-    }
+  controls: SimControls<F>,
+): Promise<{ fault: F | undefined } | null> {
+  const fault = controls.faults.take();
+  if (fault?.kind === 'reset') {
+    hangUp(res);
+    return null;
   }
-  await finishStream(res, opts);
+  if (fault?.kind === 'stall') {
+    await untilClosed(res);
+    return null;
+  }
+  if (controls.delayMs > 0 && !(await pause(res, controls.delayMs))) return null;
+  return { fault };
 }
 
-async function finishStream(res: http.ServerResponse, opts: FrameOptions): Promise<void> {
-  switch (opts.fault?.kind) {
-    case 'hangup':
-      // Give the frames already written a moment to leave, then cut the connection mid-body.
-      await pause(res, 10);
-      hangUp(res);
-      return;
-    case 'stallAfter':
-      await untilClosed(res);
-      return;
-    case 'midStreamError':
-      if (await write(res, opts.errorFrame)) res.end();
-      return;
-    default:
-      if (open(res)) res.end();
+/** A request header's value (Node gives an array only for set-cookie: then its first). */
+export function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A whole, non-negative number from a header (a knob such as `x-sim-deltas`), else `fallback`. */
+export function intHeader(headers: http.IncomingHttpHeaders, name: string, fallback: number): number {
+  const n = Number(header(headers, name));
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
+}
+
+/** A request body that is a JSON object; undefined for anything else. */
+export function parseJsonObject(buf: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(buf.toString('utf8'));
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -215,7 +194,7 @@ export async function startSimServer(port: number, handle: SimHandler): Promise<
     };
     calls.push(call);
     res.on('close', () => {
-      if (!res.writableFinished && !selfClosed.has(res)) {
+      if (!res.writableFinished && !isSelfClosed(res)) {
         call.aborted = true;
         call.closedAt ??= Date.now();
       }
