@@ -114,6 +114,7 @@ async function main() {
     plan,
     loadavg_start: os.loadavg(),
     complete: false,
+    incidents: [],
     scenarios: {},
   };
   const workDir = tempDir(path.join(os.tmpdir(), 'bc-bench-work-'));
@@ -140,6 +141,7 @@ async function main() {
       plan,
       log,
       idleRss: results.idle_rss_mib,
+      incidents: results.incidents,
       targetsFor: (id) => (plan.peerIn.includes(id) ? TARGETS : TARGETS.filter((x) => x !== 'peer')),
     };
     for (const [id, fn] of Object.entries(SCENARIOS)) {
@@ -178,6 +180,11 @@ function print(results, stamp) {
       `SIMULATOR-BOUND: direct reached ${Math.round(B.capacity_c64_0ms.direct.rps)} RPS, not twice the gateway's ${Math.round(B.capacity_c64_0ms.gateway.rps)} (c=64, 0 ms): the gateway figures are capped by the load side, not its own.`,
     );
   } else if (results.simulator_bound === null) out.push('simulator-bound check not run (needs scenario B)');
+  for (const i of results.incidents) {
+    out.push(
+      `INCIDENT: ${i.dead.map((d) => d.name).join(', ')} exited ${i.when} (not stopped by the benchmark); restarted and measured again`,
+    );
+  }
   out.push('', table(results), '', 'Targets (issue 6):', targetLines(results.targets), '');
   out.push(`raw results: bench/results/${stamp}.json and bench/results/latest.json`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -24,51 +24,90 @@ const UPSTREAM_KEY = 'sk-bench-upstream';
 export const HALF_BUILT = /SyntaxError|ERR_MODULE_NOT_FOUND|Cannot find module|is not built yet/;
 export const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+function spawnSim(t, delay) {
+  const args = [
+    '--port',
+    String(t.sims[delay].port),
+    '--delay-ms',
+    String(delay),
+    '--deltas',
+    '64',
+    '--pace-ms',
+    '20',
+  ];
+  t.sims[delay].proc = start(
+    `sim-${delay}ms`,
+    process.execPath,
+    [path.join(ROOT, 'bench/sim.mjs'), ...args],
+    {
+      core: LOAD_CORE,
+      logFile: path.join(t.workDir, `sim-${delay}.log`),
+    },
+  );
+  return waitReadyLine(t.sims[delay].proc);
+}
+
+function spawnFloor(t) {
+  const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${t.simUrl([0, 20, 60][i])}`);
+  const args = [path.join(ROOT, 'bench/floor.mjs'), '--port', String(t.floorPort), ...routes];
+  t.procs.floor = start('floor', process.execPath, args, {
+    core: SERVER_CORE,
+    logFile: path.join(t.workDir, 'floor.log'),
+  });
+  return waitReadyLine(t.procs.floor);
+}
+
+function spawnPeer(t) {
+  const server = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+  const args = [
+    '--import',
+    path.join(ROOT, 'bench/portkey-preload.mjs'),
+    server,
+    `--port=${t.peerPort}`,
+    '--headless',
+  ];
+  t.procs.peer = start('peer', process.execPath, args, {
+    core: SERVER_CORE,
+    logFile: path.join(t.workDir, 'peer.log'),
+  });
+  return waitHttp(t.procs.peer, `http://127.0.0.1:${t.peerPort}/`, 30_000, (s) => s === 200);
+}
+
 export async function startTopology({ workDir, cpuProfDir, log = () => {}, gatewayOnly = false }) {
   const t = { workDir, cpuProfDir, sims: {}, procs: {} };
-  const sims = [0, 20, 60].map((delay) => [
-    delay,
-    start(
-      `sim-${delay}ms`,
-      process.execPath,
-      [path.join(ROOT, 'bench/sim.mjs'), '--delay-ms', String(delay), '--deltas', '64', '--pace-ms', '20'],
-      { core: LOAD_CORE, logFile: path.join(workDir, `sim-${delay}.log`) },
-    ),
-  ]);
-  for (const [delay, p] of sims) t.sims[delay] = { proc: p, port: (await waitReadyLine(p)).port };
-  log(`simulators on ports ${sims.map(([d]) => t.sims[d].port).join(', ')}`);
-  const simUrl = (d) => `http://127.0.0.1:${t.sims[d].port}`;
-
-  t.endpoint = (target, kind) => endpoint(t, simUrl, target, kind);
+  for (const delay of [0, 20, 60]) t.sims[delay] = { port: await freePort() };
+  await Promise.all([0, 20, 60].map((d) => spawnSim(t, d)));
+  log(`simulators on ports ${[0, 20, 60].map((d) => t.sims[d].port).join(', ')}`);
+  t.simUrl = (d) => `http://127.0.0.1:${t.sims[d].port}`;
+  t.endpoint = (target, kind) => endpoint(t, t.simUrl, target, kind);
   if (gatewayOnly) {
-    await startGateway(t, simUrl);
+    await startGateway(t, t.simUrl);
     return t;
   }
-  // the peer takes a second or two to boot: it starts first and is waited for last
   t.peerPort = await freePort();
-  t.procs.peer = start(
-    'peer',
-    process.execPath,
-    [
-      '--import',
-      path.join(ROOT, 'bench/portkey-preload.mjs'),
-      path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
-      `--port=${t.peerPort}`,
-      '--headless',
-    ],
-    { core: SERVER_CORE, logFile: path.join(workDir, 'peer.log') },
-  );
-  const routes = ['m0', 'm20', 'm60'].map((m, i) => `${m}=${simUrl([0, 20, 60][i])}`);
-  t.procs.floor = start('floor', process.execPath, [path.join(ROOT, 'bench/floor.mjs'), ...routes], {
-    core: SERVER_CORE,
-    logFile: path.join(workDir, 'floor.log'),
-  });
-  await startGateway(t, simUrl);
+  t.floorPort = await freePort();
+  // the peer takes a second or two to boot: it starts first and is waited for last
+  const peer = spawnPeer(t);
+  const floor = spawnFloor(t);
+  await startGateway(t, t.simUrl);
   log(`gateway pid ${t.procs.gateway.pid} on port ${t.gatewayPort}, home ${t.home}`);
-  t.floorPort = (await waitReadyLine(t.procs.floor)).port;
-  await waitHttp(t.procs.peer, `http://127.0.0.1:${t.peerPort}/`, 30_000, (s) => s === 200);
+  await Promise.all([floor, peer]);
   log(`peer pid ${t.procs.peer.pid} on port ${t.peerPort}, floor on port ${t.floorPort}`);
   return t;
+}
+
+/** The topology's processes that are no longer running, as {name, code}. */
+export function deadProcs(t) {
+  const all = [...Object.values(t.sims).map((s) => s.proc), ...Object.values(t.procs)];
+  return all.filter((p) => p.exited).map((p) => ({ name: p.name, pid: p.pid, code: p.exitCode ?? null }));
+}
+
+/** Starts again, on the same port, every process of the topology that has exited. */
+export async function reviveDead(t) {
+  for (const delay of [0, 20, 60]) if (t.sims[delay].proc.exited) await spawnSim(t, delay);
+  if (t.procs.floor?.exited) await spawnFloor(t);
+  if (t.procs.peer?.exited) await spawnPeer(t);
+  if (t.procs.gateway?.exited) await launchGateway(t);
 }
 
 /** Starts the daemon on t.home and t.gatewayPort and waits until it is ready. */

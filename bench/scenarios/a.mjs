@@ -3,7 +3,7 @@
 // in the same round is its added latency; the summary is the median over rounds.
 import { TARGETS } from '../lib/topology.mjs';
 import { wrk } from '../lib/wrk.mjs';
-import { medianOf, rotate, warm } from './common.mjs';
+import { measure, medianOf, rotate, warm } from './common.mjs';
 
 export async function scenarioA(ctx) {
   const { t, plan } = ctx;
@@ -12,10 +12,9 @@ export async function scenarioA(ctx) {
   for (let r = 0; r < plan.A.rounds; r++) {
     const round = {};
     for (const target of rotate(TARGETS, r)) {
-      round[target] = await wrk(ctx.dir, `A-${target}`, t.endpoint(target, 'd0'), {
-        connections: 1,
-        seconds: plan.A.seconds,
-      });
+      round[target] = await measure(ctx, `A-${target}`, () =>
+        wrk(ctx.dir, `A-${target}`, t.endpoint(target, 'd0'), { connections: 1, seconds: plan.A.seconds }),
+      );
     }
     ctx.log(
       `A round ${r + 1}/${plan.A.rounds}: p50 µs ${TARGETS.map((x) => `${x} ${round[x].p50_us}`).join(', ')}`,

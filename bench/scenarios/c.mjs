@@ -1,7 +1,7 @@
 // Scenario C: open loop at fixed rates (60 ms upstream), wrk2-style pacing from open-loop.mjs:
 // success % of the requests scheduled and p99 counted from each request's due time.
 import { openLoop } from '../lib/clients.mjs';
-import { settle } from './common.mjs';
+import { measure, settle } from './common.mjs';
 
 export async function scenarioC(ctx) {
   const { t, plan } = ctx;
@@ -10,12 +10,10 @@ export async function scenarioC(ctx) {
   for (const rate of plan.C.rates) {
     rates[rate] = {};
     for (const target of targets) {
-      rates[rate][target] = await openLoop(ctx.dir, t.endpoint(target, 'd60'), {
-        rate,
-        seconds: plan.C.seconds,
-        connections: 1024,
-        name: `C-${target}-${rate}`,
-      });
+      const opts = { rate, seconds: plan.C.seconds, connections: 1024, name: `C-${target}-${rate}` };
+      rates[rate][target] = await measure(ctx, opts.name, () =>
+        openLoop(ctx.dir, t.endpoint(target, 'd60'), opts),
+      );
       await settle(t, 30_000);
     }
     ctx.log(

@@ -1,6 +1,7 @@
 // Helpers the scenarios share: target order rotated per round (so no target always runs right
 // after another's load), warm-up, waiting for a server to drain, and per-target medians.
 import { waitIdle } from '../lib/procs.mjs';
+import { deadProcs, reviveDead } from '../lib/topology.mjs';
 import { wrk } from '../lib/wrk.mjs';
 import { median } from '../lib/stats.mjs';
 
@@ -22,8 +23,9 @@ export function settle(t, maxMs = 15_000) {
 export async function warm(ctx, kind, targets) {
   for (const target of targets) {
     const ep = ctx.t.endpoint(target, kind);
-    if (ep !== null)
-      await wrk(ctx.dir, `warm-${target}-${kind}`, ep, { connections: 16, seconds: ctx.plan.warmupS });
+    const label = `warm-${target}-${kind}`;
+    const opts = { connections: 16, seconds: ctx.plan.warmupS };
+    if (ep !== null) await measure(ctx, label, () => wrk(ctx.dir, label, ep, opts));
   }
   await settle(ctx.t);
 }
@@ -32,4 +34,40 @@ export async function warm(ctx, kind, targets) {
 export function medianOf(rounds, pick) {
   const v = rounds.map(pick).filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
   return v.length === 0 ? null : median(v);
+}
+
+/**
+ * Runs one measurement. Nothing in the benchmark stops a process mid-run, yet on a shared machine
+ * something else may: a process of the topology that died before or during the measurement is
+ * started again on its port and the measurement repeated (twice at most); every such incident is
+ * kept in the results.
+ */
+export async function measure(ctx, label, fn) {
+  for (let attempt = 1; ; attempt++) {
+    await reviveIfDead(ctx, `before ${label}`);
+    let r;
+    try {
+      r = await fn();
+    } catch (e) {
+      if (deadProcs(ctx.t).length === 0) throw e; // a failure of its own, not a casualty
+    }
+    const dead = deadProcs(ctx.t);
+    if (dead.length === 0) return r;
+    if (attempt >= 3)
+      throw new Error(
+        `${describe(dead)} keep exiting during ${label}: something outside the benchmark ends them`,
+      );
+    await reviveIfDead(ctx, `during ${label}`);
+  }
+}
+
+const describe = (dead) => dead.map((d) => `${d.name} (pid ${d.pid}, exit ${d.code})`).join(', ');
+
+async function reviveIfDead(ctx, when) {
+  const dead = deadProcs(ctx.t);
+  if (dead.length === 0) return;
+  ctx.incidents.push({ when, dead, at: new Date().toISOString() });
+  ctx.log(`!! ${describe(dead)} exited ${when}, not by the benchmark's doing: started again`);
+  await reviveDead(ctx.t);
+  await settle(ctx.t);
 }

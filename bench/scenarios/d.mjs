@@ -3,7 +3,7 @@
 // stalls (a gap over twice the pace). A level is sustained when every stream was complete and
 // none stalled; the figure is the highest level sustained with all lower levels sustained too.
 import { streams } from '../lib/clients.mjs';
-import { rotate, settle } from './common.mjs';
+import { measure, rotate, settle } from './common.mjs';
 
 export async function streamLevels(ctx, targets, kind, levels, seconds, label) {
   const out = {};
@@ -11,7 +11,8 @@ export async function streamLevels(ctx, targets, kind, levels, seconds, label) {
     out[n] = {};
     for (const target of rotate(targets, i)) {
       const ep = ctx.t.endpoint(target, kind);
-      const r = await streams(ctx.dir, ep, { streams: n, seconds, name: `${label}-${target}-${n}` });
+      const name = `${label}-${target}-${n}`;
+      const r = await measure(ctx, name, () => streams(ctx.dir, ep, { streams: n, seconds, name }));
       out[n][target] = r;
       await settle(ctx.t, 30_000);
     }

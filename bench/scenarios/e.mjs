@@ -9,7 +9,7 @@ import { openLoop, streams } from '../lib/clients.mjs';
 import { rssMiB, sampleRss } from '../lib/procs.mjs';
 import { slope } from '../lib/stats.mjs';
 import { restartGateway } from '../lib/topology.mjs';
-import { settle, warm } from './common.mjs';
+import { measure, settle, warm } from './common.mjs';
 
 export async function scenarioE(ctx) {
   const { t, plan } = ctx;
@@ -18,18 +18,23 @@ export async function scenarioE(ctx) {
   await restartGateway(t);
   await warm(ctx, 'd0', ['gateway']);
   await delay(2000);
-  const pid = t.procs.gateway.pid;
-  const pre = rssMiB(pid);
-  ctx.log(`E soak: ${plan.E.soakRate} req/s for ${plan.E.soakS} s, RSS before ${pre.toFixed(1)} MiB`);
-  const sampler = sampleRss(pid, 1000);
-  const soak = await openLoop(ctx.dir, t.endpoint('gateway', 'd0'), {
-    rate: plan.E.soakRate,
-    seconds: plan.E.soakS,
-    connections: 512,
-    streamShare: 0.1,
-    name: 'E-soak',
+  let pre;
+  let samples;
+  const soak = await measure(ctx, 'E-soak', async () => {
+    pre = rssMiB(t.procs.gateway.pid);
+    ctx.log(`E soak: ${plan.E.soakRate} req/s for ${plan.E.soakS} s, RSS before ${pre.toFixed(1)} MiB`);
+    const sampler = sampleRss(t.procs.gateway.pid, 1000);
+    const opts = {
+      rate: plan.E.soakRate,
+      seconds: plan.E.soakS,
+      connections: 512,
+      streamShare: 0.1,
+      name: 'E-soak',
+    };
+    const r = await openLoop(ctx.dir, t.endpoint('gateway', 'd0'), opts);
+    samples = sampler.stop();
+    return r;
   });
-  const samples = sampler.stop();
   const steady = samples.filter((s) => s.t_s >= plan.E.soakS * 0.2 && s.t_s <= plan.E.soakS);
   const growth = slope(
     steady.map((s) => s.t_s / 60),
@@ -40,10 +45,10 @@ export async function scenarioE(ctx) {
     `E soak done: success ${soak.success_pct.toFixed(2)} %, growth ${growth?.toFixed(3)} MiB/min; idle ${plan.E.idleS} s`,
   );
   await delay(plan.E.idleS * 1000);
-  const afterIdle = rssMiB(pid);
+  const afterIdle = rssMiB(t.procs.gateway.pid);
   const streamsPeak = {};
   for (const target of plan.E.streamsOn) {
-    streamsPeak[target] = await peakAtStreams(ctx, target, 1000);
+    streamsPeak[target] = await measure(ctx, `E-${target}-1000`, () => peakAtStreams(ctx, target, 1000));
     ctx.log(`E ${target}: peak RSS at 1000 streams ${streamsPeak[target].peak_mib.toFixed(1)} MiB`);
     await settle(t, 30_000);
   }

@@ -4,7 +4,7 @@
 // OpenAI) so the conversion's added p50 is compared with passthrough's within one run. Then the
 // streaming levels of D through the conversion.
 import { wrk } from '../lib/wrk.mjs';
-import { rotate, warm } from './common.mjs';
+import { measure, rotate, warm } from './common.mjs';
 import { streamLevels } from './d.mjs';
 import { summarise } from './a.mjs';
 
@@ -24,10 +24,11 @@ export async function scenarioF(ctx) {
   for (let r = 0; r < plan.F.rounds; r++) {
     const round = {};
     for (const leg of rotate(LEGS, r)) {
-      round[name(leg)] = await wrk(ctx.dir, `F-${name(leg)}`, t.endpoint(leg[0], leg[1]), {
-        connections: 1,
-        seconds: plan.F.seconds,
-      });
+      const label = `F-${name(leg)}`;
+      const opts = { connections: 1, seconds: plan.F.seconds };
+      round[name(leg)] = await measure(ctx, label, () =>
+        wrk(ctx.dir, label, t.endpoint(leg[0], leg[1]), opts),
+      );
     }
     ctx.log(
       `F round ${r + 1}/${plan.F.rounds}: p50 µs ${Object.entries(round)

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { runSync } from '../lib/procs.mjs';
 import { HALF_BUILT, LOAD_CORE, ROOT, sleepSync } from '../lib/topology.mjs';
 import { median } from '../lib/stats.mjs';
+import { measure } from './common.mjs';
 
 export async function scenarioG(ctx) {
   const { t, plan } = ctx;
@@ -15,8 +16,22 @@ export async function scenarioG(ctx) {
     channel_list: [process.execPath, bc, 'channel', 'list', '--json'],
     status: [process.execPath, bc, 'status'],
   };
+  const ms = await measure(ctx, 'G', async () => timeAll(cmds, env, plan.G.n));
+  const out = Object.fromEntries(
+    Object.entries(ms).map(([k, v]) => [k, { median_ms: median(v), runs_ms: v }]),
+  );
+  ctx.log(
+    `G medians ms: ${Object.entries(out)
+      .map(([k, v]) => `${k} ${v.median_ms.toFixed(1)}`)
+      .join(', ')}`,
+  );
+  return out;
+}
+
+/** Runs every command n times, interleaved, pinned to the load core; wall ms of each run. */
+function timeAll(cmds, env, n) {
   const ms = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
-  for (let i = 0; i < plan.G.n; i++) {
+  for (let i = 0; i < n; i++) {
     for (const [k, argv] of Object.entries(cmds)) {
       let r = runSync('taskset', ['-c', String(LOAD_CORE), ...argv], { env });
       // another build rewriting dist/ in a shared checkout is not the CLI's cost: wait, measure again
@@ -28,13 +43,5 @@ export async function scenarioG(ctx) {
       ms[k].push(r.ms);
     }
   }
-  const out = Object.fromEntries(
-    Object.entries(ms).map(([k, v]) => [k, { median_ms: median(v), runs_ms: v }]),
-  );
-  ctx.log(
-    `G medians ms: ${Object.entries(out)
-      .map(([k, v]) => `${k} ${v.median_ms.toFixed(1)}`)
-      .join(', ')}`,
-  );
-  return out;
+  return ms;
 }
