@@ -1,13 +1,16 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlApp } from '../../src/daemon/control/app.js';
-import { createServices, type DaemonServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/services.js';
 import type { GroupView, LogRow, PriceView, StatusView, UsageRow } from '../../src/shared/control-api.js';
-import { resolvePaths } from '../../src/shared/paths.js';
+import {
+  expectError,
+  injectCall,
+  startTestServices,
+  stopTestServices,
+  type Answer,
+} from '../support/control.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
 
 let home: string;
@@ -16,29 +19,12 @@ let control: FastifyInstance;
 let shutdownRequests = 0;
 let shutdownAnswered: boolean | undefined;
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = unknown>(
+function call<T = unknown>(
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   payload?: unknown,
 ): Promise<Answer<T>> {
-  const res = await control.inject({
-    method,
-    url,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return { status: res.statusCode, body: res.json<T>() };
-}
-
-function expectError(a: Answer<unknown>, status: number, code: string, pattern?: RegExp): void {
-  expect(a.status).toBe(status);
-  const e = (a.body as { error: { code: string; message: string } }).error;
-  expect(e.code).toBe(code);
-  if (pattern) expect(e.message).toMatch(pattern);
+  return injectCall<T>(control, method, url, payload);
 }
 
 function row(over: Partial<NewLogRow>): NewLogRow {
@@ -71,13 +57,7 @@ function row(over: Partial<NewLogRow>): NewLogRow {
 }
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  const env: NodeJS.ProcessEnv = { HOME: home, BC_PROBE_INTERVAL_MS: '3600000' };
-  services = await createServices(
-    resolvePaths({ home, listen: '127.0.0.1:0' }, env),
-    pino({ level: 'silent' }),
-    env,
-  );
+  ({ home, services } = await startTestServices());
   services.listenAddress = '127.0.0.1:45678';
   control = await buildControlApp(services, {
     requestShutdown: () => {
@@ -91,9 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await control.close();
-  await services.close();
-  fs.rmSync(home, { recursive: true, force: true });
+  await stopTestServices({ home, services }, [control]);
 });
 
 describe('prices', () => {

@@ -1,16 +1,18 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlApp } from '../../src/daemon/control/app.js';
 import { buildGatewayApp } from '../../src/daemon/gateway/app.js';
-import { createServices, type DaemonServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/services.js';
 import type { ChannelTestResult, ChannelView, KeyCreated, ModelView } from '../../src/shared/control-api.js';
-import { resolvePaths } from '../../src/shared/paths.js';
+import {
+  expectError,
+  injectCall,
+  startTestServices,
+  stopTestServices,
+  type Answer,
+} from '../support/control.js';
 
 const SECRET_A = 'sk-plainSecretAAAA1111';
 const SECRET_B = 'sk-plainSecretBBBB2222';
@@ -27,40 +29,16 @@ let upstreamUrl: string;
 const upstreamAuth: string[] = [];
 const bodies: string[] = [];
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = unknown>(
+function call<T = unknown>(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
 ): Promise<Answer<T>> {
-  const res = await control.inject({
-    method,
-    url,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  bodies.push(res.body);
-  return { status: res.statusCode, body: res.json<T>() };
-}
-
-function expectError(a: Answer<unknown>, status: number, code: string, pattern?: RegExp): void {
-  expect(a.status).toBe(status);
-  const e = (a.body as { error: { code: string; message: string } }).error;
-  expect(e.code).toBe(code);
-  if (pattern) expect(e.message).toMatch(pattern);
+  return injectCall<T>(control, method, url, payload, (res) => bodies.push(res.body));
 }
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  const env: NodeJS.ProcessEnv = { HOME: home, BC_PROBE_INTERVAL_MS: '3600000' };
-  services = await createServices(
-    resolvePaths({ home, listen: '127.0.0.1:0' }, env),
-    pino({ level: 'silent' }),
-    env,
-  );
+  ({ home, services } = await startTestServices());
   control = await buildControlApp(services);
   gateway = await buildGatewayApp(services);
   upstream = http.createServer((req, res) => {
@@ -98,11 +76,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await control.close();
-  await gateway.close();
-  await services.close();
   await new Promise((resolve) => upstream.close(resolve));
-  fs.rmSync(home, { recursive: true, force: true });
+  await stopTestServices({ home, services }, [control, gateway]);
 });
 
 describe('channel routes', () => {

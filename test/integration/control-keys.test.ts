@@ -1,15 +1,17 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlApp } from '../../src/daemon/control/app.js';
 import { buildGatewayApp } from '../../src/daemon/gateway/app.js';
-import { createServices, type DaemonServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/services.js';
 import type { KeyCreated, KeyView } from '../../src/shared/control-api.js';
-import { resolvePaths } from '../../src/shared/paths.js';
+import {
+  expectError,
+  injectCall,
+  startTestServices,
+  stopTestServices,
+  type Answer,
+} from '../support/control.js';
 
 let home: string;
 let services: DaemonServices;
@@ -19,31 +21,16 @@ let gateway: FastifyInstance;
 const plainBodies: string[] = [];
 const secrets: string[] = [];
 
-interface Answer<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = unknown>(
+function call<T = unknown>(
   method: 'GET' | 'POST' | 'PATCH',
   url: string,
   payload?: unknown,
 ): Promise<Answer<T>> {
-  const res = await control.inject({
-    method,
-    url,
-    ...(payload === undefined ? {} : { payload: payload as object }),
+  return injectCall<T>(control, method, url, payload, (res) => {
+    const created =
+      res.statusCode < 300 && (url === '/v1/keys' ? method === 'POST' : url.endsWith('/rotate'));
+    if (!created) plainBodies.push(res.body);
   });
-  const created = res.statusCode < 300 && (url === '/v1/keys' ? method === 'POST' : url.endsWith('/rotate'));
-  if (!created) plainBodies.push(res.body);
-  return { status: res.statusCode, body: res.json<T>() };
-}
-
-function expectError(a: Answer<unknown>, status: number, code: string, pattern?: RegExp): void {
-  expect(a.status).toBe(status);
-  const e = (a.body as { error: { code: string; message: string } }).error;
-  expect(e.code).toBe(code);
-  if (pattern) expect(e.message).toMatch(pattern);
 }
 
 /** What the gateway says to this secret: 200, or the refusal's status. */
@@ -59,22 +46,13 @@ async function gatewayStatus(secret: string): Promise<number> {
 const sha256 = (s: string): string => crypto.createHash('sha256').update(s).digest('hex');
 
 beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  const env: NodeJS.ProcessEnv = { HOME: home, BC_PROBE_INTERVAL_MS: '3600000' };
-  services = await createServices(
-    resolvePaths({ home, listen: '127.0.0.1:0' }, env),
-    pino({ level: 'silent' }),
-    env,
-  );
+  ({ home, services } = await startTestServices());
   control = await buildControlApp(services);
   gateway = await buildGatewayApp(services);
 });
 
 afterAll(async () => {
-  await control.close();
-  await gateway.close();
-  await services.close();
-  fs.rmSync(home, { recursive: true, force: true });
+  await stopTestServices({ home, services }, [control, gateway]);
 });
 
 describe('key routes', () => {
