@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
-import { BC_BIN, cleanEnv } from '../support/cli.js';
+import { BC_BIN, cleanEnv, openaiChannelArgs } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOP_ENTRY = path.join(ROOT, 'dist/tui/top/run.js');
@@ -130,20 +130,7 @@ beforeAll(async () => {
   sim.setDelay(40);
   daemon = await startTestDaemon();
   gatewayUrl = daemon.gatewayUrl;
-  const ch = await daemon.bc([
-    'channel',
-    'add',
-    '--name',
-    'sim',
-    '--type',
-    'openai',
-    '--key',
-    'sk-sim',
-    '--models',
-    'gpt-4o-mini',
-    '--base-url',
-    sim.url,
-  ]);
+  const ch = await daemon.bc(openaiChannelArgs('sim', 'sk-sim', 'gpt-4o-mini', '--base-url', sim.url));
   expect(ch.code, ch.stderr).toBe(0);
   const key = await daemon.bc(['key', 'create', '--name', 'load', '--json']);
   expect(key.code, key.stderr).toBe(0);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRow, ModelView, PriceView, UsageRow } from '../../src/shared/control-api.js';
-import { BC_BIN, cleanEnv, runBc } from '../support/cli.js';
+import { BC_BIN, cleanEnv, openaiChannelArgs, runBc } from '../support/cli.js';
 import { startTestDaemon } from '../support/daemon.js';
 import type { TestDaemon } from '../support/daemon.js';
 import { startOpenAISim } from '../support/sim/openai-sim.js';
@@ -61,20 +61,7 @@ async function json<T>(args: string[]): Promise<T> {
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
   [d, sim] = await Promise.all([startTestDaemon(), startOpenAISim()]);
-  const ch = await d.bc([
-    'channel',
-    'add',
-    '--name',
-    'sim',
-    '--type',
-    'openai',
-    '--key',
-    'sk-sim-1',
-    '--models',
-    'gpt-4o,cheap',
-    '--base-url',
-    sim.url,
-  ]);
+  const ch = await d.bc(openaiChannelArgs('sim', 'sk-sim-1', 'gpt-4o,cheap', '--base-url', sim.url));
   expect(ch.code, ch.stderr).toBe(0);
   expect(
     (await d.bc(['price', 'set', 'gpt-4o', '--input', '2.5', '--output', '10', '--cache-read', '1.25'])).code,

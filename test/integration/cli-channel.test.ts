@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelView } from '../../src/shared/control-api.js';
+import { openaiChannelArgs } from '../support/cli.js';
 import { startTestDaemon } from '../support/daemon.js';
 import type { TestDaemon } from '../support/daemon.js';
 import { startOpenAISim } from '../support/sim/openai-sim.js';
@@ -183,24 +184,7 @@ describe('channel edit, enable, disable, test, rm', () => {
   });
 
   it('a failing test shows the upstream error and exits 1', async () => {
-    expect(
-      (
-        await d.bc([
-          'channel',
-          'add',
-          '--name',
-          'badkey',
-          '--type',
-          'openai',
-          '--key',
-          BAD,
-          '--models',
-          'gpt-4o',
-          '--base-url',
-          sim.url,
-        ])
-      ).code,
-    ).toBe(0);
+    expect((await d.bc(openaiChannelArgs('badkey', BAD, 'gpt-4o', '--base-url', sim.url))).code).toBe(0);
     const r = await d.bc(['channel', 'test', 'badkey']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: channel test failed after \d+ ms \(HTTP 401\): /);
@@ -220,18 +204,7 @@ describe('channel edit, enable, disable, test, rm', () => {
 
 describe("the daemon's refusals: exit 1 with its message", () => {
   it('a duplicate name', async () => {
-    const r = await d.bc([
-      'channel',
-      'add',
-      '--name',
-      'sim',
-      '--type',
-      'openai',
-      '--key',
-      'sk-x',
-      '--models',
-      'm',
-    ]);
+    const r = await d.bc(openaiChannelArgs('sim', 'sk-x', 'm'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: a channel named "sim" already exists\n');
   });
@@ -252,50 +225,16 @@ describe("the daemon's refusals: exit 1 with its message", () => {
 
 describe('bad input: exit 2, nothing changed', () => {
   const cases: [string, string[], string][] = [
-    [
-      'unknown flag',
-      ['channel', 'add', '--name', 'x', '--type', 'openai', '--key', 'k', '--models', 'm', '--colour', 'red'],
-      'unknown option',
-    ],
+    ['unknown flag', openaiChannelArgs('x', 'k', 'm', '--colour', 'red'), 'unknown option'],
     [
       'invalid type',
       ['channel', 'add', '--name', 'x', '--type', 'gpt', '--key', 'k', '--models', 'm'],
       'not a channel type',
     ],
-    [
-      'invalid URL',
-      [
-        'channel',
-        'add',
-        '--name',
-        'x',
-        '--type',
-        'openai',
-        '--key',
-        'k',
-        '--models',
-        'm',
-        '--base-url',
-        'not a url',
-      ],
-      'is not a URL',
-    ],
+    ['invalid URL', openaiChannelArgs('x', 'k', 'm', '--base-url', 'not a url'), 'is not a URL'],
     [
       'URL not http',
-      [
-        'channel',
-        'add',
-        '--name',
-        'x',
-        '--type',
-        'openai',
-        '--key',
-        'k',
-        '--models',
-        'm',
-        '--base-url',
-        'localhost:8080',
-      ],
+      openaiChannelArgs('x', 'k', 'm', '--base-url', 'localhost:8080'),
       'not an http or https URL',
     ],
     ['invalid duration', ['channel', 'edit', 'sim', '--timeout', '10 minutes'], 'not a duration'],

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openaiChannelArgs } from '../support/cli.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import type { KeyCreated, KeyView, LogRow } from '../../src/shared/control-api.js';
@@ -59,20 +60,7 @@ function fire(url: string, key: string, stream: boolean): Promise<Received> {
 
 describe('SIGKILL under load', () => {
   it('loses no settled request and no spend', async () => {
-    const add = await daemon.bc([
-      'channel',
-      'add',
-      '--name',
-      'sim',
-      '--type',
-      'openai',
-      '--key',
-      'sk-up-0000000000',
-      '--models',
-      'm',
-      '--base-url',
-      sim.url,
-    ]);
+    const add = await daemon.bc(openaiChannelArgs('sim', 'sk-up-0000000000', 'm', '--base-url', sim.url));
     expect(add.code, add.stderr).toBe(0);
     expect((await daemon.bc(['price', 'set', 'm', '--input', '3', '--output', '7'])).code).toBe(0);
     const created = JSON.parse(

@@ -38,6 +38,11 @@ export function cleanEnv(): Record<string, string> {
   return env;
 }
 
+/** `bc channel add` arguments for an OpenAI-type channel; `extra` flags (e.g. `--base-url`) follow. */
+export function openaiChannelArgs(name: string, key: string, models: string, ...extra: string[]): string[] {
+  return ['channel', 'add', '--name', name, '--type', 'openai', '--key', key, '--models', models, ...extra];
+}
+
 export async function runBc(args: string[], opts: RunBcOptions = {}): Promise<RunBcResult> {
   const ownHome = opts.home === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'bc-')) : undefined;
   const home = opts.home ?? ownHome ?? '';
