@@ -6,11 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readPidfile } from '../../src/shared/pidfile.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { daemonEnv } from '../support/cli.js';
 
 const BIN = path.resolve('bin/bc.js');
 
@@ -25,35 +26,14 @@ interface Daemon {
   message: Promise<{ type: string; pid?: number; listen?: string; socket?: string; message?: string }>;
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tempHome(): string {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  cleanups.push(() => fs.rmSync(home, { recursive: true, force: true }));
-  return home;
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BC_')) env[k] = v;
-  return {
-    ...env,
-    BC_LISTEN: '127.0.0.1:0',
-    BC_LOG_LEVEL: 'info',
-    BC_PROBE_INTERVAL_MS: '3600000',
-    ...extra,
-  };
-}
+const cleanups = cleanupsAfterEach();
 
 function startDaemon(
   home: string,
   opts: { ipc?: boolean; env?: Record<string, string>; args?: string[] } = {},
 ): Daemon {
   const child = spawn(process.execPath, [BIN, 'daemon', ...(opts.args ?? [])], {
-    env: cleanEnv({ BC_HOME: home, ...opts.env }),
+    env: daemonEnv('info', { BC_HOME: home, ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe', ...(opts.ipc === false ? [] : ['ipc' as const])],
   });
   let out = '';
@@ -156,7 +136,7 @@ async function deadPid(): Promise<number> {
 
 describe('bc daemon', () => {
   it('starts private and ready: socket 0600 in a 0700 folder, pidfile, status; a second daemon is refused', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const d = startDaemon(home);
     const r = await ready(d);
     expect(r.pid).toBe(d.child.pid);
@@ -183,7 +163,7 @@ describe('bc daemon', () => {
   });
 
   it('replaces a stale pidfile (dead pid) and one whose pid another process reuses', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const pidfile = path.join(home, 'bc.pid');
     const stale = {
       listen: '127.0.0.1:1',
@@ -208,7 +188,7 @@ describe('bc daemon', () => {
   });
 
   it('prints the gateway URL, socket and next command when run in a terminal (no IPC)', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const d = startDaemon(home, { ipc: false });
     await until(() => d.stderr().includes('next:'), 15_000);
     expect(d.stderr()).toMatch(/http:\/\/127\.0\.0\.1:\d+/);
@@ -219,7 +199,7 @@ describe('bc daemon', () => {
   });
 
   it('SIGHUP reloads without dropping the process or its open connections', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const d = startDaemon(home);
     const r = await ready(d);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -234,7 +214,7 @@ describe('bc daemon', () => {
   });
 
   it('SIGTERM lets a request in flight finish, then exits 0 and removes the pidfile and socket', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const upstream = await slowUpstream(500);
     const d = startDaemon(home);
     const r = await ready(d);
@@ -269,7 +249,7 @@ describe('bc daemon', () => {
   });
 
   it('the drain deadline cuts a request that outlives it; exit is still 0', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const upstream = await slowUpstream(5000);
     const d = startDaemon(home, { args: ['--drain', '300ms'] });
     const r = await ready(d);
@@ -303,7 +283,7 @@ describe('bc daemon', () => {
   });
 
   it('a second SIGINT exits at once while draining', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const upstream = await slowUpstream(10_000);
     const d = startDaemon(home);
     const r = await ready(d);
@@ -335,7 +315,7 @@ describe('bc daemon', () => {
   });
 
   it('POST /v1/shutdown answers, then stops the daemon gracefully', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const d = startDaemon(home);
     const r = await ready(d);
     const res = await request({ socketPath: r.socket }, 'POST', '/v1/shutdown');

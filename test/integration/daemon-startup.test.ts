@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { daemonEnv } from '../support/cli.js';
 
 const BIN = path.resolve('bin/bc.js');
 
@@ -18,33 +19,12 @@ interface Outcome {
   message: { type: string; message?: string } | undefined;
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tempHome(): string {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  cleanups.push(() => fs.rmSync(home, { recursive: true, force: true }));
-  return home;
-}
-
-function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BC_')) out[k] = v;
-  return {
-    ...out,
-    BC_LISTEN: '127.0.0.1:0',
-    BC_LOG_LEVEL: 'warn',
-    BC_PROBE_INTERVAL_MS: '3600000',
-    ...extra,
-  };
-}
+const cleanups = cleanupsAfterEach();
 
 /** Runs the daemon until it exits (failures) or is ready (then stops it with SIGTERM). */
 function run(extra: Record<string, string>, args: string[] = []): Promise<Outcome> {
   const child = spawn(process.execPath, [BIN, 'daemon', ...args], {
-    env: env(extra),
+    env: daemonEnv('warn', extra),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -79,7 +59,7 @@ function leftovers(home: string): string[] {
 
 describe('daemon startup failures', () => {
   it('port in use: names the port and what to change', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
@@ -90,7 +70,7 @@ describe('daemon startup failures', () => {
   });
 
   it('a malformed listen address', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     expectFailure(
       await run({ BC_HOME: home, BC_LISTEN: 'localhost:99999' }),
       /invalid port in "localhost:99999".*BC_LISTEN or --listen/,
@@ -103,14 +83,14 @@ describe('daemon startup failures', () => {
   });
 
   it('a home that cannot be created', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     fs.writeFileSync(path.join(home, 'file'), '');
     const o = await run({ BC_HOME: path.join(home, 'file', 'home') });
     expectFailure(o, /cannot create the home folder .*file\/home/);
   });
 
   it('a corrupt database file', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     fs.writeFileSync(path.join(home, 'burncloud.db'), Buffer.alloc(8192, 0x5a));
     const o = await run({ BC_HOME: home });
     expectFailure(o, /burncloud\.db.*(not a database|corrupt)/);
@@ -118,9 +98,9 @@ describe('daemon startup failures', () => {
   });
 
   it('a missing master key while channel secrets exist', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     const child = spawn(process.execPath, [BIN, 'daemon'], {
-      env: env({ BC_HOME: home }),
+      env: daemonEnv('warn', { BC_HOME: home }),
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     const ready = await new Promise<{ socket: string }>((resolve) =>
@@ -154,7 +134,7 @@ describe('daemon startup failures', () => {
   });
 
   it('an unknown BC_LOG_LEVEL and a socket path too long for a Unix socket', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     expectFailure(await run({ BC_HOME: home, BC_LOG_LEVEL: 'loud' }), /^invalid BC_LOG_LEVEL "loud"/);
     const long = path.join(home, 'x'.repeat(120), 'bc.sock');
     expectFailure(await run({ BC_HOME: home, BC_SOCKET: long }), /socket path .* is too long/);
@@ -162,7 +142,7 @@ describe('daemon startup failures', () => {
   });
 
   it('a healthy start on the same home still works after the failures', async () => {
-    const home = tempHome();
+    const home = cleanups.tempHome();
     fs.writeFileSync(path.join(home, 'bc.sock'), 'not a socket');
     expectFailure(await run({ BC_HOME: home }), /bc\.sock exists and is not a socket/);
     fs.rmSync(path.join(home, 'bc.sock'));

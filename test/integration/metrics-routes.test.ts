@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Client } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/daemon/metrics/index.js';
 import type { ChannelHealth, RequestSample } from '../../src/daemon/metrics/index.js';
 import { registerMetricsRoutes } from '../../src/daemon/control/routes/metrics.js';
 import { registerPrometheusRoute } from '../../src/daemon/gateway/routes/metrics.js';
 import { isMetricsSnapshot, type MetricsSnapshot } from '../../src/shared/metrics-types.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 import { parsePrometheus } from '../support/prom-parse.js';
 
 const health = (): ChannelHealth[] => [
@@ -31,10 +32,7 @@ const done: RequestSample = {
   stream: false,
 };
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function listenOnSocket(app: FastifyInstance): Promise<Client> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));

@@ -38,6 +38,22 @@ export function cleanEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * The environment for running the daemon process itself (`bc daemon`): the parent's without any
+ * BC_* setting, listening on 127.0.0.1:0, probes hourly, at this log level; `extra` wins.
+ */
+export function daemonEnv(logLevel: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BC_')) env[k] = v;
+  return {
+    ...env,
+    BC_LISTEN: '127.0.0.1:0',
+    BC_LOG_LEVEL: logLevel,
+    BC_PROBE_INTERVAL_MS: '3600000',
+    ...extra,
+  };
+}
+
 /** `bc channel add` arguments for an OpenAI-type channel; `extra` flags (e.g. `--base-url`) follow. */
 export function openaiChannelArgs(name: string, key: string, models: string, ...extra: string[]): string[] {
   return ['channel', 'add', '--name', name, '--type', 'openai', '--key', key, '--models', models, ...extra];
