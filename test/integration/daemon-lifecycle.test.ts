@@ -119,6 +119,35 @@ async function slowUpstream(delayMs: number): Promise<{ url: string; received: (
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, received: () => count };
 }
 
+/** Through the control socket: a channel on the slow upstream for model `slow`, and a client key. */
+async function slowChannelAndKey(
+  socket: string,
+  upstreamUrl: string,
+): Promise<{ channelStatus: number; key: string }> {
+  const sock = { socketPath: socket };
+  const ch = await request(sock, 'POST', '/v1/channels', {
+    name: 'slow',
+    type: 'openai-compatible',
+    base_url: upstreamUrl,
+    keys: ['sk-upstream-123456'],
+    models: ['slow'],
+  });
+  const key = (JSON.parse((await request(sock, 'POST', '/v1/keys', { name: 'k' })).body) as { key: string })
+    .key;
+  return { channelStatus: ch.status, key };
+}
+
+/** One chat completion for model `slow` through the gateway, with this key. */
+function chatSlow(listen: string, key: string): ReturnType<typeof request> {
+  return request(
+    { listen },
+    'POST',
+    '/v1/chat/completions',
+    { model: 'slow', messages: [{ role: 'user', content: 'hi' }] },
+    { authorization: `Bearer ${key}` },
+  );
+}
+
 async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -218,25 +247,10 @@ describe('bc daemon', () => {
     const upstream = await slowUpstream(500);
     const d = startDaemon(home);
     const r = await ready(d);
-    const sock = { socketPath: r.socket };
-    const ch = await request(sock, 'POST', '/v1/channels', {
-      name: 'slow',
-      type: 'openai-compatible',
-      base_url: upstream.url,
-      keys: ['sk-upstream-123456'],
-      models: ['slow'],
-    });
-    expect(ch.status).toBe(201);
-    const key = (JSON.parse((await request(sock, 'POST', '/v1/keys', { name: 'k' })).body) as { key: string })
-      .key;
+    const { channelStatus, key } = await slowChannelAndKey(r.socket, upstream.url);
+    expect(channelStatus).toBe(201);
 
-    const inFlight = request(
-      { listen: r.listen },
-      'POST',
-      '/v1/chat/completions',
-      { model: 'slow', messages: [{ role: 'user', content: 'hi' }] },
-      { authorization: `Bearer ${key}` },
-    );
+    const inFlight = chatSlow(r.listen, key);
     await until(() => upstream.received() === 1, 5000);
     d.child.kill('SIGTERM');
     const res = await inFlight;
@@ -253,23 +267,8 @@ describe('bc daemon', () => {
     const upstream = await slowUpstream(5000);
     const d = startDaemon(home, { args: ['--drain', '300ms'] });
     const r = await ready(d);
-    const sock = { socketPath: r.socket };
-    await request(sock, 'POST', '/v1/channels', {
-      name: 'slow',
-      type: 'openai-compatible',
-      base_url: upstream.url,
-      keys: ['sk-upstream-123456'],
-      models: ['slow'],
-    });
-    const key = (JSON.parse((await request(sock, 'POST', '/v1/keys', { name: 'k' })).body) as { key: string })
-      .key;
-    const inFlight = request(
-      { listen: r.listen },
-      'POST',
-      '/v1/chat/completions',
-      { model: 'slow', messages: [{ role: 'user', content: 'hi' }] },
-      { authorization: `Bearer ${key}` },
-    ).then(
+    const { key } = await slowChannelAndKey(r.socket, upstream.url);
+    const inFlight = chatSlow(r.listen, key).then(
       (x) => x.status,
       () => 'cut',
     );
@@ -287,23 +286,8 @@ describe('bc daemon', () => {
     const upstream = await slowUpstream(10_000);
     const d = startDaemon(home);
     const r = await ready(d);
-    const sock = { socketPath: r.socket };
-    await request(sock, 'POST', '/v1/channels', {
-      name: 'slow',
-      type: 'openai-compatible',
-      base_url: upstream.url,
-      keys: ['sk-upstream-123456'],
-      models: ['slow'],
-    });
-    const key = (JSON.parse((await request(sock, 'POST', '/v1/keys', { name: 'k' })).body) as { key: string })
-      .key;
-    void request(
-      { listen: r.listen },
-      'POST',
-      '/v1/chat/completions',
-      { model: 'slow', messages: [{ role: 'user', content: 'hi' }] },
-      { authorization: `Bearer ${key}` },
-    ).catch(() => undefined);
+    const { key } = await slowChannelAndKey(r.socket, upstream.url);
+    void chatSlow(r.listen, key).catch(() => undefined);
     await until(() => upstream.received() === 1, 5000);
     d.child.kill('SIGINT');
     await until(() => d.stdout().includes('"stopping"'), 5000);
