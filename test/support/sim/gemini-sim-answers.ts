@@ -6,10 +6,11 @@
  * Usage is predictable: prompt = ceil(UTF-8 bytes of JSON(systemInstruction + contents) / 4),
  * candidates = text pieces (+1 per function call), thoughts = thought pieces.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readChunksJsonl, readFixtureJson } from '../fixtures.js';
 import type { ChatKnobs } from './openai-sim-chat.js';
 import { contentPieces, splitText } from './openai-sim-chat.js';
+import { embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -192,16 +193,6 @@ export const MID_STREAM_ERROR_FRAME = `data: ${JSON.stringify(
   ),
 )}\r\n\r\n`;
 
-/** A deterministic vector per text, so equal inputs embed equally. */
-function vector(text: string, dims: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; out.length < dims; i++) {
-    const h = createHash('sha256').update(`${i}:${text}`).digest();
-    for (let k = 0; k + 4 <= h.length && out.length < dims; k += 4) out.push(h.readInt32LE(k) / 2 ** 31);
-  }
-  return out;
-}
-
 /** `:batchEmbedContents`; undefined when the body has no usable requests. */
 export function batchEmbed(body: Json): Json | undefined {
   const requests = asArray(body.requests);
@@ -211,7 +202,7 @@ export function batchEmbed(body: Json): Json | undefined {
       .map((p) => (typeof p.text === 'string' ? p.text : ''))
       .join('');
     const dims = typeof r.outputDimensionality === 'number' ? r.outputDimensionality : 8;
-    return { values: vector(text, dims) };
+    return { values: embeddingVector(text, dims) };
   });
   return { embeddings };
 }

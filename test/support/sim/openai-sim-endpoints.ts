@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChatPlan } from './openai-sim-chat.js';
 import { simPromptTokens, usageOf } from './openai-sim-chat.js';
+import { embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -34,16 +35,6 @@ function inputs(input: unknown): string[] {
   throw new SimBadRequest("'input' is a required property");
 }
 
-/** A deterministic unit-ish vector per text, so equal inputs embed equally. */
-function vector(text: string, dims: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; out.length < dims; i++) {
-    const h = createHash('sha256').update(`${i}:${text}`).digest();
-    for (let k = 0; k + 4 <= h.length && out.length < dims; k += 4) out.push(h.readInt32LE(k) / 2 ** 31);
-  }
-  return out;
-}
-
 export function embeddings(body: Json): Json {
   const texts = inputs(body.input);
   const dims = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : 8;
@@ -52,7 +43,7 @@ export function embeddings(body: Json): Json {
   return {
     object: 'list',
     data: texts.map((t, index) => {
-      const v = vector(t, dims);
+      const v = embeddingVector(t, dims);
       const embedding = base64 ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v;
       return { object: 'embedding', index, embedding };
     }),

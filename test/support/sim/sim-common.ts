@@ -6,6 +6,7 @@
  * with a timestamp, which is how tests measure abort propagation. The response writers (pacing,
  * backpressure, stream faults) live in sim-io.ts and are re-exported here.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -152,6 +153,16 @@ export function parseJsonObject(buf: Buffer): Record<string, unknown> | undefine
   } catch {
     return undefined;
   }
+}
+
+/** A deterministic embedding per text (numbers in [-1, 1)), so equal inputs embed equally. */
+export function embeddingVector(text: string, dims: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; out.length < dims; i++) {
+    const h = createHash('sha256').update(`${i}:${text}`).digest();
+    for (let k = 0; k + 4 <= h.length && out.length < dims; k += 4) out.push(h.readInt32LE(k) / 2 ** 31);
+  }
+  return out;
 }
 
 export interface SimServer {
