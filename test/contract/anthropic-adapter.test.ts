@@ -10,21 +10,13 @@ import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import type { OpenAIChatChunk } from '../../src/daemon/providers/openai/types.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { cassetteResponseBodies, readChunksJsonl, readFixtureJson } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'claude',
-    type: 'anthropic',
-    baseUrl: 'https://api.anthropic.com',
-    region: null,
-    apiVersion: null,
-    timeoutMs: 60_000,
-    settings: {},
-  },
-  secret: 'sk-ant-test',
-  upstreamModel: 'claude-sonnet-4-5',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'claude', type: 'anthropic', baseUrl: 'https://api.anthropic.com', timeoutMs: 60_000 },
+  'sk-ant-test',
+  'claude-sonnet-4-5',
+);
 
 function usage(input: number, output: number, cached = 0, write = 0): Usage {
   return {

@@ -9,21 +9,20 @@ import { azureAdapter } from '../../src/daemon/providers/azure/index.js';
 import type { SseEvent, UpstreamTarget, Usage } from '../../src/daemon/providers/types.js';
 import { readCassetteBodies, readChunksJsonl } from '../support/fixtures.js';
 import { AZURE_429_BODY, AZURE_CONTENT_FILTER_BODY } from '../support/sim/azure-sim.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
+const target: UpstreamTarget = upstreamTarget(
+  {
     id: 3,
     name: 'azure',
     type: 'azure',
     baseUrl: 'https://resource-name.openai.azure.com',
-    region: null,
     apiVersion: '2024-12-01-preview',
     timeoutMs: 60_000,
-    settings: {},
   },
-  secret: 'azure-key',
-  upstreamModel: 'gpt-5-nano',
-};
+  'azure-key',
+  'gpt-5-nano',
+);
 
 function sse(data: unknown): SseEvent {
   return { kind: 'sse', event: undefined, data: typeof data === 'string' ? data : JSON.stringify(data) };

@@ -11,21 +11,13 @@ import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import type { EventStreamMessage, UpstreamTarget } from '../../src/daemon/providers/types.js';
 import type { OpenAIChatChunk } from '../../src/daemon/providers/openai/types.js';
 import { readChunksJsonl, readFixture } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'bedrock',
-    type: 'bedrock',
-    baseUrl: '',
-    region: 'us-east-1',
-    apiVersion: null,
-    timeoutMs: 60_000,
-    settings: {},
-  },
-  secret: 'AKIDEXAMPLE:secret',
-  upstreamModel: 'us.amazon.nova-micro-v1:0',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'bedrock', type: 'bedrock', baseUrl: '', region: 'us-east-1', timeoutMs: 60_000 },
+  'AKIDEXAMPLE:secret',
+  'us.amazon.nova-micro-v1:0',
+);
 
 function event(type: string, payload: unknown): EventStreamMessage {
   return {

@@ -7,21 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { bedrockAdapter } from '../../src/daemon/providers/bedrock/index.js';
 import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
 import { readFixtureJson } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'bedrock',
-    type: 'bedrock',
-    baseUrl: '',
-    region: 'us-east-1',
-    apiVersion: null,
-    timeoutMs: 60_000,
-    settings: {},
-  },
-  secret: 'AKIDEXAMPLE:secret',
-  upstreamModel: 'us.amazon.nova-micro-v1:0',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'bedrock', type: 'bedrock', baseUrl: '', region: 'us-east-1', timeoutMs: 60_000 },
+  'AKIDEXAMPLE:secret',
+  'us.amazon.nova-micro-v1:0',
+);
 
 describe('Bedrock non-stream (Converse)', () => {
   it('converse-nonstream-text.json -> text completion with usage', () => {

@@ -17,21 +17,19 @@ import {
   readFixtureJson,
   readFixtureText,
 } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
+const target: UpstreamTarget = upstreamTarget(
+  {
     id: 7,
     name: 'gemini',
     type: 'gemini',
     baseUrl: 'https://generativelanguage.googleapis.com',
-    region: null,
-    apiVersion: null,
     timeoutMs: 60_000,
-    settings: {},
   },
-  secret: 'AIza-test-key',
-  upstreamModel: 'gemini-3-pro-preview',
-};
+  'AIza-test-key',
+  'gemini-3-pro-preview',
+);
 
 function sse(data: unknown): SseEvent {
   return { kind: 'sse', event: undefined, data: typeof data === 'string' ? data : JSON.stringify(data) };

@@ -14,22 +14,10 @@ import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import type { ChannelType } from '../../src/shared/control-api.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { cassetteResponseBodies, readFixtureJson } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 function target(type: ChannelType, baseUrl = 'https://up.example/v1', secret = 'sk-secret'): UpstreamTarget {
-  return {
-    channel: {
-      id: 1,
-      name: 'c',
-      type,
-      baseUrl,
-      region: null,
-      apiVersion: null,
-      timeoutMs: 1000,
-      settings: {},
-    },
-    secret,
-    upstreamModel: 'real-model',
-  };
+  return upstreamTarget({ name: 'c', type, baseUrl, timeoutMs: 1000 }, secret, 'real-model');
 }
 
 const req = (extra: Partial<OpenAIChatRequest> = {}): OpenAIChatRequest => ({

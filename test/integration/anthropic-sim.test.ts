@@ -14,6 +14,7 @@ import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.
 import type { StreamEvent, UpstreamTarget, Usage } from '../../src/daemon/providers/types.js';
 import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 const KEY = 'sk-ant-sim-key';
 const FIXTURE_TEXT = readFixtureJson<{ content: { text: string }[] }>(
@@ -270,20 +271,8 @@ describe('anthropic simulator: faults', () => {
 });
 
 describe('anthropic adapter against the simulator', () => {
-  const target = (): UpstreamTarget => ({
-    channel: {
-      id: 1,
-      name: 'sim',
-      type: 'anthropic',
-      baseUrl: sim.url,
-      region: null,
-      apiVersion: null,
-      timeoutMs: 5000,
-      settings: {},
-    },
-    secret: KEY,
-    upstreamModel: 'claude-sim',
-  });
+  const target = (): UpstreamTarget =>
+    upstreamTarget({ name: 'sim', type: 'anthropic', baseUrl: sim.url, timeoutMs: 5000 }, KEY, 'claude-sim');
 
   async function send(req: OpenAIChatRequest): Promise<{ status: number; headers: Headers; body: Buffer }> {
     const up = anthropicAdapter.chatRequest(req, target(), { dropped: [] });

@@ -15,6 +15,7 @@ import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import type { AzureSim } from '../support/sim/azure-sim.js';
 import { startAzureSim } from '../support/sim/azure-sim.js';
+import { sendUpstream, upstreamTarget } from '../support/upstream-target.js';
 
 const KEY = 'azure-sim-key';
 const API_VERSION = '2024-10-21';
@@ -217,29 +218,8 @@ describe('the simulator on the wire', () => {
   });
 });
 
-const target = (deployment = DEPLOYMENT): UpstreamTarget => ({
-  channel: {
-    id: 4,
-    name: 'az',
-    type: 'azure',
-    baseUrl: sim.url,
-    region: null,
-    apiVersion: null,
-    timeoutMs: 5000,
-    settings: {},
-  },
-  secret: KEY,
-  upstreamModel: deployment,
-});
-
-async function send(up: UpstreamRequest, headers: Record<string, string> = {}) {
-  const res = await request(up.url, {
-    method: up.method,
-    headers: { ...up.headers, ...headers },
-    body: up.body,
-  });
-  return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
-}
+const target = (deployment = DEPLOYMENT): UpstreamTarget =>
+  upstreamTarget({ id: 4, name: 'az', type: 'azure', baseUrl: sim.url, timeoutMs: 5000 }, KEY, deployment);
 
 describe('our Azure adapter against the simulator', () => {
   const req: OpenAIChatRequest = {
@@ -249,7 +229,7 @@ describe('our Azure adapter against the simulator', () => {
   };
 
   it('non-stream: max_tokens becomes max_completion_tokens and the answer is read', async () => {
-    const res = await send(azureAdapter.chatRequest(req, target(), { dropped: [] }));
+    const res = await sendUpstream(azureAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(res.status).toBe(200);
     const sent = JSON.parse(String(sim.calls.at(-1)?.body)) as Record<string, unknown>;
     expect(sent.max_completion_tokens).toBe(3);
@@ -262,7 +242,7 @@ describe('our Azure adapter against the simulator', () => {
   });
 
   it('stream: usage asked for, first chunk skipped, output filter honoured', async () => {
-    const res = await send(
+    const res = await sendUpstream(
       azureAdapter.chatRequest({ ...req, max_tokens: null, stream: true }, target(), { dropped: [] }),
       { 'x-sim-filter': 'output', 'x-sim-split-utf8': '1' },
     );
@@ -279,7 +259,7 @@ describe('our Azure adapter against the simulator', () => {
 
   it('passthrough maps the OpenAI path onto the deployment', async () => {
     const body = Buffer.from(JSON.stringify({ model: 'alias', messages: [{ role: 'user', content: 'Hi' }] }));
-    const res = await send(
+    const res = await sendUpstream(
       azureAdapter.passthroughRequest?.(
         '/v1/chat/completions',
         body,
@@ -293,17 +273,17 @@ describe('our Azure adapter against the simulator', () => {
 
   it('failures as the relay sees them', async () => {
     sim.fault({ kind: 'status', status: 429 });
-    let res = await send(azureAdapter.chatRequest(req, target(), { dropped: [] }));
+    let res = await sendUpstream(azureAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(azureAdapter.classifyError(res.status, res.headers, res.body.toString())).toMatchObject({
       action: 'retry',
       retryAfterMs: 1000,
     });
-    res = await send(azureAdapter.chatRequest(req, target('missing'), { dropped: [] }));
+    res = await sendUpstream(azureAdapter.chatRequest(req, target('missing'), { dropped: [] }));
     expect(azureAdapter.classifyError(res.status, res.headers, res.body.toString()).action).toBe('retry');
     sim.fault({ kind: 'status', status: 400 });
-    res = await send(azureAdapter.chatRequest(req, target(), { dropped: [] }));
+    res = await sendUpstream(azureAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(azureAdapter.classifyError(res.status, res.headers, res.body.toString()).action).toBe('reject');
-    res = await send({
+    res = await sendUpstream({
       ...azureAdapter.chatRequest(req, target(), { dropped: [] }),
       headers: { 'api-key': 'bad', 'content-type': 'application/json' },
     });

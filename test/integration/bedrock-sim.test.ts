@@ -19,6 +19,7 @@ import {
   DEFAULT_BEDROCK_SIM_TEXT,
   startBedrockSim,
 } from '../support/sim/bedrock-sim.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20241022-v2:0';
 const API_KEY = 'ABSKc2ltLWFwaS1rZXk=';
@@ -30,20 +31,11 @@ function target(
   secret = `${accessKeyId}:${secretAccessKey}`,
   region: string | null = 'us-east-1',
 ): UpstreamTarget {
-  return {
-    channel: {
-      id: 7,
-      name: 'bedrock-sim',
-      type: 'bedrock',
-      baseUrl: sim.url,
-      region,
-      apiVersion: null,
-      timeoutMs: 5000,
-      settings: {},
-    },
+  return upstreamTarget(
+    { id: 7, name: 'bedrock-sim', type: 'bedrock', baseUrl: sim.url, region, timeoutMs: 5000 },
     secret,
-    upstreamModel: MODEL,
-  };
+    MODEL,
+  );
 }
 
 const HELLO: OpenAIChatRequest = { model: 'claude', messages: [{ role: 'user', content: 'Hello there' }] };

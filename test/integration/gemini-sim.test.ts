@@ -17,6 +17,7 @@ import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import type { GeminiSim } from '../support/sim/gemini-sim.js';
 import { SIM_THOUGHT_SIGNATURE, startGeminiSim, THOUGHT_TEXT } from '../support/sim/gemini-sim.js';
+import { sendUpstream, upstreamTarget } from '../support/upstream-target.js';
 
 const KEY = 'AIza-sim-key';
 const MODEL = 'gemini-2.5-flash';
@@ -199,29 +200,8 @@ describe('the simulator on the wire', () => {
   });
 });
 
-const target = (): UpstreamTarget => ({
-  channel: {
-    id: 9,
-    name: 'sim',
-    type: 'gemini',
-    baseUrl: sim.url,
-    region: null,
-    apiVersion: null,
-    timeoutMs: 5000,
-    settings: {},
-  },
-  secret: KEY,
-  upstreamModel: MODEL,
-});
-
-async function send(up: UpstreamRequest, headers: Record<string, string> = {}) {
-  const res = await request(up.url, {
-    method: up.method,
-    headers: { ...up.headers, ...headers },
-    body: up.body,
-  });
-  return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
-}
+const target = (): UpstreamTarget =>
+  upstreamTarget({ id: 9, name: 'sim', type: 'gemini', baseUrl: sim.url, timeoutMs: 5000 }, KEY, MODEL);
 
 function streamThrough(body: Buffer): { chunks: OpenAIChatChunk[]; error: unknown; usage: unknown } {
   const dec = new SseDecoder();
@@ -261,7 +241,7 @@ describe('our Gemini adapter against the simulator', () => {
       ],
       tools,
     };
-    const r1 = await send(geminiAdapter.chatRequest(first, target(), { dropped: [] }));
+    const r1 = await sendUpstream(geminiAdapter.chatRequest(first, target(), { dropped: [] }));
     expect(r1.status).toBe(200);
     const { completion } = geminiAdapter.chatResponse(JSON.parse(r1.body.toString()), target(), {
       dropped: [],
@@ -277,7 +257,7 @@ describe('our Gemini adapter against the simulator', () => {
         { role: 'tool', tool_call_id: call?.id ?? '', content: 'Sunny, 21C' },
       ],
     };
-    const r2 = await send(geminiAdapter.chatRequest(second, target(), { dropped: [] }));
+    const r2 = await sendUpstream(geminiAdapter.chatRequest(second, target(), { dropped: [] }));
     expect(r2.status).toBe(200);
     const sent = JSON.parse(String(sim.calls.at(-1)?.body)) as {
       contents: { role: string; parts: Record<string, unknown>[] }[];
@@ -298,7 +278,7 @@ describe('our Gemini adapter against the simulator', () => {
       target(),
       { dropped: [] },
     );
-    const res = await send(up, { 'x-sim-split-utf8': '1', 'x-sim-deltas': '4' });
+    const res = await sendUpstream(up, { 'x-sim-split-utf8': '1', 'x-sim-deltas': '4' });
     const { chunks, error, usage } = streamThrough(res.body);
     expect(error).toBeUndefined();
     expect(chunks.map((c) => c.choices[0]?.delta.reasoning_content ?? '').join('')).toBe(THOUGHT_TEXT);
@@ -314,7 +294,7 @@ describe('our Gemini adapter against the simulator', () => {
       target(),
       'application/json',
     );
-    const res = await send(up as UpstreamRequest);
+    const res = await sendUpstream(up as UpstreamRequest);
     expect(res.status).toBe(200);
     expect(sim.calls.at(-1)?.query).toBe('');
     expect(geminiAdapter.usageFromBody?.(JSON.parse(res.body.toString()))?.outputTokens).toBe(5);
@@ -323,25 +303,25 @@ describe('our Gemini adapter against the simulator', () => {
   it('faults as the relay sees them', async () => {
     const req: OpenAIChatRequest = { model: 'a', messages: [{ role: 'user', content: 'x' }], stream: true };
     sim.fault({ kind: 'status', status: 429 });
-    let res = await send(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
+    let res = await sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(geminiAdapter.classifyError(res.status, res.headers, res.body.toString())).toMatchObject({
       action: 'retry',
       retryAfterMs: 34_400,
     });
     sim.fault({ kind: 'status', status: 400 });
-    res = await send(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
+    res = await sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(geminiAdapter.classifyError(res.status, res.headers, res.body.toString()).action).toBe('disable');
     sim.fault({ kind: 'garbage' });
-    res = await send(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
+    res = await sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
     expect(streamThrough(res.body).error).toBeInstanceOf(UpstreamStreamError);
     sim.fault({ kind: 'midStreamError', afterFrames: 2 });
-    res = await send(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
+    res = await sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }));
     const mid = streamThrough(res.body);
     expect(mid.chunks.map((c) => c.choices[0]?.delta.content ?? '').join('').length).toBeGreaterThan(0);
     expect((mid.error as UpstreamStreamError).failure).toMatchObject({ status: 500, action: 'retry' });
     sim.fault({ kind: 'hangup', afterFrames: 2 });
-    await expect(send(geminiAdapter.chatRequest(req, target(), { dropped: [] }))).rejects.toThrow();
+    await expect(sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }))).rejects.toThrow();
     sim.fault({ kind: 'reset' });
-    await expect(send(geminiAdapter.chatRequest(req, target(), { dropped: [] }))).rejects.toThrow();
+    await expect(sendUpstream(geminiAdapter.chatRequest(req, target(), { dropped: [] }))).rejects.toThrow();
   });
 });

@@ -16,6 +16,7 @@ import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { DEFAULT_SIM_TEXT, simPromptTokens } from '../support/sim/openai-sim-chat.js';
 import type { OpenAISim } from '../support/sim/openai-sim.js';
 import { startOpenAISim } from '../support/sim/openai-sim.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 const KEY = 'sk-sim-test';
 const messages = [{ role: 'user' as const, content: 'Hello there' }];
@@ -79,20 +80,11 @@ function events(r: Raw): SseEvent[] {
   return [...r.chunks.flatMap((c) => d.push(c)), ...d.end()];
 }
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 's',
-    type: 'qwen',
-    baseUrl: '',
-    region: null,
-    apiVersion: null,
-    timeoutMs: 1,
-    settings: {},
-  },
-  secret: KEY,
-  upstreamModel: 'm',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 's', type: 'qwen', baseUrl: '', timeoutMs: 1 },
+  KEY,
+  'm',
+);
 
 function normalise(evs: SseEvent[]): OpenAIChatChunk[] {
   const conv = createOpenAIStreamConverter(target, { dropped: [] });

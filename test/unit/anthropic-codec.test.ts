@@ -12,6 +12,7 @@ import type { SseEvent, UpstreamTarget } from '../../src/daemon/providers/types.
 import { BcError } from '../../src/shared/errors.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { readChunksJsonl, readFixtureJson } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 type Json = Record<string, unknown>;
 const base = { model: 'claude-sonnet-4-5', max_tokens: 512, messages: [{ role: 'user', content: 'hi' }] };
@@ -198,20 +199,11 @@ describe('anthropic codec: toOpenAI', () => {
   });
 });
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'c',
-    type: 'anthropic',
-    baseUrl: 'http://x',
-    region: null,
-    apiVersion: null,
-    timeoutMs: 1,
-    settings: {},
-  },
-  secret: 's',
-  upstreamModel: 'claude-up',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'c', type: 'anthropic', baseUrl: 'http://x', timeoutMs: 1 },
+  's',
+  'claude-up',
+);
 
 describe('anthropic codec: fromOpenAI', () => {
   it('round trip: recorded Message -> OpenAI completion -> Message', () => {

@@ -7,22 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { AZURE_DEFAULT_API_VERSION, azureAdapter } from '../../src/daemon/providers/azure/index.js';
 import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
 import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 function target(baseUrl: string, apiVersion: string | null, deployment = 'prod-4o'): UpstreamTarget {
-  return {
-    channel: {
-      id: 1,
-      name: 'az',
-      type: 'azure',
-      baseUrl,
-      region: null,
-      apiVersion,
-      timeoutMs: 1000,
-      settings: {},
-    },
-    secret: 'az-secret',
-    upstreamModel: deployment,
-  };
+  return upstreamTarget(
+    { name: 'az', type: 'azure', baseUrl, apiVersion, timeoutMs: 1000 },
+    'az-secret',
+    deployment,
+  );
 }
 
 const req: OpenAIChatRequest = {

@@ -16,22 +16,14 @@ import {
 } from '../../src/daemon/providers/bedrock/sigv4.js';
 import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
 import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 describe('bedrockAdapter.chatRequest', () => {
-  const base: UpstreamTarget = {
-    channel: {
-      id: 1,
-      name: 'b',
-      type: 'bedrock',
-      baseUrl: '',
-      region: 'eu-west-3',
-      apiVersion: null,
-      timeoutMs: 1000,
-      settings: {},
-    },
-    secret: 'AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-    upstreamModel: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
-  };
+  const base: UpstreamTarget = upstreamTarget(
+    { name: 'b', type: 'bedrock', baseUrl: '', region: 'eu-west-3', timeoutMs: 1000 },
+    'AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    'us.anthropic.claude-3-5-sonnet-20241022-v2:0',
+  );
   const req: OpenAIChatRequest = { model: 'claude', messages: [{ role: 'user', content: 'hi' }] };
 
   it('builds the regional URL with the model id encoded once, and a verifiable SigV4 signature', () => {

@@ -9,25 +9,13 @@ import { geminiAdapter } from '../../src/daemon/providers/gemini/index.js';
 import { geminiEmbeddingsResponse } from '../../src/daemon/providers/gemini/embeddings.js';
 import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
 import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
 function target(
   baseUrl = 'https://generativelanguage.googleapis.com',
   model = 'gemini-2.5-flash',
 ): UpstreamTarget {
-  return {
-    channel: {
-      id: 1,
-      name: 'g',
-      type: 'gemini',
-      baseUrl,
-      region: null,
-      apiVersion: null,
-      timeoutMs: 1000,
-      settings: {},
-    },
-    secret: 'AIza-secret',
-    upstreamModel: model,
-  };
+  return upstreamTarget({ name: 'g', type: 'gemini', baseUrl, timeoutMs: 1000 }, 'AIza-secret', model);
 }
 
 describe('adapter requests', () => {

@@ -9,21 +9,13 @@ import { geminiAdapter } from '../../src/daemon/providers/gemini/index.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion } from '../../src/daemon/providers/openai/types.js';
 import type { UpstreamTarget } from '../../src/daemon/providers/types.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'g',
-    type: 'gemini',
-    baseUrl: 'http://x',
-    region: null,
-    apiVersion: null,
-    timeoutMs: 1,
-    settings: {},
-  },
-  secret: 's',
-  upstreamModel: 'gemini-2.5-flash',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'g', type: 'gemini', baseUrl: 'http://x', timeoutMs: 1 },
+  's',
+  'gemini-2.5-flash',
+);
 
 function chunk(
   delta: OpenAIChatChunk['choices'][number]['delta'],

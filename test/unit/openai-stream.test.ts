@@ -11,21 +11,13 @@ import type { ChatStreamConverter, SseEvent, UpstreamTarget } from '../../src/da
 import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { cassetteResponseBodies, readChunksJsonl, readFixtureText } from '../support/fixtures.js';
+import { upstreamTarget } from '../support/upstream-target.js';
 
-const target: UpstreamTarget = {
-  channel: {
-    id: 1,
-    name: 'c',
-    type: 'openai-compatible',
-    baseUrl: 'http://127.0.0.1:1/v1',
-    region: null,
-    apiVersion: null,
-    timeoutMs: 1000,
-    settings: {},
-  },
-  secret: 'sk-test',
-  upstreamModel: 'upstream-model',
-};
+const target: UpstreamTarget = upstreamTarget(
+  { name: 'c', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', timeoutMs: 1000 },
+  'sk-test',
+  'upstream-model',
+);
 
 const sse = (data: string, event?: string): SseEvent => ({ kind: 'sse', event, data });
 
