@@ -6,12 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Usage } from '../types.js';
-import type {
-  OpenAIChatCompletion,
-  OpenAIFinishReason,
-  OpenAIToolCall,
-  OpenAIUsage,
-} from '../openai/types.js';
+import type { OpenAIChatCompletion, OpenAIFinishReason, OpenAIToolCall } from '../openai/types.js';
+import { openAIUsage } from '../openai/usage.js';
 import type { ConverseResponse, ConverseUsage } from './converse-types.js';
 
 const STOP_REASONS: Record<string, OpenAIFinishReason> = {
@@ -42,16 +38,6 @@ export function usageFromConverse(u: ConverseUsage | undefined): Usage | null {
     cacheWriteTokens: cacheWrite,
     outputTokens: count(u.outputTokens),
     reasoningTokens: 0,
-  };
-}
-
-export function openAIUsage(u: Usage): OpenAIUsage {
-  return {
-    prompt_tokens: u.inputTokens,
-    completion_tokens: u.outputTokens,
-    total_tokens: u.inputTokens + u.outputTokens,
-    prompt_tokens_details: { cached_tokens: u.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
 }
 

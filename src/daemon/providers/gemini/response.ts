@@ -11,7 +11,8 @@ import { UpstreamStreamError, type UpstreamTarget, type Usage } from '../types.j
 import { finishFromGemini } from './finish-reason.js';
 import { signatureExtra, type ToolCallExtra } from './thought-signature.js';
 import type { GeminiFunctionCall, GeminiPart, GeminiResponse } from './types.js';
-import { openAIUsage, usageFromGemini } from './usage.js';
+import { openAIUsage } from '../openai/usage.js';
+import { usageFromGemini } from './usage.js';
 
 export function newToolCallId(): string {
   return `call_${randomBytes(12).toString('hex')}`;

@@ -3,7 +3,6 @@
  * tokens; candidatesTokenCount excludes thoughts, so output is candidates + thoughts, which is
  * what Google bills as output and keeps prompt + output equal to totalTokenCount.
  */
-import type { OpenAIUsage } from '../openai/types.js';
 import type { Usage } from '../types.js';
 
 function count(v: unknown): number {
@@ -21,16 +20,5 @@ export function usageFromGemini(meta: unknown): Usage | null {
     cacheWriteTokens: 0,
     outputTokens: count(m.candidatesTokenCount) + thoughts,
     reasoningTokens: thoughts,
-  };
-}
-
-/** Usage -> the OpenAI usage object a completion carries. */
-export function openAIUsage(u: Usage): OpenAIUsage {
-  return {
-    prompt_tokens: u.inputTokens,
-    completion_tokens: u.outputTokens,
-    total_tokens: u.inputTokens + u.outputTokens,
-    prompt_tokens_details: { cached_tokens: u.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
 }

@@ -4,8 +4,10 @@
  * is mostly tolerant field reading: details objects may be missing or null, DeepSeek reports
  * cache hits as `prompt_cache_hit_tokens`, Qwen reports cache writes as
  * `cache_creation_input_tokens`, and the Responses API names the totals input/output_tokens.
+ * openAIUsage goes the other way for the converting adapters (Gemini, Bedrock).
  */
 import type { Usage } from '../types.js';
+import type { OpenAIUsage } from './types.js';
 
 function record(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -41,5 +43,16 @@ export function usageFromOpenAI(u: unknown): Usage | null {
       first(promptDetails?.cache_creation_input_tokens, usage.cache_creation_input_tokens) ?? 0,
     outputTokens: output ?? 0,
     reasoningTokens: first(completionDetails?.reasoning_tokens) ?? 0,
+  };
+}
+
+/** Usage -> the OpenAI usage object a completion carries (cached and reasoning details always). */
+export function openAIUsage(u: Usage): OpenAIUsage {
+  return {
+    prompt_tokens: u.inputTokens,
+    completion_tokens: u.outputTokens,
+    total_tokens: u.inputTokens + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cachedTokens },
+    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
 }
