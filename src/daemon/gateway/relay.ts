@@ -8,7 +8,6 @@ import { BcError, isBcError } from '../../shared/errors.js';
 import type {
   ProviderAdapter,
   UpstreamFailure,
-  UpstreamRequest,
   UpstreamTarget,
 } from '../providers/types.js';
 import { getAdapter, getCodec } from '../providers/registry.js';
@@ -20,6 +19,7 @@ import { readAll, readCapped, send, transportFailure } from './upstream.js';
 import { pumpStream, type Mode } from './stream-pump.js';
 import { settle, type Outcome } from './settle.js';
 import { disableSecret } from './auto-disable.js';
+import { planRequest, type Plan } from './plan.js';
 
 type AttemptResult =
   { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
@@ -147,65 +147,6 @@ async function attempt(
   } finally {
     state.metrics.attemptEnded(id);
   }
-}
-
-interface Plan {
-  req: UpstreamRequest;
-  passthrough: boolean;
-  /** OpenAI stream whose usage the gateway asked for on the client's behalf */
-  injectedUsage: boolean;
-  /** Gemini embeddings and similar non-chat conversions */
-  embeddings: boolean;
-}
-
-function planRequest(ctx: RelayContext, adapter: ProviderAdapter, target: UpstreamTarget): Plan | undefined {
-  const up = target.upstreamModel;
-  if (ctx.kind === 'forward') {
-    if (adapter.passthrough === 'openai' && adapter.passthroughRequest) {
-      const body = rewriteBody(ctx, up, false);
-      return {
-        req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
-        passthrough: true,
-        injectedUsage: false,
-        embeddings: false,
-      };
-    }
-    if (ctx.endpoint === '/v1/embeddings' && adapter.embeddingsRequest && ctx.body) {
-      const req = adapter.embeddingsRequest({ ...ctx.body, model: up }, target, { dropped: ctx.dropped });
-      return { req, passthrough: false, injectedUsage: false, embeddings: true };
-    }
-    return undefined;
-  }
-  if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
-    const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;
-    const body = rewriteBody(ctx, up, inject);
-    const req = adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType);
-    if (ctx.forwardHeaders) Object.assign(req.headers, ctx.forwardHeaders);
-    return {
-      req,
-      passthrough: true,
-      injectedUsage: inject,
-      embeddings: false,
-    };
-  }
-  const canonical = { ...ctx.canonical(), model: up };
-  return {
-    req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }),
-    passthrough: false,
-    injectedUsage: false,
-    embeddings: false,
-  };
-}
-
-/** The client's bytes, unless the model must be renamed or the stream asked for usage. */
-function rewriteBody(ctx: RelayContext, upstreamModel: string, injectUsage: boolean): Buffer {
-  const b = ctx.body;
-  const renames = b !== undefined && typeof b.model === 'string' && b.model !== upstreamModel;
-  if (!b || (!renames && !injectUsage)) return ctx.raw;
-  const copy: Record<string, unknown> = { ...b };
-  if (renames) copy.model = upstreamModel;
-  if (injectUsage) copy.stream_options = Object.assign({}, b.stream_options, { include_usage: true });
-  return Buffer.from(JSON.stringify(copy));
 }
 
 async function exchange(
