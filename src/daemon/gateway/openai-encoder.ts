@@ -4,18 +4,9 @@
  * and the in-stream error event openai-node understands.
  */
 import type { InboundStreamEncoder, WireError } from '../inbound/types.js';
-import type { OpenAIChatChunk, OpenAIUsage } from '../providers/openai/types.js';
+import type { OpenAIChatChunk } from '../providers/openai/types.js';
+import { openAIUsage } from '../providers/openai/usage.js';
 import type { Usage } from '../providers/types.js';
-
-export function toOpenAIUsage(u: Usage): OpenAIUsage {
-  return {
-    prompt_tokens: u.inputTokens,
-    completion_tokens: u.outputTokens,
-    total_tokens: u.inputTokens + u.outputTokens,
-    prompt_tokens_details: { cached_tokens: u.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
-  };
-}
 
 export function openaiStreamEncoder(model: string, includeUsage: boolean): InboundStreamEncoder {
   let id = '';
@@ -35,7 +26,7 @@ export function openaiStreamEncoder(model: string, includeUsage: boolean): Inbou
           created,
           model,
           choices: [],
-          usage: toOpenAIUsage(usage),
+          usage: openAIUsage(usage),
         };
         frames.push(`data: ${JSON.stringify(last)}\n\n`);
       }
