@@ -5,11 +5,7 @@
  * gone to the client. Every authenticated request ends in exactly one settlement (log row).
  */
 import { BcError, isBcError } from '../../shared/errors.js';
-import type {
-  ProviderAdapter,
-  UpstreamFailure,
-  UpstreamTarget,
-} from '../providers/types.js';
+import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../providers/types.js';
 import { getAdapter, getCodec } from '../providers/registry.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
