@@ -1,12 +1,12 @@
 /**
  * The typed client of the daemon's control API on the Unix socket, shared by the CLI and the TUIs.
- * One undici Client per instance; every route of ROUTES has a method returning its View type.
+ * node:http on the socket, keep-alive per instance; every route of ROUTES has a method returning
+ * its View type.
  * A socket nobody answers on becomes BcError('DAEMON_UNREACHABLE'); a refusal by the daemon becomes
  * a DaemonError carrying the daemon's own message and code. Free of CLI concerns (no printing, no
  * exit codes) and cheap to import, because `bc status` must start in about 100 ms.
  */
-import { createRequire } from 'node:module';
-import type { Client as UndiciClient, Dispatcher } from 'undici';
+import http from 'node:http';
 import { BcError } from './errors.js';
 import type { BcErrorCode } from './errors.js';
 import { ROUTES } from './control-api.js';
@@ -102,44 +102,49 @@ interface CallOptions {
   query?: Query;
 }
 
-interface UndiciLite {
-  Client: typeof UndiciClient;
-  request: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData<unknown>>;
-}
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-let undici: UndiciLite | undefined;
+interface Answer {
+  status: number;
+  body: http.IncomingMessage;
+}
 
 /**
- * Loading all of undici costs ~75 ms (fetch, websockets, caches); the client and its request API
- * alone cost ~25 ms. The deep paths are not part of undici's contract, so fall back to the whole
- * package if they move.
+ * One request on the Unix socket with node:http. node:http is already in memory when node starts,
+ * whereas loading undici and tearing it down at exit costs a short-lived `bc` command more than
+ * the request itself.
  */
-function loadUndici(): UndiciLite {
-  if (undici) return undici;
-  undici = requireUndici();
-  return undici;
+function requestOnSocket(
+  agent: http.Agent,
+  socketPath: string,
+  o: { method: HttpMethod; path: string; body?: string; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = {};
+    if (o.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(o.body);
+    }
+    const req = http.request({ agent, socketPath, method: o.method, path: o.path, headers });
+    if (o.timeoutMs > 0) {
+      req.setTimeout(o.timeoutMs, () =>
+        req.destroy(new Error(`the daemon did not answer within ${o.timeoutMs} ms`)),
+      );
+    }
+    if (o.signal) {
+      if (o.signal.aborted) req.destroy(new Error('aborted'));
+      o.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+    }
+    req.on('response', (res) => resolve({ status: res.statusCode ?? 0, body: res }));
+    req.on('error', reject);
+    req.end(o.body);
+  });
 }
 
-function requireUndici(): UndiciLite {
-  const require = createRequire(import.meta.url);
-  try {
-    const Client = require('undici/lib/dispatcher/client.js') as typeof UndiciClient;
-    const api = require('undici/lib/api/index.js') as { request: UndiciLite['request'] };
-    if (typeof Client !== 'function' || typeof api.request !== 'function') throw new Error('layout');
-    return { Client, request: api.request };
-  } catch {
-    const full = require('undici') as typeof import('undici');
-    return {
-      Client: full.Client,
-      request(this: Dispatcher, o: Dispatcher.RequestOptions) {
-        return full.Dispatcher.prototype.request.call<
-          Dispatcher,
-          [Dispatcher.RequestOptions],
-          Promise<Dispatcher.ResponseData<unknown>>
-        >(this, o);
-      },
-    };
-  }
+async function readText(res: http.IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of res) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ENOTDIR', 'ENOTSOCK']);
@@ -168,8 +173,8 @@ function codeForStatus(status: number): BcErrorCode {
   return 'INTERNAL';
 }
 
-function buildPath(route: RouteName, opts: CallOptions): { method: Dispatcher.HttpMethod; path: string } {
-  const [method, pattern] = ROUTES[route].split(' ') as [Dispatcher.HttpMethod, string];
+function buildPath(route: RouteName, opts: CallOptions): { method: HttpMethod; path: string } {
+  const [method, pattern] = ROUTES[route].split(' ') as [HttpMethod, string];
   const path = pattern.replace(/:([a-z_]+)/g, (_m, name: string) => {
     const v = opts.params?.[name];
     if (v === undefined) throw new Error(`route ${route} needs :${name}`);
@@ -195,25 +200,23 @@ function toDaemonError(status: number, text: string): DaemonError {
 }
 
 export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
-  const { Client, request } = loadUndici();
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const client = new Client('http://localhost', {
-    socketPath: opts.socket,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connectTimeout: Math.min(timeoutMs, 10_000),
-  });
+  // keep-alive for the TUIs' many calls; a metrics stream simply holds one more socket
+  const agent = new http.Agent({ keepAlive: true });
 
-  async function send(route: RouteName, o: CallOptions, extra: Partial<Dispatcher.RequestOptions> = {}) {
+  async function send(
+    route: RouteName,
+    o: CallOptions,
+    stream?: { signal?: AbortSignal | undefined },
+  ): Promise<Answer> {
     const { method, path } = buildPath(route, o);
-    const hasBody = o.body !== undefined;
     try {
-      return await request.call(client, {
+      return await requestOnSocket(agent, opts.socket, {
         method,
         path,
-        headers: hasBody ? { 'content-type': 'application/json' } : {},
-        body: hasBody ? JSON.stringify(o.body) : null,
-        ...extra,
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+        timeoutMs: stream ? 0 : timeoutMs,
+        signal: stream?.signal,
       });
     } catch (err) {
       if (errnoOf(err)) throw unreachableError(opts.socket, err);
@@ -223,21 +226,20 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
 
   async function call<T>(route: RouteName, o: CallOptions = {}): Promise<T> {
     const res = await send(route, o);
-    const text = await res.body.text();
-    if (res.statusCode < 200 || res.statusCode > 299) throw toDaemonError(res.statusCode, text);
+    const text = await readText(res.body);
+    if (res.status < 200 || res.status > 299) throw toDaemonError(res.status, text);
     return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
   }
 
   async function* metricsStream(signal?: AbortSignal): AsyncIterable<unknown> {
-    let res: Dispatcher.ResponseData<unknown>;
+    let res: Answer;
     try {
-      res = await send('metricsStream', {}, { bodyTimeout: 0, signal: signal ?? null });
+      res = await send('metricsStream', {}, { signal });
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
     }
-    if (res.statusCode < 200 || res.statusCode > 299)
-      throw toDaemonError(res.statusCode, await res.body.text());
+    if (res.status < 200 || res.status > 299) throw toDaemonError(res.status, await readText(res.body));
     let buffered = '';
     try {
       for await (const chunk of res.body) {
@@ -298,6 +300,6 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),
     metricsSnapshot: () => call<unknown>('metricsSnapshot'),
     metricsStream,
-    close: () => client.close(),
+    close: async () => agent.destroy(),
   };
 }
