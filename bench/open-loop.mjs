@@ -1,7 +1,8 @@
 // Open-loop load in the manner of wrk2 (scenario C and the soak of E): request i is due at
 // start + i/rate whatever happened before, and its latency is counted from that due time, so a
 // slow server cannot slow the load down and hide its queueing (no coordinated omission). Requests
-// still unanswered a grace period after the end count as failures.
+// still unanswered a grace period after the end count as failures. Like wrk2's calibration, the
+// requests due in the first --calibrate-s seconds count for success but not for latency.
 // Usage: node bench/open-loop.mjs --url U --headers JSON --body-file F --rate R --seconds S
 //        [--connections 512] [--stream-body-file F2 --stream-share 0.1] [--grace-ms 5000]
 // Prints one JSON line: scheduled, ok, failures by kind, success %, latency percentiles in µs.
@@ -24,6 +25,7 @@ const { values: o } = parseArgs({
     'stream-body-file': { type: 'string' },
     'stream-share': { type: 'string', default: '0' },
     'grace-ms': { type: 'string', default: '5000' },
+    'calibrate-s': { type: 'string', default: '1' },
   },
 });
 const url = new URL(o.url);
@@ -62,7 +64,7 @@ function fire(i, due) {
         inflight--;
         if (status >= 200 && status < 300) {
           r.ok++;
-          lat.push((performance.now() - due) * 1000);
+          if (due >= calibrated) lat.push((performance.now() - due) * 1000);
         } else {
           r.non2xx++;
           r.first_error ??= `status ${status}`;
@@ -79,6 +81,8 @@ function fire(i, due) {
 }
 
 const start = performance.now();
+// as wrk2 does, the first moments (connections still being opened) count for success, not latency
+const calibrated = start + Number(o['calibrate-s']) * 1000;
 await new Promise((resolve) => {
   const tick = setInterval(() => {
     const due = Math.min(TOTAL, Math.floor(((performance.now() - start) * RATE) / 1000) + 1);
@@ -101,6 +105,7 @@ process.stdout.write(
     seconds: Number(o.seconds),
     ...r,
     success_pct: (100 * r.ok) / TOTAL,
+    latency_from_s: Number(o['calibrate-s']),
     p50_us: p(50),
     p90_us: p(90),
     p99_us: p(99),

@@ -1,7 +1,8 @@
 // CPU profile of the gateway under benchmark load, and a top-N of self time from any .cpuprofile.
 //   node bench/profile.mjs [--seconds 10] [--connections 1,64] [--top 30]: profile the daemon
 //       (--cpu-prof) under scenario A load (c=1) then B load (c=64), 0 ms upstream; summarise it
-//   node bench/profile.mjs --summarise FILE.cpuprofile [--top 30]
+//   node bench/profile.mjs --summarise FILE.cpuprofile [--top 30] [--callers NAME]
+//       (--callers: where the self time of functions called NAME comes from, --depth 4 frames up)
 // Self time is grouped by function and location, then by area (our dist/ files, each package in
 // node_modules, Node internals), as a share of busy (non-idle) samples.
 import fs from 'node:fs';
@@ -18,6 +19,8 @@ const { values: o } = parseArgs({
     seconds: { type: 'string', default: '10' },
     top: { type: 'string', default: '30' },
     connections: { type: 'string', default: '1,64' },
+    callers: { type: 'string' },
+    depth: { type: 'string', default: '4' },
   },
 });
 
@@ -114,7 +117,40 @@ async function profileUnderLoad() {
   }
 }
 
-if (o.summarise) process.stdout.write(`${summarise(o.summarise, Number(o.top))}\n`);
+/** Self time of every function named `name`, grouped by its chain of callers (--depth frames up). */
+export function callers(file, name, top) {
+  const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const frame = (n) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const chains = new Map();
+  let total = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    const node = byId.get(prof.samples[i]);
+    if (node.callFrame.functionName !== name) continue;
+    const us = prof.timeDeltas[i + 1] ?? 0;
+    total += us;
+    const chain = [];
+    for (
+      let id = parent.get(node.id);
+      id !== undefined && chain.length < Number(o.depth);
+      id = parent.get(id)
+    )
+      chain.push(frame(byId.get(id)));
+    const key = chain.join('\n      <- ');
+    chains.set(key, (chains.get(key) ?? 0) + us);
+  }
+  const lines = [`${name}: ${(total / 1e3).toFixed(0)} ms self time, by caller chain:`];
+  for (const [k, us] of [...chains].sort((x, y) => y[1] - x[1]).slice(0, top)) {
+    lines.push(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  <- ${k}`);
+  }
+  return lines.join('\n');
+}
+
+if (o.summarise && o.callers) process.stdout.write(`${callers(o.summarise, o.callers, Number(o.top))}\n`);
+else if (o.summarise) process.stdout.write(`${summarise(o.summarise, Number(o.top))}\n`);
 else
   profileUnderLoad().catch(async (e) => {
     process.stderr.write(`profile failed: ${e.stack ?? e}\n`);

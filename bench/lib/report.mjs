@@ -171,7 +171,7 @@ export function targets(res) {
     judge(
       'C2',
       'p99 within 20 ms of direct at 2,000 RPS',
-      `${(g.p99_us / 1000).toFixed(1)} vs ${(c2k.direct.p99_us / 1000).toFixed(1)} ms (+${d.toFixed(1)})`,
+      `${(g.p99_us / 1000).toFixed(1)} vs ${(c2k.direct.p99_us / 1000).toFixed(1)} ms (${d >= 0 ? '+' : ''}${d.toFixed(1)})`,
       g.ok > 0 && d <= 20,
     );
   }
