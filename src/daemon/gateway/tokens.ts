@@ -13,10 +13,12 @@ let loading: Promise<CountFn> | undefined;
  * Chat clients resend the whole conversation every turn, so most message texts were counted
  * before: a bounded LRU of counts per text makes a long history cost a map lookup, not a BPE pass.
  */
-const CACHE_MAX = 4096;
 const CACHE_MIN_CHARS = 64;
-const CACHE_MAX_CHARS = 256 * 1024;
+const CACHE_MAX_CHARS = 32 * 1024;
+/** total characters held by the cache (about 8 MB of strings at most) */
+const CACHE_BUDGET_CHARS = 4 * 1024 * 1024;
 const cache = new Map<string, number>();
+let cachedChars = 0;
 
 function cached(count: CountFn): CountFn {
   return (text) => {
@@ -29,7 +31,12 @@ function cached(count: CountFn): CountFn {
     }
     const n = count(text);
     cache.set(text, n);
-    if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cachedChars += text.length;
+    while (cachedChars > CACHE_BUDGET_CHARS) {
+      const oldest = cache.keys().next().value!;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
     return n;
   };
 }
