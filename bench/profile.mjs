@@ -1,6 +1,7 @@
 // CPU profile of the gateway under benchmark load, and a top-N of self time from any .cpuprofile.
 //   node bench/profile.mjs [--seconds 10] [--connections 1,64] [--top 30]: profile the daemon
 //       (--cpu-prof) under scenario A load (c=1) then B load (c=64), 0 ms upstream; summarise it
+//   node bench/profile.mjs --streams 256 [--seconds 10]: the same under N concurrent streams (D)
 //   node bench/profile.mjs --summarise FILE.cpuprofile [--top 30] [--callers NAME]
 //       (--callers: where the self time of functions called NAME comes from, --depth 4 frames up)
 // Self time is grouped by function and location, then by area (our dist/ files, each package in
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { installCleanup, pinSelf, stop, stopAll, tempDir } from './lib/procs.mjs';
 import { LOAD_CORE, ROOT, startTopology } from './lib/topology.mjs';
 import { ensureWrk, wrk } from './lib/wrk.mjs';
+import { streams } from './lib/clients.mjs';
 
 const { values: o } = parseArgs({
   options: {
@@ -20,6 +22,7 @@ const { values: o } = parseArgs({
     top: { type: 'string', default: '30' },
     connections: { type: 'string', default: '1,64' },
     callers: { type: 'string' },
+    streams: { type: 'string' },
     depth: { type: 'string', default: '4' },
   },
 });
@@ -98,7 +101,11 @@ async function profileUnderLoad() {
     const t = await startTopology({ workDir, cpuProfDir: profDir, gatewayOnly: true });
     const ep = t.endpoint('gateway', 'd0');
     const seconds = Number(o.seconds);
-    for (const c of o.connections.split(',').map(Number)) {
+    if (o.streams !== undefined) {
+      const r = await streams(workDir, ep, { streams: Number(o.streams), seconds, name: 'prof-streams' });
+      process.stderr.write(`${o.streams} streams: ${JSON.stringify(r)}\n`);
+    }
+    for (const c of o.streams === undefined ? o.connections.split(',').map(Number) : []) {
       const r = await wrk(workDir, `prof-${c}`, ep, { connections: c, seconds });
       process.stderr.write(
         `c=${c}: ${Math.round(r.rps)} req/s, p50 ${r.p50_us} µs, p99 ${r.p99_us} µs, errors ${r.errors}\n`,
