@@ -12,7 +12,7 @@ import type { UpstreamFailure, UpstreamRequest } from '../providers/types.js';
 export const upstreamAgent = new Agent({
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 600_000,
-  connections: 256,
+  // no cap per upstream: every concurrent stream holds a connection for its whole length
   pipelining: 1,
   connect: { timeout: 10_000 },
 });
