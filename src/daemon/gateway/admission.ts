@@ -38,8 +38,8 @@ export function authenticate(state: GatewayState, secret: string | undefined): R
   return key;
 }
 
-/** Key status, expiry, IP and model checks (no side effects). */
-export function authorize(key: RouteKey, model: string, clientIp: string, nowMs: number): void {
+/** May this key be used at all from this address now: status, expiry, IP (no side effects). */
+export function checkKeyUsable(key: RouteKey, clientIp: string, nowMs: number): void {
   const k = key.record;
   if (k.status !== 'enabled') throw new BcError('KEY_DISABLED', `this key is ${k.status}`);
   if (key.expiresAtMs !== null && nowMs >= key.expiresAtMs) {
@@ -48,6 +48,11 @@ export function authorize(key: RouteKey, model: string, clientIp: string, nowMs:
   if (key.nets && !key.nets.some((n) => cidrContains(n, clientIp))) {
     throw new BcError('IP_NOT_ALLOWED', `requests from ${clientIp} are not allowed for this key`);
   }
+}
+
+/** checkKeyUsable, then whether the key may use this model. */
+export function authorize(key: RouteKey, model: string, clientIp: string, nowMs: number): void {
+  checkKeyUsable(key, clientIp, nowMs);
   if (key.models && !key.models.has(model)) {
     throw new BcError('MODEL_NOT_ALLOWED', `this key may not use model "${model}"`, { param: 'model' });
   }

@@ -8,7 +8,7 @@ import { BcError } from '../../../shared/errors.js';
 import { MICRO_PER_USD } from '../../../shared/money.js';
 import type { GatewayState } from '../state.js';
 import type { RouteKey } from '../snapshot.js';
-import { authenticate, authorize, extractKey } from '../admission.js';
+import { authenticate, checkKeyUsable, extractKey } from '../admission.js';
 import { errorPayload, toWireError } from '../client-wire.js';
 
 export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, ready: () => boolean): void {
@@ -66,9 +66,7 @@ async function withKey(
 ): Promise<unknown> {
   try {
     const key = authenticate(state, extractKey(req.headers, req.url.split('?')[1]));
-    if (key.record.status !== 'enabled' || (key.expiresAtMs !== null && Date.now() >= key.expiresAtMs)) {
-      authorize(key, '', req.ip, Date.now());
-    }
+    checkKeyUsable(key, req.ip, Date.now());
     return answer(key);
   } catch (err) {
     const wire = toWireError(err instanceof BcError ? err : new BcError('INTERNAL', 'internal error'));
