@@ -40,15 +40,16 @@ function timingHeader(ctx: RelayContext): string {
   return `gw;dur=${Math.max(0, totalMs - upstreamMs).toFixed(2)}, upstream;dur=${upstreamMs.toFixed(2)}`;
 }
 
-/** Sends the response head once. Marks the request committed (no retry after this). */
+/**
+ * Sends the response head once. Marks the request committed (no retry after this). `headers` is
+ * the caller's own fresh object and is completed in place (no copy on every response).
+ */
 export function writeHead(ctx: RelayContext, status: number, headers: OutgoingHttpHeaders): void {
   if (ctx.res.headersSent) return;
   ctx.committed = true;
-  ctx.res.writeHead(status, {
-    ...headers,
-    'x-request-id': ctx.requestId,
-    'server-timing': timingHeader(ctx),
-  });
+  headers['x-request-id'] = ctx.requestId;
+  headers['server-timing'] = timingHeader(ctx);
+  ctx.res.writeHead(status, headers);
 }
 
 /** Sends a complete body (non-stream answer). */
