@@ -113,6 +113,8 @@ export async function reviveDead(t) {
 /** Starts the daemon on t.home and t.gatewayPort and waits until it is ready. */
 export async function launchGateway(t) {
   const extra = t.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${t.cpuProfDir}`];
+  // diagnostics for the daemon only, e.g. BENCH_GATEWAY_NODE_ARGS=--trace-gc (lands in gateway.log)
+  if (process.env.BENCH_GATEWAY_NODE_ARGS) extra.push(...process.env.BENCH_GATEWAY_NODE_ARGS.split(' '));
   // Other builds may be rewriting dist/ in a shared checkout: a start that dies is tried again.
   for (let attempt = 1; ; attempt++) {
     t.procs.gateway = start('gateway', process.execPath, [...extra, path.join(ROOT, 'bin/bc.js'), 'daemon'], {

@@ -7,7 +7,8 @@ import type { ChannelTestResult } from '../../shared/control-api.js';
 import { getAdapter } from '../providers/registry.js';
 import type { UpstreamTarget } from '../providers/types.js';
 import type { RouteChannel, RouteSecret } from './snapshot.js';
-import { readAll, readCapped, send } from './upstream.js';
+import { Aborter } from './context.js';
+import { send } from './upstream.js';
 
 export async function testChannel(
   channel: RouteChannel,
@@ -37,16 +38,15 @@ export async function testChannel(
     target,
     { dropped: [] },
   );
-  const abort = new AbortController();
-  const sent = await send(req, Math.min(channel.target.timeoutMs, 30_000), abort.signal);
+  const sent = await send(req, Math.min(channel.target.timeoutMs, 30_000), new Aborter());
   if (!sent.ok) return fail(sent.failure.status, sent.failure.message);
   const { res } = sent;
   if (res.status >= 400) {
-    const text = await readCapped(res.body);
+    const text = await res.body.readCapped();
     return fail(res.status, adapter.classifyError(res.status, res.headers, text).message);
   }
   try {
-    const body = JSON.parse((await readAll(res.body)).toString('utf8')) as unknown;
+    const body = JSON.parse((await res.body.readAll()).toString('utf8')) as unknown;
     adapter.chatResponse(body, target, { dropped: [] });
   } catch (err) {
     return fail(

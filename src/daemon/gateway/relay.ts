@@ -11,7 +11,7 @@ import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
 import type { Pick } from './router.js';
 import { sendBody, sendError } from './client-wire.js';
-import { readAll, readCapped, send, transportFailure } from './upstream.js';
+import { send, transportFailure } from './upstream.js';
 import { pumpStream, type Mode } from './stream-pump.js';
 import { settle, type Outcome } from './settle.js';
 import { disableSecret } from './auto-disable.js';
@@ -164,13 +164,13 @@ async function exchange(
   if (!sent.ok) return ctx.clientGone ? clientGone(finish) : failed(sent.failure);
   const res = sent.res;
   if (res.status >= 400) {
-    const text = await readCapped(res.body);
+    const text = await res.body.readCapped();
     return failed({ ...adapter.classifyError(res.status, res.headers, text), body: text });
   }
   if (ctx.stream) {
     const ct = String(res.headers['content-type'] ?? '');
     if (!/event-stream|eventstream/i.test(ct)) {
-      const text = await readCapped(res.body, 512);
+      const text = await res.body.readCapped(512);
       return failed({
         status: 502,
         action: 'retry',
@@ -183,7 +183,7 @@ async function exchange(
   }
   let buf: Buffer;
   try {
-    buf = await readAll(res.body);
+    buf = await res.body.readAll();
   } catch (err) {
     return ctx.clientGone ? clientGone(finish) : failed(transportFailure(err));
   }
