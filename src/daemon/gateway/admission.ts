@@ -32,9 +32,12 @@ export function extractKey(headers: IncomingHttpHeaders, query: string | undefin
 export function authenticate(state: GatewayState, secret: string | undefined): RouteKey {
   if (!secret)
     throw new BcError('INVALID_API_KEY', 'missing API key: send it as "Authorization: Bearer <key>"');
-  const hash = createHash('sha256').update(secret).digest('hex');
-  const key = state.snapshot.keysByHash.get(hash);
+  const snap = state.snapshot;
+  const known = snap.keysBySecret.get(secret);
+  if (known) return known;
+  const key = snap.keysByHash.get(createHash('sha256').update(secret).digest('hex'));
   if (!key) throw new BcError('INVALID_API_KEY', 'invalid API key');
+  snap.keysBySecret.set(secret, key);
   return key;
 }
 

@@ -39,6 +39,12 @@ export interface RouteKey {
 
 export interface Snapshot {
   keysByHash: Map<string, RouteKey>;
+  /**
+   * Secrets already matched against this snapshot (filled by authenticate, successful lookups
+   * only, so at most one entry per key): a known client skips the SHA-256. A new snapshot starts
+   * empty, so a revoked or rotated key is never served from it.
+   */
+  keysBySecret: Map<string, RouteKey>;
   keysById: Map<number, RouteKey>;
   channels: RouteChannel[];
   channelsById: Map<number, RouteChannel>;
@@ -51,6 +57,7 @@ export interface Snapshot {
 export function emptySnapshot(): Snapshot {
   return {
     keysByHash: new Map(),
+    keysBySecret: new Map(),
     keysById: new Map(),
     channels: [],
     channelsById: new Map(),
