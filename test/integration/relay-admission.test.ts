@@ -72,6 +72,27 @@ describe('client keys', () => {
     }
   });
 
+  it('stops serving a secret the moment its key is disabled, rotated or revoked, even one it has just served', async () => {
+    const key = await gw.createKey({ name: 'k-live' });
+    expect((await chat(key, msg('free'))).status).toBe(200);
+    expect((await chat(key, msg('free'))).status).toBe(200);
+    await gw.call('POST', '/v1/keys/k-live/disable');
+    const refused = await chat(key, msg('free'));
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe('key_disabled');
+    await gw.call('POST', '/v1/keys/k-live/enable');
+    expect((await chat(key, msg('free'))).status).toBe(200);
+    const rotated = await gw.call<{ key: string }>('POST', '/v1/keys/k-live/rotate');
+    const old = await chat(key, msg('free'));
+    expect(old.status).toBe(401);
+    expect(old.body.error?.code).toBe('invalid_api_key');
+    expect((await chat(rotated.key, msg('free'))).status).toBe(200);
+    await gw.call('POST', '/v1/keys/k-live/revoke');
+    const revoked = await chat(rotated.key, msg('free'));
+    expect(revoked.status).toBe(403);
+    expect(revoked.body.error?.code).toBe('key_disabled');
+  });
+
   it('refuses disabled, expired, IP- and model-restricted keys with 403 and a code that says which', async () => {
     const disabled = await gw.createKey({ name: 'k-disabled' });
     await gw.call('POST', '/v1/keys/k-disabled/disable');
