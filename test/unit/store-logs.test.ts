@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/daemon/store/sqlite/store.js';
 import type { KeyRecord, NewLogRow, Store } from '../../src/daemon/store/types.js';
+import { LOG_COLUMNS, logParams, logValues } from '../../src/daemon/store/sqlite/rows.js';
 
 let dir: string;
 let file: string;
@@ -171,6 +172,40 @@ describe('settle', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('batched apply', () => {
+  it('binds the same values positionally as by name, in column order', () => {
+    const row = logRow({ key: 'k', key_id: 3, channel: 'c', channel_id: 4, cost: 12, dropped_fields: ['x'] });
+    const named = logParams(row, row.time, 12);
+    expect(logValues(9, row, row.time, 12)).toEqual([9, ...LOG_COLUMNS.map((c) => named[c])]);
+  });
+
+  it("adds each key's exact sum once for a batch over several keys, and nothing when the batch is replayed", async () => {
+    const a = await makeKey('a');
+    const b = await makeKey('b');
+    const costs: [KeyRecord, number | null][] = [
+      [a, 1],
+      [b, 10],
+      [a, 2],
+      [a, null],
+      [b, 20],
+      [a, 3],
+    ];
+    // settled back to back: one batch, not yet applied
+    for (const [k, cost] of costs) await store.settle(logRow({ key: k.name, key_id: k.id, cost }));
+    const replay = openSqliteStore(file);
+    try {
+      expect((await replay.getKey(a.id))?.spent).toBe(6);
+      expect((await replay.getKey(b.id))?.spent).toBe(30);
+    } finally {
+      await replay.close();
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await store.getKey(a.id))?.spent).toBe(6);
+    expect((await store.getKey(b.id))?.spent).toBe(30);
+    expect(await store.countRequests()).toBe(costs.length);
   });
 });
 

@@ -10,7 +10,15 @@ import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-a
 import type { NewLogRow, UsageAggregate } from '../types.js';
 import type { Db, Statement } from './database.js';
 import type { JournalEntry } from './journal.js';
-import { insertSql, LOG_COLUMNS, logFromRow, logParams, type LogDbRow, type Params } from './rows.js';
+import {
+  insertSql,
+  LOG_COLUMNS,
+  logFromRow,
+  logParams,
+  logValues,
+  type LogDbRow,
+  type Params,
+} from './rows.js';
 
 export const DEFAULT_LOG_LIMIT = 100;
 export const MAX_LOG_LIMIT = 10_000;
@@ -41,6 +49,9 @@ export function normaliseTime(iso: string, what: string): string {
 
 /** A settled request must leave a row, so an unreadable time falls back to now instead of failing. */
 function logTime(time: string, now: string): string {
+  // the relay's own rows carry toISOString() already
+  if (time.length === 24 && time.charCodeAt(23) === 90 /* Z */ && time.charCodeAt(10) === 84 /* T */)
+    return time;
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? now : new Date(ms).toISOString();
 }
@@ -85,14 +96,13 @@ export class LogTable {
       }
       return id;
     });
-    this.insertWithId = db.prepare<[Params]>(
-      insertSql('logs', ['id', ...LOG_COLUMNS]).replace('INSERT', 'INSERT OR IGNORE'),
+    this.insertWithId = db.prepare<[(string | number | null)[]]>(
+      `INSERT OR IGNORE INTO logs (id, ${LOG_COLUMNS.map((c) => `"${c}"`).join(', ')})
+       VALUES (${LOG_COLUMNS.map(() => '?').join(', ')}, ?)`,
     );
     this.maxId = db.prepare<[], number | null>('SELECT MAX(id) FROM logs').pluck();
-    this.applyOneTx = db.transaction((e: JournalEntry): void => this.applyEntry(e));
-    this.applyManyTx = db.transaction((entries: JournalEntry[]): void => {
-      for (const e of entries) this.applyEntry(e);
-    });
+    this.applyOneTx = db.transaction((e: JournalEntry): void => this.applyBatch([e]));
+    this.applyManyTx = db.transaction((entries: JournalEntry[]): void => this.applyBatch(entries));
   }
 
   /** The highest log id, so the journal continues the sequence after a restart. */
@@ -122,14 +132,25 @@ export class LogTable {
     }
   }
 
-  private applyEntry({ id, row }: JournalEntry): void {
-    const cost = row.cost === null ? null : roundHalfUp(row.cost);
+  /**
+   * Inserts the rows (inside the caller's transaction) and adds each new row's cost to its key:
+   * one UPDATE per key for the whole batch, the sum of exactly the rows that were new.
+   */
+  private applyBatch(entries: JournalEntry[]): void {
     const now = new Date().toISOString();
-    const inserted =
-      this.insertWithId.run({ id, ...logParams(row, logTime(row.time, now), cost) }).changes === 1;
-    if (!inserted || row.key_id === null) return;
-    if (cost !== null) this.spend.run(cost, now, row.key_id);
-    else this.touch.run(now, row.key_id);
+    // key id -> spend of its new rows (null: only unpriced rows, the key is just touched)
+    const perKey = new Map<number, number | null>();
+    for (const { id, row } of entries) {
+      const cost = row.cost === null ? null : roundHalfUp(row.cost);
+      const inserted = this.insertWithId.run(logValues(id, row, logTime(row.time, now), cost)).changes === 1;
+      if (!inserted || row.key_id === null) continue;
+      const before = perKey.get(row.key_id) ?? null;
+      perKey.set(row.key_id, cost === null ? before : (before ?? 0) + cost);
+    }
+    for (const [keyId, cost] of perKey) {
+      if (cost !== null) this.spend.run(cost, now, keyId);
+      else this.touch.run(now, keyId);
+    }
   }
 
   settle(row: NewLogRow): number {

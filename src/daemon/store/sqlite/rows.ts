@@ -192,6 +192,44 @@ export function logParams(r: NewLogRow, time: string, cost: number | null): Para
   };
 }
 
+/**
+ * The same values as logParams, positionally in LOG_COLUMNS order after the id: the journal's
+ * batched apply binds these (no parameter object per row). A unit test keeps the two in step.
+ */
+export function logValues(
+  id: number,
+  r: NewLogRow,
+  time: string,
+  cost: number | null,
+): (string | number | null)[] {
+  return [
+    id,
+    r.request_id,
+    time,
+    r.key,
+    r.key_id,
+    r.channel,
+    r.channel_id,
+    r.model,
+    r.upstream_model,
+    r.endpoint,
+    r.status,
+    r.error,
+    r.input_tokens,
+    r.cached_tokens,
+    r.cache_write_tokens,
+    r.output_tokens,
+    r.reasoning_tokens,
+    cost,
+    r.usage_estimated ? 1 : 0,
+    r.latency_ms,
+    r.ttft_ms,
+    r.retries,
+    r.stream ? 1 : 0,
+    JSON.stringify(r.dropped_fields),
+  ];
+}
+
 /** Column lists for INSERT statements, derived from the parameter builders' keys. */
 export function insertSql(table: string, columns: readonly string[]): string {
   const cols = columns.map((c) => `"${c}"`).join(', ');
