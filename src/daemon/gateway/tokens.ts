@@ -1,13 +1,14 @@
 /**
- * The offline tokenizer (gpt-tokenizer, o200k_base) for budget reservations, TPM estimates,
- * count_tokens and usage estimates when an upstream reports none. Loaded lazily on first use:
- * its tables cost tens of MB, and most deployments with upstream usage never need them.
+ * The offline tokenizer (o200k_base, counts identical to gpt-tokenizer's) for budget reservations,
+ * TPM estimates, count_tokens and usage estimates when an upstream reports none. Loaded lazily on
+ * first use: its tables (off the V8 heap, see bpe.ts) cost a few MB, and most deployments with
+ * upstream usage never need them.
  */
 import type { OpenAIChatRequest, OpenAIMessage } from '../providers/openai/types.js';
+import { createO200kCounter } from './bpe.js';
 
 type CountFn = (text: string) => number;
 let counter: CountFn | undefined;
-let loading: Promise<CountFn> | undefined;
 
 /**
  * Chat clients resend the whole conversation every turn, so most message texts were counted
@@ -42,12 +43,8 @@ function cached(count: CountFn): CountFn {
 }
 
 async function load(): Promise<CountFn> {
-  if (counter) return counter;
-  loading ??= import('gpt-tokenizer/encoding/o200k_base').then((m) => {
-    counter = cached((text: string) => m.countTokens(text));
-    return counter;
-  });
-  return loading;
+  counter ??= cached(createO200kCounter());
+  return counter;
 }
 
 export async function countTextTokens(text: string): Promise<number> {
