@@ -43,6 +43,30 @@ describe('system endpoints', () => {
     }
   });
 
+  it("refuses new relay requests with 503 and closes the connection while draining, in the caller's shape", async () => {
+    gw.services.gateway.accepting = false;
+    try {
+      for (const [path, shape] of [
+        ['/v1/chat/completions', 'openai'],
+        ['/v1/messages', 'anthropic'],
+      ] as const) {
+        const res = await fetch(`${gw.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(res.status).toBe(503);
+        expect(res.headers.get('connection')).toBe('close');
+        expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
+        const body = (await res.json()) as { type?: string; error: { message: string } };
+        expect(body.error.message).toMatch(/shutting down/);
+        if (shape === 'anthropic') expect(body.type).toBe('error');
+      }
+    } finally {
+      gw.services.gateway.accepting = true;
+    }
+  });
+
   it('reports the key budget and spend on the One API billing endpoints', async () => {
     const key = await gw.createKey({ name: 'billed', budget: 5_000_000 });
     const sub = (await (await get('/v1/dashboard/billing/subscription', key)).json()) as {

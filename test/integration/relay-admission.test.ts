@@ -3,6 +3,7 @@
  * limits with Retry-After and x-ratelimit-* headers, exact cost per SPEC section 7, unpriced models,
  * budgets under 100 concurrent requests, and hostile bodies answered 400/400/413 while serving on.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
@@ -250,5 +251,48 @@ describe('hostile bodies', () => {
     expect(big.status).toBe(413);
     expect(big.body.error?.code).toBe('request_too_large');
     expect((await chat(key, msg('free'))).status).toBe(200);
+  });
+
+  it('answers 413 to an over-limit chunked body (no content-length) and shrugs off a client that hangs up mid-body', async () => {
+    const key = await gw.createKey({ name: 'chunky' });
+    const { port } = new URL(gw.url);
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"model":"free","messages":[{"role":"user","content":"');
+      for (let i = 0; i < 20; i++) req.write('x'.repeat(8 * 1024));
+      req.end('"}]}');
+    });
+    expect(chunked.status).toBe(413);
+    expect((JSON.parse(chunked.body) as Answer['body']).error?.code).toBe('request_too_large');
+
+    await new Promise<void>((resolve) => {
+      const req = http.request({
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${key}`, 'content-length': '5000' },
+      });
+      req.on('error', () => resolve());
+      req.write('{"model":"free",', () => setTimeout(() => req.destroy(), 50));
+      req.on('close', () => resolve());
+    });
+    expect((await chat(key, msg('free'))).status).toBe(200);
+    // neither the refused body nor the abandoned one reached the relay: only the last request is logged
+    expect((await logsOf('chunky')).map((r) => r.status)).toEqual([200]);
   });
 });

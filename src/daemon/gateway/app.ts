@@ -4,6 +4,7 @@
  * path, and every error the framework raises (body too large, unknown route) is answered in the
  * caller's protocol shape. No admin route lives here: management is on the control socket only.
  */
+import http from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
@@ -15,18 +16,34 @@ import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
+import { RelayRoutes, serveRelay } from './lanes.js';
+
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export async function buildGatewayApp(services: DaemonServices): Promise<FastifyInstance> {
   const state = services.gateway;
   const bodyLimit = state.options.bodyLimit;
+  const relayRoutes = new RelayRoutes();
+  registerOpenAIRoutes(relayRoutes);
+  registerAnthropicRoutes(relayRoutes);
   const app = Fastify({
     // no logger on the app: Fastify would build a child logger per request; the gateway logs
     // through services.logger where something is worth a line
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    keepAliveTimeout: 65_000,
-    requestTimeout: 0,
     return503OnClosing: true,
+    // the relay's fixed-path endpoints are served before Fastify routes anything (lanes.ts)
+    serverFactory: (fastifyHandler) => {
+      const server = http.createServer((req, res) => {
+        const route = relayRoutes.match(req.method, req.url);
+        if (route) serveRelay(state, req, res, route, bodyLimit);
+        else fastifyHandler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      // streams may run for a long time: no overall request deadline
+      server.requestTimeout = 0;
+      return server;
+    },
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
@@ -50,8 +67,6 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
   });
 
   registerSystemRoutes(app, state, () => state.accepting);
-  registerOpenAIRoutes(app, state);
-  registerAnthropicRoutes(app, state);
   registerGeminiRoutes(app, state);
   registerPrometheusRoute(app, services.metrics, () => services.channelHealth());
   return app;

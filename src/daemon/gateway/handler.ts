@@ -4,7 +4,7 @@
  * relay, and make sure every authenticated request settles exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BcError, isBcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
@@ -17,18 +17,39 @@ import { settle } from './settle.js';
 
 export type SpecBuilder = (raw: Buffer, contentType: string, headers: IncomingHttpHeaders) => RequestSpec;
 
+/** One relayed call as the handler needs it, from the gateway's own lane or from a Fastify route. */
+export interface RelayCall {
+  /** the whole request body */
+  raw: Buffer;
+  headers: IncomingHttpHeaders;
+  /** path and query */
+  url: string;
+  clientIp: string;
+  res: ServerResponse;
+}
+
+/** A Fastify route's request as a RelayCall; the handler writes the raw response itself. */
+export function callFromFastify(req: FastifyRequest, reply: FastifyReply): RelayCall {
+  reply.hijack();
+  return {
+    raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    headers: req.headers,
+    url: req.url,
+    clientIp: req.ip,
+    res: reply.raw,
+  };
+}
+
 export async function handleRelay(
   state: GatewayState,
-  req: FastifyRequest,
-  reply: FastifyReply,
+  call: RelayCall,
   protocol: InboundProtocol,
   build: SpecBuilder,
 ): Promise<void> {
-  reply.hijack();
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const contentType = req.headers['content-type'] ?? 'application/json';
-  const ctx = newContext(req, reply, protocol, raw, contentType);
-  const res = reply.raw;
+  const { raw, headers } = call;
+  const contentType = headers['content-type'] ?? 'application/json';
+  const ctx = newContext(call, protocol, contentType);
+  const res = call.res;
   res.on('close', () => {
     if (!res.writableFinished) {
       ctx.clientGone = true;
@@ -36,14 +57,14 @@ export async function handleRelay(
     }
   });
   try {
-    ctx.key = authenticate(state, extractKey(req.headers, queryOf(req.url)));
+    ctx.key = authenticate(state, extractKey(headers, queryOf(call.url)));
   } catch (err) {
     sendError(ctx, err);
     return;
   }
   let invalid: unknown;
   try {
-    Object.assign(ctx, build(raw, contentType, req.headers));
+    Object.assign(ctx, build(raw, contentType, headers));
   } catch (err) {
     invalid = err;
   }
@@ -78,20 +99,15 @@ export async function handleRelay(
   }
 }
 
-function newContext(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  protocol: InboundProtocol,
-  raw: Buffer,
-  contentType: string,
-): RelayContext {
+function newContext(call: RelayCall, protocol: InboundProtocol, contentType: string): RelayContext {
+  const { raw, url } = call;
   return {
     requestId: newRequestId(),
     startNs: process.hrtime.bigint(),
-    res: reply.raw,
-    clientIp: req.ip,
+    res: call.res,
+    clientIp: call.clientIp,
     protocol,
-    endpoint: req.url.split('?')[0] ?? req.url,
+    endpoint: pathOf(url),
     kind: 'chat',
     model: '',
     stream: false,
@@ -99,7 +115,7 @@ function newContext(
     contentType,
     body: undefined,
     clientWantsUsage: false,
-    passthroughPath: () => req.url,
+    passthroughPath: () => url,
     canonical: () => {
       throw new BcError('INVALID_REQUEST', 'this endpoint has no chat form');
     },
@@ -122,6 +138,11 @@ function newContext(
 export function newRequestId(): string {
   const u = randomUUID();
   return `req_${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(14, 18)}${u.slice(19, 23)}${u.slice(24)}`;
+}
+
+export function pathOf(url: string): string {
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
 }
 
 function queryOf(url: string): string | undefined {

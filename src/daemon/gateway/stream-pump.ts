@@ -101,8 +101,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     mode === 'convert' ? delivered.join('') : textOf(adapter, target, seen);
 
   try {
-    for await (const raw of res.body) {
-      const chunk = raw as Buffer;
+    for await (const chunk of res.body) {
       const events = decoder.push(chunk);
       if (mode === 'raw') {
         let terminal = false;

@@ -5,23 +5,20 @@
  * answered locally by the offline tokenizer so it works whatever channel serves the model.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import { getCodec } from '../../providers/registry.js';
 import { countTokensToOpenAI } from '../../inbound/anthropic/index.js';
 import type { RelayContext, RequestSpec } from '../context.js';
-import type { GatewayState } from '../state.js';
-import { handleRelay, parseJsonObject } from '../handler.js';
+import { parseJsonObject } from '../handler.js';
+import type { RelayRoutes } from '../lanes.js';
 import { countChatTokens } from '../tokens.js';
 import { sendBody } from '../client-wire.js';
 
 const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
 
-export function registerAnthropicRoutes(app: FastifyInstance, state: GatewayState): void {
-  app.post('/v1/messages', (req, reply) => handleRelay(state, req, reply, 'anthropic', messagesSpec));
-  app.post('/v1/messages/count_tokens', (req, reply) =>
-    handleRelay(state, req, reply, 'anthropic', countSpec),
-  );
+export function registerAnthropicRoutes(routes: RelayRoutes): void {
+  routes.post('/v1/messages', 'anthropic', messagesSpec);
+  routes.post('/v1/messages/count_tokens', 'anthropic', countSpec);
 }
 
 function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string> | undefined {

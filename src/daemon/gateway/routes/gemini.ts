@@ -9,7 +9,7 @@ import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import { getCodec } from '../../providers/registry.js';
 import type { RequestSpec } from '../context.js';
 import type { GatewayState } from '../state.js';
-import { handleRelay, parseJsonObject } from '../handler.js';
+import { callFromFastify, handleRelay, parseJsonObject } from '../handler.js';
 
 const ACTIONS = new Set(['generateContent', 'streamGenerateContent']);
 
@@ -17,7 +17,9 @@ export function registerGeminiRoutes(app: FastifyInstance, state: GatewayState):
   for (const version of ['v1beta', 'v1']) {
     app.post(`/${version}/models/*`, (req, reply) => {
       const target = (req.params as { '*': string })['*'];
-      return handleRelay(state, req, reply, 'gemini', (raw, ct) => geminiSpec(version, target, raw, ct));
+      return handleRelay(state, callFromFastify(req, reply), 'gemini', (raw, ct) =>
+        geminiSpec(version, target, raw, ct),
+      );
     });
   }
 }

@@ -3,12 +3,11 @@
  * endpoints are forwarded to channels that speak OpenAI's protocol (and embeddings also to
  * providers with an embeddings adapter).
  */
-import type { FastifyInstance } from 'fastify';
 import { BcError } from '../../../shared/errors.js';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import type { RequestSpec } from '../context.js';
-import type { GatewayState } from '../state.js';
-import { handleRelay, parseJsonObject } from '../handler.js';
+import { parseJsonObject } from '../handler.js';
+import type { RelayRoutes } from '../lanes.js';
 import { STREAM_FIELD, checkFields, requireModel, validateChat } from '../validate.js';
 import { responsesUsage } from '../responses-usage.js';
 
@@ -23,17 +22,13 @@ const FORWARDED: Record<string, string | null> = {
   '/v1/rerank': null,
 };
 
-export function registerOpenAIRoutes(app: FastifyInstance, state: GatewayState): void {
-  app.post('/v1/chat/completions', (req, reply) => handleRelay(state, req, reply, 'openai', chatSpec));
+export function registerOpenAIRoutes(routes: RelayRoutes): void {
+  routes.post('/v1/chat/completions', 'openai', chatSpec);
   for (const [path, defaultModel] of Object.entries(FORWARDED)) {
-    app.post(path, (req, reply) =>
-      handleRelay(state, req, reply, 'openai', (raw, ct) => forwardSpec(path, defaultModel, raw, ct)),
-    );
+    routes.post(path, 'openai', (raw, ct) => forwardSpec(path, defaultModel, raw, ct));
   }
   for (const path of ['/v1/audio/transcriptions', '/v1/audio/translations']) {
-    app.post(path, (req, reply) =>
-      handleRelay(state, req, reply, 'openai', (raw, ct) => multipartSpec(path, raw, ct)),
-    );
+    routes.post(path, 'openai', (raw, ct) => multipartSpec(path, raw, ct));
   }
 }
 
