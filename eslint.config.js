@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**/*.mjs', 'bench/**/*.js'],
+    files: ['bench/**/*.mjs', 'bench/**/*.js', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       globals: {
