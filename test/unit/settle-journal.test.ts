@@ -7,12 +7,37 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SettleJournal, type JournalEntry } from '../../src/daemon/store/sqlite/journal.js';
+import { journalLine, SettleJournal, type JournalEntry } from '../../src/daemon/store/sqlite/journal.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
 
 let dir: string;
 let file: string;
-const row = (request_id: string): NewLogRow => ({ request_id }) as NewLogRow;
+const row = (request_id: string, over: Partial<NewLogRow> = {}): NewLogRow => ({
+  request_id,
+  time: '2026-11-26T07:00:00.000Z',
+  key: 'app',
+  key_id: 1,
+  channel: 'sim',
+  channel_id: 2,
+  model: 'gpt-4o',
+  upstream_model: 'gpt-4o-2024-08-06',
+  endpoint: '/v1/chat/completions',
+  status: 200,
+  error: null,
+  input_tokens: 250,
+  cached_tokens: 0,
+  cache_write_tokens: 0,
+  output_tokens: 12,
+  reasoning_tokens: 0,
+  cost: 274,
+  usage_estimated: false,
+  latency_ms: 3,
+  ttft_ms: null,
+  retries: 0,
+  stream: false,
+  dropped_fields: [],
+  ...over,
+});
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-journal-'));
@@ -66,5 +91,37 @@ describe('SettleJournal', () => {
     expect(applied).toEqual([1]);
     expect(j.backlog).toBe(0);
     j.close();
+  });
+
+  it('writes each row as the same JSON as JSON.stringify, whatever its strings and numbers hold', () => {
+    const rows: NewLogRow[] = [
+      row('plain'),
+      row('nulls', {
+        key: null,
+        key_id: null,
+        channel: null,
+        channel_id: null,
+        upstream_model: null,
+        cost: null,
+      }),
+      row('quote "and" back\\slash', {
+        model: 'm\u00e9t\u00e9o \u6a21\u578b \u{1F600}',
+        error: 'line\nbreak\ttab\u0001',
+      }),
+      row('flags', { usage_estimated: true, stream: true, ttft_ms: 12.5, dropped_fields: ['top_k', 'x"y'] }),
+      row('odd numbers', {
+        cost: 0.1 + 0.2,
+        latency_ms: 1e21,
+        input_tokens: Number.NaN,
+        output_tokens: Infinity,
+      }),
+      row('\u2028\u2029 separators and \ud800 a lone surrogate', { endpoint: '/v1/messages?x=<script>' }),
+    ];
+    for (const [i, r] of rows.entries()) {
+      const line = journalLine(i + 1, r);
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.slice(0, -1)).not.toContain('\n');
+      expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify({ id: i + 1, row: r })));
+    }
   });
 });

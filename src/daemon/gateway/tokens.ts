@@ -12,7 +12,9 @@ let counter: CountFn | undefined;
 
 /**
  * Chat clients resend the whole conversation every turn, so most message texts were counted
- * before: a bounded LRU of counts per text makes a long history cost a map lookup, not a BPE pass.
+ * before: a bounded cache of counts per text makes a long history cost a map lookup, not a BPE
+ * pass. Oldest-first eviction: a hit costs one lookup (no reordering on every request), and a
+ * text still in use that falls out is simply counted again.
  */
 const CACHE_MIN_CHARS = 64;
 const CACHE_MAX_CHARS = 32 * 1024;
@@ -25,11 +27,7 @@ function cached(count: CountFn): CountFn {
   return (text) => {
     if (text.length < CACHE_MIN_CHARS || text.length > CACHE_MAX_CHARS) return count(text);
     const hit = cache.get(text);
-    if (hit !== undefined) {
-      cache.delete(text);
-      cache.set(text, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const n = count(text);
     cache.set(text, n);
     cachedChars += text.length;
