@@ -209,6 +209,21 @@ describe('batched apply', () => {
   });
 });
 
+describe('WAL checkpoints', () => {
+  it('stay with SQLite until the first settlement, then move to the worker (all WAL frames checkpointed)', async () => {
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    const k = await makeKey('wal');
+    for (let i = 0; i < 50; i++) await store.settle(logRow({ key: 'wal', key_id: k.id, cost: 1 }));
+    expect(await store.countRequests()).toBe(50);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    // the rows are in the WAL only; the worker (every second) copies them into the database file
+    const before = fs.statSync(file).size;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fs.statSync(file).size).toBeGreaterThan(before);
+  });
+});
+
 describe('queryLogs', () => {
   async function seed(): Promise<{ a: KeyRecord; b: KeyRecord }> {
     const a = await makeKey('alice');

@@ -53,13 +53,25 @@ export class SqliteStore implements Store {
     } else {
       this.journal = SettleJournal.open(
         `${file}-settle.jsonl`,
-        (e) => this.logs.applyEntries(e),
+        (e) => {
+          this.startCheckpoints(file);
+          return this.logs.applyEntries(e);
+        },
         this.logs.lastId(),
       );
-      // checkpoints happen in a worker thread, not inside a request's commit
-      db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = startCheckpointer(file);
     }
+  }
+
+  /**
+   * Once requests are being settled, WAL checkpoints move to a worker thread so none runs inside
+   * a commit on the request path. The worker (its own V8 isolate, about 16 MB) starts with the
+   * first settlement: a daemon that only ever saw control-plane writes keeps SQLite's automatic
+   * checkpoint and does not pay for it.
+   */
+  private startCheckpoints(file: string): void {
+    if (this.checkpointer) return;
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = startCheckpointer(file);
   }
 
   async listChannels(): Promise<ChannelRecord[]> {
