@@ -16,7 +16,14 @@ const isArray: Check = (v) => Array.isArray(v);
 const isStop: Check = (v) =>
   typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
 
-const CHAT_FIELDS: Record<string, [Check, string]> = {
+/** Field checks as a list built once (no Object.entries per request): field, check, what it must be. */
+export type FieldChecks = readonly (readonly [string, Check, string])[];
+
+function fieldChecks(table: Record<string, [Check, string]>): FieldChecks {
+  return Object.entries(table).map(([field, [check, what]]) => [field, check, what] as const);
+}
+
+const CHAT_FIELDS = fieldChecks({
   stream: [isBool, 'a boolean'],
   stream_options: [isObject, 'an object'],
   max_tokens: [isPosInt, 'a positive integer'],
@@ -29,7 +36,7 @@ const CHAT_FIELDS: Record<string, [Check, string]> = {
   response_format: [isObject, 'an object'],
   seed: [(v) => Number.isInteger(v), 'an integer'],
   user: [isString, 'a string'],
-};
+});
 
 function fail(field: string, what: string): never {
   throw new BcError('INVALID_REQUEST', `${field} must be ${what}`, { param: field });
@@ -46,7 +53,8 @@ export function validateChat(body: Record<string, unknown>): string {
   const model = requireModel(body);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) fail('messages', 'a non-empty array');
-  messages.forEach((m: unknown, i) => {
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
     if (!isObject(m)) fail(`messages[${i}]`, 'an object');
     const role = (m as Record<string, unknown>).role;
     if (typeof role !== 'string') fail(`messages[${i}].role`, 'a string');
@@ -54,16 +62,16 @@ export function validateChat(body: Record<string, unknown>): string {
     if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) {
       fail(`messages[${i}].content`, 'a string or an array of content parts');
     }
-  });
+  }
   checkFields(body, CHAT_FIELDS);
   return model;
 }
 
-export function checkFields(body: Record<string, unknown>, fields: Record<string, [Check, string]>): void {
-  for (const [field, [check, what]] of Object.entries(fields)) {
+export function checkFields(body: Record<string, unknown>, fields: FieldChecks): void {
+  for (const [field, check, what] of fields) {
     const v = body[field];
     if (v !== undefined && v !== null && !check(v)) fail(field, what);
   }
 }
 
-export const STREAM_FIELD: Record<string, [Check, string]> = { stream: [isBool, 'a boolean'] };
+export const STREAM_FIELD = fieldChecks({ stream: [isBool, 'a boolean'] });
