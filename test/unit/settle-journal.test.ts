@@ -124,4 +124,42 @@ describe('SettleJournal', () => {
       expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify({ id: i + 1, row: r })));
     }
   });
+
+  it('writes the first row of a loop turn at once and the rest of the turn together, each durable before it resolves', async () => {
+    // an apply that keeps everything pending, so the file is never emptied under the test
+    const j = SettleJournal.open(file, (e) => e, 0);
+    const lines = (): string[] => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const durable: number[][] = [];
+    const settled = ['a', 'b', 'c', 'd'].map((r) =>
+      j.settle(row(r)).then((id) => {
+        // the promise resolves only once its own line is in the file
+        durable.push([id, lines().filter((l) => (JSON.parse(l) as JournalEntry).id === id).length]);
+        return id;
+      }),
+    );
+    // the first is written synchronously; the other three wait for the end of this turn
+    expect(lines()).toHaveLength(1);
+    expect(await Promise.all(settled)).toEqual([1, 2, 3, 4]);
+    expect(lines().map((l) => (JSON.parse(l) as JournalEntry).row.request_id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(durable).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ]);
+    // a later turn starts again with an immediate write
+    await new Promise((r) => setImmediate(r));
+    void j.settle(row('e'));
+    expect(lines()).toHaveLength(5);
+    j.close();
+  });
+
+  it('close() writes what the turn still holds', async () => {
+    const j = SettleJournal.open(file, (e) => e, 0);
+    const first = j.settle(row('a'));
+    const second = j.settle(row('b'));
+    j.close();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
 });

@@ -137,7 +137,7 @@ export class SqliteStore implements Store {
    * read below that could miss it.
    */
   async settle(row: NewLogRow): Promise<number> {
-    return this.journal ? this.journal.append(row) : this.logs.settle(row);
+    return this.journal ? this.journal.settle(row) : this.logs.settle(row);
   }
 
   /** Applies journaled settlements before a read that must see them (logs, usage, spend). */
