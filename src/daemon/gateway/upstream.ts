@@ -172,13 +172,13 @@ export function send(req: UpstreamRequest, timeoutMs: number, abort: Aborter): P
     let controller: Dispatcher.DispatchController | null = null;
     const onAbort = (): void => controller?.abort(abortedError());
     const detach = (): void => {
-      abort.off('abort', onAbort);
+      abort.unlisten(onAbort);
     };
     if (abort.aborted) {
       resolve({ ok: false, failure: transportFailure(abortedError()) });
       return;
     }
-    abort.once('abort', onAbort);
+    abort.listen(onAbort);
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;
