@@ -87,7 +87,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const usageFromEvent =
     ctx.usageReader?.fromEvent ??
     ((ev: StreamEvent, prev: Usage | null) => adapter.usageFromEvent?.(ev, prev) ?? prev);
-  const seen: string[] = [];
+  const seen = new DeliveredText(adapter, target);
   const delivered: string[] = [];
   let usage: Usage | null = null;
   let settled = false;
@@ -97,8 +97,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     settled = true;
     await a.finish(outcome);
   };
-  const deliveredText = (): string =>
-    mode === 'convert' ? delivered.join('') : textOf(adapter, target, seen);
+  const deliveredText = (): string => (mode === 'convert' ? delivered.join('') : seen.text());
 
   try {
     for await (const chunk of res.body) {
@@ -107,7 +106,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
         let terminal = false;
         for (const ev of events) {
           usage = usageFromEvent?.(ev, usage) ?? usage;
-          if (ev.kind === 'sse') seen.push(ev.data);
+          if (ev.kind === 'sse') seen.add(ev.data);
           if (isTerminal(ev)) terminal = true;
         }
         gate.see(events, isTerminal);
@@ -122,7 +121,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       for (const ev of events) {
         if (mode === 'filtered') {
           if (ev.kind !== 'sse') continue;
-          seen.push(ev.data);
+          seen.add(ev.data);
           usage = usageFromEvent?.(ev, usage) ?? usage;
           if (ev.data === '[DONE]') {
             markFirstByte(ctx);
@@ -205,24 +204,56 @@ function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, deli
 }
 
 /** Re-reads retained passthrough events through the adapter to recover the delivered text. */
-function textOf(adapter: ProviderAdapter, target: UpstreamTarget, seen: string[]): string {
-  const conv = adapter.chatStream(target, { dropped: [] });
-  const parts: string[] = [];
-  for (const data of seen) {
-    try {
-      for (const c of conv.push({ kind: 'sse', event: undefined, data })) {
-        for (const ch of c.choices) {
-          if (ch.delta.content) parts.push(ch.delta.content);
-          for (const tc of ch.delta.tool_calls ?? [])
-            if (tc.function?.arguments) parts.push(tc.function.arguments);
-        }
-      }
-    } catch {
-      // an event the converter rejects delivered no countable text
-    }
+/**
+ * The text a passthrough stream delivered, kept for one purpose: estimating output tokens when the
+ * upstream never reports usage (a stream cut short). Events are held raw and, past a few KB,
+ * reduced to their text through the adapter's converter, so a long-running stream holds its text,
+ * not every frame's JSON envelope.
+ */
+export class DeliveredText {
+  private raw: string[] = [];
+  private rawChars = 0;
+  private readonly parts: string[] = [];
+  private conv: ChatStreamConverter | undefined;
+
+  constructor(
+    private readonly adapter: ProviderAdapter,
+    private readonly target: UpstreamTarget,
+  ) {}
+
+  add(data: string): void {
+    this.raw.push(data);
+    this.rawChars += data.length;
+    if (this.rawChars > DELIVERED_RAW_CHARS) this.reduce();
   }
-  return parts.join('');
+
+  text(): string {
+    this.reduce();
+    return this.parts.join('');
+  }
+
+  private reduce(): void {
+    this.conv ??= this.adapter.chatStream(this.target, { dropped: [] });
+    for (const data of this.raw) {
+      try {
+        for (const c of this.conv.push({ kind: 'sse', event: undefined, data })) {
+          for (const ch of c.choices) {
+            if (ch.delta.content) this.parts.push(ch.delta.content);
+            for (const tc of ch.delta.tool_calls ?? [])
+              if (tc.function?.arguments) this.parts.push(tc.function.arguments);
+          }
+        }
+      } catch {
+        // an event the converter rejects delivered no countable text
+      }
+    }
+    this.raw = [];
+    this.rawChars = 0;
+  }
 }
+
+/** Raw event data a stream holds before reducing it to text (see DeliveredText). */
+const DELIVERED_RAW_CHARS = 4096;
 
 function streamFailure(err: unknown): UpstreamFailure {
   if (err instanceof BcError) return { status: err.status, action: 'retry', message: err.message };
