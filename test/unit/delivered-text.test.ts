@@ -46,6 +46,13 @@ describe('DeliveredText', () => {
     expect(d.text()).toBe(`${expected.join('')}{"a":1}`);
   });
 
+  it('counts reasoning text like the converted path does', () => {
+    const d = new DeliveredText(getAdapter('openai'), target);
+    d.add(chunk({ reasoning_content: 'think ' }));
+    d.add(chunk({ content: 'answer' }));
+    expect(d.text()).toBe('think answer');
+  });
+
   it('skips events the converter rejects and still returns the rest', () => {
     const d = new DeliveredText(getAdapter('openai'), target);
     d.add(chunk({ content: 'before ' }));

@@ -16,7 +16,7 @@ import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
-import { RelayRoutes, serveRelay } from './lanes.js';
+import { RelayRoutes, serveRelay, tooLarge } from './lanes.js';
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
@@ -52,7 +52,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     const status = err.statusCode ?? 500;
     const bc =
       status === 413
-        ? new BcError('BODY_TOO_LARGE', `request body is larger than the ${bodyLimit} byte limit`)
+        ? tooLarge(bodyLimit)
         : status < 500
           ? new BcError('INVALID_REQUEST', err.message, { status })
           : new BcError('INTERNAL', 'internal error');

@@ -83,7 +83,8 @@ export function serveRelay(
   req.on('error', () => undefined);
 }
 
-function tooLarge(limit: number): BcError {
+/** The 413 for a body over the limit, from this lane or from a Fastify route. */
+export function tooLarge(limit: number): BcError {
   return new BcError('BODY_TOO_LARGE', `request body is larger than the ${limit} byte limit`);
 }
 

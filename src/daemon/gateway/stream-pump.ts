@@ -194,16 +194,20 @@ function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, deli
   // usage travels through converter.usage() to the encoder's end(); a converter's own usage-only
   // chunk would reach clients that did not ask for it, or twice those that did
   if (chunk.choices.length === 0) return '';
-  for (const choice of chunk.choices) {
-    const d = choice.delta;
-    if (d.content) delivered.push(d.content);
-    if (d.reasoning_content) delivered.push(d.reasoning_content);
-    for (const tc of d.tool_calls ?? []) if (tc.function?.arguments) delivered.push(tc.function.arguments);
-  }
+  collectText(chunk, delivered);
   return encoder.push(chunk).join('');
 }
 
-/** Re-reads retained passthrough events through the adapter to recover the delivered text. */
+/** The output a chunk delivers (text, reasoning, tool arguments), for the no-usage estimate. */
+function collectText(chunk: OpenAIChatChunk, into: string[]): void {
+  for (const choice of chunk.choices) {
+    const d = choice.delta;
+    if (d.content) into.push(d.content);
+    if (d.reasoning_content) into.push(d.reasoning_content);
+    for (const tc of d.tool_calls ?? []) if (tc.function?.arguments) into.push(tc.function.arguments);
+  }
+}
+
 /**
  * The text a passthrough stream delivered, kept for one purpose: estimating output tokens when the
  * upstream never reports usage (a stream cut short). Events are held raw and, past a few KB,
@@ -236,13 +240,7 @@ export class DeliveredText {
     this.conv ??= this.adapter.chatStream(this.target, { dropped: [] });
     for (const data of this.raw) {
       try {
-        for (const c of this.conv.push({ kind: 'sse', event: undefined, data })) {
-          for (const ch of c.choices) {
-            if (ch.delta.content) this.parts.push(ch.delta.content);
-            for (const tc of ch.delta.tool_calls ?? [])
-              if (tc.function?.arguments) this.parts.push(tc.function.arguments);
-          }
-        }
+        for (const c of this.conv.push({ kind: 'sse', event: undefined, data })) collectText(c, this.parts);
       } catch {
         // an event the converter rejects delivered no countable text
       }
