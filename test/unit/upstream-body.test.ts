@@ -75,6 +75,28 @@ describe('UpstreamBody', () => {
     expect(seen).toEqual(['partial']);
   });
 
+  it('hands a chunk straight to a waiting reader, and wakes it with the end or a failure', async () => {
+    const c = fakeController();
+    const body = new UpstreamBody();
+    body.attach(c, () => undefined);
+    const first = body.next();
+    body.push(Buffer.from('x'.repeat(300 * 1024)));
+    const r = await first;
+    expect(r.done).toBe(false);
+    expect(r.value?.length).toBe(300 * 1024);
+    // nothing was queued, so a chunk over the high-water mark never paused the upstream
+    expect(c.calls).toEqual([]);
+    const last = body.next();
+    body.end();
+    expect(await last).toEqual({ value: undefined, done: true });
+
+    const failing = new UpstreamBody();
+    failing.attach(fakeController(), () => undefined);
+    const waiting = failing.next();
+    failing.fail(new Error('other side closed'));
+    await expect(waiting).rejects.toThrow('other side closed');
+  });
+
   it('readAll concatenates a multi-chunk body; readCapped stops at the cap and aborts the transfer', async () => {
     const whole = new UpstreamBody();
     whole.attach(fakeController(), () => undefined);

@@ -41,6 +41,11 @@ export class OpeningGate {
     return this.isOpen;
   }
 
+  /** Open with nothing held: a frame passed now goes out alone, as it is. */
+  get passesThrough(): boolean {
+    return this.isOpen && this.held.length === 0;
+  }
+
   /** Passthrough: reads events until the answer begins. Throws UpstreamStreamError when it fails first. */
   see(events: StreamEvent[], terminal: (ev: StreamEvent) => boolean): void {
     if (this.isOpen) return;

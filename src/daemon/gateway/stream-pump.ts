@@ -75,15 +75,18 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai'
       ? upstreamCt
       : 'text/event-stream; charset=utf-8';
-  const write = (data: string | Buffer): Promise<void> => writeOut(ctx, data, headCt);
+  const write = (data: string | Buffer): Promise<void> | undefined => writeOut(ctx, data, headCt);
   // a chat stream's opening frames wait until the answer begins, so a failure before it can be retried
   const gate = new OpeningGate(
     ctx.kind === 'chat',
     mode === 'convert' ? undefined : adapter.chatStream(target, { dropped: [] }),
   );
-  const send = async (data: string | Buffer): Promise<void> => {
+  const sendHeld = async (data: string | Buffer): Promise<void> => {
     for (const d of gate.pass(data)) await write(d);
   };
+  // a promise only while the gate holds frames or the client is slow: most frames cost no await
+  const send = (data: string | Buffer): Promise<void> | undefined =>
+    gate.passesThrough ? write(data) : sendHeld(data);
   const usageFromEvent =
     ctx.usageReader?.fromEvent ??
     ((ev: StreamEvent, prev: Usage | null) => adapter.usageFromEvent?.(ev, prev) ?? prev);
@@ -113,7 +116,8 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
         // the terminal event is held back until the log row is committed; its chunk is the first byte out
         if (terminal) markFirstByte(ctx);
         if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
-        await send(chunk);
+        const sent = send(chunk);
+        if (sent) await sent;
         continue;
       }
       let out = '';
@@ -134,7 +138,8 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           for (const c of chunks) out += encodeChunk(encoder!, c, delivered);
         }
       }
-      if (out.length > 0) await send(out);
+      const sent = out.length > 0 ? send(out) : undefined;
+      if (sent) await sent;
     }
     const tail = decoder.end();
     if (mode === 'convert') {
@@ -272,22 +277,24 @@ function endWithError(
   if (!ctx.res.destroyed) ctx.res.end(enc.error(wire).join(''));
 }
 
-/** Writes with backpressure; commits the response head on the first write. */
-async function writeOut(ctx: RelayContext, data: string | Buffer, contentType: string): Promise<void> {
+/**
+ * Writes, committing the response head on the first write. Returns a promise to wait on only when
+ * the client is behind (backpressure), so a frame that goes straight out costs no await.
+ */
+function writeOut(ctx: RelayContext, data: string | Buffer, contentType: string): Promise<void> | undefined {
   if (!ctx.committed) {
     writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache' });
     markFirstByte(ctx);
   }
-  if (ctx.res.destroyed) throw new Error('client went away');
-  if (!ctx.res.write(data)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        ctx.res.off('drain', done);
-        ctx.res.off('close', done);
-        resolve();
-      };
-      ctx.res.on('drain', done);
-      ctx.res.on('close', done);
-    });
-  }
+  if (ctx.res.destroyed) return Promise.reject(new Error('client went away'));
+  if (ctx.res.write(data)) return undefined;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ctx.res.off('drain', done);
+      ctx.res.off('close', done);
+      resolve();
+    };
+    ctx.res.on('drain', done);
+    ctx.res.on('close', done);
+  });
 }

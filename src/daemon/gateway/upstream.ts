@@ -41,7 +41,11 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   private queued = 0;
   private ended = false;
   private error: Error | null = null;
-  private wake: (() => void) | null = null;
+  /** the reader waiting in next() while nothing is queued: a chunk goes straight to it */
+  private waiter: {
+    resolve: (r: IteratorResult<Buffer, undefined>) => void;
+    reject: (err: Error) => void;
+  } | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private onDone: (() => void) | null = null;
 
@@ -53,10 +57,15 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** @internal */
   push(chunk: Buffer): void {
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      this.waiter = null;
+      waiter.resolve({ value: chunk, done: false });
+      return;
+    }
     this.chunks.push(chunk);
     this.queued += chunk.length;
     if (this.queued > HIGH_WATER) this.controller?.pause();
-    this.notify();
   }
 
   /** @internal */
@@ -127,11 +136,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     }
     if (this.error) return Promise.reject(this.error);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.wake = () => {
-        this.wake = null;
-        resolve(this.next());
-      };
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
     });
   }
 
@@ -145,14 +151,14 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     };
   }
 
-  private notify(): void {
-    this.wake?.();
-  }
-
   private finish(): void {
     this.onDone?.();
     this.onDone = null;
-    this.notify();
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    this.waiter = null;
+    if (this.error) waiter.reject(this.error);
+    else waiter.resolve({ value: undefined, done: true });
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * The one Server-Sent Events parser (WHATWG event-stream rules) and its encoder. Upstream bytes
- * arrive in arbitrary TCP-sized pieces, so the decoder works on bytes: it only turns a line into
- * text once the whole line has arrived, which keeps multi-byte UTF-8 characters split across
- * chunks intact. An incomplete line is kept as a list of pieces and joined once when it ends, so a
- * megabyte-long `data:` line costs linear time and there is no line-length limit. All three line
- * endings are accepted (`\n`, `\r\n`, lone `\r`); Gemini uses `\r\n\r\n` between events.
+ * arrive in arbitrary TCP-sized pieces, so the decoder works on bytes: the part of a chunk up to
+ * its last line break holds whole lines only and is decoded to text in one go, which keeps
+ * multi-byte UTF-8 characters split across chunks intact. An incomplete line is kept as a list of
+ * pieces and joined once when it ends, so a megabyte-long `data:` line costs linear time and there
+ * is no line-length limit. All three line endings are accepted (`\n`, `\r\n`, lone `\r`); Gemini
+ * uses `\r\n\r\n` between events. Relayed streams go through here frame by frame, so the decoder
+ * keeps to one string per chunk and one slice per field.
  */
 import type { SseEvent } from '../providers/types.js';
 
@@ -17,8 +19,8 @@ export class SseDecoder {
   /** the previous chunk ended in CR, so a leading LF in the next one belongs to that CR */
   private skipLeadingLf = false;
   private atStreamStart = true;
-  private dataLines: string[] = [];
-  private sawData = false;
+  /** the event's data so far (lines joined by LF), undefined before its first data line */
+  private data: string | undefined;
   private eventName: string | undefined;
 
   push(chunk: Buffer): SseEvent[] {
@@ -28,81 +30,80 @@ export class SseDecoder {
       if (chunk[0] === LF) pos = 1;
       this.skipLeadingLf = false;
     }
-    // Cached positions of the next CR and LF: re-searching both on every line would rescan the
-    // rest of the chunk each time whenever one of them is absent.
-    let nextLf = chunk.indexOf(LF, pos);
-    let nextCr = chunk.indexOf(CR, pos);
-    while (pos < chunk.length) {
-      if (nextLf !== -1 && nextLf < pos) nextLf = chunk.indexOf(LF, pos);
-      if (nextCr !== -1 && nextCr < pos) nextCr = chunk.indexOf(CR, pos);
-      const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
-      if (end === -1) {
-        this.pending.push(chunk.subarray(pos));
-        break;
-      }
-      this.takeLine(chunk.subarray(pos, end), out);
-      pos = end + 1;
-      if (chunk[end] === CR) {
-        if (pos < chunk.length) {
-          if (chunk[pos] === LF) pos += 1;
-        } else {
-          this.skipLeadingLf = true;
-        }
-      }
+    const last = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
+    if (last < pos) {
+      if (pos < chunk.length) this.pending.push(chunk.subarray(pos));
+      return out;
     }
+    let text: string;
+    if (this.pending.length > 0) {
+      this.pending.push(chunk.subarray(pos, last + 1));
+      text = Buffer.concat(this.pending).toString('utf8');
+      this.pending = [];
+    } else {
+      text = chunk.toString('utf8', pos, last + 1);
+    }
+    if (last + 1 < chunk.length) this.pending.push(chunk.subarray(last + 1));
+    else if (chunk[last] === CR) this.skipLeadingLf = true;
+    this.lines(text, out);
     return out;
   }
 
   /** The stream ended: an unterminated last line and an event without a trailing blank line count. */
   end(): SseEvent[] {
     const out: SseEvent[] = [];
-    if (this.pending.length > 0) this.takeLine(Buffer.alloc(0), out);
+    if (this.pending.length > 0) {
+      this.lines(`${Buffer.concat(this.pending).toString('utf8')}\n`, out);
+      this.pending = [];
+    }
     this.dispatch(out);
     this.skipLeadingLf = false;
     return out;
   }
 
-  private takeLine(tail: Buffer, out: SseEvent[]): void {
-    let bytes = tail;
-    if (this.pending.length > 0) {
-      this.pending.push(tail);
-      bytes = Buffer.concat(this.pending);
-      this.pending = [];
-    }
+  /** `text` is whole lines, its last character a line break. */
+  private lines(text: string, out: SseEvent[]): void {
+    let pos = 0;
     if (this.atStreamStart) {
       this.atStreamStart = false;
-      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-        bytes = bytes.subarray(3);
-      }
+      if (text.charCodeAt(0) === 0xfeff) pos = 1;
     }
-    if (bytes.length === 0) {
-      this.dispatch(out);
-      return;
+    // Cached positions of the next CR and LF: re-searching both on every line would rescan the
+    // rest of the text each time whenever one of them is absent.
+    let nextLf = text.indexOf('\n', pos);
+    let nextCr = text.indexOf('\r', pos);
+    while (pos < text.length) {
+      if (nextLf !== -1 && nextLf < pos) nextLf = text.indexOf('\n', pos);
+      if (nextCr !== -1 && nextCr < pos) nextCr = text.indexOf('\r', pos);
+      const end = nextLf === -1 ? nextCr : nextCr === -1 ? nextLf : Math.min(nextLf, nextCr);
+      if (end === pos) this.dispatch(out);
+      else this.field(text, pos, end);
+      pos = end + 1;
+      if (text.charCodeAt(end) === CR && text.charCodeAt(pos) === LF) pos += 1;
     }
-    this.field(bytes.toString('utf8'));
   }
 
-  private field(line: string): void {
-    if (line.charCodeAt(0) === 0x3a /* ':' comment */) return;
-    const colon = line.indexOf(':');
-    const name = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
-    if (name === 'data') {
-      this.dataLines.push(value);
-      this.sawData = true;
-    } else if (name === 'event') {
+  /** One non-empty line, text[from, to). */
+  private field(text: string, from: number, to: number): void {
+    if (text.charCodeAt(from) === 0x3a /* ':' comment */) return;
+    let colon = text.indexOf(':', from);
+    if (colon === -1 || colon > to) colon = to;
+    let v = colon + 1;
+    if (v < to && text.charCodeAt(v) === 0x20) v += 1;
+    const value = v >= to ? '' : text.slice(v, to);
+    const nameLength = colon - from;
+    if (nameLength === 4 && text.startsWith('data', from)) {
+      this.data = this.data === undefined ? value : `${this.data}\n${value}`;
+    } else if (nameLength === 5 && text.startsWith('event', from)) {
       this.eventName = value;
     }
     // `id` and `retry` steer browser reconnection, which a relay does not do.
   }
 
   private dispatch(out: SseEvent[]): void {
-    if (this.sawData) {
-      out.push({ kind: 'sse', event: this.eventName || undefined, data: this.dataLines.join('\n') });
-    }
-    this.dataLines = [];
-    this.sawData = false;
+    if (this.data !== undefined)
+      out.push({ kind: 'sse', event: this.eventName || undefined, data: this.data });
+    this.data = undefined;
     this.eventName = undefined;
   }
 }
