@@ -215,8 +215,9 @@ function collectText(chunk: OpenAIChatChunk, into: string[]): void {
 
 /**
  * The text a passthrough stream delivered, kept for one purpose: estimating output tokens when the
- * upstream never reports usage (a stream cut short). Events are held raw and, past a few KB,
- * reduced to their text through the adapter's converter, so a long-running stream holds its text,
+ * upstream never reports usage (a stream cut short). An adapter that reads an event's text cheaply
+ * (`answerText`) gives it at once; otherwise events are held raw and, past a few KB, reduced to
+ * their text through the adapter's converter. Either way a long-running stream holds its text,
  * not every frame's JSON envelope.
  */
 export class DeliveredText {
@@ -231,6 +232,11 @@ export class DeliveredText {
   ) {}
 
   add(data: string): void {
+    if (this.adapter.answerText) {
+      const text = this.adapter.answerText(data);
+      if (text !== '') this.parts.push(text);
+      return;
+    }
     this.raw.push(data);
     this.rawChars += data.length;
     if (this.rawChars > DELIVERED_RAW_CHARS) this.reduce();
@@ -242,6 +248,7 @@ export class DeliveredText {
   }
 
   private reduce(): void {
+    if (this.raw.length === 0) return;
     this.conv ??= this.adapter.chatStream(this.target, { dropped: [] });
     for (const data of this.raw) {
       try {

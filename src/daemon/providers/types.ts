@@ -154,6 +154,11 @@ export interface ProviderAdapter {
   usageFromBody?(body: unknown): Usage | null;
   /** usage from one passthrough stream event (most events have none) */
   usageFromEvent?(event: StreamEvent, previous: Usage | null): Usage | null;
+  /**
+   * The answer text (content, reasoning, tool arguments) of one passthrough stream event's data,
+   * read cheaply; without it a passthrough stream's text is read through `chatStream`.
+   */
+  answerText?(data: string): string;
 
   /** OpenAI embeddings request -> upstream, and back; absent when the provider has none */
   embeddingsRequest?(

@@ -5,7 +5,7 @@
  * the stream normaliser already skips Azure's opening empty-choices filter chunk. Only the URLs,
  * the request tweaks and the error codes are Azure's own.
  */
-import { usageFromOpenAIBody, usageFromOpenAIEvent } from '../openai/frames.js';
+import { answerText, usageFromOpenAIBody, usageFromOpenAIEvent } from '../openai/frames.js';
 import { chatResponse, embeddingsResponse } from '../openai/response.js';
 import { createOpenAIStreamConverter } from '../openai/stream.js';
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../types.js';
@@ -40,6 +40,7 @@ export const azureAdapter: ProviderAdapter = {
   passthroughRequest,
   usageFromBody: usageFromOpenAIBody,
   usageFromEvent: usageFromOpenAIEvent,
+  answerText,
   embeddingsRequest: azureEmbeddingsRequest,
   embeddingsResponse: (body) => embeddingsResponse(body),
 };

@@ -78,3 +78,75 @@ export function usageFromOpenAIEvent(event: StreamEvent, previous: Usage | null)
   if (event.kind !== 'sse') return previous;
   return usageFromChunkData(event.data) ?? previous;
 }
+
+/** Whether data[open..close] is the quoted name of a key whose text a chat chunk delivers. */
+function isAnswerKey(data: string, open: number, close: number): boolean {
+  switch (close - open - 1) {
+    case 7:
+      return data.startsWith('content', open + 1);
+    case 9:
+      return data.startsWith('arguments', open + 1);
+    case 17:
+      return data.startsWith('reasoning_content', open + 1);
+    default:
+      return false;
+  }
+}
+
+/** Index of the quote closing the JSON string opened at `open`, or -1 (escapes skipped). */
+function stringEnd(s: string, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const q = s.indexOf('"', from);
+    if (q === -1) return -1;
+    let slashes = 0;
+    while (s.charCodeAt(q - 1 - slashes) === 0x5c /* \ */) slashes++;
+    if (slashes % 2 === 0) return q;
+    from = q + 1;
+  }
+}
+
+function skipSpace(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+  return i;
+}
+
+/**
+ * The answer text one chat chunk payload delivers: its `content`, `reasoning_content` and tool
+ * `arguments` strings, in order. Read straight off the JSON text, walking its strings (so a key
+ * quoted inside generated text is never taken for one) without building the object: the relay asks
+ * this of every passthrough frame, for the output estimate of a stream that ends without usage.
+ */
+export function answerText(data: string): string {
+  let text = '';
+  let at = data.indexOf('"');
+  while (at !== -1) {
+    const end = stringEnd(data, at);
+    if (end === -1) break;
+    let next = end + 1;
+    const afterKey = skipSpace(data, next);
+    if (data.charCodeAt(afterKey) === 0x3a /* : */ && isAnswerKey(data, at, end)) {
+      const open = skipSpace(data, afterKey + 1);
+      if (data.charCodeAt(open) === 0x22 /* " */) {
+        const close = stringEnd(data, open);
+        if (close === -1) break;
+        text += jsonString(data, open, close);
+        next = close + 1;
+      }
+    }
+    at = data.indexOf('"', next);
+  }
+  return text;
+}
+
+/** The JSON string literal data[open..close] as text ('' when its escapes are invalid). */
+function jsonString(data: string, open: number, close: number): string {
+  const raw = data.slice(open + 1, close);
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(data.slice(open, close + 1)) as string;
+  } catch {
+    return '';
+  }
+}

@@ -7,7 +7,7 @@
 import type { ChannelType } from '../../../shared/control-api.js';
 import type { ProviderAdapter } from '../types.js';
 import { classifyOpenAIError } from './errors.js';
-import { usageFromOpenAIBody, usageFromOpenAIEvent } from './frames.js';
+import { answerText, usageFromOpenAIBody, usageFromOpenAIEvent } from './frames.js';
 import { chatRequest, embeddingsRequest, passthroughRequest } from './request.js';
 import { chatResponse, embeddingsResponse } from './response.js';
 import { createOpenAIStreamConverter } from './stream.js';
@@ -45,6 +45,7 @@ export const openaiAdapter: ProviderAdapter = {
   passthroughRequest,
   usageFromBody: usageFromOpenAIBody,
   usageFromEvent: usageFromOpenAIEvent,
+  answerText,
   embeddingsRequest,
   embeddingsResponse: (body) => embeddingsResponse(body),
 };
