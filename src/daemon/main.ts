@@ -18,7 +18,7 @@ import { listenControl, listenGateway, parseListenOrFail } from './lifecycle/lis
 import { createDaemonLogger, logLevelFromEnv } from './lifecycle/logger.js';
 import { announceReady, reportStartupFailure } from './lifecycle/notify.js';
 import { DEFAULT_DRAIN_MS, StopRequest, drainApps, installSignalHandlers } from './lifecycle/shutdown.js';
-import { releaseYoungGeneration } from './lifecycle/startup-heap.js';
+import { heapPolicyReady } from './lifecycle/heap-policy.js';
 import { VERSION } from '../shared/version.js';
 import { createServices, type DaemonServices } from './services.js';
 
@@ -111,7 +111,7 @@ async function start(opts: DaemonOptions, s: Opened, stop: StopRequest): Promise
   });
   logger.info({ listen, socket: paths.socket, home: paths.home, store: services.store.description }, 'ready');
   await announceReady({ pid: process.pid, listen, socket: paths.socket });
-  releaseYoungGeneration();
+  heapPolicyReady();
 }
 
 async function stopDaemon(s: Opened, drainMs: number, reason: string): Promise<number> {

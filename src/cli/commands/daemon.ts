@@ -69,8 +69,8 @@ async function stop(ctx: CliContext, flags: StopFlags): Promise<void> {
 export function registerDaemon(program: Command, ctx: CliContext): void {
   withDaemonFlags(program.command('daemon').description('run the daemon in the foreground')).action(
     async (flags: StartFlags) => {
-      // before the daemon's modules load: see startup-heap.ts
-      (await import('../../daemon/lifecycle/startup-heap.js')).holdYoungGeneration();
+      // before the daemon's modules load: see heap-policy.ts
+      (await import('../../daemon/lifecycle/heap-policy.js')).applyStartupHeapPolicy();
       const { runDaemon } = await import('../../daemon/main.js');
       const paths = ctx.paths();
       ctx.exitCode = await runDaemon({
