@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { createO200kCounter } from '../../src/daemon/gateway/bpe.js';
 import { countTextTokens } from '../../src/daemon/gateway/tokens.js';
 import { FIXTURES_ROOT } from '../support/fixtures.js';
+import { seededRandom } from '../support/seeded.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,18 +36,6 @@ function mismatches(
       out.push({ text: text.length > 200 ? `${text.slice(0, 200)}...` : text, ours, theirs });
   }
   return out;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing random case reproduces */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function walk(dir: string): string[] {
@@ -274,7 +263,7 @@ function randomText(rand: () => number, maxLen: number): string {
 }
 
 function randomCorpus(seed: number, n: number, maxLen: number): string[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, () => randomText(rand, maxLen));
 }
 

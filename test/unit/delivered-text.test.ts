@@ -8,6 +8,7 @@ import { getAdapter } from '../../src/daemon/providers/registry.js';
 import { DeliveredText } from '../../src/daemon/gateway/stream-pump.js';
 import { answerText } from '../../src/daemon/providers/openai/frames.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
+import { seededRandom } from '../support/seeded.js';
 import { upstreamTarget } from '../support/upstream-target.js';
 import { cassetteResponseBodies, readChunksJsonl, readFixtureText } from '../support/fixtures.js';
 
@@ -41,17 +42,6 @@ function sseData(body: string): string[] {
   return [...dec.push(Buffer.from(body)), ...dec.end()].flatMap((e) =>
     e.kind === 'sse' && e.data !== '[DONE]' ? [e.data] : [],
   );
-}
-
-/** A small deterministic generator (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PIECES = [
@@ -99,7 +89,7 @@ describe('answerText (OpenAI chat chunks read without parsing)', () => {
 
   it('matches the converter on 2,000 seeded random chunks: escapes, quoted keys in text, spacing, logprobs', () => {
     for (let seed = 1; seed <= 2000; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const str = (): string =>
         Array.from({ length: Math.floor(r() * 8) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
       const delta: Record<string, unknown> = {};

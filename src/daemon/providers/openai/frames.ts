@@ -11,19 +11,25 @@ import { usageFromOpenAI } from './usage.js';
 
 const USAGE_KEY = '"usage"';
 
+/** Index of the first character at or after `i` that is not JSON whitespace. */
+function skipSpace(s: string, i: number): number {
+  let c = s.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+  return i;
+}
+
 /** True when the text has an unescaped `"usage"` key followed by an object (not null). */
 export function mayHoldUsage(data: string): boolean {
   let at = data.indexOf(USAGE_KEY);
   while (at !== -1) {
     // An escaped quote means the word sits inside a string value (e.g. generated text).
     if (at === 0 || data.charCodeAt(at - 1) !== 0x5c /* \ */) {
-      let i = at + USAGE_KEY.length;
-      while (i < data.length && /\s/.test(data[i] ?? '')) i++;
-      if (data[i] === ':') {
-        i++;
-        while (i < data.length && /\s/.test(data[i] ?? '')) i++;
-        if (data[i] === '{') return true;
-      }
+      const colon = skipSpace(data, at + USAGE_KEY.length);
+      if (
+        data.charCodeAt(colon) === 0x3a /* : */ &&
+        data.charCodeAt(skipSpace(data, colon + 1)) === 0x7b /* { */
+      )
+        return true;
     }
     at = data.indexOf(USAGE_KEY, at + USAGE_KEY.length);
   }
@@ -104,12 +110,6 @@ function stringEnd(s: string, open: number): number {
     if (slashes % 2 === 0) return q;
     from = q + 1;
   }
-}
-
-function skipSpace(s: string, i: number): number {
-  let c = s.charCodeAt(i);
-  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
-  return i;
 }
 
 /**
