@@ -69,17 +69,30 @@ export function markFirstByte(ctx: RelayContext): void {
   if (ctx.ttftMs === null) ctx.ttftMs = Number(process.hrtime.bigint() - ctx.startNs) / 1e6;
 }
 
-/** An error before any byte went out: status + body in the client's protocol. */
-export function sendError(ctx: RelayContext, err: unknown): void {
-  if (ctx.res.headersSent || ctx.res.destroyed) return;
-  const wire = toWireError(err);
-  const { status, body } = errorPayload(ctx.protocol, wire);
+/**
+ * A whole error answer in the client's protocol: its status, its headers (the error's own and
+ * `retry-after`, content type and length) and its JSON body. The caller adds the request id.
+ */
+export function errorResponse(
+  protocol: InboundProtocol,
+  err: unknown,
+): { status: number; headers: OutgoingHttpHeaders; body: Buffer } {
+  const { status, body } = errorPayload(protocol, toWireError(err));
   const headers: OutgoingHttpHeaders = {};
   if (err instanceof BcError) {
     if (err.retryAfterS !== undefined) headers['retry-after'] = String(Math.ceil(err.retryAfterS));
     if (err.headers) Object.assign(headers, err.headers);
   }
   const buf = Buffer.from(JSON.stringify(body));
-  writeHead(ctx, status, { ...headers, 'content-type': 'application/json', 'content-length': buf.length });
-  ctx.res.end(buf);
+  headers['content-type'] = 'application/json';
+  headers['content-length'] = buf.length;
+  return { status, headers, body: buf };
+}
+
+/** An error before any byte went out: status + body in the client's protocol. */
+export function sendError(ctx: RelayContext, err: unknown): void {
+  if (ctx.res.headersSent || ctx.res.destroyed) return;
+  const { status, headers, body } = errorResponse(ctx.protocol, err);
+  writeHead(ctx, status, headers);
+  ctx.res.end(body);
 }

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
-import { errorPayload, toWireError } from './client-wire.js';
+import { errorResponse } from './client-wire.js';
 import { handleRelay, newRequestId, pathOf, type SpecBuilder } from './handler.js';
 import type { GatewayState } from './state.js';
 
@@ -28,10 +28,6 @@ export class RelayRoutes {
   match(method: string | undefined, url: string | undefined): RelayRoute | undefined {
     if (method !== 'POST' || url === undefined) return undefined;
     return this.byPath.get(pathOf(url));
-  }
-
-  paths(): string[] {
-    return [...this.byPath.keys()];
   }
 }
 
@@ -91,13 +87,9 @@ export function tooLarge(limit: number): BcError {
 /** An answer before the relay took the request: the body is not read, so the connection closes. */
 function refuse(res: ServerResponse, protocol: InboundProtocol, err: unknown): void {
   if (res.headersSent || res.destroyed) return;
-  const { status, body } = errorPayload(protocol, toWireError(err));
-  const buf = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': buf.length,
-    'x-request-id': newRequestId(),
-    connection: 'close',
-  });
-  res.end(buf);
+  const { status, headers, body } = errorResponse(protocol, err);
+  headers['x-request-id'] = newRequestId();
+  headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(body);
 }

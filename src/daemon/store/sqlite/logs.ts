@@ -96,9 +96,11 @@ export class LogTable {
       }
       return id;
     });
+    // positional, in logValues' order: the id, then LOG_COLUMNS
+    const withId = ['id', ...LOG_COLUMNS];
     this.insertWithId = db.prepare<[(string | number | null)[]]>(
-      `INSERT OR IGNORE INTO logs (id, ${LOG_COLUMNS.map((c) => `"${c}"`).join(', ')})
-       VALUES (${LOG_COLUMNS.map(() => '?').join(', ')}, ?)`,
+      `INSERT OR IGNORE INTO logs (${withId.map((c) => `"${c}"`).join(', ')})
+       VALUES (${withId.map(() => '?').join(', ')})`,
     );
     this.maxId = db.prepare<[], number | null>('SELECT MAX(id) FROM logs').pluck();
     this.applyOneTx = db.transaction((e: JournalEntry): void => this.applyBatch([e]));
