@@ -204,15 +204,26 @@ describe('bc top in a terminal', () => {
     await waitScreen('idle', (x) => x.includes(' live '), 'the monitor to attach');
     const st = await daemon.bc(['status', '--json']);
     const pid = (JSON.parse(st.stdout) as { pid: number }).pid;
-    // let the daemon's JIT settle on the snapshot path before measuring
-    await new Promise((r) => setTimeout(r, 3000));
+    // Measure the monitor's steady cost, not the daemon's one-off settling: about 8 s after its
+    // allocation rate drops (after the previous test's load and restart), V8's memory reducer runs
+    // up to three full collections, 70 ms alone and several times that on a busy CI machine. Let
+    // that and the JIT on the snapshot path pass first.
+    await new Promise((r) => setTimeout(r, 12_000));
+    const perSecond: number[] = [];
     const t0 = cpuTicks(pid);
     const started = Date.now();
-    await new Promise((r) => setTimeout(r, 10_000));
-    const seconds = (cpuTicks(pid) - t0) / 100; // CLK_TCK is 100 on Linux
+    let last = t0;
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = cpuTicks(pid);
+      perSecond.push(now - last);
+      last = now;
+    }
+    const seconds = (last - t0) / 100; // CLK_TCK is 100 on Linux
     const share = seconds / ((Date.now() - started) / 1000);
     expect(screen('idle')).toContain(' live ');
-    expect(share, `daemon CPU share ${share.toFixed(4)}`).toBeLessThan(0.02);
+    const detail = `daemon CPU share ${share.toFixed(4)}, ticks per second ${perSecond.join(' ')}`;
+    expect(share, detail).toBeLessThan(0.02);
   }, 60_000);
 
   it('bc top --once --json prints one snapshot, and a pipe gets one frame', async () => {
