@@ -125,7 +125,18 @@ function requestOnSocket(
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(o.body);
     }
-    const req = http.request({ agent, socketPath, method: o.method, path: o.path, headers });
+    // No TLS on a Unix socket, so no server name (an option the agent reads, untyped for http):
+    // saying so spares the agent its guess from the host, which compiles Node's IPv6 regular
+    // expression, about 4 ms of a `bc` command's start.
+    const options: http.RequestOptions & { servername: string } = {
+      agent,
+      socketPath,
+      servername: '',
+      method: o.method,
+      path: o.path,
+      headers,
+    };
+    const req = http.request(options);
     if (o.timeoutMs > 0) {
       req.setTimeout(o.timeoutMs, () =>
         req.destroy(new Error(`the daemon did not answer within ${o.timeoutMs} ms`)),
