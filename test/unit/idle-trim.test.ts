@@ -124,7 +124,7 @@ describe('idle trim in a fresh Node', () => {
     const script = `import v8 from 'node:v8';
 import { startIdleTrim } from ${MODULE};
 const committed = () => v8.getHeapStatistics().total_heap_size;
-const idle = ${trim} ? startIdleTrim({ checkMs: 200 }) : undefined;
+const idle = ${trim} ? startIdleTrim({ checkMs: 200, quietChecks: 2 }) : undefined;
 let keep = [];
 for (let r = 0; r < 40; r++) {
   const batch = [];
