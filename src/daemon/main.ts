@@ -111,12 +111,7 @@ async function start(opts: DaemonOptions, s: Opened, stop: StopRequest): Promise
   });
   logger.info({ listen, socket: paths.socket, home: paths.home, store: services.store.description }, 'ready');
   await announceReady({ pid: process.pid, listen, socket: paths.socket });
-  heapPolicyReady((before, after) =>
-    logger.debug(
-      { heap_mb: Math.round(before / 2 ** 20), now_mb: Math.round(after / 2 ** 20) },
-      'heap trimmed',
-    ),
-  );
+  heapPolicyReady();
 }
 
 async function stopDaemon(s: Opened, drainMs: number, reason: string): Promise<number> {

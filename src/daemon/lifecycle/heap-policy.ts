@@ -15,12 +15,8 @@
  * what was live. The daemon caps the growth at 2x. Full collections come about three times as
  * often under heavy load (at 2,000 req/s, one every 0.35 s instead of every 1 s, each a few ms of
  * pause, the marking mostly incremental) and the 1,000 streams peak about 60 MB lower.
- *
- * After a burst: once ready, the daemon also gives back the heap a burst grew as soon as it goes
- * quiet, rather than when V8's memory reducer gets round to it (idle-trim.ts).
  */
 import v8 from 'node:v8';
-import { startIdleTrim } from './idle-trim.js';
 
 /** The old generation may grow to this much more than was live after the last full collection. */
 const OLD_GENERATION_GROWTH_PERCENT = 100;
@@ -36,13 +32,9 @@ export function applyStartupHeapPolicy(): void {
   loading = true;
 }
 
-/**
- * Called once the daemon is ready; nothing to do when start-up did not apply the policy. `onTrim`
- * hears of each idle trim (the committed heap before and after, in bytes).
- */
-export function heapPolicyReady(onTrim?: (before: number, after: number) => void): void {
+/** Called once the daemon is ready; nothing to do when start-up did not apply the policy. */
+export function heapPolicyReady(): void {
   if (!loading) return;
   v8.setFlagsFromString(`--semi-space-growth-factor=${V8_SEMI_SPACE_GROWTH_FACTOR}`);
   loading = false;
-  startIdleTrim({ onTrim });
 }
