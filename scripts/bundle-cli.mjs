@@ -22,7 +22,7 @@ const LOADED_APART = ['dist/shared/', 'dist/daemon/', 'dist/tui/'].map((dir) => 
 const BUNDLED_PACKAGES = new Set(['commander']);
 
 /** True for what the bundle imports at run time instead of containing. */
-export function loadedApart(id, importer) {
+function loadedApart(id, importer) {
   if (id.startsWith('node:')) return true;
   if (!id.startsWith('.') && !path.isAbsolute(id)) return !BUNDLED_PACKAGES.has(id);
   const file = importer && id.startsWith('.') ? path.resolve(path.dirname(importer), id) : id;
