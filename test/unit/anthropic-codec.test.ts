@@ -386,6 +386,45 @@ describe('anthropic codec: stream encoder', () => {
     expect(thinking).toBe('The previous result was 925. Now I need to divide that by 5.\n\n925 ÷ 5 = 185');
   });
 
+  it("message_start states the gateway's prompt count until the upstream reports usage", () => {
+    const chunk = (delta: Json, finish: string | null = null, usage?: Json): OpenAIChatChunk =>
+      ({
+        id: 'chatcmpl-1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, delta, finish_reason: finish }],
+        ...(usage ? { usage } : {}),
+      }) as unknown as OpenAIChatChunk;
+    const usageOf = (frames: string[], type: string): Json => {
+      const e = decode(frames).find((x) => x.data.type === type)!.data;
+      return (type === 'message_start' ? (e.message as Json).usage : e.usage) as Json;
+    };
+    // An OpenAI-protocol upstream reports usage only in its last chunk.
+    const enc = anthropicCodec.streamEncoder('m', 42);
+    const frames = [chunk({ role: 'assistant', content: 'Hi' }), chunk({}, 'stop')].flatMap((c) =>
+      enc.push(c),
+    );
+    const final = {
+      inputTokens: 40,
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 2,
+      reasoningTokens: 0,
+    };
+    frames.push(...enc.end(final));
+    expect(usageOf(frames, 'message_start')).toMatchObject({ input_tokens: 42, output_tokens: 0 });
+    expect(usageOf(frames, 'message_delta')).toMatchObject({ input_tokens: 40, output_tokens: 2 });
+    // Usage the upstream already sent wins over the gateway's count; no count at all says 0.
+    const early = anthropicCodec.streamEncoder('m', 42);
+    const withUsage = early.push(
+      chunk({ content: 'Hi' }, null, { prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 }),
+    );
+    expect(usageOf(withUsage, 'message_start')).toMatchObject({ input_tokens: 7 });
+    const uncounted = anthropicCodec.streamEncoder('m').push(chunk({ content: 'Hi' }));
+    expect(usageOf(uncounted, 'message_start')).toMatchObject({ input_tokens: 0 });
+  });
+
   it('error() emits an Anthropic event: error frame', () => {
     const enc = anthropicCodec.streamEncoder('m');
     const frames = enc.error({

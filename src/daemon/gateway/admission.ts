@@ -83,7 +83,7 @@ export function priceFor(
 export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKey): Promise<void> {
   const k = key.record;
   const needsCount = k.tpm !== null || k.budget !== null;
-  const inputTokens = needsCount ? await estimateInput(ctx) : 0;
+  const inputTokens = needsCount ? await countedInput(ctx) : 0;
   state.limiter.admit(k.id, k, inputTokens);
   ctx.admitted = true;
   if (k.budget === null) return;
@@ -112,6 +112,15 @@ function maxOutputTokens(ctx: RelayContext, price: PriceRecord): number {
 function geminiMax(b: Record<string, unknown>): unknown {
   const gc = b.generationConfig as Record<string, unknown> | undefined;
   return gc?.maxOutputTokens;
+}
+
+/**
+ * The request's input tokens counted locally, once: admission, an Anthropic stream's opening frame
+ * and the usage estimate of an upstream that reports none all read the same count.
+ */
+export async function countedInput(ctx: RelayContext): Promise<number> {
+  ctx.inputTokens ??= await estimateInput(ctx);
+  return ctx.inputTokens;
 }
 
 /** Input tokens counted locally: the chat prompt, or the text fields of other endpoints. */

@@ -64,6 +64,8 @@ export interface RelayContext extends RequestSpec {
   reserved: number;
   /** the request holds a rate-limiter slot */
   admitted: boolean;
+  /** prompt tokens the gateway counted itself (see countedInput); null until counted */
+  inputTokens: number | null;
   readonly abort: Aborter;
   clientGone: boolean;
   /** response headers are out: no more retries */

@@ -127,6 +127,7 @@ function newContext(call: RelayCall, protocol: InboundProtocol, contentType: str
     ttftMs: null,
     reserved: 0,
     admitted: false,
+    inputTokens: null,
     abort: new Aborter(),
     clientGone: false,
     committed: false,

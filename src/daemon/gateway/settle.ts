@@ -9,7 +9,7 @@ import { ZERO_USAGE } from '../providers/types.js';
 import type { RelayContext } from './context.js';
 import { elapsedMs } from './context.js';
 import type { GatewayState } from './state.js';
-import { priceFor, estimateInput } from './admission.js';
+import { priceFor, countedInput } from './admission.js';
 import { costOf } from './meter.js';
 import { countTextTokens } from './tokens.js';
 
@@ -98,7 +98,7 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
 async function estimateUsage(ctx: RelayContext, outcome: Outcome): Promise<Usage> {
   let input = 0;
   try {
-    input = await estimateInput(ctx);
+    input = await countedInput(ctx);
   } catch {
     input = Math.ceil(ctx.raw.length / 4);
   }

@@ -31,6 +31,7 @@ import type { UpstreamResponse } from './upstream.js';
 import { transportFailure } from './upstream.js';
 import type { Outcome } from './settle.js';
 import { OpeningGate } from './stream-gate.js';
+import { countedInput } from './admission.js';
 import { BcError } from '../../shared/errors.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';
@@ -69,7 +70,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const decoder = decoderFor(adapter);
   const converter: ChatStreamConverter | undefined =
     mode === 'convert' ? adapter.chatStream(target, { dropped: ctx.dropped }) : undefined;
-  const encoder = mode === 'convert' ? clientEncoder(ctx) : undefined;
+  const encoder = mode === 'convert' ? clientEncoder(ctx, await openingPromptTokens(ctx)) : undefined;
   const upstreamCt = res.headers['content-type'];
   const headCt =
     mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai'
@@ -190,9 +191,23 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   }
 }
 
-function clientEncoder(ctx: RelayContext): InboundStreamEncoder {
+function clientEncoder(ctx: RelayContext, promptTokens = ctx.inputTokens): InboundStreamEncoder {
   if (ctx.protocol === 'openai') return openaiStreamEncoder(ctx.model, ctx.clientWantsUsage);
-  return getCodec(ctx.protocol).streamEncoder(ctx.model);
+  return getCodec(ctx.protocol).streamEncoder(ctx.model, promptTokens);
+}
+
+/**
+ * An Anthropic stream opens by stating the prompt's size: the count admission made, or one made
+ * now (the tokenizer caches message texts, so a resent conversation costs lookups). Null when the
+ * prompt cannot be counted; the encoder then says 0, as before.
+ */
+async function openingPromptTokens(ctx: RelayContext): Promise<number | null> {
+  if (ctx.protocol !== 'anthropic') return null;
+  try {
+    return await countedInput(ctx);
+  } catch {
+    return null;
+  }
 }
 
 function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, delivered: string[]): string {

@@ -38,7 +38,11 @@ export interface InboundCodec {
   toOpenAI(body: unknown, opts: { model?: string; stream?: boolean; dropped: string[] }): OpenAIChatRequest;
   /** canonical completion -> the client's native response body */
   fromOpenAI(completion: OpenAIChatCompletion, usage: Usage | null, requestedModel: string): unknown;
-  streamEncoder(requestedModel: string): InboundStreamEncoder;
+  /**
+   * `promptTokens`: the gateway's own count of the prompt, for a protocol whose stream states the
+   * prompt's size before the upstream has reported any usage (Anthropic's message_start).
+   */
+  streamEncoder(requestedModel: string, promptTokens?: number | null): InboundStreamEncoder;
   /** an error before any byte was sent -> status + native JSON body */
   errorBody(err: WireError): { status: number; body: unknown };
 }

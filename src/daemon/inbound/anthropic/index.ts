@@ -14,7 +14,7 @@ export const anthropicCodec: InboundCodec = {
   protocol: 'anthropic',
   toOpenAI: (body, opts) => anthropicToOpenAI(body, opts),
   fromOpenAI: (completion, usage, requestedModel) => completionToMessage(completion, usage, requestedModel),
-  streamEncoder: (requestedModel) => new AnthropicStreamEncoder(requestedModel),
+  streamEncoder: (requestedModel, promptTokens) => new AnthropicStreamEncoder(requestedModel, promptTokens),
   errorBody: (err) => ({ status: err.status, body: anthropicErrorBody(err) }),
 };
 

@@ -30,7 +30,16 @@ export class AnthropicStreamEncoder implements InboundStreamEncoder {
   private finish: OpenAIFinishReason | null = null;
   private lastUsage: Usage | null = null;
 
-  constructor(private readonly model: string) {}
+  /**
+   * `promptTokens` fills message_start's input_tokens when the upstream has not reported usage by
+   * the first chunk (OpenAI-protocol upstreams report it only at the end): Anthropic states the
+   * prompt's size there, and clients such as LangChain read it from nowhere else. message_delta
+   * then carries the upstream's own figures, which billing uses.
+   */
+  constructor(
+    private readonly model: string,
+    private readonly promptTokens: number | null = null,
+  ) {}
 
   push(chunk: OpenAIChatChunk): string[] {
     const out: string[] = [];
@@ -82,7 +91,9 @@ export class AnthropicStreamEncoder implements InboundStreamEncoder {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: toAnthropicUsage(this.lastUsage),
+      usage: this.lastUsage
+        ? toAnthropicUsage(this.lastUsage)
+        : { ...toAnthropicUsage(null), input_tokens: this.promptTokens ?? 0 },
     };
     return [frame({ type: 'message_start', message }), frame({ type: 'ping' })];
   }
