@@ -7,11 +7,15 @@ import type { ServerResponse } from 'node:http';
 import type { InboundProtocol, StreamEvent, Usage } from '../providers/types.js';
 import type { OpenAIChatRequest } from '../providers/openai/types.js';
 import type { RouteChannel, RouteKey } from './snapshot.js';
+import type { InboundCodec } from '../inbound/types.js';
 
 export type EndpointKind =
   /** chat: convertible across protocols (OpenAI chat, Anthropic messages, Gemini generateContent) */
   | 'chat'
-  /** any other endpoint: forwarded to OpenAI-protocol channels only */
+  /**
+   * any other endpoint: forwarded to OpenAI-protocol channels; converted for the others only
+   * when the spec has a `codec` (the Responses API) or the adapter embeds (embeddings)
+   */
   | 'forward';
 
 /** What the route handler learned from the request line and body. */
@@ -38,6 +42,11 @@ export interface RequestSpec {
   forwardHeaders?: Record<string, string> | undefined;
   /** fields the inbound conversion could not carry (merged into the log row) */
   dropped?: string[];
+  /**
+   * The answer's shape when a forwarded endpoint is converted for a channel of another protocol
+   * (the Responses API); chat endpoints find theirs by protocol.
+   */
+  codec?: InboundCodec | undefined;
   /** answered by the gateway itself, without an upstream (e.g. count_tokens) */
   local?: ((ctx: RelayContext) => Promise<void>) | undefined;
 }

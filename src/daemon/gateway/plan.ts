@@ -36,7 +36,8 @@ export function planRequest(
       const req = adapter.embeddingsRequest({ ...ctx.body, model: up }, target, { dropped: ctx.dropped });
       return { req, passthrough: false, injectedUsage: false, embeddings: true };
     }
-    return undefined;
+    // the Responses API: converted like a chat request, below
+    if (!ctx.codec) return undefined;
   }
   if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
     const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;

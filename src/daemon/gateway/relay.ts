@@ -233,8 +233,8 @@ async function deliverBody(
   }
   const { completion, usage } = adapter.chatResponse(parsed, target, { dropped: ctx.dropped });
   const text = (): string => completion.choices.map((c) => c.message.content ?? '').join('');
-  const out =
-    ctx.protocol === 'openai' ? completion : getCodec(ctx.protocol).fromOpenAI(completion, usage, ctx.model);
+  const codec = ctx.codec ?? (ctx.protocol === 'openai' ? undefined : getCodec(ctx.protocol));
+  const out = codec ? codec.fromOpenAI(completion, usage, ctx.model) : completion;
   await finish({ status: 200, error: null, usage, produced: true, deliveredText: text });
   sendBody(ctx, 200, 'application/json', JSON.stringify(out));
   return { kind: 'done' };

@@ -79,7 +79,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const write = (data: string | Buffer): Promise<void> | undefined => writeOut(ctx, data, headCt);
   // a chat stream's opening frames wait until the answer begins, so a failure before it can be retried
   const gate = new OpeningGate(
-    ctx.kind === 'chat',
+    ctx.kind === 'chat' || mode === 'convert',
     mode === 'convert' ? undefined : adapter.chatStream(target, { dropped: [] }),
   );
   const sendHeld = async (data: string | Buffer): Promise<void> => {
@@ -192,6 +192,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
 }
 
 function clientEncoder(ctx: RelayContext, promptTokens = ctx.inputTokens): InboundStreamEncoder {
+  if (ctx.codec) return ctx.codec.streamEncoder(ctx.model, promptTokens);
   if (ctx.protocol === 'openai') return openaiStreamEncoder(ctx.model, ctx.clientWantsUsage);
   return getCodec(ctx.protocol).streamEncoder(ctx.model, promptTokens);
 }

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChatPlan } from './openai-sim-chat.js';
-import { simPromptTokens, usageOf } from './openai-sim-chat.js';
+import { argFragments, completionTokens, simPromptTokens, usageOf } from './openai-sim-chat.js';
 import { embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
@@ -186,27 +186,68 @@ export function rerank(body: Json): Json {
   };
 }
 
+/**
+ * A Responses request read as the chat request the planner knows: `input` items as messages (a
+ * `function_call_output` as a `tool` turn, so the model answers in text after a tool ran) and
+ * function tools in chat's nesting.
+ */
+export function responsesAsChat(body: Json): Json {
+  const input = body.input;
+  const messages = (
+    typeof input === 'string' ? [{ role: 'user', content: input }] : Array.isArray(input) ? input : []
+  ).map((item: Json) =>
+    item.type === 'function_call_output'
+      ? { role: 'tool', tool_call_id: item.call_id, content: item.output }
+      : item.type === 'function_call'
+        ? { role: 'assistant', tool_calls: [{ id: item.call_id }] }
+        : item,
+  );
+  const tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : [])
+    .filter((t) => t.type === 'function')
+    .map((t) => ({ type: 'function', function: { name: t.name, parameters: t.parameters } }));
+  const choice = body.tool_choice as Json | string | undefined;
+  const toolChoice =
+    typeof choice === 'object' && choice.type === 'function'
+      ? { type: 'function', function: { name: choice.name } }
+      : choice;
+  return { ...body, messages, tools, tool_choice: toolChoice };
+}
+
+function callItemId(call: { id: string }): string {
+  return `fc_${call.id.replace(/^call_/, '')}`;
+}
+
+function outputItems(plan: ChatPlan): Json[] {
+  if (plan.tools.length > 0) {
+    return plan.tools.map((t) => ({
+      id: callItemId(t),
+      type: 'function_call',
+      status: 'completed',
+      arguments: t.args,
+      call_id: t.id,
+      name: t.name,
+    }));
+  }
+  return [
+    {
+      type: 'message',
+      id: plan.id.replace('chatcmpl-', 'msg_'),
+      status: 'completed',
+      role: 'assistant',
+      content: [{ type: 'output_text', text: plan.content.join(''), annotations: [] }],
+    },
+  ];
+}
+
 function responseObject(plan: ChatPlan, status: 'in_progress' | 'completed'): Json {
-  const text = plan.content.join('');
-  const out = plan.content.length;
+  const out = completionTokens(plan);
   return {
     id: plan.id.replace('chatcmpl-', 'resp_'),
     object: 'response',
     created_at: plan.created,
     status,
     model: plan.model,
-    output:
-      status === 'completed'
-        ? [
-            {
-              type: 'message',
-              id: plan.id.replace('chatcmpl-', 'msg_'),
-              status: 'completed',
-              role: 'assistant',
-              content: [{ type: 'output_text', text, annotations: [] }],
-            },
-          ]
-        : [],
+    output: status === 'completed' ? outputItems(plan) : [],
     usage:
       status === 'completed'
         ? {
@@ -224,45 +265,52 @@ export function response(plan: ChatPlan): Json {
   return responseObject(plan, 'completed');
 }
 
-/** Responses API stream: named events, each `data` carrying its `type` and a sequence number. */
-export function responseStreamFrames(plan: ChatPlan): string[] {
+function textEvents(plan: ChatPlan): Json[] {
   const msgId = plan.id.replace('chatcmpl-', 'msg_');
   const text = plan.content.join('');
-  const events: Json[] = [
-    { type: 'response.created', response: responseObject(plan, 'in_progress') },
-    { type: 'response.in_progress', response: responseObject(plan, 'in_progress') },
+  const at = { item_id: msgId, output_index: 0, content_index: 0 };
+  return [
     {
       type: 'response.output_item.added',
       output_index: 0,
       item: { type: 'message', id: msgId, status: 'in_progress', role: 'assistant', content: [] },
     },
-    {
-      type: 'response.content_part.added',
-      item_id: msgId,
-      output_index: 0,
-      content_index: 0,
-      part: { type: 'output_text', text: '', annotations: [] },
-    },
-    ...plan.content.map((delta) => ({
-      type: 'response.output_text.delta',
-      item_id: msgId,
-      output_index: 0,
-      content_index: 0,
-      delta,
-    })),
-    { type: 'response.output_text.done', item_id: msgId, output_index: 0, content_index: 0, text },
-    {
-      type: 'response.content_part.done',
-      item_id: msgId,
-      output_index: 0,
-      content_index: 0,
-      part: { type: 'output_text', text, annotations: [] },
-    },
-    {
-      type: 'response.output_item.done',
-      output_index: 0,
-      item: (responseObject(plan, 'completed').output as Json[])[0],
-    },
+    { type: 'response.content_part.added', ...at, part: { type: 'output_text', text: '', annotations: [] } },
+    ...plan.content.map((delta) => ({ type: 'response.output_text.delta', ...at, delta })),
+    { type: 'response.output_text.done', ...at, text },
+    { type: 'response.content_part.done', ...at, part: { type: 'output_text', text, annotations: [] } },
+    { type: 'response.output_item.done', output_index: 0, item: outputItems(plan)[0] },
+  ];
+}
+
+/** Function calls as the recordings stream them (vercel/ai `issue-19493-gpt-5.1-tool-call`). */
+function callEvents(plan: ChatPlan): Json[] {
+  const items = outputItems(plan);
+  return plan.tools.flatMap((t, i) => {
+    const at = { item_id: callItemId(t), output_index: i };
+    return [
+      {
+        type: 'response.output_item.added',
+        output_index: i,
+        item: { ...items[i], status: 'in_progress', arguments: '' },
+      },
+      ...argFragments(t.args).map((delta) => ({
+        type: 'response.function_call_arguments.delta',
+        ...at,
+        delta,
+      })),
+      { type: 'response.function_call_arguments.done', ...at, arguments: t.args },
+      { type: 'response.output_item.done', output_index: i, item: items[i] },
+    ];
+  });
+}
+
+/** Responses API stream: named events, each `data` carrying its `type` and a sequence number. */
+export function responseStreamFrames(plan: ChatPlan): string[] {
+  const events: Json[] = [
+    { type: 'response.created', response: responseObject(plan, 'in_progress') },
+    { type: 'response.in_progress', response: responseObject(plan, 'in_progress') },
+    ...(plan.tools.length > 0 ? callEvents(plan) : textEvents(plan)),
     { type: 'response.completed', response: responseObject(plan, 'completed') },
   ];
   return events.map(

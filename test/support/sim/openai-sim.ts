@@ -202,8 +202,7 @@ async function chat(r: Route, legacy: boolean): Promise<void> {
 }
 
 async function responses(r: Route): Promise<void> {
-  const body = { ...r.body, messages: r.body.input };
-  const plan = planChat(body, knobsFrom(r.req.headers, r.body), r.flavour);
+  const plan = planChat(ep.responsesAsChat(r.body), knobsFrom(r.req.headers, r.body), r.flavour);
   if (r.body.stream === true) return stream(r, ep.responseStreamFrames(plan));
   return json(r, ep.response(plan));
 }

@@ -10,6 +10,7 @@ import { parseJsonObject } from '../handler.js';
 import type { RelayRoutes } from '../lanes.js';
 import { STREAM_FIELD, checkFields, requireModel, validateChat } from '../validate.js';
 import { responsesUsage } from '../responses-usage.js';
+import { responsesCodec } from '../../inbound/responses/index.js';
 
 /** Forwarded JSON endpoints and the model assumed when the client names none. */
 const FORWARDED: Record<string, string | null> = {
@@ -76,7 +77,21 @@ function forwardSpec(
       throw new BcError('UNSUPPORTED', `${path} has no chat form`);
     },
     usageReader: path === '/v1/responses' ? responsesUsage : undefined,
+    ...(path === '/v1/responses' ? convertibleResponses(body) : {}),
   };
+}
+
+/**
+ * The Responses API passes through to OpenAI-protocol channels; for the others it is converted
+ * (lazily: only a request that reaches such a channel is held to what conversion can carry).
+ */
+function convertibleResponses(
+  body: Record<string, unknown>,
+): Pick<RequestSpec, 'canonical' | 'codec' | 'dropped'> {
+  const codec = responsesCodec(body);
+  const dropped: string[] = [];
+  let canonical: OpenAIChatRequest | undefined;
+  return { codec, dropped, canonical: () => (canonical ??= codec.toOpenAI(body, { dropped })) };
 }
 
 function multipartSpec(path: string, raw: Buffer, contentType: string): RequestSpec {

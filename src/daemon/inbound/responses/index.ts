@@ -1,0 +1,26 @@
+/**
+ * The Responses codec: lets OpenAI Responses clients (`POST /v1/responses`) be served by a
+ * channel of any protocol. OpenAI-protocol channels get the request as sent (passthrough); for the
+ * others the request becomes a canonical chat request and the answer a Response object or event
+ * stream. One codec per request, because a Response echoes what its request asked for.
+ */
+import type { InboundCodec } from '../types.js';
+import type { Json } from '../anthropic/validate.js';
+import { responsesToOpenAI } from './request.js';
+import { completionToResponse, echoOf } from './response.js';
+import { ResponsesStreamEncoder } from './stream.js';
+
+export function responsesCodec(body: Json): InboundCodec {
+  const echo = echoOf(body);
+  return {
+    protocol: 'openai',
+    toOpenAI: (raw, opts) => responsesToOpenAI(raw as Json, opts.dropped),
+    fromOpenAI: (completion, usage, requestedModel) =>
+      completionToResponse(completion, usage, requestedModel, echo),
+    streamEncoder: (requestedModel) => new ResponsesStreamEncoder(requestedModel, echo),
+    errorBody: (err) => ({
+      status: err.status,
+      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },
+    }),
+  };
+}
