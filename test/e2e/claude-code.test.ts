@@ -2,8 +2,8 @@
  * Claude Code pointed at the gateway must work (SPEC section 5). The pinned `@anthropic-ai/claude-code`
  * is installed once into a cache folder outside the repository, then `claude -p "say hi"` runs
  * with ANTHROPIC_BASE_URL at an in-process gateway, a gateway key, a throwaway HOME and no
- * telemetry, twice: against an `anthropic` channel (byte passthrough) and against an `openai`
- * channel (conversion both ways). Claude Code sends its real request — a long system prompt,
+ * telemetry, three times: against an `anthropic` channel (byte passthrough), and against an
+ * `openai` and a `gemini` channel (conversion both ways). Claude Code sends its real request — a long system prompt,
  * two dozen tools with rich schemas, extended thinking, context_management, a ~150-character
  * metadata.user_id and beta headers — and the simulated model, which calls the first tool it is
  * offered, makes it run one tool round trip before answering in text. The Agent tool is turned off
@@ -14,6 +14,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { readFixtureJson } from '../support/fixtures.js';
 import { startAnthropicSim, type AnthropicSim } from '../support/sim/anthropic-sim.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
+import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import type { SimCall } from '../support/sim/sim-common.js';
 import { ensureClaudeCode, runClaude, type ClaudeRun } from '../support/claude-code.js';
@@ -155,5 +156,55 @@ describe('Claude Code -> gateway -> openai channel (converted)', () => {
     for (const row of rows) expect(row).toMatchObject({ status: 200, channel: 'openai', error: null });
     expect(rows.every((row) => row.output_tokens > 0 && !row.usage_estimated)).toBe(true);
     expect(rows.some((row) => row.dropped_fields.includes('context_management'))).toBe(true);
+  }, 120_000);
+});
+
+describe('Claude Code -> gateway -> gemini channel (converted)', () => {
+  let gw: TestGateway;
+  let sim: GeminiSim;
+
+  beforeAll(async () => {
+    sim = await startGeminiSim();
+    gw = await startGateway();
+    await gw.addChannel({
+      name: 'gemini',
+      type: 'gemini',
+      keys: ['gemini-upstream-key'],
+      models: ['gemini-2.5-pro', 'gemini-2.5-flash'],
+      map: { [MODEL]: 'gemini-2.5-pro', [SMALL_MODEL]: 'gemini-2.5-flash' },
+      base_url: sim.url,
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await sim?.close();
+  });
+
+  it('exits 0 and prints the simulator text after one tool round trip', async () => {
+    const r = await run(gw);
+    expect(r.code, explain(r, sim.calls)).toBe(0);
+    expect(r.stdout.trim()).toBe(DEFAULT_SIM_TEXT);
+
+    const chats = sim.calls.filter((c) => c.path.includes('/models/gemini-2.5-pro:'));
+    expect(chats.length).toBeGreaterThanOrEqual(2);
+    const first = bodyOf(chats[0]!);
+    const decls = (first.tools as { functionDeclarations: Json[] }[]).flatMap((t) => t.functionDeclarations);
+    expect(decls.map((d) => d.name)).toContain('Bash');
+    // Claude Code's JSON Schemas reach Gemini as its OpenAPI subset: no keys it would refuse
+    const schemas = JSON.stringify(decls.map((d) => d.parameters));
+    expect(schemas).not.toMatch(/"\$schema"|"additionalProperties"|"propertyNames"|"exclusiveMinimum"/);
+    expect(first.systemInstruction).toBeDefined();
+
+    const contents = bodyOf(chats.at(-1)!).contents as { role: string; parts: Json[] }[];
+    const parts = contents.flatMap((c) => c.parts);
+    const call = parts.find((p) => p.functionCall)?.functionCall as Json | undefined;
+    expect(call).toBeDefined();
+    expect(parts.some((p) => (p.functionResponse as Json | undefined)?.name === call?.name)).toBe(true);
+
+    const rows = await logs(gw);
+    expect(rows.length).toBe(sim.calls.length);
+    for (const row of rows) expect(row).toMatchObject({ status: 200, channel: 'gemini', error: null });
+    expect(rows.every((row) => row.output_tokens > 0 && !row.usage_estimated)).toBe(true);
   }, 120_000);
 });
