@@ -13,7 +13,7 @@ import { startGateway, type TestGateway } from '../support/gateway.js';
 import { readFixtureJson } from '../support/fixtures.js';
 import { startOpenAISim } from '../support/sim/openai-sim.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
-import { startAnthropicSim } from '../support/sim/anthropic-sim.js';
+import { startAnthropicSim, type AnthropicSim } from '../support/sim/anthropic-sim.js';
 import { startGeminiSim } from '../support/sim/gemini-sim.js';
 import type { SimCall } from '../support/sim/sim-common.js';
 import type { LogRow } from '../../src/shared/control-api.js';
@@ -50,6 +50,7 @@ const ASK: ResponseInputItem[] = [{ role: 'user', content: 'What is the weather 
 
 let gw: TestGateway;
 let client: OpenAI;
+let anthropicSim: AnthropicSim;
 const cases: Case[] = [];
 const closers: (() => Promise<void>)[] = [];
 const has = (body: Json, needle: string): boolean => JSON.stringify(body).includes(needle);
@@ -58,6 +59,7 @@ const lastBody = (c: Case): Json => JSON.parse(c.calls().at(-1)!.body.toString('
 beforeAll(async () => {
   gw = await startGateway();
   const [oa, an, ge] = await Promise.all([startOpenAISim(), startAnthropicSim(), startGeminiSim()]);
+  anthropicSim = an;
   closers.push(
     () => oa.close(),
     () => an.close(),
@@ -111,6 +113,23 @@ beforeAll(async () => {
     'gemini-2.5-flash',
     ge.url,
   );
+  // `fo-m`: an Anthropic channel first, an OpenAI channel behind it
+  const failover = { keys, models: ['fo-m'], base_url: '' };
+  await gw.addChannel({
+    ...failover,
+    name: 'an-first',
+    type: 'anthropic',
+    base_url: an.url,
+    priority: 10,
+    map: { 'fo-m': 'claude-sonnet-4-5' },
+  });
+  await gw.addChannel({
+    ...failover,
+    name: 'oa-behind',
+    type: 'openai',
+    base_url: oa.url,
+    map: { 'fo-m': 'gpt-4o-mini' },
+  });
   client = new OpenAI({ apiKey: await gw.createKey(), baseURL: `${gw.url}/v1`, maxRetries: 0 });
 });
 
@@ -250,5 +269,40 @@ describe('Responses API conversion: what cannot cross', () => {
     expect(res.incomplete_details?.reason).toBe('max_output_tokens');
     expect(lastBody(find('anthropic')).max_tokens).toBe(2);
     expect(res.usage?.output_tokens).toBe(2);
+  });
+});
+
+describe('Responses API conversion: upstream failures', () => {
+  it('an upstream that fails before the answer begins is retried on the next channel, unseen by the client', async () => {
+    anthropicSim.fault({
+      kind: 'streamError',
+      afterFrames: 1,
+      errorType: 'overloaded_error',
+      message: 'Overloaded',
+    });
+    const stream = client.responses.stream({ model: 'fo-m', input: 'hi' });
+    const types: string[] = [];
+    for await (const ev of stream) types.push(ev.type);
+    expect((await stream.finalResponse()).output_text).toBe(DEFAULT_SIM_TEXT);
+    expect(types.filter((t) => t === 'response.created')).toHaveLength(1);
+    const row = await lastLog();
+    expect(row).toMatchObject({ channel: 'oa-behind', status: 200, retries: 1 });
+  });
+
+  it('a hang-up after the answer began ends the stream with an error event and a 502 log row', async () => {
+    anthropicSim.fault({ kind: 'hangup', afterFrames: 5 });
+    const stream = client.responses.stream({ model: 'an-m', input: 'hi' });
+    let text = '';
+    const failure = await (async () => {
+      for await (const ev of stream) if (ev.type === 'response.output_text.delta') text += ev.delta;
+    })().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(failure?.message).toMatch(/upstream/);
+    expect(text.length).toBeGreaterThan(0);
+    expect(ANTHROPIC_TEXT.startsWith(text)).toBe(true);
+    const row = await lastLog();
+    expect(row).toMatchObject({ channel: 'anthropic', status: 502, stream: true });
   });
 });

@@ -280,7 +280,7 @@ describe('responses codec: stream', () => {
     expect((evs[0]!.response as Json).status).toBe('in_progress');
   });
 
-  it('a length finish ends in response.incomplete; an error after the start is an error event', () => {
+  it('a length finish ends in response.incomplete; a failure is an error event, then response.failed', () => {
     const enc = responsesCodec({ model: 'm', input: 'hi' }).streamEncoder('m');
     const frames = [chunk({ content: 'Hi' }), chunk({}, 'length')].flatMap((c) => enc.push(c));
     frames.push(...enc.end(usage));
@@ -290,14 +290,30 @@ describe('responses codec: stream', () => {
       status: 'incomplete',
       incomplete_details: { reason: 'max_output_tokens' },
     });
-    const err = events(
-      enc.error({ status: 502, code: 'upstream_error', type: 'api_error', message: 'upstream stream broke' }),
-    )[0]!;
+    // a failure after the answer began: the item in progress is left out of the failed response
+    const broken = responsesCodec({ model: 'm', input: 'hi' }).streamEncoder('m');
+    broken.push(chunk({ content: 'Hi' }));
+    const [err, failed] = events(
+      broken.error({
+        status: 502,
+        code: 'upstream_error',
+        type: 'api_error',
+        message: 'upstream stream broke',
+      }),
+    );
     expect(err).toMatchObject({
       type: 'error',
       code: 'upstream_error',
       message: 'upstream stream broke',
       param: null,
+      error: { type: 'api_error', code: 'upstream_error', message: 'upstream stream broke', param: null },
     });
+    expect(failed!.type).toBe('response.failed');
+    expect(failed!.response).toMatchObject({
+      status: 'failed',
+      error: { code: 'upstream_error', message: 'upstream stream broke' },
+      output: [],
+    });
+    expect([err!.sequence_number, failed!.sequence_number]).toEqual([5, 6]);
   });
 });

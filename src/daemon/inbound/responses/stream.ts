@@ -81,8 +81,22 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
     return out;
   }
 
+  /**
+   * As OpenAI ends a failed stream: an `error` event (the error nested, which the official client
+   * throws on, and flat, as its types describe it), then `response.failed` with what was produced.
+   */
   error(err: WireError): string[] {
-    return [this.event('error', { code: err.code, message: err.message, param: err.param ?? null })];
+    const error = { type: err.type, code: err.code, message: err.message, param: err.param ?? null };
+    this.head ??= this.newHead(undefined, undefined);
+    const response = {
+      ...responseObject(this.head, this.done, null, null),
+      status: 'failed',
+      error: { code: err.code, message: err.message },
+    };
+    return [
+      this.event('error', { code: err.code, message: err.message, param: err.param ?? null, error }),
+      this.event('response.failed', { response }),
+    ];
   }
 
   private event(type: string, fields: Json): string {
@@ -90,13 +104,17 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
     return sseFrame(data, type);
   }
 
-  private start(upstreamId: string | undefined, created: number | undefined): string[] {
-    this.head = {
+  private newHead(upstreamId: string | undefined, created: number | undefined): ResponseHead {
+    return {
       id: itemId('resp', upstreamId),
       createdAt: created ?? Math.floor(Date.now() / 1000),
       model: this.model,
       echo: this.echo,
     };
+  }
+
+  private start(upstreamId: string | undefined, created: number | undefined): string[] {
+    this.head = this.newHead(upstreamId, created);
     const response = responseObject(this.head, [], null, 'in_progress');
     return [this.event('response.created', { response }), this.event('response.in_progress', { response })];
   }
