@@ -8,7 +8,15 @@
  * gateway's own log row, which is what billing reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateText, stepCountIs, streamText, tool, type LanguageModel } from 'ai';
+import {
+  generateObject,
+  generateText,
+  stepCountIs,
+  streamObject,
+  streamText,
+  tool,
+  type LanguageModel,
+} from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
@@ -205,6 +213,54 @@ describe('Vercel AI SDK', () => {
       expect(rows.map((r) => r.status)).toEqual([200, 200]);
       expect(res.totalUsage.inputTokens).toBe(rows[0]!.input_tokens + rows[1]!.input_tokens);
       expect(res.totalUsage.outputTokens).toBe(rows[0]!.output_tokens + rows[1]!.output_tokens);
+    });
+  }
+
+  // Structured output through the Anthropic channel from every front: the OpenAI, Responses and
+  // Gemini fronts ask with a JSON schema, which the gateway turns into a forced tool; the Anthropic
+  // front brings its own forced tool, passed through. The simulated model fills the tool's input
+  // from its schema.
+  const WEATHER_REPORT = z.object({ city: z.string(), temperature: z.number(), sunny: z.boolean() });
+  const FILLED = { city: 'sim-city', temperature: 21, sunny: true };
+  /** The input schema of the tool the upstream request forces (by name, or the only one with `any`). */
+  const forcedSchema = (): Json => {
+    const body = lastUpstreamBody('an-m');
+    const choice = body.tool_choice as { type: string; name?: string };
+    const tools = body.tools as Json[];
+    expect(['tool', 'any']).toContain(choice.type);
+    if (choice.type === 'any') expect(tools).toHaveLength(1);
+    const forced = choice.type === 'tool' ? tools.find((t) => t.name === choice.name) : tools[0];
+    return forced?.input_schema as Json;
+  };
+  for (const front of ['openaiChat', 'openaiResponses', 'anthropic', 'google'] as const) {
+    it(`generateObject and streamObject: ${front} -> Anthropic channel`, async () => {
+      const since = await lastLogId();
+      const res = await generateObject({
+        model: ai[front]('an-m'),
+        schema: WEATHER_REPORT,
+        prompt: 'Weather report for Paris',
+        maxRetries: 0,
+      });
+      expect(res.object).toEqual(FILLED);
+      expect(Object.keys((forcedSchema().properties as Json | undefined) ?? {})).toEqual(
+        expect.arrayContaining(['city', 'temperature', 'sunny']),
+      );
+      const streamed = streamObject({
+        model: ai[front]('an-m'),
+        schema: WEATHER_REPORT,
+        prompt: 'Weather report for Paris',
+        maxRetries: 0,
+      });
+      let partials = 0;
+      for await (const partial of streamed.partialObjectStream)
+        if (Object.keys(partial).length > 0) partials++;
+      expect(await streamed.object).toEqual(FILLED);
+      expect(partials).toBeGreaterThan(0);
+      const rows = await logsSince(since);
+      expect(rows.map((r) => [r.status, r.stream])).toEqual([
+        [200, false],
+        [200, true],
+      ]);
     });
   }
 

@@ -71,6 +71,44 @@ function answersToolUse(body: Json): boolean {
   return last?.role === 'user' && content.some((b) => b.type === 'tool_result');
 }
 
+/** A value of the schema's type, as a model would fill it in (the first enum value when there is one). */
+function sampleValue(schema: Json, name: string): unknown {
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  switch (schema.type) {
+    case 'number':
+    case 'integer':
+      return 21;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
+    case 'object':
+      return toolInput(schema);
+    default:
+      return `sim-${name}`;
+  }
+}
+
+function toolInput(schema: Json): Json {
+  const props = (schema.properties ?? {}) as Record<string, Json>;
+  const required = Array.isArray(schema.required) ? (schema.required as string[]) : Object.keys(props);
+  return Object.fromEntries(required.map((k) => [k, sampleValue(props[k] ?? {}, k)]));
+}
+
+/**
+ * The input deltas of the tool call: the recording's (`{"location": "San Francisco, CA"}`) when
+ * the tool asks for a location, otherwise an input that satisfies the tool's schema (a structured
+ * output asked through a forced tool must parse against it).
+ */
+function toolPieces(body: Json, name: string): string[] {
+  const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
+  const schema = (tools.find((t) => t.name === name)?.input_schema ?? {}) as Json;
+  const input = toolInput(schema);
+  const keys = Object.keys(input);
+  if (keys.length === 0 || (keys.length === 1 && keys[0] === 'location')) return TOOL_JSON;
+  return splitPieces(JSON.stringify(input), 3);
+}
+
 function toolName(body: Json): string | undefined {
   const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
   const choice = (body.tool_choice ?? {}) as Json;
@@ -100,7 +138,7 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
       type: 'tool_use',
       id: `toolu_sim${randomBytes(8).toString('hex')}`,
       name: tool,
-      pieces: TOOL_JSON,
+      pieces: toolPieces(body, tool),
     });
   } else {
     if ((body.thinking as Json | undefined)?.type === 'enabled') {
