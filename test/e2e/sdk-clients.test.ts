@@ -9,6 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  embed,
+  embedMany,
   generateObject,
   generateText,
   stepCountIs,
@@ -20,7 +22,7 @@ import {
 import { createOpenAI } from '@ai-sdk/openai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
-import { ChatOpenAI } from '@langchain/openai';
+import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { ChatAnthropic } from '@langchain/anthropic';
 import type { AIMessageChunk } from '@langchain/core/messages';
 import { z } from 'zod';
@@ -29,7 +31,7 @@ import { readFixtureJson } from '../support/fixtures.js';
 import { startOpenAISim } from '../support/sim/openai-sim.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import { startAnthropicSim } from '../support/sim/anthropic-sim.js';
-import type { SimCall } from '../support/sim/sim-common.js';
+import { embeddingVector, type SimCall } from '../support/sim/sim-common.js';
 import type { LogRow } from '../../src/shared/control-api.js';
 
 type Json = Record<string, unknown>;
@@ -71,7 +73,7 @@ beforeAll(async () => {
     name: 'openai',
     type: 'openai',
     keys,
-    models: ['oa-m'],
+    models: ['oa-m', 'text-embedding-3-small'],
     map: { 'oa-m': 'gpt-4o-mini' },
     base_url: oa.url,
   });
@@ -264,6 +266,29 @@ describe('Vercel AI SDK', () => {
     });
   }
 
+  it('embed and embedMany, through the OpenAI and the Google providers, to an OpenAI channel', async () => {
+    const EMBED = 'text-embedding-3-small';
+    const openaiEmbed = createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: key }).embedding(EMBED);
+    const googleEmbed = createGoogleGenerativeAI({ baseURL: `${gw.url}/v1beta`, apiKey: key }).embedding(
+      EMBED,
+    );
+    const texts = ['sunny in Paris', 'rain in Lyon'];
+    for (const model of [openaiEmbed, googleEmbed]) {
+      const one = await embed({ model, value: texts[0]!, maxRetries: 0 });
+      expect(one.embedding).toEqual(embeddingVector(texts[0]!, 8));
+      const many = await embedMany({ model, values: texts, maxRetries: 0 });
+      expect(many.embeddings).toEqual(texts.map((t) => embeddingVector(t, 8)));
+    }
+    const rows = (await gw.call<LogRow[]>('GET', '/v1/logs?limit=4')).reverse();
+    expect(rows.map((r) => [r.endpoint, r.status, r.channel])).toEqual([
+      ['/v1/embeddings', 200, 'openai'],
+      ['/v1/embeddings', 200, 'openai'],
+      ['/v1beta/models/{model}:embedContent', 200, 'openai'],
+      ['/v1beta/models/{model}:batchEmbedContents', 200, 'openai'],
+    ]);
+    expect(rows.every((r) => r.input_tokens > 0 && !r.usage_estimated)).toBe(true);
+  });
+
   it("a gateway error reaches the application as the provider's error, with the gateway's message", async () => {
     const bad = createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: key }).chat('no-such-model');
     const err = await generateText({ model: bad, prompt: 'hi', maxRetries: 0 }).then(
@@ -302,6 +327,19 @@ describe('LangChain', () => {
   };
   const endpoint = (front: keyof typeof lc): string =>
     front === 'openai' ? '/v1/chat/completions' : '/v1/messages';
+
+  it('OpenAIEmbeddings: a query and documents', async () => {
+    const emb = new OpenAIEmbeddings({
+      model: 'text-embedding-3-small',
+      apiKey: key,
+      configuration: { baseURL: `${gw.url}/v1` },
+      maxRetries: 0,
+    });
+    // LangChain asks for base64 (float32) vectors, as the OpenAI client does by default
+    const f32 = (t: string): number[] => Array.from(new Float32Array(embeddingVector(t, 8)));
+    expect(await emb.embedQuery('hello')).toEqual(f32('hello'));
+    expect(await emb.embedDocuments(['a', 'b'])).toEqual([f32('a'), f32('b')]);
+  });
 
   for (const [front, model] of LC_CASES) {
     const via = `Chat${front === 'openai' ? 'OpenAI' : 'Anthropic'} -> ${model === 'oa-m' ? 'OpenAI' : 'Anthropic'} channel`;

@@ -8,11 +8,13 @@
  * signatures and `\r\n\r\n` framing included — comes back as written. Errors have Gemini's shape.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
 import { ApiError, GoogleGenAI, type Content, type FunctionDeclaration, Type } from '@google/genai';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import { SIM_THOUGHT_SIGNATURE, startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
+import { embeddingVector } from '../support/sim/sim-common.js';
 import type { LogRow } from '../../src/shared/control-api.js';
 
 type Json = Record<string, unknown>;
@@ -41,15 +43,15 @@ beforeAll(async () => {
     name: 'openai',
     type: 'openai',
     keys: ['sk-oa'],
-    models: ['gpt-4o-mini'],
+    models: ['gpt-4o-mini', 'text-embedding-3-small'],
     base_url: oa.url,
   });
   await gw.addChannel({
     name: 'gemini',
     type: 'gemini',
     keys: ['AIza-upstream'],
-    models: ['gemini-2.5-flash'],
-    map: { 'gem-alias': 'gemini-2.5-flash' },
+    models: ['gemini-2.5-flash', 'gemini-embedding-001'],
+    map: { 'gem-alias': 'gemini-2.5-flash', 'embed-alias': 'gemini-embedding-001' },
     base_url: ge.url,
   });
   secret = await gw.createKey();
@@ -212,5 +214,101 @@ describe('Gemini client -> gemini channel (passthrough)', () => {
     expect(denied).toBeInstanceOf(ApiError);
     expect((denied as ApiError).status).toBe(401);
     expect((denied as ApiError).message).toContain('UNAUTHENTICATED');
+  });
+});
+
+describe('Gemini client: embeddings and countTokens', () => {
+  const TEXTS = ['The quick brown fox', 'jumps over the lazy dog'];
+
+  it('embedContent and batchEmbedContents pass through to a gemini channel, the batch renamed to the upstream model', async () => {
+    const res = await ai.models.embedContent({ model: 'embed-alias', contents: TEXTS });
+    expect(res.embeddings?.map((e) => e.values)).toEqual(TEXTS.map((t) => embeddingVector(t, 8)));
+    const call = ge.calls.at(-1)!;
+    expect(call.path).toBe('/v1beta/models/gemini-embedding-001:batchEmbedContents');
+    const requests = (JSON.parse(call.body.toString('utf8')) as { requests: Json[] }).requests;
+    expect(requests.map((r) => r.model)).toEqual(TEXTS.map(() => 'models/gemini-embedding-001'));
+    const row = await lastLog();
+    expect(row).toMatchObject({
+      channel: 'gemini',
+      endpoint: '/v1beta/models/{model}:batchEmbedContents',
+      status: 200,
+      usage_estimated: true,
+    });
+    expect(row.input_tokens).toBeGreaterThan(0);
+
+    // the single form, as REST clients (and the Vercel AI SDK) send it
+    const single = await fetch(`${gw.url}/v1beta/models/embed-alias:embedContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { parts: [{ text: TEXTS[0] }] }, outputDimensionality: 4 }),
+    });
+    expect(single.status).toBe(200);
+    expect(await single.json()).toEqual({ embedding: { values: embeddingVector(TEXTS[0]!, 4) } });
+    expect(ge.calls.at(-1)!.path).toBe('/v1beta/models/gemini-embedding-001:embedContent');
+  });
+
+  it('reach an openai channel through /v1/embeddings, answered in Gemini shape with its usage', async () => {
+    const res = await ai.models.embedContent({
+      model: 'text-embedding-3-small',
+      contents: TEXTS,
+      config: { outputDimensionality: 6 },
+    });
+    expect(res.embeddings?.map((e) => e.values)).toEqual(TEXTS.map((t) => embeddingVector(t, 6)));
+    const body = lastOpenAIBody();
+    expect(body).toMatchObject({ model: 'text-embedding-3-small', input: TEXTS, dimensions: 6 });
+    const row = await lastLog();
+    expect(row).toMatchObject({ channel: 'openai', status: 200, usage_estimated: false });
+    expect(row.input_tokens).toBe(TEXTS.reduce((n, t) => n + Math.ceil(Buffer.byteLength(t) / 4), 0));
+
+    const single = await fetch(`${gw.url}/v1beta/models/text-embedding-3-small:embedContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { parts: [{ text: 'hello' }] } }),
+    });
+    expect(await single.json()).toEqual({ embedding: { values: embeddingVector('hello', 8) } });
+  });
+
+  it('an OpenAI client embedding on a gemini channel sees the usage the log row bills', async () => {
+    const client = new OpenAI({ apiKey: secret, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const res = await client.embeddings.create({
+      model: 'embed-alias',
+      input: TEXTS,
+      encoding_format: 'float',
+    });
+    expect(res.data.map((d) => d.embedding)).toEqual(TEXTS.map((t) => embeddingVector(t, 8)));
+    const row = await lastLog();
+    expect(row).toMatchObject({ channel: 'gemini', endpoint: '/v1/embeddings', usage_estimated: true });
+    expect(row.input_tokens).toBeGreaterThan(0);
+    expect(res.usage).toEqual({ prompt_tokens: row.input_tokens, total_tokens: row.input_tokens });
+  });
+
+  it('refuses a content without text parts, naming the field, in Gemini shape', async () => {
+    const res = await fetch(`${gw.url}/v1beta/models/embed-alias:embedContent`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { parts: [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }] } }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { status: string; message: string } };
+    expect(body.error.status).toBe('INVALID_ARGUMENT');
+    expect(body.error.message).toMatch(/content\.parts\[0\]\.text/);
+  });
+
+  it('countTokens is answered by the gateway for any channel, equal to its own count', async () => {
+    const viaGemini = await ai.models.countTokens({
+      model: 'gem-alias',
+      contents: 'What is the weather in Paris?',
+    });
+    const viaOpenAI = await ai.models.countTokens({
+      model: 'gpt-4o-mini',
+      contents: 'What is the weather in Paris?',
+    });
+    expect(viaGemini.totalTokens).toBeGreaterThan(5);
+    expect(viaOpenAI.totalTokens).toBe(viaGemini.totalTokens);
+    const before = ge.calls.length;
+    await ai.models.countTokens({ model: 'gem-alias', contents: 'hi' });
+    expect(ge.calls.length).toBe(before);
+    const row = await lastLog();
+    expect(row).toMatchObject({ endpoint: '/v1beta/models/{model}:countTokens', status: 200 });
   });
 });

@@ -126,6 +126,7 @@ export async function countedInput(ctx: RelayContext): Promise<number> {
 /** Input tokens counted locally: the chat prompt, or the text fields of other endpoints. */
 export async function estimateInput(ctx: RelayContext): Promise<number> {
   if (ctx.kind === 'chat') return countChatTokens(ctx.canonical());
+  if (ctx.promptText !== undefined) return countTextTokens(ctx.promptText);
   const b = ctx.body;
   if (!b) return Math.ceil(ctx.raw.length / 4);
   const text = ['input', 'prompt', 'query', 'documents']

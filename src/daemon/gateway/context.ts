@@ -47,8 +47,24 @@ export interface RequestSpec {
    * (the Responses API); chat endpoints find theirs by protocol.
    */
   codec?: InboundCodec | undefined;
+  /** the passthrough body, when renaming the model takes more than the top-level field (Gemini's embedding batches) */
+  passthroughBody?: ((upstreamModel: string) => Buffer) | undefined;
+  /**
+   * A forwarded endpoint that OpenAI-protocol channels serve through another of their endpoints
+   * (Gemini-native embeddings through /v1/embeddings).
+   */
+  viaOpenAI?: ViaOpenAI | undefined;
+  /** the text whose tokens are the request's input, for bodies the generic count does not know */
+  promptText?: string | undefined;
   /** answered by the gateway itself, without an upstream (e.g. count_tokens) */
   local?: ((ctx: RelayContext) => Promise<void>) | undefined;
+}
+
+export interface ViaOpenAI {
+  path: string;
+  body: (upstreamModel: string) => Buffer;
+  /** the channel's answer in the client's shape, with the usage it reported */
+  answer: (body: unknown) => { response: unknown; usage: Usage | null };
 }
 
 export interface UsageReader {

@@ -5,7 +5,7 @@
  * serve the endpoint at all.
  */
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
-import type { RelayContext } from './context.js';
+import type { RelayContext, ViaOpenAI } from './context.js';
 
 export interface Plan {
   req: UpstreamRequest;
@@ -14,6 +14,8 @@ export interface Plan {
   injectedUsage: boolean;
   /** Gemini embeddings and similar non-chat conversions */
   embeddings: boolean;
+  /** the answer of an endpoint served through another (RequestSpec.viaOpenAI), in the client's shape */
+  reshape?: ViaOpenAI['answer'];
 }
 
 export function planRequest(
@@ -23,14 +25,19 @@ export function planRequest(
 ): Plan | undefined {
   const up = target.upstreamModel;
   if (ctx.kind === 'forward') {
-    if (adapter.passthrough === 'openai' && adapter.passthroughRequest) {
-      const body = rewriteBody(ctx, up, false);
+    if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
+      const body = ctx.passthroughBody?.(up) ?? rewriteBody(ctx, up, false);
       return {
         req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
         passthrough: true,
         injectedUsage: false,
         embeddings: false,
       };
+    }
+    const via = ctx.viaOpenAI;
+    if (via && adapter.passthrough === 'openai' && adapter.passthroughRequest) {
+      const req = adapter.passthroughRequest(via.path, via.body(up), target, 'application/json');
+      return { req, passthrough: false, injectedUsage: false, embeddings: false, reshape: via.answer };
     }
     if (ctx.endpoint === '/v1/embeddings' && adapter.embeddingsRequest && ctx.body) {
       const req = adapter.embeddingsRequest({ ...ctx.body, model: up }, target, { dropped: ctx.dropped });

@@ -16,6 +16,7 @@ import { pumpStream, type Mode } from './stream-pump.js';
 import { settle, type Outcome } from './settle.js';
 import { disableSecret } from './auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
+import { countedInput } from './admission.js';
 
 type AttemptResult =
   { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
@@ -225,8 +226,19 @@ async function deliverBody(
     return { kind: 'done' };
   }
   const parsed = JSON.parse(buf.toString('utf8')) as unknown;
+  if (plan.reshape) {
+    const { response, usage } = plan.reshape(parsed);
+    await finish({ status: 200, error: null, usage, produced: true });
+    sendBody(ctx, 200, 'application/json', JSON.stringify(response));
+    return { kind: 'done' };
+  }
   if (plan.embeddings && adapter.embeddingsResponse) {
     const { response, usage } = adapter.embeddingsResponse(parsed, target, ctx.body);
+    // an upstream that reports no usage (Gemini): the client sees the count the log row bills
+    if (!usage && typeof response === 'object' && response !== null) {
+      const tokens = await countedInput(ctx);
+      (response as { usage?: unknown }).usage = { prompt_tokens: tokens, total_tokens: tokens };
+    }
     await finish({ status: 200, error: null, usage, produced: true });
     sendBody(ctx, 200, 'application/json', JSON.stringify(response));
     return { kind: 'done' };

@@ -4,7 +4,7 @@
  * key gets Gemini's 400 API_KEY_INVALID, not a 401), rejects unknown request fields and roles
  * other than user/model as Gemini does, answers function calls without ids and with
  * finishReason STOP, adds thought parts when thinkingConfig.includeThoughts is set, streams
- * `alt=sse` frames separated by `\r\n\r\n` without [DONE], serves `:batchEmbedContents`, and
+ * `alt=sse` frames separated by `\r\n\r\n` without [DONE], serves `:embedContent`, `:batchEmbedContents`, and
  * injects the failures a gateway must survive. Per-request knobs: `x-sim-deltas`,
  * `x-sim-pace-ms`, `x-sim-text`, `x-sim-split-utf8`, `x-sim-cached-tokens`.
  */
@@ -188,6 +188,17 @@ async function dispatch(r: Route): Promise<void> {
         r.res,
         answer === undefined ? 400 : 200,
         answer ?? invalid('* BatchEmbedContentsRequest.requests: must not be empty'),
+      );
+    }
+    case 'embedContent': {
+      const answer = batchEmbed({ requests: [r.body] });
+      const first = (answer?.embeddings as Json[] | undefined)?.[0];
+      return sendJson(
+        r.res,
+        first === undefined ? 400 : 200,
+        first === undefined
+          ? invalid('* EmbedContentRequest.content: must not be empty')
+          : { embedding: first },
       );
     }
     case 'countTokens':

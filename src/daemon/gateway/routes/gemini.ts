@@ -2,16 +2,28 @@
  * Gemini-native inbound: `POST /v1beta/models/{model}:generateContent` and
  * `:streamGenerateContent` (SSE), served by any channel type: bytes passed through to `gemini`
  * channels (the model in the path rewritten to the upstream's), converted for the others.
+ * `:embedContent` and `:batchEmbedContents` pass through to `gemini` channels and reach
+ * OpenAI-protocol channels through `/v1/embeddings`; `:countTokens` is answered by the gateway's
+ * own tokenizer, as Anthropic's count_tokens is.
  */
 import type { FastifyInstance } from 'fastify';
 import { BcError } from '../../../shared/errors.js';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import { getCodec } from '../../providers/registry.js';
-import type { RequestSpec } from '../context.js';
+import type { RelayContext, RequestSpec } from '../context.js';
 import type { GatewayState } from '../state.js';
 import { callFromFastify, handleRelay, parseJsonObject } from '../handler.js';
+import { sendBody } from '../client-wire.js';
+import { countChatTokens } from '../tokens.js';
+import {
+  geminiEmbedAnswer,
+  openaiEmbedBody,
+  readEmbedRequest,
+  renameEmbedModels,
+  type EmbedAction,
+} from '../../inbound/gemini/embeddings.js';
 
-const ACTIONS = new Set(['generateContent', 'streamGenerateContent']);
+const CHAT_ACTIONS = new Set(['generateContent', 'streamGenerateContent']);
 
 export function registerGeminiRoutes(app: FastifyInstance, state: GatewayState): void {
   for (const version of ['v1beta', 'v1']) {
@@ -28,10 +40,13 @@ function geminiSpec(version: string, target: string, raw: Buffer, contentType: s
   const colon = target.lastIndexOf(':');
   const model = decodeURIComponent(colon > 0 ? target.slice(0, colon) : target);
   const action = colon > 0 ? target.slice(colon + 1) : '';
-  if (!ACTIONS.has(action)) {
+  if (action === 'embedContent' || action === 'batchEmbedContents')
+    return embedSpec(version, model, action, raw, contentType);
+  if (action === 'countTokens') return countSpec(version, model, raw, contentType);
+  if (!CHAT_ACTIONS.has(action)) {
     throw new BcError(
       'UNSUPPORTED',
-      `unsupported Gemini method "${action}": use generateContent or streamGenerateContent`,
+      `unsupported Gemini method "${action}": the gateway serves generateContent, streamGenerateContent, embedContent, batchEmbedContents and countTokens`,
     );
   }
   const stream = action === 'streamGenerateContent';
@@ -51,5 +66,65 @@ function geminiSpec(version: string, target: string, raw: Buffer, contentType: s
     passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:${action}${stream ? '?alt=sse' : ''}`,
     canonical: () => canonical,
     dropped,
+  };
+}
+
+function embedSpec(
+  version: string,
+  model: string,
+  action: EmbedAction,
+  raw: Buffer,
+  contentType: string,
+): RequestSpec {
+  const body = parseJsonObject(raw);
+  const request = readEmbedRequest(body, action);
+  return {
+    protocol: 'gemini',
+    endpoint: `/${version}/models/{model}:${action}`,
+    kind: 'forward',
+    model,
+    stream: false,
+    raw,
+    contentType,
+    body,
+    clientWantsUsage: false,
+    passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:${action}`,
+    passthroughBody: (up) => renameEmbedModels(body, action, up),
+    viaOpenAI: {
+      path: '/v1/embeddings',
+      body: (up) => openaiEmbedBody(request, up),
+      answer: (answer) => geminiEmbedAnswer(answer, action),
+    },
+    promptText: request.texts.join('\n'),
+    canonical: () => {
+      throw new BcError('UNSUPPORTED', `${action} has no chat form`);
+    },
+  };
+}
+
+/** `countTokens` takes `contents` (or a whole `generateContentRequest`); counted like the prompt of a chat. */
+function countSpec(version: string, model: string, raw: Buffer, contentType: string): RequestSpec {
+  const body = parseJsonObject(raw);
+  const inner = body.generateContentRequest;
+  const request = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : body;
+  const dropped: string[] = [];
+  const canonical = getCodec('gemini').toOpenAI(request, { model, stream: false, dropped });
+  return {
+    protocol: 'gemini',
+    endpoint: `/${version}/models/{model}:countTokens`,
+    kind: 'chat',
+    model,
+    stream: false,
+    raw,
+    contentType,
+    body,
+    clientWantsUsage: false,
+    passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:countTokens`,
+    canonical: () => canonical,
+    dropped,
+    local: async (ctx: RelayContext) => {
+      const tokens = await countChatTokens(ctx.canonical());
+      sendBody(ctx, 200, 'application/json', JSON.stringify({ totalTokens: tokens }));
+    },
   };
 }
