@@ -36,13 +36,41 @@ export function registerGeminiRoutes(app: FastifyInstance, state: GatewayState):
   }
 }
 
+/** What every Gemini method's spec shares: the route, the body, the upstream path. */
+interface GeminiCall {
+  version: string;
+  model: string;
+  action: string;
+  raw: Buffer;
+  contentType: string;
+}
+
+function sharedSpec(
+  c: GeminiCall,
+  body: Record<string, unknown>,
+  stream: boolean,
+): Omit<RequestSpec, 'kind' | 'canonical'> {
+  return {
+    protocol: 'gemini',
+    endpoint: `/${c.version}/models/{model}:${c.action}`,
+    model: c.model,
+    stream,
+    raw: c.raw,
+    contentType: c.contentType,
+    body,
+    clientWantsUsage: false,
+    passthroughPath: (up) =>
+      `/v1beta/models/${encodeURIComponent(up)}:${c.action}${stream ? '?alt=sse' : ''}`,
+  };
+}
+
 function geminiSpec(version: string, target: string, raw: Buffer, contentType: string): RequestSpec {
   const colon = target.lastIndexOf(':');
   const model = decodeURIComponent(colon > 0 ? target.slice(0, colon) : target);
   const action = colon > 0 ? target.slice(colon + 1) : '';
-  if (action === 'embedContent' || action === 'batchEmbedContents')
-    return embedSpec(version, model, action, raw, contentType);
-  if (action === 'countTokens') return countSpec(version, model, raw, contentType);
+  const call: GeminiCall = { version, model, action, raw, contentType };
+  if (action === 'embedContent' || action === 'batchEmbedContents') return embedSpec(call, action);
+  if (action === 'countTokens') return countSpec(call);
   if (!CHAT_ACTIONS.has(action)) {
     throw new BcError(
       'UNSUPPORTED',
@@ -53,42 +81,15 @@ function geminiSpec(version: string, target: string, raw: Buffer, contentType: s
   const body = parseJsonObject(raw);
   const dropped: string[] = [];
   const canonical: OpenAIChatRequest = getCodec('gemini').toOpenAI(body, { model, stream, dropped });
-  return {
-    protocol: 'gemini',
-    endpoint: `/${version}/models/{model}:${action}`,
-    kind: 'chat',
-    model,
-    stream,
-    raw,
-    contentType,
-    body,
-    clientWantsUsage: false,
-    passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:${action}${stream ? '?alt=sse' : ''}`,
-    canonical: () => canonical,
-    dropped,
-  };
+  return { ...sharedSpec(call, body, stream), kind: 'chat', canonical: () => canonical, dropped };
 }
 
-function embedSpec(
-  version: string,
-  model: string,
-  action: EmbedAction,
-  raw: Buffer,
-  contentType: string,
-): RequestSpec {
-  const body = parseJsonObject(raw);
+function embedSpec(call: GeminiCall, action: EmbedAction): RequestSpec {
+  const body = parseJsonObject(call.raw);
   const request = readEmbedRequest(body, action);
   return {
-    protocol: 'gemini',
-    endpoint: `/${version}/models/{model}:${action}`,
+    ...sharedSpec(call, body, false),
     kind: 'forward',
-    model,
-    stream: false,
-    raw,
-    contentType,
-    body,
-    clientWantsUsage: false,
-    passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:${action}`,
     passthroughBody: (up) => renameEmbedModels(body, action, up),
     viaOpenAI: {
       path: '/v1/embeddings',
@@ -103,23 +104,15 @@ function embedSpec(
 }
 
 /** `countTokens` takes `contents` (or a whole `generateContentRequest`); counted like the prompt of a chat. */
-function countSpec(version: string, model: string, raw: Buffer, contentType: string): RequestSpec {
-  const body = parseJsonObject(raw);
+function countSpec(call: GeminiCall): RequestSpec {
+  const body = parseJsonObject(call.raw);
   const inner = body.generateContentRequest;
   const request = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : body;
   const dropped: string[] = [];
-  const canonical = getCodec('gemini').toOpenAI(request, { model, stream: false, dropped });
+  const canonical = getCodec('gemini').toOpenAI(request, { model: call.model, stream: false, dropped });
   return {
-    protocol: 'gemini',
-    endpoint: `/${version}/models/{model}:countTokens`,
+    ...sharedSpec(call, body, false),
     kind: 'chat',
-    model,
-    stream: false,
-    raw,
-    contentType,
-    body,
-    clientWantsUsage: false,
-    passthroughPath: (up) => `/v1beta/models/${encodeURIComponent(up)}:countTokens`,
     canonical: () => canonical,
     dropped,
     local: async (ctx: RelayContext) => {
