@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import type { FunctionTool, ResponseInputItem } from 'openai/resources/responses/responses';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { readFixtureJson } from '../support/fixtures.js';
-import { startOpenAISim } from '../support/sim/openai-sim.js';
+import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { DEFAULT_SIM_TEXT } from '../support/sim/openai-sim-chat.js';
 import { startAnthropicSim, type AnthropicSim } from '../support/sim/anthropic-sim.js';
 import { startGeminiSim } from '../support/sim/gemini-sim.js';
@@ -51,6 +51,7 @@ const ASK: ResponseInputItem[] = [{ role: 'user', content: 'What is the weather 
 let gw: TestGateway;
 let client: OpenAI;
 let anthropicSim: AnthropicSim;
+let openaiSim: OpenAISim;
 const cases: Case[] = [];
 const closers: (() => Promise<void>)[] = [];
 const has = (body: Json, needle: string): boolean => JSON.stringify(body).includes(needle);
@@ -60,6 +61,7 @@ beforeAll(async () => {
   gw = await startGateway();
   const [oa, an, ge] = await Promise.all([startOpenAISim(), startAnthropicSim(), startGeminiSim()]);
   anthropicSim = an;
+  openaiSim = oa;
   closers.push(
     () => oa.close(),
     () => an.close(),
@@ -304,5 +306,20 @@ describe('Responses API conversion: upstream failures', () => {
     expect(ANTHROPIC_TEXT.startsWith(text)).toBe(true);
     const row = await lastLog();
     expect(row).toMatchObject({ channel: 'anthropic', status: 502, stream: true });
+  });
+
+  it('a passthrough stream that breaks ends in Responses events (error, response.failed), not a chat-completions frame', async () => {
+    openaiSim.fault({ kind: 'hangup', afterFrames: 5 });
+    const res = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'oa-m', input: 'hi', stream: true }),
+    });
+    const text = await res.text();
+    expect(text).toContain('event: response.output_text.delta');
+    const tail = text.slice(text.lastIndexOf('response.output_text.delta'));
+    expect(tail).toMatch(/event: error\ndata: \{"type":"error","code":"upstream_error"/);
+    expect(tail).toMatch(/event: response\.failed\ndata: \{"type":"response\.failed"/);
+    expect(await lastLog()).toMatchObject({ channel: 'openai', status: 502, stream: true });
   });
 });

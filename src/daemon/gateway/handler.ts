@@ -10,8 +10,8 @@ import { BcError, isBcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import { Aborter, type RelayContext, type RequestSpec } from './context.js';
 import type { GatewayState } from './state.js';
-import { admit, authenticate, authorize, extractKey } from './admission.js';
-import { sendError } from './client-wire.js';
+import { admit, authenticate, authorize, countedInput, extractKey } from './admission.js';
+import { sendBody, sendError } from './client-wire.js';
 import { relay } from './relay.js';
 import { settle } from './settle.js';
 
@@ -164,4 +164,16 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
     throw new BcError('INVALID_JSON', 'request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A `local` answer for the count-tokens endpoints (Anthropic's `count_tokens`, Gemini's
+ * `countTokens`): the gateway's own count of the prompt, in the protocol's field.
+ */
+export function answerPromptCount(
+  field: 'input_tokens' | 'totalTokens',
+): (ctx: RelayContext) => Promise<void> {
+  return async (ctx) => {
+    sendBody(ctx, 200, 'application/json', JSON.stringify({ [field]: await countedInput(ctx) }));
+  };
 }

@@ -8,11 +8,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import { getCodec } from '../../providers/registry.js';
 import { countTokensToOpenAI } from '../../inbound/anthropic/index.js';
-import type { RelayContext, RequestSpec } from '../context.js';
-import { parseJsonObject } from '../handler.js';
+import type { RequestSpec } from '../context.js';
+import { answerPromptCount, parseJsonObject } from '../handler.js';
 import type { RelayRoutes } from '../lanes.js';
-import { countChatTokens } from '../tokens.js';
-import { sendBody } from '../client-wire.js';
 
 const FORWARDED = ['anthropic-version', 'anthropic-beta'] as const;
 
@@ -69,9 +67,6 @@ function countSpec(raw: Buffer, contentType: string): RequestSpec {
     ...specOf(body, raw, contentType, canonical, dropped),
     endpoint: '/v1/messages/count_tokens',
     stream: false,
-    local: async (ctx: RelayContext) => {
-      const tokens = await countChatTokens(ctx.canonical());
-      sendBody(ctx, 200, 'application/json', JSON.stringify({ input_tokens: tokens }));
-    },
+    local: answerPromptCount('input_tokens'),
   };
 }

@@ -10,11 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import { BcError } from '../../../shared/errors.js';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import { getCodec } from '../../providers/registry.js';
-import type { RelayContext, RequestSpec } from '../context.js';
+import type { RequestSpec } from '../context.js';
 import type { GatewayState } from '../state.js';
-import { callFromFastify, handleRelay, parseJsonObject } from '../handler.js';
-import { sendBody } from '../client-wire.js';
-import { countChatTokens } from '../tokens.js';
+import { answerPromptCount, callFromFastify, handleRelay, parseJsonObject } from '../handler.js';
 import {
   geminiEmbedAnswer,
   openaiEmbedBody,
@@ -115,9 +113,6 @@ function countSpec(call: GeminiCall): RequestSpec {
     kind: 'chat',
     canonical: () => canonical,
     dropped,
-    local: async (ctx: RelayContext) => {
-      const tokens = await countChatTokens(ctx.canonical());
-      sendBody(ctx, 200, 'application/json', JSON.stringify({ totalTokens: tokens }));
-    },
+    local: answerPromptCount('totalTokens'),
   };
 }

@@ -3,17 +3,9 @@
  * BcError INVALID_REQUEST naming the offending field, as Anthropic itself does
  * (`max_tokens: Field required`), so a client sees which field to fix.
  */
-import { BcError } from '../../../shared/errors.js';
+import { invalid, isObject, type Json } from '../validate.js';
 
-export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function invalid(param: string, problem: string): BcError {
-  return new BcError('INVALID_REQUEST', `${param}: ${problem}`, { param });
-}
+export { invalid, isObject, type Json };
 
 export interface ValidatedBody {
   body: Json;

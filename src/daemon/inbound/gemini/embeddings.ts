@@ -5,7 +5,7 @@
  * back in Gemini's shape (`embedding.values`, or `embeddings[].values` in request order).
  */
 import type { Usage } from '../../providers/types.js';
-import { invalid, isObject, type Json } from '../anthropic/validate.js';
+import { invalid, isObject, type Json } from '../validate.js';
 
 export type EmbedAction = 'embedContent' | 'batchEmbedContents';
 

@@ -3,18 +3,10 @@
  * INVALID_REQUEST naming the field as Gemini's own messages do (`contents[0].parts: ...`), so a
  * client sees what to fix instead of a confusing answer from whichever channel serves it.
  */
-import { BcError } from '../../../shared/errors.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from '../../providers/gemini/types.js';
+import { invalid, isObject, type Json } from '../validate.js';
 
-export type Json = Record<string, unknown>;
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function invalid(param: string, problem: string): BcError {
-  return new BcError('INVALID_REQUEST', `${param}: ${problem}`, { param });
-}
+export { invalid, isObject, type Json };
 
 function validatePart(p: unknown, where: string): GeminiPart {
   if (!isObject(p)) throw invalid(where, 'must be an object');

@@ -5,7 +5,7 @@
  * stream. One codec per request, because a Response echoes what its request asked for.
  */
 import type { InboundCodec } from '../types.js';
-import type { Json } from '../anthropic/validate.js';
+import type { Json } from '../validate.js';
 import { responsesToOpenAI } from './request.js';
 import { completionToResponse, echoOf } from './response.js';
 import { ResponsesStreamEncoder } from './stream.js';

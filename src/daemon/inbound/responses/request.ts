@@ -20,7 +20,7 @@ import type {
   OpenAIToolCall,
   OpenAIToolChoice,
 } from '../../providers/openai/types.js';
-import { invalid, isObject, type Json } from '../anthropic/validate.js';
+import { invalid, isObject, type Json } from '../validate.js';
 
 /** Fields converted below, or that only concern OpenAI's side and need no conversion. */
 const HANDLED = new Set([
