@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../../providers/types.js';
 import type { OpenAIChatCompletion, OpenAIFinishReason } from '../../providers/openai/types.js';
-
-type Json = Record<string, unknown>;
+import { isObject, type Json } from '../validate.js';
 
 /** `prefix_` + hex, derived from the upstream id where it has usable characters. */
 export function itemId(prefix: 'resp' | 'msg' | 'fc' | 'rs', upstreamId?: string): string {
@@ -32,8 +31,7 @@ export interface ResponseEcho {
 
 export function echoOf(body: Json): ResponseEcho {
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-  const obj = (v: unknown, fallback: Json): Json =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : fallback;
+  const obj = (v: unknown, fallback: Json): Json => (isObject(v) ? v : fallback);
   return {
     instructions: typeof body.instructions === 'string' ? body.instructions : null,
     tools: Array.isArray(body.tools) ? body.tools : [],

@@ -14,6 +14,7 @@ import type {
 } from '../../providers/openai/types.js';
 import { sseFrame } from '../../streams/sse.js';
 import type { InboundStreamEncoder, WireError } from '../types.js';
+import type { Json } from '../validate.js';
 import {
   functionCallItem,
   itemId,
@@ -24,8 +25,6 @@ import {
   type ResponseEcho,
   type ResponseHead,
 } from './response.js';
-
-type Json = Record<string, unknown>;
 
 interface OpenItem {
   kind: 'reasoning' | 'message' | 'function_call';
