@@ -40,7 +40,7 @@ describe('anthropic codec: validation', () => {
     ['max_tokens zero', { ...base, max_tokens: 0 }, 'max_tokens'],
     ['messages missing', { ...base, messages: undefined }, 'messages'],
     ['messages an object', { ...base, messages: {} }, 'messages'],
-    ['bad role', { ...base, messages: [{ role: 'system', content: 'x' }] }, 'messages.0.role'],
+    ['bad role', { ...base, messages: [{ role: 'tool', content: 'x' }] }, 'messages.0.role'],
     ['bad content', { ...base, messages: [{ role: 'user', content: 5 }] }, 'messages.0.content'],
     ['not an object', [1, 2], 'body'],
   ];

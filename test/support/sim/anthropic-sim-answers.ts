@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { header, intHeader } from './sim-common.js';
+import { delegatedBySim, header, intHeader } from './sim-common.js';
 import { readChunksJsonl, readFixtureJson } from '../fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -63,12 +63,29 @@ function splitPieces(text: string, n: number): string[] {
   );
 }
 
-/** Whether the last turn hands tool results back (then the model answers in text, as the other simulators do). */
-function answersToolUse(body: Json): boolean {
+/** The conversation's turns without mid-conversation system messages, which no model answers. */
+function turns(body: Json): Json[] {
   const messages = Array.isArray(body.messages) ? (body.messages as Json[]) : [];
-  const last = messages[messages.length - 1];
+  return messages.filter((m) => m.role !== 'system');
+}
+
+/**
+ * Whether the model should answer in text rather than call a tool: the last turn hands tool
+ * results back (as the other simulators do), or the conversation is a sub-agent's whose task the
+ * simulator itself wrote (see delegatedBySim).
+ */
+function answersInText(body: Json): boolean {
+  const all = turns(body);
+  const last = all[all.length - 1];
   const content = Array.isArray(last?.content) ? (last.content as Json[]) : [];
-  return last?.role === 'user' && content.some((b) => b.type === 'tool_result');
+  if (last?.role === 'user' && content.some((b) => b.type === 'tool_result')) return true;
+  const texts = all
+    .filter((m) => m.role === 'user')
+    .flatMap((m) =>
+      typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : (m.content as Json[]),
+    )
+    .flatMap((b) => (b.type === 'text' && typeof b.text === 'string' ? [b.text] : []));
+  return delegatedBySim(texts);
 }
 
 /** A value of the schema's type, as a model would fill it in (the first enum value when there is one). */
@@ -112,7 +129,7 @@ function toolPieces(body: Json, name: string): string[] {
 function toolName(body: Json): string | undefined {
   const tools = Array.isArray(body.tools) ? (body.tools as Json[]) : [];
   const choice = (body.tool_choice ?? {}) as Json;
-  if (tools.length === 0 || choice.type === 'none' || answersToolUse(body)) return undefined;
+  if (tools.length === 0 || choice.type === 'none' || answersInText(body)) return undefined;
   return typeof choice.name === 'string' ? choice.name : String(tools[0]?.name);
 }
 
@@ -141,7 +158,8 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
       pieces: toolPieces(body, tool),
     });
   } else {
-    if ((body.thinking as Json | undefined)?.type === 'enabled') {
+    const thinking = (body.thinking as Json | undefined)?.type;
+    if (thinking === 'enabled' || thinking === 'adaptive') {
       blocks.push({ type: 'thinking', pieces: THINKING, signature: SIGNATURE ?? '' });
     }
     const raw = header(req.headers, 'x-sim-text');

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { SimHandle, StreamFault } from './sim-common.js';
 import { messageBody, plan, simInputTokens, streamFrames } from './anthropic-sim-answers.js';
+import { messagesProblem } from './anthropic-sim-validate.js';
 import {
   hangUp,
   header,
@@ -198,7 +199,7 @@ export async function startAnthropicSim(opts: AnthropicSimOptions = {}): Promise
     const auth = authProblem(req, opts.apiKey);
     if (auth) return sendJson(res, auth[0], anthropicErrorJson(auth[0], auth[1]));
     const counting = call.path === '/v1/messages/count_tokens';
-    const problem = bodyProblem(body, !counting);
+    const problem = bodyProblem(body, !counting) ?? (body ? messagesProblem(body, req) : undefined);
     if (problem !== undefined || !body) return sendJson(res, 400, anthropicErrorJson(400, problem));
     if (counting) return sendJson(res, 200, { input_tokens: simInputTokens(body) });
     await answerMessages(req, res, body, fault, streamFault);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { header, intHeader } from './sim-common.js';
+import { delegatedBySim, header, intHeader } from './sim-common.js';
 import { encodeEventStreamMessage } from '../../../src/daemon/streams/eventstream.js';
 
 export type Json = Record<string, unknown>;
@@ -80,7 +80,14 @@ function inputFor(schema: unknown): Json {
     {}) as Record<string, { type?: string }>;
   const out: Json = {};
   for (const [k, p] of Object.entries(props))
-    out[k] = p.type === 'number' || p.type === 'integer' ? 1 : p.type === 'boolean' ? true : 'Paris';
+    out[k] =
+      p.type === 'number' || p.type === 'integer'
+        ? 1
+        : p.type === 'boolean'
+          ? true
+          : k === 'city' || k === 'location'
+            ? 'Paris'
+            : `sim-${k}`;
   return out;
 }
 
@@ -102,7 +109,10 @@ export function plan(body: Json, req: http.IncomingMessage): Plan {
     | undefined;
   const tools = toolConfig?.tools ?? [];
   let tool: Plan['tool'] = null;
-  if (tools.length > 0 && !last.some((b) => 'toolResult' in b)) {
+  const texts = messages
+    .filter((m) => m.role === 'user')
+    .flatMap((m) => (m.content as Block[]).flatMap((b) => (typeof b.text === 'string' ? [b.text] : [])));
+  if (tools.length > 0 && !last.some((b) => 'toolResult' in b) && !delegatedBySim(texts)) {
     const spec = tools.find((t) => t.toolSpec.name === toolConfig?.toolChoice?.tool?.name) ?? tools[0];
     tool = {
       toolUseId: `tooluse_${randomBytes(16).toString('base64url').slice(0, 22)}`,

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readChunksJsonl, readFixtureJson } from '../fixtures.js';
 import type { ChatKnobs } from './openai-sim-chat.js';
 import { contentPieces, splitText } from './openai-sim-chat.js';
-import { embeddingVector } from './sim-common.js';
+import { delegatedBySim, embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
 
@@ -88,6 +88,10 @@ function plannedCall(body: Json): GeminiPlan['call'] {
   const last = asArray(body.contents).at(-1);
   const answered = asArray(last?.parts).some((p) => p.functionResponse !== undefined);
   if (decls.length === 0 || cfg.mode === 'NONE' || answered) return undefined;
+  const texts = asArray(body.contents)
+    .filter((c) => c.role !== 'model')
+    .flatMap((c) => asArray(c.parts).flatMap((p) => (typeof p.text === 'string' ? [p.text] : [])));
+  if (delegatedBySim(texts)) return undefined;
   const allowed = Array.isArray(cfg.allowedFunctionNames) ? (cfg.allowedFunctionNames as string[]) : [];
   const decl = decls.find((d) => allowed.length === 0 || allowed.includes(String(d.name))) ?? decls[0];
   return decl === undefined ? undefined : { name: String(decl.name), args: argsFor(decl) };

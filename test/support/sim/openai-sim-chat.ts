@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { header, intHeader } from './sim-common.js';
+import { delegatedBySim, header, intHeader } from './sim-common.js';
 
 export type Flavour = 'openai' | 'qwen';
 type Json = Record<string, unknown>;
@@ -105,10 +105,32 @@ export function wantsUsage(body: Json): boolean {
   return typeof so === 'object' && so !== null && (so as Json).include_usage === true;
 }
 
+/** The conversation's turns; system and developer messages, wherever they stand, are no turn. */
+function turns(body: Json): Json[] {
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as unknown[];
+  return messages.filter(
+    (m): m is Json =>
+      typeof m === 'object' &&
+      m !== null &&
+      (m as Json).role !== 'system' &&
+      (m as Json).role !== 'developer',
+  );
+}
+
 function lastRole(body: Json): unknown {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  const last: unknown = messages[messages.length - 1];
-  return typeof last === 'object' && last !== null ? (last as Json).role : undefined;
+  return turns(body).at(-1)?.role;
+}
+
+/** The user's texts, for delegatedBySim. */
+function userTexts(body: Json): string[] {
+  const texts: string[] = [];
+  for (const m of turns(body)) {
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') texts.push(m.content);
+    else if (Array.isArray(m.content))
+      for (const p of m.content as Json[]) if (typeof p.text === 'string') texts.push(p.text);
+  }
+  return texts;
 }
 
 interface ToolAnswer {
@@ -147,6 +169,7 @@ function toolArgs(tool: Json): string {
 function plannedToolCalls(body: Json, knobs: ChatKnobs, flavour: Flavour): ToolAnswer[] {
   const tools = (Array.isArray(body.tools) ? body.tools : []) as Json[];
   if (tools.length === 0 || body.tool_choice === 'none' || lastRole(body) === 'tool') return [];
+  if (delegatedBySim(userTexts(body))) return [];
   const forced = body.tool_choice as Json | undefined;
   const forcedName = typeof forced === 'object' ? (forced.function as Json | undefined)?.name : undefined;
   const pool =

@@ -143,6 +143,16 @@ export function intHeader(headers: http.IncomingHttpHeaders, name: string, fallb
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
 }
 
+/**
+ * Whether a conversation is a sub-agent's whose task this simulator wrote. A client such as Claude
+ * Code hands a tool call's arguments (`sim-prompt`, the simulators' sample value for a string) to a
+ * new conversation with the same tools; a model that called a tool there again would spawn agents
+ * without end, so such a conversation is answered in text, as a model would answer a plain task.
+ */
+export function delegatedBySim(userTexts: readonly string[]): boolean {
+  return userTexts.some((t) => /^sim-[\w-]+$/.test(t.trim()));
+}
+
 /** A request body that is a JSON object; undefined for anything else. */
 export function parseJsonObject(buf: Buffer): Record<string, unknown> | undefined {
   try {

@@ -26,6 +26,7 @@ const HANDLED = new Set([
   'tools',
   'tool_choice',
   'thinking',
+  'output_config',
   'stop_sequences',
   'temperature',
   'top_p',
@@ -52,8 +53,7 @@ export function anthropicToOpenAI(
   if (Array.isArray(body.stop_sequences)) out.stop = body.stop_sequences.filter((s) => typeof s === 'string');
   if (isObject(body.metadata) && typeof body.metadata.user_id === 'string') out.user = body.metadata.user_id;
   applyTools(body, out, dropped);
-  const effort = reasoningEffort(body.thinking);
-  if (effort) out.reasoning_effort = effort;
+  applyOutputConfig(body, out, dropped);
   for (const [k, v] of Object.entries(body))
     if (!HANDLED.has(k) && v !== undefined && v !== null) dropped.push(k);
   return out;
@@ -154,9 +154,22 @@ function assistantMessage(content: unknown[]): OpenAIMessage {
   return msg;
 }
 
+/**
+ * A mid-conversation system message stays a system message at the same point of the OpenAI
+ * conversation; providers without such a place decide where it goes (see their messages code).
+ */
+function midConversationSystem(content: unknown[], dropped: string[]): OpenAIMessage[] {
+  for (const b of content)
+    if (!isObject(b) || b.type !== 'text')
+      dropped.push(`messages.system.${String(isObject(b) ? b.type : b)}`);
+  const text = textOf(content);
+  return text.length > 0 ? [{ role: 'system', content: text }] : [];
+}
+
 function convertMessage(m: Json, dropped: string[]): OpenAIMessage[] {
   const content: unknown[] =
     typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : (m.content as unknown[]);
+  if (m.role === 'system') return midConversationSystem(content, dropped);
   return m.role === 'user' ? userMessages(content, dropped) : [assistantMessage(content)];
 }
 
@@ -197,13 +210,45 @@ function applyTools(body: Json, out: OpenAIChatRequest, dropped: string[]): void
   if (parallel === false) out.parallel_tool_calls = false;
 }
 
-/** Inverse of THINKING_BUDGETS: the largest effort whose budget the request affords. */
-function reasoningEffort(thinking: unknown): OpenAIChatRequest['reasoning_effort'] | undefined {
-  if (!isObject(thinking) || thinking.type === 'disabled') return undefined;
-  if (thinking.type !== 'enabled') return 'medium';
+type Effort = NonNullable<OpenAIChatRequest['reasoning_effort']>;
+
+/**
+ * Anthropic's `output_config.effort` (low, medium, high, max) as an OpenAI reasoning effort; the
+ * canonical scale stops at high, so max (and any newer level above it) reads as high.
+ */
+function effortOf(v: unknown): Effort | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (v === 'low' || v === 'medium' || v === 'high' || v === 'minimal') return v;
+  return v === 'none' ? undefined : 'high';
+}
+
+/**
+ * `thinking` and `output_config` together: a fixed budget maps by size (the inverse of
+ * THINKING_BUDGETS); adaptive thinking, or effort without thinking, takes output_config.effort,
+ * Anthropic's default effort being high; disabled thinking asks for no reasoning.
+ */
+export function reasoningEffort(thinking: unknown, outputConfig: unknown): Effort | undefined {
+  const effort = isObject(outputConfig) ? effortOf(outputConfig.effort) : undefined;
+  if (!isObject(thinking)) return effort;
+  if (thinking.type === 'disabled') return undefined;
+  if (thinking.type !== 'enabled') return effort ?? 'high';
   const budget = typeof thinking.budget_tokens === 'number' ? thinking.budget_tokens : 0;
   if (budget >= THINKING_BUDGETS.high) return 'high';
   if (budget >= THINKING_BUDGETS.medium) return 'medium';
   if (budget >= THINKING_BUDGETS.low) return 'low';
   return 'minimal';
+}
+
+/** Reasoning from thinking + effort; a structured-output format as OpenAI's json_schema. */
+function applyOutputConfig(body: Json, out: OpenAIChatRequest, dropped: string[]): void {
+  const effort = reasoningEffort(body.thinking, body.output_config);
+  if (effort) out.reasoning_effort = effort;
+  const cfg = body.output_config;
+  if (!isObject(cfg)) return;
+  for (const [k, v] of Object.entries(cfg)) {
+    if (k === 'effort' || v === undefined || v === null) continue;
+    if (k === 'format' && isObject(v) && v.type === 'json_schema' && isObject(v.schema)) {
+      out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: v.schema } };
+    } else dropped.push(`output_config.${k}`);
+  }
 }

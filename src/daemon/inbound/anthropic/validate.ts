@@ -19,8 +19,10 @@ function validateMessages(raw: unknown): Json[] {
     throw invalid('messages', raw === undefined ? 'Field required' : 'must be an array');
   return raw.map((m: unknown, i) => {
     if (!isObject(m)) throw invalid(`messages.${i}`, 'must be an object');
-    if (m.role !== 'user' && m.role !== 'assistant') {
-      throw invalid(`messages.${i}.role`, 'must be "user" or "assistant"');
+    // `system` inside messages is a mid-conversation system message (beta
+    // mid-conversation-system-2026-04-07), which Claude Code sends by default.
+    if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') {
+      throw invalid(`messages.${i}.role`, 'must be "user", "assistant" or "system"');
     }
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
       throw invalid(`messages.${i}.content`, 'must be a string or an array of content blocks');

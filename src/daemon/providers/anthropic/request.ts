@@ -8,6 +8,7 @@ import type { OpenAIChatRequest, OpenAIResponseFormat, OpenAIToolChoice } from '
 import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './types.js';
 import { JSON_TOOL_NAME, num } from './types.js';
 import { convertMessages } from './messages.js';
+import { anthropicEffort, usesAdaptiveThinking } from './thinking.js';
 
 /** Anthropic requires max_tokens; the gateways surveyed in PROTOCOLS 4.2 default to 4096. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -143,10 +144,15 @@ function applyThinking(req: OpenAIChatRequest, out: AnthropicRequest, dropped: s
     dropped.push('reasoning_effort');
     return;
   }
-  const budget = THINKING_BUDGETS[effort];
-  out.thinking = { type: 'enabled', budget_tokens: budget };
-  // max_tokens counts thinking too and must exceed the budget.
-  if (out.max_tokens <= budget) out.max_tokens = budget + out.max_tokens;
+  if (usesAdaptiveThinking(out.model)) {
+    out.thinking = { type: 'adaptive' };
+    out.output_config = { ...out.output_config, effort: anthropicEffort(effort) };
+  } else {
+    const budget = THINKING_BUDGETS[effort];
+    out.thinking = { type: 'enabled', budget_tokens: budget };
+    // max_tokens counts thinking too and must exceed the budget.
+    if (out.max_tokens <= budget) out.max_tokens = budget + out.max_tokens;
+  }
   // With thinking, Anthropic only accepts the default temperature and no top_k; top_p must be >= 0.95.
   if (out.temperature !== undefined) {
     if (out.temperature !== 1) dropped.push('temperature');

@@ -88,7 +88,8 @@ export interface AnthropicRequest {
   top_k?: number;
   stream?: boolean;
   metadata?: { user_id: string };
-  thinking?: { type: 'enabled'; budget_tokens: number };
+  thinking?: { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
+  output_config?: { effort?: 'low' | 'medium' | 'high'; format?: unknown };
 }
 
 export interface AnthropicUsage {

@@ -21,6 +21,7 @@ import type {
   ConverseToolChoice,
   ConverseToolSpec,
 } from './converse-types.js';
+import { anthropicEffort, usesAdaptiveThinking } from '../anthropic/thinking.js';
 
 /** Fields Converse has no place for; listed in ctx.dropped when the client set them. */
 const UNSUPPORTED_FIELDS = [
@@ -203,9 +204,16 @@ function applyReasoning(
     ctx.dropped.push('reasoning_effort');
     return;
   }
-  additional.thinking = { type: 'enabled', budget_tokens: budget };
-  // Claude requires max_tokens above the thinking budget, and refuses temperature/top_p with thinking.
-  inference.maxTokens = budget + (inference.maxTokens ?? 4096);
+  if (usesAdaptiveThinking(upstreamModel)) {
+    // Claude 4.6 and later think adaptively; Opus 4.7 and later refuse a fixed budget.
+    additional.thinking = { type: 'adaptive' };
+    additional.output_config = { effort: anthropicEffort(effort) };
+  } else {
+    additional.thinking = { type: 'enabled', budget_tokens: budget };
+    // Claude requires max_tokens above the thinking budget.
+    inference.maxTokens = budget + (inference.maxTokens ?? 4096);
+  }
+  // Claude refuses temperature/top_p with thinking.
   if (inference.temperature !== undefined) {
     delete inference.temperature;
     ctx.dropped.push('temperature');
