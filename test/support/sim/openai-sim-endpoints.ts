@@ -1,13 +1,13 @@
 /**
  * The OpenAI simulator's answers for the endpoints other than chat: embeddings (float or base64,
  * as the official client asks for base64 by default), legacy completions, moderations, images,
- * speech (binary), transcriptions (multipart, parsed so a broken boundary is noticed), rerank,
- * the Responses API (JSON and its named-event stream) and the model list. Shapes are minimal but
+ * speech (binary), transcriptions (multipart, parsed so a broken boundary is noticed), rerank
+ * and the model list (the Responses API is openai-sim-responses.ts). Shapes are minimal but
  * real; usage is deterministic like the chat answers.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChatPlan } from './openai-sim-chat.js';
-import { argFragments, completionTokens, simPromptTokens, usageOf } from './openai-sim-chat.js';
+import { simPromptTokens, usageOf } from './openai-sim-chat.js';
 import { embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
@@ -184,138 +184,6 @@ export function rerank(body: Json): Json {
     results: scored.slice(0, topN),
     usage: { total_tokens: tokens },
   };
-}
-
-/**
- * A Responses request read as the chat request the planner knows: `input` items as messages (a
- * `function_call_output` as a `tool` turn, so the model answers in text after a tool ran) and
- * function tools in chat's nesting.
- */
-export function responsesAsChat(body: Json): Json {
-  const input = body.input;
-  const messages = (
-    typeof input === 'string' ? [{ role: 'user', content: input }] : Array.isArray(input) ? input : []
-  ).map((item: Json) =>
-    item.type === 'function_call_output'
-      ? { role: 'tool', tool_call_id: item.call_id, content: item.output }
-      : item.type === 'function_call'
-        ? { role: 'assistant', tool_calls: [{ id: item.call_id }] }
-        : item,
-  );
-  const tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : [])
-    .filter((t) => t.type === 'function')
-    .map((t) => ({ type: 'function', function: { name: t.name, parameters: t.parameters } }));
-  const choice = body.tool_choice as Json | string | undefined;
-  const toolChoice =
-    typeof choice === 'object' && choice.type === 'function'
-      ? { type: 'function', function: { name: choice.name } }
-      : choice;
-  return { ...body, messages, tools, tool_choice: toolChoice };
-}
-
-function callItemId(call: { id: string }): string {
-  return `fc_${call.id.replace(/^call_/, '')}`;
-}
-
-function outputItems(plan: ChatPlan): Json[] {
-  if (plan.tools.length > 0) {
-    return plan.tools.map((t) => ({
-      id: callItemId(t),
-      type: 'function_call',
-      status: 'completed',
-      arguments: t.args,
-      call_id: t.id,
-      name: t.name,
-    }));
-  }
-  return [
-    {
-      type: 'message',
-      id: plan.id.replace('chatcmpl-', 'msg_'),
-      status: 'completed',
-      role: 'assistant',
-      content: [{ type: 'output_text', text: plan.content.join(''), annotations: [] }],
-    },
-  ];
-}
-
-function responseObject(plan: ChatPlan, status: 'in_progress' | 'completed'): Json {
-  const out = completionTokens(plan);
-  return {
-    id: plan.id.replace('chatcmpl-', 'resp_'),
-    object: 'response',
-    created_at: plan.created,
-    status,
-    model: plan.model,
-    output: status === 'completed' ? outputItems(plan) : [],
-    usage:
-      status === 'completed'
-        ? {
-            input_tokens: plan.promptTokens,
-            input_tokens_details: { cached_tokens: plan.cachedTokens },
-            output_tokens: out,
-            output_tokens_details: { reasoning_tokens: 0 },
-            total_tokens: plan.promptTokens + out,
-          }
-        : null,
-  };
-}
-
-export function response(plan: ChatPlan): Json {
-  return responseObject(plan, 'completed');
-}
-
-function textEvents(plan: ChatPlan): Json[] {
-  const msgId = plan.id.replace('chatcmpl-', 'msg_');
-  const text = plan.content.join('');
-  const at = { item_id: msgId, output_index: 0, content_index: 0 };
-  return [
-    {
-      type: 'response.output_item.added',
-      output_index: 0,
-      item: { type: 'message', id: msgId, status: 'in_progress', role: 'assistant', content: [] },
-    },
-    { type: 'response.content_part.added', ...at, part: { type: 'output_text', text: '', annotations: [] } },
-    ...plan.content.map((delta) => ({ type: 'response.output_text.delta', ...at, delta })),
-    { type: 'response.output_text.done', ...at, text },
-    { type: 'response.content_part.done', ...at, part: { type: 'output_text', text, annotations: [] } },
-    { type: 'response.output_item.done', output_index: 0, item: outputItems(plan)[0] },
-  ];
-}
-
-/** Function calls as the recordings stream them (vercel/ai `issue-19493-gpt-5.1-tool-call`). */
-function callEvents(plan: ChatPlan): Json[] {
-  const items = outputItems(plan);
-  return plan.tools.flatMap((t, i) => {
-    const at = { item_id: callItemId(t), output_index: i };
-    return [
-      {
-        type: 'response.output_item.added',
-        output_index: i,
-        item: { ...items[i], status: 'in_progress', arguments: '' },
-      },
-      ...argFragments(t.args).map((delta) => ({
-        type: 'response.function_call_arguments.delta',
-        ...at,
-        delta,
-      })),
-      { type: 'response.function_call_arguments.done', ...at, arguments: t.args },
-      { type: 'response.output_item.done', output_index: i, item: items[i] },
-    ];
-  });
-}
-
-/** Responses API stream: named events, each `data` carrying its `type` and a sequence number. */
-export function responseStreamFrames(plan: ChatPlan): string[] {
-  const events: Json[] = [
-    { type: 'response.created', response: responseObject(plan, 'in_progress') },
-    { type: 'response.in_progress', response: responseObject(plan, 'in_progress') },
-    ...(plan.tools.length > 0 ? callEvents(plan) : textEvents(plan)),
-    { type: 'response.completed', response: responseObject(plan, 'completed') },
-  ];
-  return events.map(
-    (e, i) => `event: ${String(e.type)}\ndata: ${JSON.stringify({ ...e, sequence_number: i })}\n\n`,
-  );
 }
 
 export function modelList(models: string[]): Json {

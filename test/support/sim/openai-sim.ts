@@ -11,6 +11,7 @@ import type http from 'node:http';
 import type { Flavour } from './openai-sim-chat.js';
 import { chatCompletionBody, knobsFrom, planChat, wantsUsage } from './openai-sim-chat.js';
 import * as ep from './openai-sim-endpoints.js';
+import { answerResponses } from './openai-sim-responses.js';
 import { chatStreamFrames, completionStreamFrames, MID_STREAM_ERROR_FRAME } from './openai-sim-stream.js';
 import type { Fault, SimCall, SimHandle, StreamFault } from './sim-common.js';
 import {
@@ -202,9 +203,13 @@ async function chat(r: Route, legacy: boolean): Promise<void> {
 }
 
 async function responses(r: Route): Promise<void> {
-  const plan = planChat(ep.responsesAsChat(r.body), knobsFrom(r.req.headers, r.body), r.flavour);
-  if (r.body.stream === true) return stream(r, ep.responseStreamFrames(plan));
-  return json(r, ep.response(plan));
+  const answer = answerResponses(r.body, knobsFrom(r.req.headers, r.body), r.flavour);
+  if (answer.refusal) {
+    const { status, message, code, param } = answer.refusal;
+    return sendJson(r.res, status, errorBody(message, 'invalid_request_error', code, param));
+  }
+  if (r.body.stream === true) return stream(r, answer.frames);
+  return json(r, answer.body);
 }
 
 async function dispatch(r: Route, models: string[]): Promise<void> {

@@ -9,15 +9,19 @@ import type { Json } from '../validate.js';
 import { responsesToOpenAI } from './request.js';
 import { completionToResponse, echoOf } from './response.js';
 import { ResponsesStreamEncoder } from './stream.js';
+import { toolMapOf, type ToolMap } from './tools.js';
 
 export function responsesCodec(body: Json): InboundCodec {
   const echo = echoOf(body);
+  let map: ToolMap | undefined;
+  // built on first use: a passthrough request never needs it
+  const tools = (): ToolMap => (map ??= toolMapOf(body));
   return {
     protocol: 'openai',
     toOpenAI: (raw, opts) => responsesToOpenAI(raw as Json, opts.dropped),
     fromOpenAI: (completion, usage, requestedModel) =>
-      completionToResponse(completion, usage, requestedModel, echo),
-    streamEncoder: (requestedModel) => new ResponsesStreamEncoder(requestedModel, echo),
+      completionToResponse(completion, usage, requestedModel, echo, tools()),
+    streamEncoder: (requestedModel) => new ResponsesStreamEncoder(requestedModel, echo, tools()),
     errorBody: (err) => ({
       status: err.status,
       body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },

@@ -1,14 +1,15 @@
 /**
  * OpenAI Responses request -> canonical chat request, for Responses clients (the Vercel AI SDK's
- * default OpenAI model, Codex-style agents, `client.responses.create`) served by a channel that
- * speaks another protocol. On OpenAI-protocol channels the request passes through untouched and
- * none of this runs.
+ * default OpenAI model, Codex, `client.responses.create`) served by a channel that speaks another
+ * protocol. On OpenAI-protocol channels the request passes through untouched and none of this runs.
  *
  * Input items become chat messages in order: `message` items by role (developer and system become
- * system messages), `function_call` items join the assistant turn before them as tool calls, and
- * `function_call_output` items become `tool` messages. What needs OpenAI's own server state
- * (`previous_response_id`, `conversation`, stored prompts, background runs) is refused with a
- * 400 naming the field; hosted tools and reasoning items are dropped and named in `dropped`.
+ * system messages), `function_call` and `custom_tool_call` items join the assistant turn before
+ * them as tool calls, and their outputs become `tool` messages. Tools (top-level and from
+ * `additional_tools` items) are mapped in tools.ts. What needs OpenAI's own server state
+ * (`previous_response_id`, `conversation`, stored prompts, background runs) is refused with a 400
+ * naming the field; items only OpenAI can use (reasoning, hosted tool calls, compactions) and a
+ * tool output whose call was dropped are dropped and named in `dropped`.
  */
 import { BcError } from '../../../shared/errors.js';
 import type {
@@ -16,11 +17,11 @@ import type {
   OpenAIContentPart,
   OpenAIMessage,
   OpenAIResponseFormat,
-  OpenAITool,
   OpenAIToolCall,
   OpenAIToolChoice,
 } from '../../providers/openai/types.js';
 import { invalid, isObject, type Json } from '../validate.js';
+import { chatTools, ToolMap } from './tools.js';
 
 /** Fields converted below, or that only concern OpenAI's side and need no conversion. */
 const HANDLED = new Set([
@@ -73,7 +74,9 @@ export function responsesToOpenAI(body: Json, dropped: string[]): OpenAIChatRequ
     if (typeof body.instructions !== 'string') throw invalid('instructions', 'must be a string');
     messages.push({ role: 'system', content: body.instructions });
   }
-  messages.push(...inputMessages(body.input, dropped));
+  const tools = new ToolMap();
+  const chatToolList = chatTools(body, tools, dropped);
+  messages.push(...inputMessages(body.input, { dropped, tools, calls: new Set() }));
   const out: OpenAIChatRequest = { model, messages };
   if (body.stream === true) {
     out.stream = true;
@@ -87,9 +90,11 @@ export function responsesToOpenAI(body: Json, dropped: string[]): OpenAIChatRequ
   const user = body.safety_identifier ?? body.user;
   if (typeof user === 'string') out.user = user;
   if (isObject(body.metadata)) out.metadata = body.metadata;
-  applyTools(body, out, dropped);
+  applyTools(body, chatToolList, tools, out, dropped);
   const format = responseFormat(body.text);
   if (format) out.response_format = format;
+  if (isObject(body.text) && body.text.verbosity !== undefined && body.text.verbosity !== null)
+    dropped.push('text.verbosity');
   const effort = isObject(body.reasoning) ? body.reasoning.effort : undefined;
   if (typeof effort === 'string' && EFFORTS.has(effort))
     out.reasoning_effort = effort as OpenAIChatRequest['reasoning_effort'];
@@ -99,7 +104,14 @@ export function responsesToOpenAI(body: Json, dropped: string[]): OpenAIChatRequ
   return out;
 }
 
-function inputMessages(input: unknown, dropped: string[]): OpenAIMessage[] {
+/** What the item conversion carries along: drops, the tool names, the call ids kept so far. */
+interface ItemContext {
+  dropped: string[];
+  tools: ToolMap;
+  calls: Set<string>;
+}
+
+function inputMessages(input: unknown, ctx: ItemContext): OpenAIMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   if (!Array.isArray(input))
     throw invalid('input', input === undefined ? 'Field required' : 'must be a string or an array of items');
@@ -110,20 +122,30 @@ function inputMessages(input: unknown, dropped: string[]): OpenAIMessage[] {
     const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
     switch (type) {
       case 'message':
-        out.push(messageItem(item, where, dropped));
+        out.push(messageItem(item, where, ctx.dropped));
         return;
       case 'function_call':
-        addToolCall(out, functionCall(item, where));
+      case 'custom_tool_call':
+        addToolCall(out, toolCall(item, where, ctx));
         return;
       case 'function_call_output':
-        out.push(toolOutput(item, where, dropped));
+      case 'custom_tool_call_output': {
+        const call = str(item, 'call_id', where);
+        // an output whose call was dropped would reach the upstream as an orphan, which it refuses
+        if (ctx.calls.has(call)) out.push(toolOutput(item, call, where, ctx.dropped));
+        else
+          ctx.dropped.push(
+            `${where}.${item.type === 'custom_tool_call_output' ? item.type : 'function_call_output'}`,
+          );
         return;
-      case 'reasoning':
-        // encrypted or summarised reasoning of another model: nothing another upstream can read
-        dropped.push(`${where}.reasoning`);
+      }
+      case 'additional_tools':
+        // its tools were taken with the request's own (tools.ts)
         return;
       default:
-        dropped.push(`${where}.${typeof type === 'string' ? type : 'unknown'}`);
+        // reasoning (encrypted or summarised, readable only by OpenAI), hosted tool calls,
+        // compactions, item references: nothing another upstream can use
+        ctx.dropped.push(`${where}.${typeof type === 'string' ? type : 'unknown'}`);
     }
   });
   return out;
@@ -195,13 +217,17 @@ function textOf(content: unknown, where: string): string {
     .join('');
 }
 
-function functionCall(item: Json, where: string): OpenAIToolCall {
-  const args = item.arguments;
-  return {
-    id: str(item, 'call_id', where),
-    type: 'function',
-    function: { name: str(item, 'name', where), arguments: typeof args === 'string' ? args : '{}' },
-  };
+function toolCall(item: Json, where: string, ctx: ItemContext): OpenAIToolCall {
+  const id = str(item, 'call_id', where);
+  const name = ctx.tools.chatName(str(item, 'name', where), item.namespace);
+  ctx.calls.add(id);
+  const args =
+    item.type === 'custom_tool_call'
+      ? JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' })
+      : typeof item.arguments === 'string'
+        ? item.arguments
+        : '{}';
+  return { id, type: 'function', function: { name, arguments: args } };
 }
 
 /** A function call joins the assistant turn just before it, or opens one. */
@@ -211,7 +237,7 @@ function addToolCall(out: OpenAIMessage[], call: OpenAIToolCall): void {
   else out.push({ role: 'assistant', content: null, tool_calls: [call] });
 }
 
-function toolOutput(item: Json, where: string, dropped: string[]): OpenAIMessage {
+function toolOutput(item: Json, call: string, where: string, dropped: string[]): OpenAIMessage {
   const output = item.output;
   let content: string;
   if (typeof output === 'string') content = output;
@@ -224,36 +250,27 @@ function toolOutput(item: Json, where: string, dropped: string[]): OpenAIMessage
       })
       .join('');
   } else throw invalid(`${where}.output`, 'must be a string or an array of parts');
-  return { role: 'tool', tool_call_id: str(item, 'call_id', where), content };
+  return { role: 'tool', tool_call_id: call, content };
 }
 
-function applyTools(body: Json, out: OpenAIChatRequest, dropped: string[]): void {
-  if (body.tools !== undefined && body.tools !== null) {
-    if (!Array.isArray(body.tools)) throw invalid('tools', 'must be an array');
-    const tools: OpenAITool[] = [];
-    body.tools.forEach((t: unknown, i) => {
-      if (!isObject(t)) throw invalid(`tools[${i}]`, 'must be an object');
-      if (t.type !== 'function') {
-        dropped.push(`tools.${String(t.type)}`);
-        return;
-      }
-      const fn: OpenAITool['function'] = { name: str(t, 'name', `tools[${i}]`) };
-      if (typeof t.description === 'string') fn.description = t.description;
-      if (isObject(t.parameters)) fn.parameters = t.parameters;
-      if (typeof t.strict === 'boolean') fn.strict = t.strict;
-      tools.push({ type: 'function', function: fn });
-    });
-    if (tools.length > 0) out.tools = tools;
-  }
-  const choice = toolChoice(body.tool_choice);
+function applyTools(
+  body: Json,
+  tools: OpenAIChatRequest['tools'],
+  map: ToolMap,
+  out: OpenAIChatRequest,
+  dropped: string[],
+): void {
+  if (tools && tools.length > 0) out.tools = tools;
+  const choice = toolChoice(body.tool_choice, map);
   if (choice) out.tool_choice = choice;
   else if (body.tool_choice !== undefined && body.tool_choice !== null) dropped.push('tool_choice');
 }
 
-function toolChoice(tc: unknown): OpenAIToolChoice | undefined {
+/** A forced function or custom tool is forced by its chat name; hosted and allowed-tools choices drop. */
+function toolChoice(tc: unknown, map: ToolMap): OpenAIToolChoice | undefined {
   if (tc === 'auto' || tc === 'none' || tc === 'required') return tc;
-  if (isObject(tc) && tc.type === 'function' && typeof tc.name === 'string')
-    return { type: 'function', function: { name: tc.name } };
+  if (isObject(tc) && (tc.type === 'function' || tc.type === 'custom') && typeof tc.name === 'string')
+    return { type: 'function', function: { name: map.chatName(tc.name, tc.namespace) } };
   return undefined;
 }
 

@@ -1,16 +1,18 @@
 /**
  * Canonical chat answers -> OpenAI Response objects, for Responses clients served by a channel of
  * another protocol. Output items follow OpenAI's order: reasoning (as a summary), the message,
- * then one `function_call` item per tool call. A `length` finish is status `incomplete` with
- * `max_output_tokens` as the reason, as OpenAI reports it.
+ * then one item per tool call: a `function_call` (with its `namespace` when the client declared
+ * one) or, for a custom tool, a `custom_tool_call` carrying the raw input. A `length` finish is
+ * status `incomplete` with `max_output_tokens` as the reason, as OpenAI reports it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Usage } from '../../providers/types.js';
 import type { OpenAIChatCompletion, OpenAIFinishReason } from '../../providers/openai/types.js';
 import { isObject, type Json } from '../validate.js';
+import { customInput, type ToolMap } from './tools.js';
 
 /** `prefix_` + hex, derived from the upstream id where it has usable characters. */
-export function itemId(prefix: 'resp' | 'msg' | 'fc' | 'rs', upstreamId?: string): string {
+export function itemId(prefix: 'resp' | 'msg' | 'fc' | 'ctc' | 'rs', upstreamId?: string): string {
   const clean = (upstreamId ?? '').replace(/[^A-Za-z0-9]/g, '');
   return `${prefix}_${clean.length > 0 ? clean : randomBytes(16).toString('hex')}`;
 }
@@ -107,12 +109,34 @@ export function outputText(text: string): Json {
   return { type: 'output_text', text, annotations: [], logprobs: [] };
 }
 
-export function functionCallItem(
+export interface CallParts {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** The output item for one upstream tool call, in the shape of the tool the client declared. */
+export function toolCallItem(
   id: string,
-  call: { id: string; name: string; arguments: string },
+  call: CallParts,
+  tools: ToolMap,
   status: 'in_progress' | 'completed',
 ): Json {
-  return { id, type: 'function_call', status, arguments: call.arguments, call_id: call.id, name: call.name };
+  const tool = tools.lookup(call.name);
+  const ns = tool.namespace === undefined ? {} : { namespace: tool.namespace };
+  if (tool.kind === 'custom') {
+    const input = status === 'completed' ? customInput(call.arguments) : '';
+    return { id, type: 'custom_tool_call', status, call_id: call.id, name: tool.name, ...ns, input };
+  }
+  return {
+    id,
+    type: 'function_call',
+    status,
+    arguments: call.arguments,
+    call_id: call.id,
+    name: tool.name,
+    ...ns,
+  };
 }
 
 export function completionToResponse(
@@ -120,6 +144,7 @@ export function completionToResponse(
   usage: Usage | null,
   model: string,
   echo: ResponseEcho,
+  tools: ToolMap,
 ): Json {
   const choice = c.choices[0];
   const msg = choice?.message;
@@ -132,7 +157,8 @@ export function completionToResponse(
   if (text.length > 0 || calls.length === 0) output.push(messageItem(itemId('msg', c.id), text, 'completed'));
   for (const tc of calls) {
     const call = { id: tc.id, name: tc.function.name, arguments: tc.function.arguments };
-    output.push(functionCallItem(itemId('fc'), call, 'completed'));
+    const kind = tools.lookup(call.name).kind;
+    output.push(toolCallItem(itemId(kind === 'custom' ? 'ctc' : 'fc'), call, tools, 'completed'));
   }
   const head = { id: itemId('resp', c.id), createdAt: c.created, model, echo };
   return responseObject(head, output, usage, choice?.finish_reason ?? 'stop');

@@ -4,7 +4,9 @@
  * (`response.reasoning_summary_text.delta`, `response.output_text.delta`,
  * `response.function_call_arguments.delta`) and its closing `.done` events, and last
  * `response.completed` (or `response.incomplete`) carrying the whole Response with usage. Every
- * event is named and numbered (`sequence_number`), as OpenAI sends them.
+ * event is named and numbered (`sequence_number`), as OpenAI sends them. A call of a custom tool
+ * arrives as chat arguments (`{"input": ...}`), which can only be unwrapped whole, so its
+ * `response.custom_tool_call_input.delta` comes once, when the call is complete.
  */
 import type { Usage } from '../../providers/types.js';
 import type {
@@ -16,18 +18,19 @@ import { sseFrame } from '../../streams/sse.js';
 import type { InboundStreamEncoder, WireError } from '../types.js';
 import type { Json } from '../validate.js';
 import {
-  functionCallItem,
   itemId,
   messageItem,
   outputText,
   reasoningItem,
   responseObject,
+  toolCallItem,
   type ResponseEcho,
   type ResponseHead,
 } from './response.js';
+import { customInput, type ToolMap } from './tools.js';
 
 interface OpenItem {
-  kind: 'reasoning' | 'message' | 'function_call';
+  kind: 'reasoning' | 'message' | 'function_call' | 'custom_tool_call';
   id: string;
   index: number;
   text: string;
@@ -48,6 +51,7 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
   constructor(
     private readonly model: string,
     private readonly echo: ResponseEcho,
+    private readonly tools: ToolMap,
   ) {}
 
   push(chunk: OpenAIChatChunk): string[] {
@@ -153,14 +157,15 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
   /** Chat streams send one tool call after another, keyed by index; each becomes an item. */
   private toolDelta(tc: OpenAIChunkToolCall): string[] {
     const out: string[] = [];
-    const isOpen = this.open?.kind === 'function_call' && this.open.toolIndex === tc.index;
+    const isOpen = this.open?.toolIndex === tc.index && this.open.kind !== 'message';
     if (!isOpen) {
       if (this.seenTools.has(tc.index)) return out;
       this.seenTools.add(tc.index);
-      const id = itemId('fc');
       const call = { id: tc.id ?? itemId('fc'), name: tc.function?.name ?? '', arguments: '' };
+      const kind = this.tools.lookup(call.name).kind === 'custom' ? 'custom_tool_call' : 'function_call';
+      const id = itemId(kind === 'custom_tool_call' ? 'ctc' : 'fc');
       const item: OpenItem = {
-        kind: 'function_call',
+        kind,
         id,
         index: 0,
         text: '',
@@ -168,19 +173,21 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
         callId: call.id,
         name: call.name,
       };
-      out.push(...this.openItem(item, functionCallItem(id, call, 'in_progress')));
+      out.push(...this.openItem(item, toolCallItem(id, call, this.tools, 'in_progress')));
     }
     const args = tc.function?.arguments;
     if (args) {
       const o = this.open!;
       o.text += args;
-      out.push(
-        this.event('response.function_call_arguments.delta', {
-          item_id: o.id,
-          output_index: o.index,
-          delta: args,
-        }),
-      );
+      // a custom tool's input is inside the JSON arguments: it is sent whole when the call closes
+      if (o.kind === 'function_call')
+        out.push(
+          this.event('response.function_call_arguments.delta', {
+            item_id: o.id,
+            output_index: o.index,
+            delta: args,
+          }),
+        );
     }
     return out;
   }
@@ -211,8 +218,13 @@ export class ResponsesStreamEncoder implements InboundStreamEncoder {
       );
       item = messageItem(o.id, o.text, 'completed');
     } else {
-      out.push(this.event('response.function_call_arguments.done', { ...at, arguments: o.text }));
-      item = functionCallItem(o.id, { id: o.callId!, name: o.name!, arguments: o.text }, 'completed');
+      const call = { id: o.callId!, name: o.name!, arguments: o.text };
+      if (o.kind === 'custom_tool_call') {
+        const input = customInput(o.text);
+        out.push(this.event('response.custom_tool_call_input.delta', { ...at, delta: input }));
+        out.push(this.event('response.custom_tool_call_input.done', { ...at, input }));
+      } else out.push(this.event('response.function_call_arguments.done', { ...at, arguments: o.text }));
+      item = toolCallItem(o.id, call, this.tools, 'completed');
     }
     this.done.push(item);
     out.push(this.event('response.output_item.done', { output_index: o.index, item }));
