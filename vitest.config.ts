@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // CI sets VITEST_JSON_REPORT so .ci/run can print "N passed, N failed" from the JSON report.
 const jsonReport = process.env.VITEST_JSON_REPORT;
@@ -6,6 +6,8 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // test/live talks to real providers: only `npm run test:live` (test/live/vitest.config.ts) runs it
+    exclude: [...configDefaults.exclude, 'test/live/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
