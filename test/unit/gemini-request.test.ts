@@ -283,3 +283,25 @@ describe('generation config', () => {
     expect(none).toEqual([]);
   });
 });
+
+describe('schemas that allow any value', () => {
+  it('a nested property with neither type nor alternatives becomes the scalars or a list (Claude Code Workflow args)', () => {
+    const schema = {
+      type: 'object',
+      properties: { args: { description: 'Optional input value' }, list: { type: 'array', items: {} } },
+    };
+    const any = [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'array', items: { type: 'string' } },
+    ];
+    expect(toGeminiSchema(schema)).toEqual({
+      type: 'object',
+      properties: {
+        args: { description: 'Optional input value', anyOf: any },
+        list: { type: 'array', items: { anyOf: any } },
+      },
+    });
+  });
+});

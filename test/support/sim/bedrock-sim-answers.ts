@@ -74,20 +74,24 @@ function pieces(text: string, n: number): string[] {
   );
 }
 
-/** An input that satisfies a simple JSON schema: strings, numbers, booleans by property. */
+/** An input a model would give: the required properties (all when none are named), enums' first value. */
 function inputFor(schema: unknown): Json {
-  const props = ((schema as { properties?: Record<string, { type?: string }> } | undefined)?.properties ??
-    {}) as Record<string, { type?: string }>;
+  const s = (schema ?? {}) as { properties?: Record<string, Json>; required?: unknown };
+  const props = s.properties ?? {};
+  const keys = Array.isArray(s.required) ? (s.required as string[]) : Object.keys(props);
   const out: Json = {};
-  for (const [k, p] of Object.entries(props))
-    out[k] =
-      p.type === 'number' || p.type === 'integer'
+  for (const k of keys) {
+    const p = props[k] ?? {};
+    out[k] = Array.isArray(p.enum)
+      ? p.enum[0]
+      : p.type === 'number' || p.type === 'integer'
         ? 1
         : p.type === 'boolean'
           ? true
           : k === 'city' || k === 'location'
             ? 'Paris'
             : `sim-${k}`;
+  }
   return out;
 }
 

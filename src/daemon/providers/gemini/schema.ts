@@ -33,6 +33,20 @@ const FORMATS: Record<string, readonly string[]> = {
 
 const MAX_REF_DEPTH = 8;
 
+/**
+ * A schema that allows any value (`{"description": ...}` alone, as Claude Code's Workflow tool gives
+ * its `args`): Gemini wants a type or alternatives on every nested schema, and refuses an OBJECT
+ * without properties, so the nearest it takes is any scalar or a list of strings.
+ */
+const ANY_VALUE: Json = {
+  anyOf: [
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'array', items: { type: 'string' } },
+  ],
+};
+
 function isRecord(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -63,14 +77,15 @@ function applyType(node: Json, out: Json, defs: Json, depth: number): void {
 function applyChildren(node: Json, out: Json, defs: Json, depth: number): void {
   if (isRecord(node.properties)) {
     const props: Json = {};
-    for (const [k, v] of Object.entries(node.properties)) props[k] = convert(v, defs, depth);
+    for (const [k, v] of Object.entries(node.properties)) props[k] = convertNested(v, defs, depth);
     if (Object.keys(props).length > 0) out.properties = props;
     if (Array.isArray(node.required)) {
       const required = node.required.filter((r): r is string => typeof r === 'string' && r in props);
       if (required.length > 0) out.required = required;
     }
   }
-  if (node.items !== undefined && !Array.isArray(node.items)) out.items = convert(node.items, defs, depth);
+  if (node.items !== undefined && !Array.isArray(node.items))
+    out.items = convertNested(node.items, defs, depth);
   const alternatives = Array.isArray(node.anyOf)
     ? node.anyOf
     : Array.isArray(node.oneOf)
@@ -102,6 +117,14 @@ function convert(input: unknown, defs: Json, depth: number): Json {
     out.enum = [node.const];
   }
   applyChildren(node, out, defs, depth);
+  return out;
+}
+
+/** A nested schema: Gemini refuses one with neither a type nor alternatives. */
+function convertNested(input: unknown, defs: Json, depth: number): Json {
+  const out = convert(input, defs, depth);
+  if (out.type === undefined && out.anyOf === undefined && out.enum === undefined)
+    Object.assign(out, ANY_VALUE);
   return out;
 }
 
