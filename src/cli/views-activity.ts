@@ -41,7 +41,11 @@ function logColumns(style: Style): Column<LogRow>[] {
     { header: 'IN', value: (r) => formatCount(r.input_tokens), right: true },
     {
       header: 'OUT',
-      value: (r) => formatCount(r.output_tokens) + (r.usage_estimated ? '~' : ''),
+      // `/N`: the budget lowered the output limit to N tokens
+      value: (r) =>
+        formatCount(r.output_tokens) +
+        (r.usage_estimated ? '~' : '') +
+        (r.max_tokens_clamped != null ? `/${formatCount(r.max_tokens_clamped)}` : ''),
       right: true,
     },
     { header: 'COST', value: (r) => formatUsd(r.cost), right: true },

@@ -114,6 +114,7 @@ export function renderKey(k: KeyView, style: Style): string {
       ['group', k.group],
       ['budget', k.budget === null ? 'unlimited' : formatUsd(k.budget)],
       ['spent', formatUsd(k.spent)],
+      ['near the end', k.strict_budget ? 'refuse (strict budget)' : 'lower the output limit to what is left'],
       ['expires', formatTime(k.expires_at)],
       ['models', k.models.length > 0 ? k.models.join(', ') : 'all'],
       ['allowed IPs', k.allow_ips.length > 0 ? k.allow_ips.join(', ') : 'any'],

@@ -82,6 +82,8 @@ export interface KeyView {
   tpm: number | null;
   concurrency: number | null;
   status: KeyStatus;
+  /** refuses a request whose worst case does not fit instead of lowering its output limit */
+  strict_budget: boolean;
   created_at: string;
   last_used_at: string | null;
 }
@@ -101,6 +103,7 @@ export interface KeyInput {
   rpm?: number | null;
   tpm?: number | null;
   concurrency?: number | null;
+  strict_budget?: boolean;
 }
 
 export interface PriceView {
@@ -162,6 +165,8 @@ export interface LogRow {
   retries: number;
   stream: boolean;
   dropped_fields: string[];
+  /** the output limit the key's budget lowered the request to (also sent as x-bc-max-tokens); null when not lowered */
+  max_tokens_clamped: number | null;
 }
 
 export interface LogQuery {

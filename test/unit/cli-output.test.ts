@@ -106,6 +106,7 @@ describe('tables', () => {
       tpm: null,
       concurrency: null,
       status: 'enabled',
+      strict_budget: false,
       created_at: '2026-11-01T00:00:00.000Z',
       last_used_at: null,
     };

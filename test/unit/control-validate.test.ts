@@ -214,7 +214,15 @@ describe('validateKeyCreate / validateKeyEdit', () => {
       rpm: null,
       tpm: null,
       concurrency: null,
+      strictBudget: false,
     });
+  });
+
+  it('reads strict_budget as a boolean only', () => {
+    expect(validateKeyCreate({ name: 'app', strict_budget: true }).strictBudget).toBe(true);
+    expect(validateKeyEdit({ strict_budget: false })).toEqual({ strictBudget: false });
+    expect(() => validateKeyCreate({ name: 'app', strict_budget: 'yes' })).toThrow(/strict_budget/);
+    expect(() => validateKeyEdit({ strict_budget: 1 })).toThrow(/strict_budget/);
   });
 
   it('normalises times to UTC ISO and keeps limits', () => {

@@ -38,6 +38,7 @@ function logRow(over: Partial<NewLogRow> = {}): NewLogRow {
     retries: 0,
     stream: false,
     dropped_fields: [],
+    max_tokens_clamped: null,
     ...over,
   };
 }
@@ -93,6 +94,7 @@ describe('settle', () => {
       retries: 1,
       stream: true,
       dropped_fields: ['logprobs', 'seed'],
+      max_tokens_clamped: 3000,
     });
     const id = await store.settle(row);
     const [back] = await store.queryLogs({});
@@ -103,6 +105,15 @@ describe('settle', () => {
 
     await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 766 }));
     expect((await store.getKey(k.id))?.spent).toBe(2000);
+  });
+
+  it('replays a journal line written before rows had max_tokens_clamped, as null', async () => {
+    await store.close();
+    const { max_tokens_clamped: _gone, ...old } = logRow({ request_id: 'old', cost: 5 });
+    fs.writeFileSync(`${file}-settle.jsonl`, JSON.stringify({ id: 7, row: old }) + '\n');
+    store = openSqliteStore(file);
+    const [back] = await store.queryLogs({});
+    expect(back).toMatchObject({ id: 7, request_id: 'old', max_tokens_clamped: null });
   });
 
   it('stores times as ISO UTC and never loses a row over an unreadable time', async () => {
@@ -177,7 +188,15 @@ describe('settle', () => {
 
 describe('batched apply', () => {
   it('binds the same values positionally as by name, in column order', () => {
-    const row = logRow({ key: 'k', key_id: 3, channel: 'c', channel_id: 4, cost: 12, dropped_fields: ['x'] });
+    const row = logRow({
+      key: 'k',
+      key_id: 3,
+      channel: 'c',
+      channel_id: 4,
+      cost: 12,
+      dropped_fields: ['x'],
+      max_tokens_clamped: 77,
+    });
     const named = logParams(row, row.time, 12);
     expect(logValues(9, row, row.time, 12)).toEqual([9, ...LOG_COLUMNS.map((c) => named[c])]);
   });

@@ -363,6 +363,7 @@ export function keyView(id: number, name: string): KeyView {
     tpm: null,
     concurrency: null,
     status: 'enabled',
+    strict_budget: false,
     created_at: '2026-01-01T00:00:00.000Z',
     last_used_at: null,
   };
@@ -394,6 +395,7 @@ export function logRow(id: number, over: Partial<LogRow> = {}): LogRow {
     retries: 0,
     stream: true,
     dropped_fields: [],
+    max_tokens_clamped: null,
     ...over,
   };
 }

@@ -1,7 +1,9 @@
 /**
  * `bc key ...`: the client keys applications use. `create` and `rotate` print the secret once
  * (with `--json`, the KeyCreated object); every other answer carries only its prefix. Limits
- * given as `none` (budget, rpm, tpm, concurrency, expires) clear them on `edit`.
+ * given as `none` (budget, rpm, tpm, concurrency, expires) clear them on `edit`. `--strict-budget`
+ * makes a key refuse a request its budget cannot fully cover instead of lowering its output limit;
+ * `edit --no-strict-budget` turns that off again.
  */
 import type { Command } from 'commander';
 import type { KeyCreated, KeyInput } from '../../shared/control-api.js';
@@ -29,6 +31,7 @@ interface KeyFlags {
   rpm?: number | Cleared;
   tpm?: number | Cleared;
   concurrency?: number | Cleared;
+  strictBudget?: boolean;
 }
 
 /** `all` (or `*`) means every model: an empty allow-list. */
@@ -60,7 +63,11 @@ function keyFlags(cmd: Command, create: boolean): Command {
     )
     .option('--rpm <n>', 'requests per minute, or none', clearable(parseLimit))
     .option('--tpm <n>', 'tokens per minute, or none', clearable(parseLimit))
-    .option('--concurrency <n>', 'requests in flight at once, or none', clearable(parseLimit));
+    .option('--concurrency <n>', 'requests in flight at once, or none', clearable(parseLimit))
+    .option(
+      '--strict-budget',
+      'refuse a request the budget cannot fully cover instead of lowering its output limit (max_tokens)',
+    );
 }
 
 function toInput(f: KeyFlags): KeyInput {
@@ -74,6 +81,7 @@ function toInput(f: KeyFlags): KeyInput {
   if (f.rpm !== undefined) input.rpm = orNull(f.rpm);
   if (f.tpm !== undefined) input.tpm = orNull(f.tpm);
   if (f.concurrency !== undefined) input.concurrency = orNull(f.concurrency);
+  if (f.strictBudget !== undefined) input.strict_budget = f.strictBudget;
   return input;
 }
 
@@ -89,6 +97,7 @@ function registerLifecycle(key: Command, ctx: CliContext): void {
   );
 
   keyFlags(key.command('edit').description("change a key's settings"), false)
+    .option('--no-strict-budget', 'lower the output limit near the end of the budget again (the default)')
     .argument('<id>', 'key id or name')
     .action(async (id: string, flags: KeyFlags) => {
       const input = toInput(flags);

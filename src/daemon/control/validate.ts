@@ -32,6 +32,7 @@ export interface KeyFields {
   rpm: number | null;
   tpm: number | null;
   concurrency: number | null;
+  strictBudget: boolean;
 }
 
 const KEY_FIELDS = [
@@ -44,6 +45,7 @@ const KEY_FIELDS = [
   'rpm',
   'tpm',
   'concurrency',
+  'strict_budget',
 ] as const;
 
 export function validateKeyCreate(body: unknown): KeyFields {
@@ -59,6 +61,7 @@ export function validateKeyCreate(body: unknown): KeyFields {
     rpm: given.rpm ?? null,
     tpm: given.tpm ?? null,
     concurrency: given.concurrency ?? null,
+    strictBudget: given.strictBudget ?? false,
   };
 }
 
@@ -83,6 +86,7 @@ function readKeyFields(o: f.Json): Partial<KeyFields> {
     out.allowIps = o.allow_ips.map((v, i) => f.ipOrCidr(v, `allow_ips[${i}]`));
   }
   for (const k of ['rpm', 'tpm', 'concurrency'] as const) if (f.has(o, k)) out[k] = f.limit(o[k], k);
+  if (f.has(o, 'strict_budget')) out.strictBudget = f.bool(o.strict_budget, 'strict_budget');
   return out;
 }
 

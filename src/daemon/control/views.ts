@@ -65,6 +65,7 @@ export function keyView(k: KeyRecord): KeyView {
     tpm: k.tpm,
     concurrency: k.concurrency,
     status: k.status,
+    strict_budget: k.strictBudget,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
   };

@@ -2,7 +2,8 @@
  * Admission: who is asking (key lookup by hash) and may they (status, expiry, IP, model, rate
  * limits, budget). Authentication failures are answered without a log row; every refusal after
  * that is logged by the caller. On success the request holds a rate-limit slot and a budget
- * reservation, both given back at settlement.
+ * reservation, both given back at settlement. Near the end of a budget the reservation may come
+ * with a lowered output limit (SPEC section 7), which the relay then sends upstream.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -12,8 +13,13 @@ import type { GatewayState } from './state.js';
 import type { RouteKey } from './snapshot.js';
 import { cidrContains } from './cidr.js';
 import { countChatTokens, countTextTokens } from './tokens.js';
-import { DEFAULT_OUTPUT_LIMIT, worstCaseCost } from './meter.js';
+import { costTerms, DEFAULT_OUTPUT_LIMIT, termsCost, type CostTerms, type OutputAsk } from './meter.js';
+import { readOutputRequest, type OutputRequest } from './output-limit.js';
+import { getAdapter } from '../providers/registry.js';
 import type { PriceRecord } from '../store/types.js';
+
+/** A lowered output limit keeps at least this many tokens beyond any thinking budget (SPEC 7). */
+export const MIN_LOWERED_OUTPUT = 1024;
 
 /** The client's key from any of the headers the three protocols use. */
 export function extractKey(headers: IncomingHttpHeaders, query: string | undefined): string | undefined {
@@ -95,23 +101,68 @@ export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKe
     );
   }
   const ratio = state.snapshot.groupRatios.get(k.group) ?? 1;
-  const worst = worstCaseCost(inputTokens, maxOutputTokens(ctx, price), price, ratio);
-  state.ledger.reserve(k.id, k.budget, worst);
-  ctx.reserved = worst;
+  const terms = costTerms(inputTokens, price, ratio);
+  const wants = readOutputRequest(ctx);
+  const ask = outputAsk(state, ctx, key, wants, price);
+  // one synchronous step: the ledger decides what fits and reserves it
+  const r = state.ledger.reserve(k.id, k.budget, terms, ask);
+  if (!r.ok) throw budgetRefusal(key, terms, ask, wants, r.left);
+  ctx.reserved = r.amount;
+  if (r.clamped) ctx.outputLimit = r.outputTokens;
 }
 
-function maxOutputTokens(ctx: RelayContext, price: PriceRecord): number {
-  const b = ctx.body;
-  const asked = b
-    ? (b.max_completion_tokens ?? b.max_tokens ?? b.max_output_tokens ?? geminiMax(b))
-    : undefined;
-  if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0) return Math.ceil(asked);
-  return price.maxOutputTokens ?? DEFAULT_OUTPUT_LIMIT;
+/**
+ * The output a request reserves and how far it may be lowered. A reasoning effort that a channel
+ * serving this model would convert into Claude thinking is reserved on top of the limit (such a
+ * channel may put it there), and is the thinking budget a lowered limit must leave room for.
+ */
+function outputAsk(
+  state: GatewayState,
+  ctx: RelayContext,
+  key: RouteKey,
+  wants: OutputRequest,
+  price: PriceRecord,
+): OutputAsk {
+  const limit = wants.asked ?? price.maxOutputTokens ?? DEFAULT_OUTPUT_LIMIT;
+  const extra =
+    wants.effortThinking > 0 && mayConvert(state, ctx, key.record.group) ? wants.effortThinking : 0;
+  const thinking = Math.max(wants.nativeThinking, extra);
+  const lowerable = wants.writable && !key.record.strictBudget;
+  return { limit, extra, clamp: lowerable ? { min: thinking + MIN_LOWERED_OUTPUT, max: limit } : null };
 }
 
-function geminiMax(b: Record<string, unknown>): unknown {
-  const gc = b.generationConfig as Record<string, unknown> | undefined;
-  return gc?.maxOutputTokens;
+/** Some channel that may serve this request speaks another protocol (it would be converted). */
+function mayConvert(state: GatewayState, ctx: RelayContext, group: string): boolean {
+  for (const tier of state.snapshot.tiersByModel.get(ctx.model) ?? []) {
+    for (const c of tier.channels) {
+      if (c.groups.has(group) && getAdapter(c.record.type).passthrough !== ctx.protocol) return true;
+    }
+  }
+  return false;
+}
+
+function budgetRefusal(
+  key: RouteKey,
+  terms: CostTerms,
+  ask: OutputAsk,
+  wants: OutputRequest,
+  left: number,
+): BcError {
+  const needs = termsCost(terms, ask.limit + ask.extra);
+  const head = `this key's budget cannot cover the request (needs up to ${needs} micro-USD, ${left} left)`;
+  let why = '';
+  if (key.record.strictBudget && wants.writable) {
+    why = '; the key has a strict budget, so the output limit is not lowered';
+  } else if (ask.clamp) {
+    const thinking = ask.clamp.min - MIN_LOWERED_OUTPUT;
+    why =
+      `; what is left cannot pay for ${ask.clamp.min} output tokens, the least a lowered limit keeps` +
+      (thinking > 0 ? ` (${MIN_LOWERED_OUTPUT} beyond the thinking budget of ${thinking})` : '');
+  }
+  return new BcError(
+    'INSUFFICIENT_QUOTA',
+    `${head}${why}: ask for fewer output tokens, or raise the budget with \`bc key edit ${key.record.name} --budget USD\``,
+  );
 }
 
 /**

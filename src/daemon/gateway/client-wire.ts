@@ -1,7 +1,8 @@
 /**
- * Writing to the client in its own protocol: response heads (x-request-id, server-timing),
- * bodies, and errors in the OpenAI, Anthropic or Gemini shape (SPEC section 5). The relay writes
- * through these functions only, on the raw Node response (the route hijacked the reply).
+ * Writing to the client in its own protocol: response heads (x-request-id, server-timing, and
+ * x-bc-max-tokens when the budget lowered the output limit), bodies, and errors in the OpenAI,
+ * Anthropic or Gemini shape (SPEC section 5). The relay writes through these functions only, on
+ * the raw Node response (the route hijacked the reply).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { BcError } from '../../shared/errors.js';
@@ -49,6 +50,7 @@ export function writeHead(ctx: RelayContext, status: number, headers: OutgoingHt
   ctx.committed = true;
   headers['x-request-id'] = ctx.requestId;
   headers['server-timing'] = timingHeader(ctx);
+  if (ctx.outputLimit !== null) headers['x-bc-max-tokens'] = String(ctx.outputLimit);
   ctx.res.writeHead(status, headers);
 }
 

@@ -87,6 +87,11 @@ export interface RelayContext extends RequestSpec {
   ttftMs: number | null;
   /** micro-USD reserved against the key's budget */
   reserved: number;
+  /**
+   * The output limit the budget could pay for, lower than the request's worst case: sent upstream
+   * in place of the client's own, answered in `x-bc-max-tokens` and logged. Null when not lowered.
+   */
+  outputLimit: number | null;
   /** the request holds a rate-limiter slot */
   admitted: boolean;
   /** prompt tokens the gateway counted itself (see countedInput); null until counted */

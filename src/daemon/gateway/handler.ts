@@ -126,6 +126,7 @@ function newContext(call: RelayCall, protocol: InboundProtocol, contentType: str
     upstreamModel: null,
     ttftMs: null,
     reserved: 0,
+    outputLimit: null,
     admitted: false,
     inputTokens: null,
     abort: new Aborter(),

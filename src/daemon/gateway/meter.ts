@@ -1,10 +1,11 @@
 /**
- * Money: what a request costs (SPEC section 7) and the per-key budget ledger. Each admission
- * reserves the request's worst case; settlement swaps the reservation for the real cost. Because
- * a reservation that does not fit is refused, concurrent requests can never push spend past the
- * budget. The ledger starts from the store's settled spend and is kept in memory after that.
+ * Money: what a request costs (SPEC section 7) and the arithmetic of its reservation. A request's
+ * price terms are reduced to four plain numbers (CostTerms) so that whoever holds the budget (the
+ * in-memory ledger now, a script inside a shared store later) can price any output limit itself
+ * and decide, in the same step that reserves, how much output the money left can pay for
+ * (fitOutput). Reservations round up and settlements round half up, so a request that stays
+ * within its reserved tokens can never cost more than was reserved.
  */
-import { BcError } from '../../shared/errors.js';
 import { roundHalfUp } from '../../shared/money.js';
 import type { PriceRecord } from '../store/types.js';
 import type { Usage } from '../providers/types.js';
@@ -25,6 +26,37 @@ export function costOf(usage: Usage, price: PriceRecord, ratio: number): number 
   return roundHalfUp((tokenMicro / 1_000_000) * ratio + (price.perRequest ?? 0));
 }
 
+/** A request's price as plain numbers: enough to price any number of output tokens. */
+export interface CostTerms {
+  /** the prompt at its dearest: input tokens x the dearest input price (micro-USD per 1M) */
+  inputPart: number;
+  /** micro-USD per 1M output tokens */
+  outputPrice: number;
+  /** the key group's price multiplier */
+  ratio: number;
+  /** micro-USD per request */
+  perRequest: number;
+}
+
+export function costTerms(inputTokens: number, price: PriceRecord, ratio: number): CostTerms {
+  return {
+    // every prompt token may turn out a cache write (or, with an odd override, a dearer cache read)
+    inputPart: inputTokens * Math.max(price.input, price.cacheWrite ?? 0, price.cacheRead ?? 0),
+    outputPrice: price.output,
+    ratio,
+    perRequest: price.perRequest ?? 0,
+  };
+}
+
+/**
+ * The most a request with this output limit can cost, rounded up. The same expression as costOf
+ * with every input token at the dearest input price, so costOf of any usage within the limit
+ * (same prompt) is never larger.
+ */
+export function termsCost(t: CostTerms, outputTokens: number): number {
+  return Math.ceil(((t.inputPart + outputTokens * t.outputPrice) / 1_000_000) * t.ratio + t.perRequest);
+}
+
 /** The most a request can cost: every input token at full price plus its output limit. */
 export function worstCaseCost(
   inputTokens: number,
@@ -32,55 +64,52 @@ export function worstCaseCost(
   price: PriceRecord,
   ratio: number,
 ): number {
-  const micro =
-    (inputTokens * Math.max(price.input, price.cacheWrite ?? 0) + maxOutput * price.output) / 1_000_000;
-  return Math.ceil(micro * ratio + (price.perRequest ?? 0));
+  return termsCost(costTerms(inputTokens, price, ratio), maxOutput);
 }
 
-interface Account {
-  spent: number;
-  reserved: number;
+/** How much output a request asks to reserve, and how far it may be lowered instead of refused. */
+export interface OutputAsk {
+  /** the output limit the request runs with when the money allows (the client's, or the default) */
+  limit: number;
+  /**
+   * Tokens the upstream may produce beyond whatever limit is sent (thinking a conversion puts on
+   * top of it); reserved with every limit.
+   */
+  extra: number;
+  /**
+   * The lower limits that may be sent instead when `limit` does not fit: up to `max` and at
+   * least `min` (what is worth serving). Null: refuse instead (a strict budget, or an endpoint
+   * whose output cannot be limited).
+   */
+  clamp: { min: number; max: number } | null;
 }
 
-export class BudgetLedger {
-  private readonly accounts = new Map<number, Account>();
+/** What a reservation holds: micro-USD, and the output limit to send that those pay for. */
+export interface Fit {
+  amount: number;
+  outputTokens: number;
+  /** the output limit was lowered below the request's own */
+  clamped: boolean;
+}
 
-  /** Seeds a key's settled spend from the store; keeps in-memory spend for keys already known. */
-  load(keyId: number, storedSpent: number): void {
-    if (!this.accounts.has(keyId)) this.accounts.set(keyId, { spent: storedSpent, reserved: 0 });
+/**
+ * The reservation `left` micro-USD allows: the request's own limit when its worst case fits, else
+ * the largest limit in the clamp range whose worst case fits, else null (refuse). The cost of n
+ * tokens only grows with n, so a binary search over whole tokens finds the exact largest limit,
+ * and the amount reserved is computed by the same function the check used: it never exceeds `left`.
+ */
+export function fitOutput(left: number, t: CostTerms, ask: OutputAsk): Fit | null {
+  const full = termsCost(t, ask.limit + ask.extra);
+  if (full <= left) return { amount: full, outputTokens: ask.limit, clamped: false };
+  const c = ask.clamp;
+  const cost = (n: number): number => termsCost(t, n + ask.extra);
+  if (!c || c.min > c.max || cost(c.min) > left) return null;
+  let lo = c.min;
+  let hi = c.max;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi + 1) / 2);
+    if (cost(mid) <= left) lo = mid;
+    else hi = mid - 1;
   }
-
-  /** Reserves `amount` against `budget` or throws INSUFFICIENT_QUOTA. */
-  reserve(keyId: number, budget: number, amount: number): void {
-    const a = this.account(keyId);
-    if (a.spent + a.reserved + amount > budget) {
-      const left = Math.max(0, budget - a.spent - a.reserved);
-      throw new BcError(
-        'INSUFFICIENT_QUOTA',
-        `this key's budget cannot cover the request (needs up to ${amount} micro-USD, ${left} left)`,
-      );
-    }
-    a.reserved += amount;
-  }
-
-  /** Swaps a reservation for the real cost (both micro-USD). */
-  settle(keyId: number, reserved: number, cost: number): void {
-    const a = this.account(keyId);
-    a.reserved = Math.max(0, a.reserved - reserved);
-    a.spent += cost;
-  }
-
-  spent(keyId: number): number {
-    return this.accounts.get(keyId)?.spent ?? 0;
-  }
-
-  forget(keyId: number): void {
-    this.accounts.delete(keyId);
-  }
-
-  private account(keyId: number): Account {
-    let a = this.accounts.get(keyId);
-    if (!a) this.accounts.set(keyId, (a = { spent: 0, reserved: 0 }));
-    return a;
-  }
+  return { amount: cost(lo), outputTokens: lo, clamped: true };
 }

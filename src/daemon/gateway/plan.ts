@@ -1,11 +1,12 @@
 /**
  * What one attempt sends upstream: the client's own bytes when the channel speaks the client's
- * protocol (passthrough; the model renamed and a stream's usage asked for only when needed), or
- * the adapter's conversion of the canonical request. Undefined when the channel's type cannot
- * serve the endpoint at all.
+ * protocol (passthrough; the model renamed, a stream's usage asked for and a budget's lowered
+ * output limit written only when needed), or the adapter's conversion of the canonical request
+ * (with the lowered limit too). Undefined when the channel's type cannot serve the endpoint at all.
  */
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
 import type { RelayContext, ViaOpenAI } from './context.js';
+import { limitCanonical, limitPassthrough } from './output-limit.js';
 
 export interface Plan {
   req: UpstreamRequest;
@@ -26,7 +27,7 @@ export function planRequest(
   const up = target.upstreamModel;
   if (ctx.kind === 'forward') {
     if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
-      const body = ctx.passthroughBody?.(up) ?? rewriteBody(ctx, up, false);
+      const body = ctx.passthroughBody?.(up) ?? rewriteBody(ctx, target, false);
       return {
         req: adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType),
         passthrough: true,
@@ -48,7 +49,7 @@ export function planRequest(
   }
   if (adapter.passthrough === ctx.protocol && adapter.passthroughRequest) {
     const inject = ctx.protocol === 'openai' && ctx.stream && !ctx.clientWantsUsage;
-    const body = rewriteBody(ctx, up, inject);
+    const body = rewriteBody(ctx, target, inject);
     const req = adapter.passthroughRequest(ctx.passthroughPath(up), body, target, ctx.contentType);
     if (ctx.forwardHeaders) Object.assign(req.headers, ctx.forwardHeaders);
     return {
@@ -58,7 +59,9 @@ export function planRequest(
       embeddings: false,
     };
   }
-  const canonical = { ...ctx.canonical(), model: up };
+  const limited =
+    ctx.outputLimit === null ? ctx.canonical() : limitCanonical(ctx.canonical(), ctx.outputLimit);
+  const canonical = { ...limited, model: up };
   return {
     req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }),
     passthrough: false,
@@ -67,13 +70,19 @@ export function planRequest(
   };
 }
 
-/** The client's bytes, unless the model must be renamed or the stream asked for usage. */
-function rewriteBody(ctx: RelayContext, upstreamModel: string, injectUsage: boolean): Buffer {
+/**
+ * The client's bytes, unless the model must be renamed, the stream asked for usage or the
+ * output limit lowered: then the parsed body re-serialised with those changes only.
+ */
+function rewriteBody(ctx: RelayContext, target: UpstreamTarget, injectUsage: boolean): Buffer {
   const b = ctx.body;
-  const renames = b !== undefined && typeof b.model === 'string' && b.model !== upstreamModel;
-  if (!b || (!renames && !injectUsage)) return ctx.raw;
+  const up = target.upstreamModel;
+  const renames = b !== undefined && typeof b.model === 'string' && b.model !== up;
+  const limit = ctx.outputLimit;
+  if (!b || (!renames && !injectUsage && limit === null)) return ctx.raw;
   const copy: Record<string, unknown> = { ...b };
-  if (renames) copy.model = upstreamModel;
+  if (renames) copy.model = up;
   if (injectUsage) copy.stream_options = Object.assign({}, b.stream_options, { include_usage: true });
+  if (limit !== null) limitPassthrough(ctx, copy, limit, target.channel.type);
   return Buffer.from(JSON.stringify(copy));
 }

@@ -70,6 +70,7 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
     retries: Math.max(0, ctx.attempts - 1),
     stream: ctx.stream,
     dropped_fields: ctx.dropped,
+    max_tokens_clamped: ctx.outputLimit,
   };
   state.requests += 1;
   state.metrics.requestFinished({

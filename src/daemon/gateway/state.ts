@@ -9,7 +9,7 @@ import type { MetricsRecorder } from '../metrics/types.js';
 import { HealthBook } from './health.js';
 import { Router } from './router.js';
 import { RateLimiter } from './limits.js';
-import { BudgetLedger } from './meter.js';
+import { BudgetLedger } from './budget-ledger.js';
 import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
 
 export interface GatewayOptions {

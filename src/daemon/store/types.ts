@@ -69,14 +69,20 @@ export interface KeyRecord {
   tpm: number | null;
   concurrency: number | null;
   status: KeyStatus;
+  /** refuse a request whose worst case does not fit instead of lowering its output limit */
+  strictBudget: boolean;
   /** SPEC section 11: keys will belong to users; null until tenants land */
   userId: number | null;
   createdAt: string;
   lastUsedAt: string | null;
 }
 
-export type NewKey = Omit<KeyRecord, 'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId'> & {
+export type NewKey = Omit<
+  KeyRecord,
+  'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId' | 'strictBudget'
+> & {
   userId?: number | null;
+  strictBudget?: boolean;
 };
 export type KeyPatch = Partial<Omit<KeyRecord, 'id' | 'createdAt' | 'spent'>>;
 
@@ -98,10 +104,14 @@ export interface GroupRecord {
   ratio: number;
 }
 
-/** A log row as written by the relay (id assigned by the store). */
-export type NewLogRow = Omit<LogRow, 'id' | 'key' | 'channel'> & {
+/**
+ * A log row as written by the relay (id assigned by the store). `max_tokens_clamped` may be
+ * absent in journal lines written before it existed; absent is stored as null.
+ */
+export type NewLogRow = Omit<LogRow, 'id' | 'key' | 'channel' | 'max_tokens_clamped'> & {
   key: string | null;
   channel: string | null;
+  max_tokens_clamped?: number | null;
 };
 
 export interface UsageAggregate {

@@ -34,6 +34,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
       rpm: f.rpm,
       tpm: f.tpm,
       concurrency: f.concurrency,
+      strictBudget: f.strictBudget,
       status: 'enabled',
     });
     await services.refresh();

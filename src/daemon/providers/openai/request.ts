@@ -19,10 +19,19 @@ interface Quirks {
 const NONE: Quirks = { renameMaxTokens: false, stripReasoningContent: false };
 const QUIRKS: Partial<Record<ChannelType, Quirks>> = {
   openai: { renameMaxTokens: true, stripReasoningContent: true },
+  azure: { renameMaxTokens: true, stripReasoningContent: true },
 };
 
 function quirks(type: ChannelType): Quirks {
   return QUIRKS[type] ?? NONE;
+}
+
+/**
+ * The output-limit field a channel of this type reads when a forwarded chat request sets none
+ * and the gateway must set one (a budget's lowered limit): the one every model of the API takes.
+ */
+export function chatOutputField(type: ChannelType): 'max_tokens' | 'max_completion_tokens' {
+  return quirks(type).renameMaxTokens ? 'max_completion_tokens' : 'max_tokens';
 }
 
 /** `/v1/chat/completions` -> `/chat/completions`; other paths unchanged. */

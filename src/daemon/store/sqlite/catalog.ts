@@ -168,6 +168,7 @@ export class KeyTable {
     const record = {
       ...k,
       userId: k.userId ?? null,
+      strictBudget: k.strictBudget ?? false,
       spent: 0,
       createdAt: new Date().toISOString(),
       lastUsedAt: null,

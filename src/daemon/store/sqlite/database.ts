@@ -38,19 +38,52 @@ export function openSqliteDatabase(file: string, migrations: readonly Migration[
   }
 }
 
-/** Applies every migration newer than the file's user_version, all in one transaction. */
+/** bc_meta's record of the migration versions applied, as a JSON array. */
+const APPLIED_KEY = 'migrations_applied';
+
+/**
+ * Applies every migration the file has not had yet, in version order, all in one transaction.
+ * Which ones it had is recorded by version, not only as the highest one (user_version), so a
+ * migration whose number lies below one already applied (two written at once, landing in either
+ * order) still runs once the build carries it.
+ */
 export function applyMigrations(db: Db, migrations: readonly Migration[]): number {
   const current = userVersion(db);
-  const pending = [...migrations].filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  const applied = appliedVersions(db, current);
+  const pending = [...migrations]
+    .filter((m) => !applied.has(m.version))
+    .sort((a, b) => a.version - b.version);
   if (pending.length === 0) return 0;
   db.transaction(() => {
     db.pragma(`application_id = ${APPLICATION_ID}`);
     for (const m of pending) {
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
+      applied.add(m.version);
+    }
+    db.pragma(`user_version = ${Math.max(current, ...applied)}`);
+    if (hasMetaTable(db)) {
+      db.prepare('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)').run(
+        APPLIED_KEY,
+        JSON.stringify([...applied].sort((a, b) => a - b)),
+      );
     }
   })();
   return pending.length;
+}
+
+/** The versions applied: bc_meta's record, or (a file from before it was kept) 1..user_version. */
+function appliedVersions(db: Db, current: number): Set<number> {
+  const text = hasMetaTable(db)
+    ? (db.prepare('SELECT value FROM bc_meta WHERE key = ?').pluck().get(APPLIED_KEY) as string | undefined)
+    : undefined;
+  if (text !== undefined) return new Set(JSON.parse(text) as number[]);
+  return new Set(Array.from({ length: current }, (_, i) => i + 1));
+}
+
+function hasMetaTable(db: Db): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'bc_meta'").get() !== undefined
+  );
 }
 
 function checkIdentity(db: Db, file: string, latest: number): void {

@@ -152,6 +152,9 @@ const num = (n: number | null): string => (n !== null && Number.isFinite(n) ? `$
  */
 export function journalLine(id: number, r: NewLogRow): string {
   const dropped = r.dropped_fields.length === 0 ? '[]' : JSON.stringify(r.dropped_fields);
+  // absent (not null) stays absent, as JSON.stringify leaves it
+  const clamped =
+    r.max_tokens_clamped === undefined ? '' : `,"max_tokens_clamped":${num(r.max_tokens_clamped)}`;
   return (
     `{"id":${num(id)},"row":{"request_id":${str(r.request_id)},"time":${str(r.time)},` +
     `"key":${nstr(r.key)},"key_id":${num(r.key_id)},"channel":${nstr(r.channel)},` +
@@ -162,7 +165,7 @@ export function journalLine(id: number, r: NewLogRow): string {
     `"reasoning_tokens":${num(r.reasoning_tokens)},"cost":${num(r.cost)},` +
     `"usage_estimated":${r.usage_estimated ? 'true' : 'false'},"latency_ms":${num(r.latency_ms)},` +
     `"ttft_ms":${num(r.ttft_ms)},"retries":${num(r.retries)},"stream":${r.stream ? 'true' : 'false'},` +
-    `"dropped_fields":${dropped}}}\n`
+    `"dropped_fields":${dropped}${clamped}}}\n`
   );
 }
 

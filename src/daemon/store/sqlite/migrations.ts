@@ -141,6 +141,15 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX logs_status;
     `,
   },
+  {
+    version: 4,
+    name: 'lowered output limits',
+    // a key may refuse instead of lowering; a row says to what its output limit was lowered
+    sql: `
+      ALTER TABLE keys ADD COLUMN strict_budget INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE logs ADD COLUMN max_tokens_clamped INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

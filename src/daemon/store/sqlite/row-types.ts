@@ -43,6 +43,7 @@ export interface KeyRow {
   user_id: number | null;
   created_at: string;
   last_used_at: string | null;
+  strict_budget: number;
 }
 
 export interface PriceRow {
@@ -81,6 +82,7 @@ export interface LogDbRow {
   retries: number;
   stream: number;
   dropped_fields: string;
+  max_tokens_clamped: number | null;
 }
 
 export const CHANNEL_COLUMNS = [
@@ -120,6 +122,7 @@ export const KEY_COLUMNS = [
   'user_id',
   'created_at',
   'last_used_at',
+  'strict_budget',
 ] as const;
 
 export const PRICE_COLUMNS = [
@@ -157,4 +160,5 @@ export const LOG_COLUMNS = [
   'retries',
   'stream',
   'dropped_fields',
+  'max_tokens_clamped',
 ] as const;

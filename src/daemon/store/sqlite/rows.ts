@@ -81,6 +81,7 @@ export function keyFromRow(r: KeyRow): KeyRecord {
     tpm: r.tpm,
     concurrency: r.concurrency,
     status: r.status as KeyStatus,
+    strictBudget: r.strict_budget !== 0,
     userId: r.user_id,
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
@@ -106,6 +107,7 @@ export function keyParams(k: Omit<KeyRecord, 'id'> & { id?: number }): Params {
     user_id: k.userId,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
+    strict_budget: k.strictBudget ? 1 : 0,
   };
 }
 
@@ -161,6 +163,7 @@ export function logFromRow(r: LogDbRow): LogRow {
     retries: r.retries,
     stream: r.stream !== 0,
     dropped_fields: json<string[]>(r.dropped_fields),
+    max_tokens_clamped: r.max_tokens_clamped,
   };
 }
 
@@ -189,6 +192,7 @@ export function logParams(r: NewLogRow, time: string, cost: number | null): Para
     retries: r.retries,
     stream: r.stream ? 1 : 0,
     dropped_fields: JSON.stringify(r.dropped_fields),
+    max_tokens_clamped: r.max_tokens_clamped ?? null,
   };
 }
 
@@ -227,6 +231,7 @@ export function logValues(
     r.retries,
     r.stream ? 1 : 0,
     JSON.stringify(r.dropped_fields),
+    r.max_tokens_clamped ?? null,
   ];
 }
 

@@ -1,0 +1,132 @@
+/**
+ * A request's output limit, read and lowered in each front's own field: OpenAI chat
+ * `max_completion_tokens` / `max_tokens`, legacy completions `max_tokens`, Responses
+ * `max_output_tokens`, Anthropic `max_tokens`, Gemini `generationConfig.maxOutputTokens`. Admission
+ * reads what the client asked for (and any thinking budget that must fit inside it); when the
+ * budget can only pay for less, the relay writes the lowered limit into the bytes it forwards
+ * (passthrough) or into the canonical request it converts, so the upstream is held to what was
+ * reserved. Endpoints without an output limit (embeddings, images, audio...) are not writable.
+ */
+import type { ChannelType } from '../../shared/control-api.js';
+import type { OpenAIChatRequest } from '../providers/openai/types.js';
+import { chatOutputField } from '../providers/openai/request.js';
+import { THINKING_BUDGETS } from '../providers/anthropic/request.js';
+import type { RelayContext } from './context.js';
+
+type Json = Record<string, unknown>;
+
+/** What a request asks of its output, as admission needs it. */
+export interface OutputRequest {
+  /** the client's own output limit, if it set one */
+  asked: number | undefined;
+  /** a thinking budget the client set itself (Anthropic `budget_tokens`, Gemini `thinkingBudget`) */
+  nativeThinking: number;
+  /**
+   * The thinking budget a reasoning effort becomes when the request is converted for a Claude
+   * channel (which puts thinking on top of a limit not above it); 0 without an effort.
+   */
+  effortThinking: number;
+  /** the limit can be written into this endpoint's body */
+  writable: boolean;
+}
+
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.ceil(v) : undefined;
+const obj = (v: unknown): Json | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+
+/** The Claude thinking budget of an OpenAI reasoning effort (`none`: no thinking). */
+export function effortBudget(effort: unknown): number {
+  if (typeof effort !== 'string' || effort === 'none') return 0;
+  if (effort === 'xhigh') return THINKING_BUDGETS.high;
+  return effort in THINKING_BUDGETS ? THINKING_BUDGETS[effort as keyof typeof THINKING_BUDGETS] : 0;
+}
+
+type Front = 'chat' | 'completions' | 'responses' | 'messages' | 'gemini' | null;
+
+function frontOf(ctx: RelayContext): Front {
+  if (ctx.protocol === 'anthropic') return ctx.endpoint === '/v1/messages' ? 'messages' : null;
+  if (ctx.protocol === 'gemini') return ctx.kind === 'chat' ? 'gemini' : null;
+  if (ctx.endpoint === '/v1/chat/completions') return 'chat';
+  if (ctx.endpoint === '/v1/completions') return 'completions';
+  return ctx.endpoint === '/v1/responses' ? 'responses' : null;
+}
+
+export function readOutputRequest(ctx: RelayContext): OutputRequest {
+  const b = ctx.body ?? {};
+  const front = frontOf(ctx);
+  const out: OutputRequest = {
+    asked: undefined,
+    nativeThinking: 0,
+    effortThinking: 0,
+    writable: front !== null,
+  };
+  switch (front) {
+    case 'chat':
+      out.asked = num(b.max_completion_tokens) ?? num(b.max_tokens);
+      break;
+    case 'completions':
+      out.asked = num(b.max_tokens);
+      return out;
+    case 'responses':
+      out.asked = num(b.max_output_tokens);
+      out.effortThinking = effortBudget(obj(b.reasoning)?.effort);
+      return out;
+    case 'messages': {
+      out.asked = num(b.max_tokens);
+      const thinking = obj(b.thinking);
+      if (thinking?.type === 'enabled') out.nativeThinking = num(thinking.budget_tokens) ?? 0;
+      break;
+    }
+    case 'gemini': {
+      const gc = obj(b.generationConfig);
+      out.asked = num(gc?.maxOutputTokens);
+      out.nativeThinking = num(obj(gc?.thinkingConfig)?.thinkingBudget) ?? 0;
+      break;
+    }
+    default:
+      // no field of its own: the generic names, for the reservation only
+      out.asked = num(b.max_completion_tokens) ?? num(b.max_tokens) ?? num(b.max_output_tokens);
+      return out;
+  }
+  out.effortThinking = effortBudget(ctx.canonical().reasoning_effort);
+  return out;
+}
+
+const isSet = (v: unknown): boolean => v !== undefined && v !== null;
+
+/**
+ * Writes the lowered limit into `copy`, a shallow copy of the client's body about to be
+ * forwarded to a channel of `type`. OpenAI chat: the field(s) the client used, else the one the
+ * channel type reads (OpenAI's own API wants max_completion_tokens, compatible servers max_tokens).
+ */
+export function limitPassthrough(ctx: RelayContext, copy: Json, limit: number, type: ChannelType): void {
+  switch (frontOf(ctx)) {
+    case 'chat': {
+      const used = ['max_completion_tokens', 'max_tokens'].filter((f) => isSet(copy[f]));
+      for (const f of used.length > 0 ? used : [chatOutputField(type)]) copy[f] = limit;
+      return;
+    }
+    case 'completions':
+    case 'messages':
+      copy.max_tokens = limit;
+      return;
+    case 'responses':
+      copy.max_output_tokens = limit;
+      return;
+    case 'gemini':
+      copy.generationConfig = { ...obj(copy.generationConfig), maxOutputTokens: limit };
+      return;
+    default:
+      return;
+  }
+}
+
+/** The canonical request with the lowered limit, in the field(s) it already uses, else max_tokens. */
+export function limitCanonical(req: OpenAIChatRequest, limit: number): OpenAIChatRequest {
+  const out = { ...req };
+  const used = isSet(req.max_completion_tokens) || isSet(req.max_tokens);
+  if (isSet(req.max_completion_tokens)) out.max_completion_tokens = limit;
+  if (isSet(req.max_tokens) || !used) out.max_tokens = limit;
+  return out;
+}

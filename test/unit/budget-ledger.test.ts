@@ -1,0 +1,240 @@
+// The money arithmetic of budgets: worst-case cost (SPEC section 7), the ledger's clamp of the
+// output limit near the end of a budget, and that no rounding lets spend pass the budget.
+import { describe, expect, it } from 'vitest';
+import {
+  costOf,
+  costTerms,
+  fitOutput,
+  termsCost,
+  worstCaseCost,
+  type CostTerms,
+  type OutputAsk,
+} from '../../src/daemon/gateway/meter.js';
+import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
+import type { PriceRecord } from '../../src/daemon/store/types.js';
+
+const price = (over: Partial<PriceRecord> = {}): PriceRecord => ({
+  model: 'm',
+  input: 3_000_000, // $3 per 1M
+  output: 15_000_000, // $15 per 1M
+  cacheRead: 300_000,
+  cacheWrite: null,
+  perRequest: null,
+  maxOutputTokens: null,
+  source: 'override',
+  ...over,
+});
+
+/** A deterministic pseudo-random sequence (xorshift), so a failure can be replayed. */
+function rng(seed: number): (max: number) => number {
+  let s = seed >>> 0 || 1;
+  return (max) => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s % max;
+  };
+}
+
+describe('worstCaseCost', () => {
+  it('prices every input token at the dearest input price plus the whole output limit', () => {
+    // 1,000 x $3 + 500 x $15 per 1M = 3,000 + 7,500 micro-USD
+    expect(worstCaseCost(1000, 500, price(), 1)).toBe(10_500);
+    // cache writes dearer than input: every input token may be a write
+    expect(worstCaseCost(1000, 500, price({ cacheWrite: 3_750_000 }), 1)).toBe(3_750 + 7_500);
+    // group ratio and per-request price
+    expect(worstCaseCost(1000, 500, price({ perRequest: 40 }), 0.5)).toBe(5_250 + 40);
+  });
+
+  it('rounds up, never down', () => {
+    // 1 token at $0.10 per 1M is 0.1 micro-USD: reserved as 1
+    expect(worstCaseCost(1, 0, price({ input: 100_000 }), 1)).toBe(1);
+    // 1 token at $1.5 per 1M and 1 output at $1.5: 3 micro-USD exactly, not 4
+    expect(worstCaseCost(1, 1, price({ input: 1_500_000, output: 1_500_000 }), 1)).toBe(3);
+    // a ratio whose binary form is inexact still covers the exact product
+    expect(worstCaseCost(1000, 0, price({ input: 1_000_000 }), 0.1)).toBeGreaterThanOrEqual(100);
+  });
+
+  it('is never less than the settled cost of any usage within the same prompt and output limit', () => {
+    const next = rng(7);
+    for (let i = 0; i < 5000; i++) {
+      const p = price({
+        input: next(20_000_000),
+        output: next(80_000_000),
+        cacheRead: next(2) ? next(5_000_000) : null,
+        cacheWrite: next(2) ? next(30_000_000) : null,
+        perRequest: next(2) ? next(1000) : null,
+      });
+      const ratio = [1, 0.5, 0.1, 0.3, 1.7, 2][next(6)] ?? 1;
+      const input = next(300_000);
+      const max = next(70_000);
+      const cached = next(input + 1);
+      const usage = {
+        inputTokens: input,
+        cachedTokens: cached,
+        cacheWriteTokens: next(input - cached + 1),
+        outputTokens: next(max + 1),
+        reasoningTokens: 0,
+      };
+      expect(costOf(usage, p, ratio)).toBeLessThanOrEqual(worstCaseCost(input, max, p, ratio));
+    }
+  });
+});
+
+describe('fitOutput: the clamp arithmetic', () => {
+  // 2,000 prompt tokens at $5 + output at $25 per 1M (Claude Opus 4.5 prices)
+  const t: CostTerms = costTerms(2000, price({ input: 5_000_000, output: 25_000_000 }), 1);
+  const ask = (over: Partial<OutputAsk> = {}): OutputAsk => ({
+    limit: 64_000,
+    extra: 0,
+    clamp: { min: 1024, max: 64_000 },
+    ...over,
+  });
+
+  it('reserves the whole worst case when it fits, lowering nothing', () => {
+    const full = termsCost(t, 64_000); // 10,000 + 1,600,000
+    expect(full).toBe(1_610_000);
+    expect(fitOutput(full, t, ask())).toEqual({ amount: full, outputTokens: 64_000, clamped: false });
+  });
+
+  it('lowers the limit to the largest number of tokens the money left pays for', () => {
+    // $1.50 left: (1,500,000 - 10,000) / 25 = 59,600 tokens exactly
+    expect(fitOutput(1_500_000, t, ask())).toEqual({
+      amount: 1_500_000,
+      outputTokens: 59_600,
+      clamped: true,
+    });
+    // one micro-USD less: 59,599 tokens, and what it reserves is within what is left
+    const r = fitOutput(1_499_999, t, ask())!;
+    expect(r.outputTokens).toBe(59_599);
+    expect(r.amount).toBeLessThanOrEqual(1_499_999);
+  });
+
+  it('refuses below the floor, and whenever the clamp is off (strict budget)', () => {
+    const floorCost = termsCost(t, 1024); // 10,000 + 25,600
+    expect(fitOutput(floorCost, t, ask())?.outputTokens).toBe(1024);
+    expect(fitOutput(floorCost - 1, t, ask())).toBeNull();
+    expect(fitOutput(1_500_000, t, ask({ clamp: null }))).toBeNull();
+    // a thinking budget of 8,000 raises the floor to 9,024 tokens
+    const thinking = ask({ clamp: { min: 9024, max: 64_000 } });
+    expect(fitOutput(termsCost(t, 9023), t, thinking)).toBeNull();
+    expect(fitOutput(termsCost(t, 9024), t, thinking)?.outputTokens).toBe(9024);
+    // a client limit under the floor is not lowered at all
+    expect(
+      fitOutput(termsCost(t, 500) - 1, t, ask({ limit: 500, clamp: { min: 1024, max: 500 } })),
+    ).toBeNull();
+  });
+
+  it('reserves tokens a conversion may add on top of whatever limit is sent', () => {
+    const r = fitOutput(1_500_000, t, ask({ extra: 8192 }))!;
+    // (1,500,000 - 10,000) / 25 = 59,600 tokens in all, 8,192 of them beyond the limit
+    expect(r).toEqual({ amount: 1_500_000, outputTokens: 59_600 - 8192, clamped: true });
+  });
+
+  it('never reserves more than is left and always the largest limit that fits (random terms)', () => {
+    const next = rng(11);
+    for (let i = 0; i < 5000; i++) {
+      const terms = costTerms(
+        next(200_000),
+        price({
+          input: next(20_000_000),
+          output: 1 + next(80_000_000),
+          perRequest: next(3) ? null : next(500),
+        }),
+        [1, 0.5, 0.1, 0.3, 1.7][next(5)] ?? 1,
+      );
+      const limit = 1 + next(100_000);
+      const extra = next(2) ? 0 : next(20_000);
+      const min = 1024 + next(20_000);
+      const a: OutputAsk = { limit, extra, clamp: { min, max: limit } };
+      const left = next(4_000_000) - 1000;
+      const r = fitOutput(left, terms, a);
+      if (r === null) {
+        expect(termsCost(terms, limit + extra)).toBeGreaterThan(left);
+        if (min <= limit) expect(termsCost(terms, min + extra)).toBeGreaterThan(left);
+        continue;
+      }
+      expect(r.amount).toBeLessThanOrEqual(left);
+      expect(r.amount).toBe(termsCost(terms, r.outputTokens + extra));
+      if (!r.clamped) {
+        expect(r.outputTokens).toBe(limit);
+        continue;
+      }
+      expect(r.outputTokens).toBeGreaterThanOrEqual(min);
+      expect(r.outputTokens).toBeLessThan(limit);
+      expect(termsCost(terms, r.outputTokens + 1 + extra)).toBeGreaterThan(left);
+    }
+  });
+});
+
+describe('BudgetLedger', () => {
+  const terms = costTerms(100, price({ input: 1_000_000, output: 1_000_000 }), 1); // 1 micro per token
+  const ask = (limit: number, clamp = true): OutputAsk => ({
+    limit,
+    extra: 0,
+    clamp: clamp ? { min: 1024, max: limit } : null,
+  });
+
+  it('refuses what does not fit, with what was left', () => {
+    const ledger = new BudgetLedger();
+    ledger.load(1, 0);
+    expect(ledger.reserve(1, 1000, terms, ask(800, false))).toMatchObject({ ok: true, amount: 900 });
+    expect(ledger.reserve(1, 1000, terms, ask(800, false))).toEqual({ ok: false, left: 100 });
+    expect(ledger.reserved(1)).toBe(900);
+  });
+
+  it('lowers the limit to what is left after settled spend and reservations in flight', () => {
+    const ledger = new BudgetLedger();
+    ledger.load(1, 2000); // spent before
+    const first = ledger.reserve(1, 10_000, terms, ask(4096));
+    expect(first).toEqual({ ok: true, amount: 4196, outputTokens: 4096, clamped: false });
+    // 10,000 - 2,000 - 4,196 = 3,804 left: 3,704 output tokens after the prompt's 100
+    expect(ledger.reserve(1, 10_000, terms, ask(4096))).toEqual({
+      ok: true,
+      amount: 3804,
+      outputTokens: 3704,
+      clamped: true,
+    });
+    // nothing left: below the floor
+    expect(ledger.reserve(1, 10_000, terms, ask(4096))).toEqual({ ok: false, left: 0 });
+    // the first settles for 1,000: its unused reservation comes back
+    ledger.settle(1, 4196, 1000);
+    expect(ledger.spent(1)).toBe(3000);
+    expect(ledger.reserve(1, 10_000, terms, ask(4096))).toEqual({
+      ok: true,
+      amount: 10_000 - 3000 - 3804,
+      outputTokens: 10_000 - 3000 - 3804 - 100,
+      clamped: true,
+    });
+  });
+
+  it('keeps settled spend within the budget whatever mix of requests comes (random)', () => {
+    const next = rng(3);
+    for (let round = 0; round < 200; round++) {
+      const ledger = new BudgetLedger();
+      const budget = 5000 + next(5_000_000);
+      const inFlight: { amount: number; tokens: number; input: number; p: PriceRecord }[] = [];
+      for (let i = 0; i < 60; i++) {
+        const input = next(5000);
+        const p = price({ input: next(10_000_000), output: 1 + next(50_000_000), cacheRead: null });
+        const r = ledger.reserve(1, budget, costTerms(input, p, 1), ask(1 + next(64_000), next(4) > 0));
+        if (r.ok) inFlight.push({ amount: r.amount, tokens: r.outputTokens, input, p });
+        if (next(3) === 0 && inFlight.length > 0) {
+          // the upstream used the whole prompt and every output token it was allowed
+          const done = inFlight.splice(next(inFlight.length), 1)[0]!;
+          const usage = {
+            inputTokens: done.input,
+            cachedTokens: 0,
+            cacheWriteTokens: 0,
+            outputTokens: done.tokens,
+            reasoningTokens: 0,
+          };
+          ledger.settle(1, done.amount, costOf(usage, done.p, 1));
+        }
+        expect(ledger.spent(1) + ledger.reserved(1)).toBeLessThanOrEqual(budget);
+      }
+    }
+  });
+});
