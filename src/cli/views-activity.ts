@@ -66,6 +66,14 @@ export function renderLogLines(rows: readonly LogRow[], style: Style): string {
   return rows.map((r) => columns.map((c) => c.value(r)).join('  ')).join('\n');
 }
 
+/** Spend with its unpriced part said as such: unpriced requests are never shown as $0.00. */
+function usageCost(r: Pick<UsageRow, 'cost' | 'unpriced_requests'>): string {
+  const n = r.unpriced_requests;
+  if (n === 0) return formatUsd(r.cost ?? 0);
+  if (r.cost === null) return `unpriced (${formatCount(n)} req)`;
+  return `${formatUsd(r.cost)} + ${formatCount(n)} unpriced`;
+}
+
 export function renderUsage(rows: readonly UsageRow[], by: UsageDimension, style: Style): string {
   if (rows.length === 0) return 'no usage in this period';
   const columns: Column<UsageRow>[] = [
@@ -74,7 +82,7 @@ export function renderUsage(rows: readonly UsageRow[], by: UsageDimension, style
     { header: 'ERRORS', value: (r) => formatCount(r.errors), right: true },
     { header: 'INPUT', value: (r) => formatCount(r.input_tokens), right: true },
     { header: 'OUTPUT', value: (r) => formatCount(r.output_tokens), right: true },
-    { header: 'COST', value: (r) => formatUsd(r.cost), right: true },
+    { header: 'COST', value: (r) => usageCost(r), right: true },
   ];
   const total = rows.reduce(
     (t, r) => ({
@@ -82,9 +90,20 @@ export function renderUsage(rows: readonly UsageRow[], by: UsageDimension, style
       errors: t.errors + r.errors,
       input_tokens: t.input_tokens + r.input_tokens,
       output_tokens: t.output_tokens + r.output_tokens,
-      cost: t.cost + r.cost,
+      cost: r.cost === null ? t.cost : (t.cost ?? 0) + r.cost,
+      unpriced_requests: t.unpriced_requests + r.unpriced_requests,
     }),
-    { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
+    {
+      requests: 0,
+      errors: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost: null as number | null,
+      unpriced_requests: 0,
+    },
   );
-  return renderTable(columns, [...rows, { name: 'total', [by]: 'total', ...total }], style);
+  const unpriced = total.unpriced_requests > 0;
+  const rendered = renderTable(columns, [...rows, { name: 'total', [by]: 'total', ...total }], style);
+  if (!unpriced) return rendered;
+  return `${rendered}\n${style.yellow('unpriced: spend on models with no price is not counted; set one with `bc price set`')}`;
 }

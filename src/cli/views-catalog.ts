@@ -13,6 +13,7 @@ import type {
 } from '../shared/control-api.js';
 import { formatUsd } from '../shared/money.js';
 import {
+  formatCount,
   formatDuration,
   formatTime,
   formatUntil,
@@ -142,27 +143,53 @@ export function renderKeyCreated(k: KeyCreated, verb: 'created' | 'rotated', sty
 
 const priceUsd = (n: number | null): string => (n === null ? '-' : formatUsd(n));
 
+/** What the columns cannot show: the alias's upstream, the catalog's name, long-context tiers. */
+function priceNotes(p: PriceView): string {
+  const notes: string[] = [];
+  if (p.via !== null) notes.push(`as ${p.via}`);
+  if (p.catalog_model !== null && p.catalog_model !== (p.via ?? p.model))
+    notes.push(`catalog: ${p.catalog_model}`);
+  for (const t of p.tiers) {
+    notes.push(`over ${formatCount(t.above_input_tokens)} in: ${formatUsd(t.input)}/${formatUsd(t.output)}`);
+  }
+  return notes.join('; ');
+}
+
 export function renderPrices(prices: readonly PriceView[], style: Style): string {
-  if (prices.length === 0) return 'no prices: set one with `bc price set MODEL --input USD --output USD`';
+  if (prices.length === 0) {
+    return 'no models served and no prices set: add a channel with `bc channel add`, or set a price with `bc price set MODEL --input USD --output USD`';
+  }
+  const money = (p: PriceView, n: number | null) => (p.source === 'unpriced' ? '-' : priceUsd(n));
   const columns: Column<PriceView>[] = [
     { header: 'MODEL', value: (p) => p.model },
-    { header: 'INPUT/1M', value: (p) => formatUsd(p.input), right: true },
-    { header: 'OUTPUT/1M', value: (p) => formatUsd(p.output), right: true },
-    { header: 'CACHE READ/1M', value: (p) => priceUsd(p.cache_read), right: true },
-    { header: 'CACHE WRITE/1M', value: (p) => priceUsd(p.cache_write), right: true },
-    { header: 'PER REQUEST', value: (p) => priceUsd(p.per_request), right: true },
+    {
+      header: 'INPUT/1M',
+      value: (p) => (p.source === 'unpriced' ? style.yellow('unpriced') : priceUsd(p.input)),
+      right: true,
+    },
+    { header: 'OUTPUT/1M', value: (p) => money(p, p.output), right: true },
+    { header: 'CACHE READ/1M', value: (p) => money(p, p.cache_read), right: true },
+    { header: 'CACHE WRITE/1M', value: (p) => money(p, p.cache_write), right: true },
+    { header: 'PER REQUEST', value: (p) => money(p, p.per_request), right: true },
+    { header: 'MAX OUT', value: (p) => formatCount(p.max_output_tokens), right: true },
     { header: 'SOURCE', value: (p) => p.source },
+    { header: 'NOTES', value: (p) => priceNotes(p) },
   ];
-  return renderTable(columns, prices, style);
+  const unpriced = prices.filter((p) => p.source === 'unpriced').length;
+  const table = renderTable(columns, prices, style);
+  if (unpriced === 0) return table;
+  const hint = `${unpriced} unpriced: keys with a budget cannot use them until \`bc price set MODEL --input USD --output USD\``;
+  return `${table}\n${style.yellow(hint)}`;
 }
 
 export function renderPrice(p: PriceView): string {
+  if (p.source === 'unpriced') return `${p.model}: unpriced`;
   const extras = [
     p.cache_read === null ? '' : `, cache read ${formatUsd(p.cache_read)}`,
     p.cache_write === null ? '' : `, cache write ${formatUsd(p.cache_write)}`,
     p.per_request === null ? '' : `, ${formatUsd(p.per_request)} per request`,
   ].join('');
-  return `${p.model}: input ${formatUsd(p.input)}, output ${formatUsd(p.output)} per 1M tokens${extras}`;
+  return `${p.model}: input ${formatUsd(p.input)}, output ${formatUsd(p.output)} per 1M tokens${extras} (${p.source})`;
 }
 
 export function renderGroups(groups: readonly GroupView[], style: Style): string {

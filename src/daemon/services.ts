@@ -10,7 +10,7 @@ import { SecretBox } from './secrets.js';
 import { BcError } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
 import { openStore } from './store/open.js';
-import { loadDefaultPrices } from './store/default-prices.js';
+import { loadPricing } from './pricing/load.js';
 import { createMetrics } from './metrics/index.js';
 import { GatewayState } from './gateway/state.js';
 import { startProbe } from './gateway/probe.js';
@@ -64,7 +64,7 @@ function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 }
 
 /**
- * Opens everything the daemon needs, in order: store, master key, default prices, metrics,
+ * Opens everything the daemon needs, in order: store, master key, price catalog, metrics,
  * gateway state, background probe. Throws BcError STARTUP_FAILED with a one-line reason.
  */
 export async function createServices(
@@ -75,8 +75,7 @@ export async function createServices(
   const store = await openStore(paths);
   try {
     const secrets = await openSecrets(store, paths, env);
-    const { rows } = loadDefaultPrices();
-    await store.seedPrices(rows);
+    loadPricing();
     const metrics = createMetrics();
     const gateway = new GatewayState(store, secrets, metrics, logger, {
       retries: envInt(env, 'BC_RETRIES', 3),

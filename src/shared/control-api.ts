@@ -106,18 +106,39 @@ export interface KeyInput {
   strict_budget?: boolean;
 }
 
+/**
+ * A model's effective price. `bc price list` has one per model a channel serves (and per override):
+ * `source` says where the price comes from, or `unpriced` (then every money field is null).
+ */
 export interface PriceView {
   model: string;
   /** micro-USD per 1M tokens */
-  input: number;
-  output: number;
+  input: number | null;
+  output: number | null;
   cache_read: number | null;
   cache_write: number | null;
   /** micro-USD per request */
   per_request: number | null;
   /** the model's output-token limit, used for budget reservations when max_tokens is absent */
   max_output_tokens: number | null;
-  source: 'default' | 'user';
+  /** `override` (bc price set), `catalog@VERSION`, `supplement@DATE` (data/prices.json) or `unpriced` */
+  source: string;
+  /** long-context prices: each bills a whole request whose input tokens exceed `above_input_tokens` */
+  tiers: PriceTierView[];
+  /** the catalog model the name is priced as (catalog prices only) */
+  catalog_model: string | null;
+  /** the upstream model whose price applies to this alias, when it has none of its own */
+  via: string | null;
+  /** the channels that serve the model (empty for an override of a model no channel serves) */
+  channels: string[];
+}
+
+export interface PriceTierView {
+  above_input_tokens: number;
+  input: number;
+  output: number;
+  cache_read: number | null;
+  cache_write: number | null;
 }
 
 export interface PriceInput {
@@ -189,8 +210,11 @@ export interface UsageRow {
   errors: number;
   input_tokens: number;
   output_tokens: number;
-  cost: number;
-  [dimension: string]: string | number;
+  /** micro-USD of the priced requests; null when all the spend is on unpriced models */
+  cost: number | null;
+  /** requests that spent tokens on an unpriced model (their cost is unknown, not 0) */
+  unpriced_requests: number;
+  [dimension: string]: string | number | null;
 }
 
 export interface StatusView {

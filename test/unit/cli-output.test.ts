@@ -126,11 +126,45 @@ describe('tables', () => {
         input_tokens: 1000,
         output_tokens: 10,
         cost: 1_500_000,
+        unpriced_requests: 0,
       },
-      { name: 'b', model: 'b', requests: 3, errors: 0, input_tokens: 500, output_tokens: 5, cost: 500_000 },
+      {
+        name: 'b',
+        model: 'b',
+        requests: 3,
+        errors: 0,
+        input_tokens: 500,
+        output_tokens: 5,
+        cost: 500_000,
+        unpriced_requests: 0,
+      },
     ];
     const last = renderUsage(rows, 'model', plain).split('\n').at(-1) ?? '';
     expect(last.split(/\s+/)).toEqual(['total', '5', '1', '1,500', '15', '$2.00']);
+  });
+
+  it('usage says unpriced spend is unpriced, never $0.00', () => {
+    const row = (name: string, cost: number | null, unpriced: number): UsageRow => ({
+      name,
+      model: name,
+      requests: 2,
+      errors: 0,
+      input_tokens: 100,
+      output_tokens: 10,
+      cost,
+      unpriced_requests: unpriced,
+    });
+    const text = renderUsage(
+      [row('priced', 1_500_000, 0), row('local', null, 2), row('mixed', 0, 1)],
+      'model',
+      plain,
+    );
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('local'))).toMatch(/unpriced \(2 req\)$/);
+    expect(lines.find((l) => l.startsWith('mixed'))).toMatch(/\$0\.00 \+ 1 unpriced$/);
+    expect(lines.find((l) => l.startsWith('total'))).toMatch(/\$1\.50 \+ 3 unpriced$/);
+    expect(text).not.toMatch(/^local.*\$0\.00/m);
+    expect(lines.at(-1)).toMatch(/^unpriced: /);
   });
 });
 

@@ -77,7 +77,7 @@ describe('migrations', () => {
       cacheWrite: null,
       perRequest: null,
       maxOutputTokens: 10,
-      source: 'user',
+      source: 'override',
     });
     await first.close();
     const second = openSqliteStore(file);

@@ -59,7 +59,7 @@ function price(model: string, input: number, output: number): PriceRecord {
     perRequest: null,
     maxOutputTokens: null,
   };
-  return { ...p, source: 'default' };
+  return { ...p, source: 'override' };
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -220,9 +220,9 @@ describe('keys', () => {
 });
 
 describe('prices and groups', () => {
-  it('sets (as user), gets, lists sorted, deletes', async () => {
+  it('sets (as an override), gets, lists sorted, deletes', async () => {
     const set = await store.setPrice({ ...price('m-b', 1_000_000, 2_000_000), cacheRead: 100_000 });
-    expect(set.source).toBe('user');
+    expect(set.source).toBe('override');
     await store.setPrice(price('m-a', 5, 6));
     expect(await store.getPrice('m-b')).toEqual(set);
     expect((await store.listPrices()).map((p) => p.model)).toEqual(['m-a', 'm-b']);
@@ -237,23 +237,11 @@ describe('prices and groups', () => {
     expect(await store.getPrice('m')).toBeUndefined();
   });
 
-  it('seeds idempotently, never over a user price, never back after a deletion', async () => {
-    const defaults = [price('a', 1, 2), price('b', 3, 4), price('c', 5, 6)];
-    await store.setPrice(price('b', 30, 40));
-    expect(await store.seedPrices(defaults)).toBe(2);
-    expect(await store.seedPrices(defaults)).toBe(0);
-    expect(await store.getPrice('b')).toMatchObject({ input: 30, output: 40, source: 'user' });
-    expect(await store.getPrice('a')).toMatchObject({ input: 1, output: 2, source: 'default' });
-
-    expect(await store.deletePrice('a')).toBe(true);
-    expect(await store.seedPrices(defaults)).toBe(0);
-    expect(await store.getPrice('a')).toBeUndefined();
-
-    // setting the price again lifts the deletion; deleting again buries it again
-    await store.setPrice(price('a', 7, 8));
-    expect(await store.deletePrice('a')).toBe(true);
-    expect(await store.seedPrices([...defaults, price('d', 1, 1)])).toBe(1);
-    expect((await store.listPrices()).map((p) => p.model)).toEqual(['b', 'c', 'd']);
+  it('keeps an override flat: catalog tiers are never stored with it', async () => {
+    const tier = { above: 200_000, input: 9, output: 9, cacheRead: null, cacheWrite: null };
+    const set = await store.setPrice({ ...price('m', 1, 2), tiers: [tier] });
+    expect(set.tiers).toBeUndefined();
+    expect(await store.getPrice('m')).toEqual(set);
   });
 
   it('has the default group with ratio 1 and upserts groups', async () => {

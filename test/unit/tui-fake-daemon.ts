@@ -189,6 +189,24 @@ export function plain(frame: string | undefined): string {
   return (frame ?? '').replace(ANSI, '');
 }
 
+/** A price row as the daemon lists it; money null unless given (an unpriced row has none). */
+function priceView(model: string, p: Partial<PriceView> & { source: string }): PriceView {
+  return {
+    model,
+    input: null,
+    output: null,
+    cache_read: null,
+    cache_write: null,
+    per_request: null,
+    max_output_tokens: null,
+    tiers: [],
+    catalog_model: null,
+    via: null,
+    channels: [],
+    ...p,
+  };
+}
+
 /** A fake control API with in-memory channels, keys, prices and logs, recording every call. */
 export class FakeManagement extends FakeDaemon implements ManagementClient {
   calls: [string, ...unknown[]][] = [];
@@ -198,16 +216,15 @@ export class FakeManagement extends FakeDaemon implements ManagementClient {
   ];
   keyList: KeyView[] = [keyView(1, 'app')];
   priceList: PriceView[] = [
-    {
-      model: 'gpt-4o',
-      input: 2_500_000,
-      output: 10_000_000,
-      cache_read: 1_250_000,
-      cache_write: null,
-      per_request: null,
-      max_output_tokens: null,
-      source: 'default',
-    },
+    priceView('claude-opus-4-8', {
+      input: 5_000_000,
+      output: 25_000_000,
+      cache_read: 500_000,
+      cache_write: 6_250_000,
+      source: 'catalog@0.1.8',
+    }),
+    priceView('gpt-4o', { input: 2_500_000, output: 10_000_000, cache_read: 1_250_000, source: 'override' }),
+    priceView('llama3', { source: 'unpriced' }),
   ];
   logRows: LogRow[] = [];
   testAnswer: ChannelTestResult = { ok: true, model: 'gpt-4o', latency_ms: 320, status: 200, error: null };
@@ -281,15 +298,7 @@ export class FakeManagement extends FakeDaemon implements ManagementClient {
     list: async () => this.priceList.map((p) => ({ ...p })),
     set: async (model: string, input: PriceInput) => {
       this.calls.push(['prices.set', model, input]);
-      const p: PriceView = {
-        model,
-        cache_read: null,
-        cache_write: null,
-        per_request: null,
-        max_output_tokens: null,
-        ...input,
-        source: 'user',
-      };
+      const p = priceView(model, { ...input, source: 'override' });
       this.priceList = [...this.priceList.filter((x) => x.model !== model), p];
       return p;
     },

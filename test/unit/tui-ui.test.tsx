@@ -243,10 +243,22 @@ describe('bc ui', () => {
     ]);
   });
 
+  it('shows each price with its source, and unpriced models as unpriced', async () => {
+    const client = withTraffic();
+    const t = mount(client, 3);
+    await t.see(/claude-opus-4-8\s+\$5\.00\s+\$25\.0\s+\$0\.50\s+\$6\.25\s+catalog@0\.1\.8/);
+    await t.see(/gpt-4o\s+\$2\.50\s+\$10\.0\s+\$1\.25\s+-\s+override/);
+    await t.see(/llama3\s+unpriced\s+-\s+-\s+-\s+unpriced/);
+    // a catalog price has no override to remove: nothing is asked, nothing is called
+    await t.press('x');
+    await t.see('claude-opus-4-8 has no override to remove: its price comes from catalog@0.1.8');
+    expect(client.callsOf('prices.remove')).toEqual([]);
+  });
+
   it('sets and removes prices', async () => {
     const client = withTraffic();
     const t = mount(client, 3);
-    await t.see(/gpt-4o\s+\$2\.50\s+\$10\.0\s+\$1\.25\s+-\s+default/);
+    await t.see(/gpt-4o\s+\$2\.50\s+\$10\.0\s+\$1\.25\s+-\s+override/);
     await t.press('s');
     await t.see('Set a price');
     await t.type('my-model');
@@ -262,10 +274,11 @@ describe('bc ui', () => {
       ['my-model', { input: 500_000, output: 1_500_000, cache_read: null, cache_write: null }],
     ]);
     await t.see(/my-model\s+\$0\.50\s+\$1\.50/);
+    await t.press(DOWN);
     await t.press('x');
-    await t.see('Remove the price of gpt-4o?');
+    await t.see("Remove the price override of gpt-4o? The catalog's price, if any, applies again.");
     await t.press('y');
-    await t.see('removed the price of gpt-4o');
+    await t.see('removed the price override of gpt-4o');
     expect(client.callsOf('prices.remove')).toEqual([['gpt-4o']]);
   });
 

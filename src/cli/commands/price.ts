@@ -1,6 +1,8 @@
 /**
  * `bc price ...`: what a model costs, in USD per 1M tokens on the command line and micro-USD per
- * 1M tokens on the wire. A user price overrides the shipped default table; `rm` reverts to it.
+ * 1M tokens on the wire. `list` shows every model the channels serve with its effective price
+ * and source (`override`, `catalog@VERSION`, `supplement@DATE`) or `unpriced`; `set` adds an
+ * override, which wins over the catalog; `rm` removes it, so the catalog's price applies again.
  */
 import type { Command } from 'commander';
 import type { PriceInput } from '../../shared/control-api.js';
@@ -34,7 +36,7 @@ export function registerPrice(program: Command, ctx: CliContext): void {
   price
     .command('list')
     .alias('ls')
-    .description('list prices, user-set and default')
+    .description('list the price of every model a channel serves, and where it comes from')
     .action(async () => {
       const prices = await ctx.client().prices.list();
       ctx.out.result(prices, (s) => renderPrices(prices, s));
@@ -42,7 +44,7 @@ export function registerPrice(program: Command, ctx: CliContext): void {
 
   price
     .command('set')
-    .description("set a model's price")
+    .description("override a model's price (wins over the catalog)")
     .argument('<model>', 'the model name clients ask for', arg(parseName))
     .requiredOption('--input <usd>', 'USD per 1M input tokens', usd)
     .requiredOption('--output <usd>', 'USD per 1M output tokens', usd)
@@ -62,10 +64,13 @@ export function registerPrice(program: Command, ctx: CliContext): void {
   price
     .command('rm')
     .alias('remove')
-    .description('remove a user-set price (the default, if any, applies again)')
+    .description("remove a price override (the catalog's price, if any, applies again)")
     .argument('<model>', 'the model name', arg(parseName))
     .action(async (model: string) => {
       const p = await ctx.client().prices.remove(model);
-      ctx.out.result({ removed: true, ...p }, () => `removed the price of ${p.model}`);
+      ctx.out.result(
+        { removed: true, ...p },
+        () => `removed the price override of ${p.model}: \`bc price list\` shows the price now in force`,
+      );
     });
 }

@@ -99,7 +99,7 @@ const PRICE_FIELDS = [
   'max_output_tokens',
 ] as const;
 
-/** A user price: micro-USD per 1M tokens (per request for per_request). */
+/** A price override (`bc price set`): micro-USD per 1M tokens (per request for per_request). */
 export function validatePrice(model: unknown, body: unknown): PriceRecord {
   const name = f.text(model, 'model');
   const o = f.bodyObject(body, PRICE_FIELDS);
@@ -120,7 +120,7 @@ export function validatePrice(model: unknown, body: unknown): PriceRecord {
     cacheWrite: optional('cache_write'),
     perRequest: optional('per_request'),
     maxOutputTokens: maxOut,
-    source: 'user',
+    source: 'override',
   };
 }
 

@@ -14,7 +14,8 @@ import type {
   UsageRow,
 } from '../../shared/control-api.js';
 import type { ChannelRuntimeState } from '../services.js';
-import type { ChannelRecord, KeyRecord, PriceRecord, UsageAggregate } from '../store/types.js';
+import type { ChannelRecord, KeyRecord, UsageAggregate } from '../store/types.js';
+import type { PriceListing } from '../pricing/listing.js';
 
 export function channelView(
   c: ChannelRecord,
@@ -71,16 +72,28 @@ export function keyView(k: KeyRecord): KeyView {
   };
 }
 
-export function priceView(p: PriceRecord): PriceView {
+/** One row of the effective price table (pricing/listing.ts); all money null when unpriced. */
+export function priceView(l: PriceListing): PriceView {
+  const p = l.price;
   return {
-    model: p.model,
-    input: p.input,
-    output: p.output,
-    cache_read: p.cacheRead,
-    cache_write: p.cacheWrite,
-    per_request: p.perRequest,
-    max_output_tokens: p.maxOutputTokens,
-    source: p.source,
+    model: l.model,
+    input: p?.input ?? null,
+    output: p?.output ?? null,
+    cache_read: p?.cacheRead ?? null,
+    cache_write: p?.cacheWrite ?? null,
+    per_request: p?.perRequest ?? null,
+    max_output_tokens: p?.maxOutputTokens ?? null,
+    source: p?.source ?? 'unpriced',
+    tiers: (p?.tiers ?? []).map((t) => ({
+      above_input_tokens: t.above,
+      input: t.input,
+      output: t.output,
+      cache_read: t.cacheRead,
+      cache_write: t.cacheWrite,
+    })),
+    catalog_model: l.catalogModel ?? null,
+    via: l.via ?? null,
+    channels: l.channels,
   };
 }
 
@@ -93,6 +106,7 @@ export function usageRow(by: UsageDimension, a: UsageAggregate): UsageRow {
     input_tokens: a.input_tokens,
     output_tokens: a.output_tokens,
     cost: a.cost,
+    unpriced_requests: a.unpriced,
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import { roundHalfUp } from '../../shared/money.js';
 import type { PriceRecord } from '../store/types.js';
+import { dearestPrice, priceAt } from '../pricing/tiers.js';
 import type { Usage } from '../providers/types.js';
 
 /** Output tokens assumed for a reservation when neither the request nor the price table says. */
@@ -15,6 +16,7 @@ export const DEFAULT_OUTPUT_LIMIT = 4096;
 
 /** Exact cost in micro-USD, rounded once, half up. */
 export function costOf(usage: Usage, price: PriceRecord, ratio: number): number {
+  price = priceAt(price, usage.inputTokens); // long-context tiers by the request's real input
   const cached = Math.min(usage.cachedTokens, usage.inputTokens);
   const writes = Math.min(usage.cacheWriteTokens, usage.inputTokens - cached);
   const uncached = usage.inputTokens - cached - writes;
@@ -39,6 +41,7 @@ export interface CostTerms {
 }
 
 export function costTerms(inputTokens: number, price: PriceRecord, ratio: number): CostTerms {
+  price = dearestPrice(price); // the local count may miss a tier threshold the upstream's passes
   return {
     // every prompt token may turn out a cache write (or, with an odd override, a dearer cache read)
     inputPart: inputTokens * Math.max(price.input, price.cacheWrite ?? 0, price.cacheRead ?? 0),

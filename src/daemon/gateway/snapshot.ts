@@ -9,6 +9,7 @@ import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
 import { defaultBaseUrl } from '../providers/registry.js';
 import { parseCidr, type Cidr } from './cidr.js';
+import { PriceBook, servedModels } from '../pricing/price-book.js';
 
 export interface RouteSecret {
   index: number;
@@ -50,7 +51,8 @@ export interface Snapshot {
   channelsById: Map<number, RouteChannel>;
   /** model -> tiers, highest priority first; enabled channels only */
   tiersByModel: Map<string, Tier[]>;
-  prices: Map<string, PriceRecord>;
+  /** effective prices: overrides, else the catalog's price in force for the served upstream model */
+  prices: PriceBook;
   groupRatios: Map<string, number>;
 }
 
@@ -62,7 +64,7 @@ export function emptySnapshot(): Snapshot {
     channels: [],
     channelsById: new Map(),
     tiersByModel: new Map(),
-    prices: new Map(),
+    prices: PriceBook.empty(),
     groupRatios: new Map([['default', 1]]),
   };
 }
@@ -103,7 +105,7 @@ export function buildSnapshot(
     for (const model of rc.upstreamModel.keys()) addToTier(snap.tiersByModel, model, rc);
   }
   for (const tiers of snap.tiersByModel.values()) tiers.sort((a, b) => b.priority - a.priority);
-  for (const p of prices) snap.prices.set(p.model, p);
+  snap.prices = new PriceBook(prices, servedModels(channels));
   for (const g of groups) snap.groupRatios.set(g.name, g.ratio);
   return snap;
 }

@@ -96,7 +96,24 @@ export interface PriceRecord {
   /** micro-USD per request */
   perRequest: number | null;
   maxOutputTokens: number | null;
-  source: 'default' | 'user';
+  /** `override` (a `bc price set` row), `catalog@VERSION` or `supplement@DATE` (data/prices.json) */
+  source: PriceSource;
+  /**
+   * Long-context prices (from the catalog): each applies to the whole request when its input
+   * tokens exceed `above`; ascending by `above`. Absent or empty: one flat price.
+   */
+  tiers?: readonly PriceTier[];
+}
+
+export type PriceSource = 'override' | `catalog@${string}` | `supplement@${string}`;
+
+/** The prices (micro-USD per 1M tokens) of a request whose input tokens exceed `above`. */
+export interface PriceTier {
+  above: number;
+  input: number;
+  output: number;
+  cacheRead: number | null;
+  cacheWrite: number | null;
 }
 
 export interface GroupRecord {
@@ -120,7 +137,10 @@ export interface UsageAggregate {
   errors: number;
   input_tokens: number;
   output_tokens: number;
-  cost: number;
+  /** micro-USD of the priced rows; null when every row that spent tokens is unpriced */
+  cost: number | null;
+  /** rows that spent tokens on an unpriced model (logged with cost null) */
+  unpriced: number;
 }
 
 export interface Store {
@@ -142,13 +162,11 @@ export interface Store {
   createKey(k: NewKey): Promise<KeyRecord>;
   updateKey(id: number, patch: KeyPatch): Promise<KeyRecord>;
 
-  // prices and groups
+  // prices (the user's overrides of the catalog, source 'override') and groups
   listPrices(): Promise<PriceRecord[]>;
   getPrice(model: string): Promise<PriceRecord | undefined>;
   setPrice(p: PriceRecord): Promise<PriceRecord>;
   deletePrice(model: string): Promise<boolean>;
-  /** inserts the default table's rows for models that have no row yet; returns how many */
-  seedPrices(rows: PriceRecord[]): Promise<number>;
   listGroups(): Promise<GroupRecord[]>;
   setGroup(g: GroupRecord): Promise<GroupRecord>;
 

@@ -1,6 +1,8 @@
 /**
- * The prices tab of `bc ui`: the price table (USD per 1M tokens; `user` rows override the
- * shipped defaults) with set, edit and remove (asks first), as `bc price` does.
+ * The prices tab of `bc ui`: every model the channels serve with its price in force (USD per 1M
+ * tokens) and its source (`override`, `catalog@VERSION`, `supplement@DATE`), or `unpriced`. As
+ * `bc price` does: set or edit writes an override, which wins over the catalog; remove (asks
+ * first) deletes an override, so the catalog's price applies again.
  */
 import type { Key } from 'ink';
 import type { PriceInput, PriceView } from '../../shared/control-api.js';
@@ -12,14 +14,22 @@ import { optionalUsd, required, requiredUsd, usdText } from './parse.js';
 import { ManagedView, submitForm, type FormConfig, type ScreenProps } from './screen.js';
 
 const money = (v: number | null) => (v === null ? '-' : fmtMoney(v));
+const unpriced = (p: PriceView) => p.source === 'unpriced';
 
 const COLUMNS: readonly Column<PriceView>[] = [
   { title: 'MODEL', value: (p) => p.model },
-  { title: 'INPUT', width: 8, align: 'right', value: (p) => money(p.input) },
+  {
+    title: 'INPUT',
+    width: 8,
+    align: 'right',
+    value: (p) => (unpriced(p) ? 'unpriced' : money(p.input)),
+    color: (p, theme) => (unpriced(p) ? theme.warn : undefined),
+  },
   { title: 'OUTPUT', width: 8, align: 'right', value: (p) => money(p.output) },
   { title: 'CACHE R', width: 8, align: 'right', value: (p) => money(p.cache_read) },
   { title: 'CACHE W', width: 8, align: 'right', value: (p) => money(p.cache_write) },
-  { title: 'SOURCE', width: 7, value: (p) => p.source },
+  // tiered models carry a `+` so the long-context prices of `bc price list` are not a surprise
+  { title: 'SOURCE', width: 14, value: (p) => p.source + (p.tiers.length > 0 ? '+' : '') },
 ];
 
 function priceFields(p: PriceView | null): FieldSpec[] {
@@ -52,7 +62,7 @@ type Ctx = ListContext<PriceView, PriceForm>;
 function formFor(ctx: Ctx, form: PriceForm): FormConfig {
   const target = ctx.target() ?? null;
   return {
-    title: form === 'edit' && target ? `Edit the price of ${target.model}` : 'Set a price',
+    title: form === 'edit' && target ? `Override the price of ${target.model}` : 'Set a price',
     fields: priceFields(form === 'edit' ? target : null),
     onSubmit: (v) =>
       submitForm(ctx.modal, ctx.action, form, 'saving', () => {
@@ -71,14 +81,17 @@ function onListKey(ctx: Ctx, input: string, key: Key): void {
   const p = ctx.target();
   if (p && input === 'e') return modal.set({ kind: 'form', form: 'edit', error: null });
   if (p && input === 'x') {
-    const note = p.source === 'user' ? ' The shipped default, if any, applies again.' : '';
+    if (p.source !== 'override') {
+      const from = unpriced(p) ? 'it is unpriced' : `its price comes from ${p.source}`;
+      return action.say({ text: `${p.model} has no override to remove: ${from}`, tone: 'bad' });
+    }
     modal.set({
       kind: 'confirm',
-      question: `Remove the price of ${p.model}?${note}`,
+      question: `Remove the price override of ${p.model}? The catalog's price, if any, applies again.`,
       yes: () =>
         void action.run(
           'removing',
-          async () => (await client.prices.remove(p.model), `removed the price of ${p.model}`),
+          async () => (await client.prices.remove(p.model), `removed the price override of ${p.model}`),
         ),
     });
   }
@@ -98,7 +111,7 @@ export function PricesScreen(props: ScreenProps) {
       columns={COLUMNS}
       rowKey={(p) => p.model}
       empty={list.loaded ? 'no prices' : 'loading…'}
-      help="s set  e edit  x remove  (USD per 1M tokens)"
+      help="s set  e override  x remove override  (USD per 1M tokens)"
       form={(f) => formFor(list.ctx, f)}
     />
   );

@@ -32,11 +32,15 @@ const USAGE_NAME: Record<UsageDimension, string> = {
   channel: "COALESCE(channel_name, '-')",
 };
 
+// a row with tokens but no cost is spend on an unpriced model: counted, never added as $0
+const UNPRICED = 'CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END';
+
 function usageSql(by: UsageDimension): string {
   return `SELECT ${USAGE_NAME[by]} AS name, COUNT(*) AS requests,
       SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-      COALESCE(SUM(cost), 0) AS cost
+      CASE WHEN COUNT(cost) = 0 AND SUM(${UNPRICED}) > 0 THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost,
+      SUM(${UNPRICED}) AS unpriced
     FROM logs WHERE time >= ? GROUP BY 1 ORDER BY cost DESC, requests DESC, name`;
 }
 

@@ -142,6 +142,17 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'prices are overrides of the catalog',
+    // prices now come from the catalog package at run time; the table keeps only `bc price set`
+    // rows (stored as 'user'). The seeded default rows would shadow newer catalog prices, and
+    // tombstones only kept those rows from coming back.
+    sql: `
+      DELETE FROM prices WHERE source = 'default';
+      DROP TABLE price_tombstones;
+    `,
+  },
+  {
     version: 4,
     name: 'lowered output limits',
     // a key may refuse instead of lowering; a row says to what its output limit was lowered

@@ -1,7 +1,7 @@
 /**
- * Prices and group ratios in SQLite. The default price table is seeded with INSERT OR IGNORE so a
- * user's edit always wins, and a user's deletion leaves a tombstone so the next start-up does not
- * quietly bring the default price back.
+ * Price overrides and group ratios in SQLite. The table holds only `bc price set` rows: catalog
+ * prices come from the catalog package in memory (src/daemon/pricing), so upgrading the package
+ * updates them and removing an override lets the catalog's price apply again.
  */
 import { BcError } from '../../../shared/errors.js';
 import type { GroupRecord, PriceRecord } from '../types.js';
@@ -29,14 +29,11 @@ export class PriceTable {
   private readonly all;
   private readonly one;
   private readonly upsert;
-  private readonly seedOne;
   private readonly remove;
-  private readonly bury;
-  private readonly unbury;
   private readonly groups;
   private readonly upsertGroup;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.all = db.prepare<[], PriceRow>('SELECT * FROM prices ORDER BY model');
     this.one = db.prepare<[string], PriceRow>('SELECT * FROM prices WHERE model = ?');
     this.upsert = db.prepare<[Params]>(
@@ -45,14 +42,7 @@ export class PriceTable {
           .map((c) => `${c} = excluded.${c}`)
           .join(', '),
     );
-    this.seedOne = db.prepare<[Params]>(
-      `INSERT OR IGNORE INTO prices (${PRICE_COLUMNS.join(', ')}) ` +
-        `SELECT ${PRICE_COLUMNS.map((c) => `@${c}`).join(', ')} ` +
-        'WHERE NOT EXISTS (SELECT 1 FROM price_tombstones WHERE model = @model)',
-    );
     this.remove = db.prepare<[string]>('DELETE FROM prices WHERE model = ?');
-    this.bury = db.prepare<[string]>('INSERT OR IGNORE INTO price_tombstones (model) VALUES (?)');
-    this.unbury = db.prepare<[string]>('DELETE FROM price_tombstones WHERE model = ?');
     this.groups = db.prepare<[], GroupRecord>('SELECT name, ratio FROM groups ORDER BY name');
     this.upsertGroup = db.prepare<[string, number]>(
       'INSERT INTO groups (name, ratio) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET ratio = excluded.ratio',
@@ -68,31 +58,25 @@ export class PriceTable {
     return row === undefined ? undefined : priceFromRow(row);
   }
 
+  /** Tiers are the catalog's; an override is one flat price, so they are not stored. */
   set(p: PriceRecord): PriceRecord {
-    const record: PriceRecord = { ...p, source: 'user' };
+    const record: PriceRecord = {
+      model: p.model,
+      input: p.input,
+      output: p.output,
+      cacheRead: p.cacheRead,
+      cacheWrite: p.cacheWrite,
+      perRequest: p.perRequest,
+      maxOutputTokens: p.maxOutputTokens,
+      source: 'override',
+    };
     checkPrice(record);
-    this.db.transaction(() => {
-      this.upsert.run(priceParams(record));
-      this.unbury.run(record.model);
-    })();
+    this.upsert.run(priceParams(record));
     return record;
   }
 
   delete(model: string): boolean {
-    return this.db.transaction(() => {
-      const removed = this.remove.run(model).changes > 0;
-      if (removed) this.bury.run(model);
-      return removed;
-    })();
-  }
-
-  seed(rows: PriceRecord[]): number {
-    for (const r of rows) checkPrice(r);
-    return this.db.transaction(() => {
-      let inserted = 0;
-      for (const r of rows) inserted += this.seedOne.run(priceParams({ ...r, source: 'default' })).changes;
-      return inserted;
-    })();
+    return this.remove.run(model).changes > 0;
   }
 
   listGroups(): GroupRecord[] {

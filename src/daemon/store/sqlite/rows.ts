@@ -120,7 +120,8 @@ export function priceFromRow(r: PriceRow): PriceRecord {
     cacheWrite: r.cache_write,
     perRequest: r.per_request,
     maxOutputTokens: r.max_output_tokens,
-    source: r.source === 'user' ? 'user' : 'default',
+    // overrides are stored as 'user', the value the table's CHECK has allowed since version 1
+    source: 'override',
   };
 }
 
@@ -133,7 +134,7 @@ export function priceParams(p: PriceRecord): Params {
     cache_write: p.cacheWrite,
     per_request: p.perRequest,
     max_output_tokens: p.maxOutputTokens,
-    source: p.source,
+    source: 'user',
   };
 }
 

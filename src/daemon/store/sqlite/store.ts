@@ -121,9 +121,6 @@ export class SqliteStore implements Store {
   async deletePrice(model: string): Promise<boolean> {
     return this.prices.delete(model);
   }
-  async seedPrices(rows: PriceRecord[]): Promise<number> {
-    return this.prices.seed(rows);
-  }
   async listGroups(): Promise<GroupRecord[]> {
     return this.prices.listGroups();
   }

@@ -1,45 +1,65 @@
 /**
- * The default price table shipped in `data/prices.json`: dated list prices in USD per 1M tokens,
- * seeded into the store at start-up for models that have no price yet. Prices become integer
- * micro-USD through decimal string parsing, so 0.075 is exactly 75000 with no float drift. A
- * malformed file is a packaging bug, reported as a start-up failure naming the model and field.
+ * BurnCloud's own small price supplement, `data/prices.json`: rows for models the catalog package
+ * does not list (Qwen on DashScope), each dated by the file's `as_of`, and output limits for models
+ * that no maintained package lists. The catalog wins wherever it has the model; `bc price set`
+ * wins over both. Prices become integer micro-USD through decimal string parsing, so 0.075 is
+ * exactly 75000 with no float drift. A malformed file is a packaging bug, reported as a start-up
+ * failure naming the model and field.
  */
 import fs from 'node:fs';
 import { BcError } from '../../shared/errors.js';
 import { parseUsd } from '../../shared/money.js';
-import type { PriceRecord } from './types.js';
+import type { PriceRecord } from '../store/types.js';
 
-// the same relative path reaches data/ from src/daemon/store/ and from dist/daemon/store/
+// the same relative path reaches data/ from src/daemon/pricing/ and from dist/daemon/pricing/
 const PRICES_URL = new URL('../../../data/prices.json', import.meta.url);
 
-export interface DefaultPrices {
+export interface Supplement {
   asOf: string;
   rows: PriceRecord[];
+  /** model -> output-token limit, for models no maintained package lists */
+  outputLimits: Map<string, number>;
 }
 
-export function loadDefaultPrices(): DefaultPrices {
+let loaded: Supplement | undefined;
+
+/** The shipped supplement, read once per process. */
+export function supplement(): Supplement {
+  loaded ??= loadSupplement();
+  return loaded;
+}
+
+export function loadSupplement(): Supplement {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(PRICES_URL, 'utf8'));
   } catch (e) {
     throw invalid(`cannot read: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return parseDefaultPrices(raw);
+  return parseSupplement(raw);
 }
 
 /** Validates the parsed file; exported so tests can feed it broken tables. */
-export function parseDefaultPrices(raw: unknown): DefaultPrices {
+export function parseSupplement(raw: unknown): Supplement {
   if (!isObject(raw)) throw invalid('expected a JSON object');
   const asOf = raw.as_of;
   if (typeof asOf !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(asOf))
     throw invalid('"as_of" must be YYYY-MM-DD');
   const models = raw.models;
   if (!isObject(models)) throw invalid('"models" must be an object keyed by model name');
-  const rows = Object.entries(models).map(([model, entry]) => priceRow(model, entry));
-  return { asOf, rows };
+  const rows = Object.entries(models).map(([model, entry]) => priceRow(model, entry, asOf));
+  const limits = raw.output_limits ?? {};
+  if (!isObject(limits)) throw invalid('"output_limits" must be an object keyed by model name');
+  const outputLimits = new Map<string, number>();
+  for (const [model, v] of Object.entries(limits)) {
+    const n = maxTokens(model, v);
+    if (n === null) throw invalid(`model "${model}": "output_limits" values must be positive integers`);
+    outputLimits.set(model, n);
+  }
+  return { asOf, rows, outputLimits };
 }
 
-function priceRow(model: string, entry: unknown): PriceRecord {
+function priceRow(model: string, entry: unknown, asOf: string): PriceRecord {
   if (!isObject(entry)) throw invalid(`model "${model}" must be an object`);
   return {
     model,
@@ -49,7 +69,7 @@ function priceRow(model: string, entry: unknown): PriceRecord {
     cacheWrite: usdPerMillion(model, entry, 'cache_write', false),
     perRequest: usdPerMillion(model, entry, 'per_request', false),
     maxOutputTokens: maxTokens(model, entry.max_output_tokens),
-    source: 'default',
+    source: `supplement@${asOf}`,
   };
 }
 
@@ -85,5 +105,5 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function invalid(reason: string): BcError {
-  return new BcError('STARTUP_FAILED', `default price table data/prices.json is invalid: ${reason}`);
+  return new BcError('STARTUP_FAILED', `price supplement data/prices.json is invalid: ${reason}`);
 }
