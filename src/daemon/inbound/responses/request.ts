@@ -53,6 +53,8 @@ const HANDLED = new Set([
 const STATEFUL = ['previous_response_id', 'conversation', 'prompt'];
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+/** efforts newer models take beyond chat's `high` (Codex offers them for its default models) */
+const ABOVE_HIGH = new Set(['xhigh', 'max', 'ultra']);
 
 function needsOpenAI(field: string, why: string): BcError {
   return new BcError(
@@ -98,7 +100,7 @@ export function responsesToOpenAI(body: Json, dropped: string[]): OpenAIChatRequ
   const effort = isObject(body.reasoning) ? body.reasoning.effort : undefined;
   if (typeof effort === 'string' && EFFORTS.has(effort))
     out.reasoning_effort = effort as OpenAIChatRequest['reasoning_effort'];
-  else if (effort === 'xhigh') out.reasoning_effort = 'high';
+  else if (typeof effort === 'string' && ABOVE_HIGH.has(effort)) out.reasoning_effort = 'high';
   for (const [k, v] of Object.entries(body))
     if (!HANDLED.has(k) && v !== undefined && v !== null) dropped.push(k);
   return out;
