@@ -13,17 +13,18 @@ import {
 import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
 import type { PriceRecord } from '../../src/daemon/store/types.js';
 
-const price = (over: Partial<PriceRecord> = {}): PriceRecord => ({
-  model: 'm',
-  input: 3_000_000, // $3 per 1M
-  output: 15_000_000, // $15 per 1M
-  cacheRead: 300_000,
-  cacheWrite: null,
-  perRequest: null,
-  maxOutputTokens: null,
-  source: 'override',
-  ...over,
-});
+// `source` plays no part in costs (and its values are changing with the price catalog)
+const price = (over: Partial<PriceRecord> = {}): PriceRecord =>
+  ({
+    model: 'm',
+    input: 3_000_000, // $3 per 1M
+    output: 15_000_000, // $15 per 1M
+    cacheRead: 300_000,
+    cacheWrite: null,
+    perRequest: null,
+    maxOutputTokens: null,
+    ...over,
+  }) as PriceRecord;
 
 /** A deterministic pseudo-random sequence (xorshift), so a failure can be replayed. */
 function rng(seed: number): (max: number) => number {
