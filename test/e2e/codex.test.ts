@@ -79,7 +79,13 @@ async function codex(s: Setup, model?: string): Promise<Turn> {
   });
   const calls = s.sim.calls.slice(before);
   expect(run.code, explain(run, calls)).toBe(0);
-  const rows = (await logRows(s.gw)).filter((row) => row.id > seen);
+  // a row is written when the gateway has finished the request, which may be just after Codex exits
+  let rows: LogRow[] = [];
+  for (let waited = 0; waited <= 3000; waited += 100) {
+    rows = (await logRows(s.gw)).filter((row) => row.id > seen);
+    if (rows.length >= calls.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return { run, calls, rows };
 }
 
