@@ -32,11 +32,19 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startGateway(
+  opts: {
+    env?: Record<string, string>;
+    /** receives the daemon log's JSON lines (level info) */ log?: (line: string) => void;
+  } = {},
+): Promise<TestGateway> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-gw-'));
   const env = { ...process.env, BC_PROBE_INTERVAL_MS: '3600000', ...opts.env };
   const paths = resolvePaths({ home, listen: '127.0.0.1:0' }, env);
-  const logger = pino({ level: process.env.BC_TEST_LOG ?? 'silent' });
+  const sink = opts.log;
+  const logger = sink
+    ? pino({ level: 'info' }, { write: (line: string) => sink(line) })
+    : pino({ level: process.env.BC_TEST_LOG ?? 'silent' });
   const services = await createServices(paths, logger, env);
   const gateway = await buildGatewayApp(services);
   await gateway.listen({ host: '127.0.0.1', port: 0 });

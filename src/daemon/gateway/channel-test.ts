@@ -39,11 +39,11 @@ export async function testChannel(
     { dropped: [] },
   );
   const sent = await send(req, Math.min(channel.target.timeoutMs, 30_000), new Aborter());
-  if (!sent.ok) return fail(sent.failure.status, sent.failure.message);
+  if (!sent.ok) return fail(sent.failure.status, channel.redact(sent.failure.message));
   const { res } = sent;
   if (res.status >= 400) {
     const text = await res.body.readCapped();
-    return fail(res.status, adapter.classifyError(res.status, res.headers, text).message);
+    return fail(res.status, channel.redact(adapter.classifyError(res.status, res.headers, text).message));
   }
   try {
     const body = JSON.parse((await res.body.readAll()).toString('utf8')) as unknown;

@@ -17,6 +17,7 @@ import { settle, type Outcome } from './settle.js';
 import { disableSecret } from './auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
 import { countedInput } from './admission.js';
+import { redactFailure } from './redact.js';
 
 type AttemptResult =
   { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
@@ -47,6 +48,7 @@ export async function relay(state: GatewayState, ctx: RelayContext): Promise<voi
       state.health.success(pick.channel.record.id, pick.secret.index);
       return;
     }
+    result.failure = redactFailure(pick.channel.redact, result.failure);
     last = result;
     applyFailure(state, pick, result);
     if (result.failure.action === 'reject') return rejectBack(ctx, result, finish);

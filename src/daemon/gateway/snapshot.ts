@@ -10,6 +10,7 @@ import type { ChannelTarget } from '../providers/types.js';
 import { defaultBaseUrl } from '../providers/registry.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { PriceBook, servedModels } from '../pricing/price-book.js';
+import { secretRedactor, type Redactor } from './redact.js';
 
 export interface RouteSecret {
   index: number;
@@ -24,6 +25,8 @@ export interface RouteChannel {
   /** client model -> upstream model (identity for plain models, alias map on top) */
   upstreamModel: Map<string, string>;
   groups: ReadonlySet<string>;
+  /** takes this channel's key values out of anything an upstream said back */
+  redact: Redactor;
 }
 
 export interface Tier {
@@ -115,6 +118,11 @@ function routeChannel(c: ChannelRecord, secrets: Pick<SecretBox, 'decrypt'>): Ro
   for (const m of c.models) upstreamModel.set(m, m);
   for (const [alias, target] of Object.entries(c.map)) upstreamModel.set(alias, target);
   const base = c.baseUrl ?? defaultBaseUrl(c.type) ?? '';
+  const plain = c.secrets.map((s, index) => ({
+    index,
+    secret: secrets.decrypt(s.enc),
+    disabledReason: s.disabledReason,
+  }));
   return {
     record: c,
     target: {
@@ -127,13 +135,10 @@ function routeChannel(c: ChannelRecord, secrets: Pick<SecretBox, 'decrypt'>): Ro
       timeoutMs: c.timeoutMs,
       settings: c.settings,
     },
-    secrets: c.secrets.map((s, index) => ({
-      index,
-      secret: secrets.decrypt(s.enc),
-      disabledReason: s.disabledReason,
-    })),
+    secrets: plain,
     upstreamModel,
     groups: new Set(c.groups.length > 0 ? c.groups : ['default']),
+    redact: secretRedactor(plain.map((s) => s.secret)),
   };
 }
 

@@ -7,7 +7,9 @@
  *    re-emitted unchanged except the extra usage chunk;
  *  - convert: upstream events -> canonical OpenAI chunks -> the client's protocol encoder.
  * Until the first byte goes out a failure is returned for a retry; after it, the client gets the
- * protocol's in-stream error event and a clean end.
+ * protocol's in-stream error event and a clean end. A settlement that fails (the store cannot
+ * write) is never returned for a retry: it ends a begun stream with the store's error event and
+ * goes on to the relay as a SettlementFailure.
  */
 import { SseDecoder, sseFrame } from '../streams/sse.js';
 import { EventStreamDecoder } from '../streams/eventstream.js';
@@ -33,6 +35,8 @@ import type { Outcome } from './settle.js';
 import { OpeningGate } from './stream-gate.js';
 import { countedInput } from './admission.js';
 import { BcError } from '../../shared/errors.js';
+import { SettlementFailure } from './settle-failure.js';
+import { isErrorEvent, redactFailure } from './redact.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';
 
@@ -108,16 +112,18 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       const events = decoder.push(chunk);
       if (mode === 'raw') {
         let terminal = false;
+        let upstreamError = false;
         for (const ev of events) {
           usage = usageFromEvent?.(ev, usage) ?? usage;
           if (ev.kind === 'sse') seen.add(ev.data);
           if (isTerminal(ev)) terminal = true;
+          if (isErrorEvent(ev)) upstreamError = true;
         }
         gate.see(events, isTerminal);
         // the terminal event is held back until the log row is committed; its chunk is the first byte out
         if (terminal) markFirstByte(ctx);
         if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
-        const sent = send(chunk);
+        const sent = send(upstreamError ? redactChunk(ctx, chunk) : chunk);
         if (sent) await sent;
         continue;
       }
@@ -132,7 +138,8 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
             markFirstByte(ctx);
             await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
           } else if (isUsageOnlyChunk(ev.data)) continue;
-          out += sseFrame(ev.data, ev.event);
+          const data = isErrorEvent(ev) && ctx.channel ? ctx.channel.redact(ev.data) : ev.data;
+          out += sseFrame(data, ev.event);
         } else {
           const chunks = converter!.push(ev);
           gate.saw(chunks);
@@ -171,12 +178,14 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     return { kind: 'done' };
   } catch (err) {
     res.body.destroy();
+    if (err instanceof SettlementFailure) throw endWithSettlementFailure(ctx, encoder, err);
     if (ctx.clientGone) {
       if (converter) usage = converter.usage() ?? usage;
       await settleOnce({ status: 499, error: 'client_abort', usage, produced: true, deliveredText });
       return { kind: 'done' };
     }
-    const failure = err instanceof UpstreamStreamError ? err.failure : streamFailure(err);
+    const raw = err instanceof UpstreamStreamError ? err.failure : streamFailure(err);
+    const failure = ctx.channel ? redactFailure(ctx.channel.redact, raw) : raw;
     if (!ctx.committed && !settled) return { kind: 'failed', failure };
     if (converter) usage = converter.usage() ?? usage;
     await settleOnce({
@@ -281,6 +290,14 @@ export class DeliveredText {
 /** Raw event data a stream holds before reducing it to text (see DeliveredText). */
 const DELIVERED_RAW_CHARS = 4096;
 
+/** A raw chunk holding an upstream error event, with the channel's secrets taken out. */
+function redactChunk(ctx: RelayContext, chunk: Buffer): Buffer | string {
+  if (!ctx.channel) return chunk;
+  const text = chunk.toString('utf8');
+  const clean = ctx.channel.redact(text);
+  return clean === text ? chunk : clean;
+}
+
 function streamFailure(err: unknown): UpstreamFailure {
   if (err instanceof BcError) return { status: err.status, action: 'retry', message: err.message };
   const f = transportFailure(err);
@@ -288,6 +305,17 @@ function streamFailure(err: unknown): UpstreamFailure {
   if (f.message.includes('ERROR') && e.message)
     return { ...f, message: `upstream stream broke: ${e.message}` };
   return f;
+}
+
+/** A begun stream whose settlement failed: the store's error as the protocol's in-stream event. */
+function endWithSettlementFailure(
+  ctx: RelayContext,
+  encoder: InboundStreamEncoder | undefined,
+  err: SettlementFailure,
+): SettlementFailure {
+  if (ctx.committed && !ctx.res.destroyed)
+    ctx.res.end((encoder ?? clientEncoder(ctx)).error(toWireError(err.error)).join(''));
+  return err;
 }
 
 function endWithError(
