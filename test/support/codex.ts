@@ -6,6 +6,10 @@
  * one model provider at the gateway (`wire_api = "responses"`, the key read from `env_key`), and
  * the update check and analytics upload are switched off by configuration: there is no network,
  * and the test must not depend on how quickly a failed lookup of OpenAI's or GitHub's hosts fails.
+ * Codex also refreshes its curated plugin list (GitHub, chatgpt.com) in the background; only a
+ * feature flag stops that, and no feature is turned off here, so it runs and fails at once on a
+ * machine without a network, without holding up the run. CODEX_HOME under the temp folder makes
+ * Codex warn that it will not create its PATH helper links there; nothing the test uses needs them.
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
