@@ -158,5 +158,5 @@ describe('npm run test:live against the simulators', () => {
     const allowed = await runLive({ BC_LIVE_ALLOW_NONE: '1' });
     expect(allowed.code, allowed.out).toBe(0);
     expect(allowed.summary).toBe(none.summary);
-  }, 120_000);
+  }, 180_000);
 });

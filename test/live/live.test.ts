@@ -54,7 +54,10 @@ async function expectBilled(
   stream: boolean,
 ): Promise<LogRow[]> {
   const rows = await gw().rowsAfter(since, usages.length);
-  expect(rows.map((r) => r.status)).toEqual(usages.map(() => 200));
+  expect(
+    rows.map((r) => r.status),
+    'one log row per request, each a success',
+  ).toEqual(usages.map(() => 200));
   const price = priceOf(gw().prices, p.alias, p.upstreamModel);
   rows.forEach((row, i) => {
     const usage = usages[i]!;
@@ -68,7 +71,10 @@ async function expectBilled(
     });
     expect(usage.input).toBeGreaterThan(0);
     expect(usage.output).toBeGreaterThan(0);
-    expect(billedOf(row)).toEqual({ ...usage, cost: expectedCost(price, usage) });
+    const expected = { ...usage, cost: expectedCost(price, usage) };
+    expect(billedOf(row), `the log row bills what the client saw (${JSON.stringify(expected)})`).toEqual(
+      expected,
+    );
   });
   return rows;
 }
@@ -79,7 +85,7 @@ const CASES: Record<CaseKind, { title: string; run: (f: Front, p: LiveProvider) 
     async run(front, p) {
       const since = await gw().lastLogId();
       const answer = await client(front, p).text(p.alias);
-      expect(answer.text.trim()).not.toBe('');
+      expect(answer.text.trim(), 'the answer has no text').not.toBe('');
       await expectBilled(since, [answer.usage], p, front, false);
     },
   },
@@ -89,7 +95,7 @@ const CASES: Record<CaseKind, { title: string; run: (f: Front, p: LiveProvider) 
       const since = await gw().lastLogId();
       const answer = await client(front, p).stream(p.alias);
       expect(answer.pieces).toBeGreaterThan(0);
-      expect(answer.text.trim()).not.toBe('');
+      expect(answer.text.trim(), 'the stream carried no text').not.toBe('');
       await expectBilled(since, [answer.usage], p, front, true);
     },
   },
@@ -100,7 +106,7 @@ const CASES: Record<CaseKind, { title: string; run: (f: Front, p: LiveProvider) 
       const trip = await client(front, p).tools(p.alias);
       expect(trip.call.name).toBe('get_weather');
       expect(trip.call.args.location).toEqual(expect.stringMatching(/\S/));
-      expect(trip.answer.text.trim()).not.toBe('');
+      expect(trip.answer.text.trim(), 'the answer to the tool result has no text').not.toBe('');
       await expectBilled(since, [trip.first, trip.answer.usage], p, front, false);
     },
   },

@@ -41,16 +41,20 @@ const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ?
 export interface OpenAIUsageLike {
   prompt_tokens?: number;
   completion_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number | null } | null;
-  /** the gateway adds this when an upstream wrote a prompt cache (OpenAI has no field for it) */
+  prompt_tokens_details?: { cached_tokens?: number | null; cache_creation_input_tokens?: number } | null;
+  /** DeepSeek's name for cache reads */
+  prompt_cache_hit_tokens?: number;
+  /** Qwen's cache writes; also what the gateway adds when a converted upstream wrote a prompt cache */
   cache_creation_input_tokens?: number;
 }
 
+/** prompt_tokens already holds the cached tokens; the compatible providers name cache figures their own way. */
 export function fromOpenAI(u: OpenAIUsageLike | null | undefined): ClientUsage {
+  const details = u?.prompt_tokens_details;
   return {
     input: n(u?.prompt_tokens),
-    cached: n(u?.prompt_tokens_details?.cached_tokens),
-    cacheWrite: n(u?.cache_creation_input_tokens),
+    cached: n(details?.cached_tokens ?? u?.prompt_cache_hit_tokens),
+    cacheWrite: n(details?.cache_creation_input_tokens ?? u?.cache_creation_input_tokens),
     output: n(u?.completion_tokens),
   };
 }
