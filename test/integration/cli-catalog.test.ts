@@ -78,25 +78,33 @@ afterAll(async () => {
 });
 
 describe('prices and groups', () => {
-  it('price list: USD per 1M for humans, micro-USD per 1M as JSON', async () => {
+  it('price list: every served model, USD per 1M for humans, micro-USD per 1M as JSON', async () => {
     const human = await d.bc(['price', 'list']);
     expect(human.stdout.split('\n')[0]).toMatch(
-      /^MODEL\s+INPUT\/1M\s+OUTPUT\/1M\s+CACHE READ\/1M\s+CACHE WRITE\/1M\s+PER REQUEST\s+SOURCE$/,
+      /^MODEL\s+INPUT\/1M\s+OUTPUT\/1M\s+CACHE READ\/1M\s+CACHE WRITE\/1M\s+PER REQUEST\s+MAX OUT\s+SOURCE\s+NOTES$/,
     );
-    expect(human.stdout).toMatch(/\ngpt-4o\s+\$2\.50\s+\$10\.00\s+\$1\.25\s+-\s+-\s+user\n/);
+    expect(human.stdout).toMatch(/\ngpt-4o\s+\$2\.50\s+\$10\.00\s+\$1\.25\s+-\s+-\s+\S+\s+override\s*\n/);
+    expect(human.stdout).toMatch(/\ncheap\s+unpriced\s+-\s+-\s+-\s+-\s+-\s+unpriced\s*\n/);
     const prices = await json<PriceView[]>(['price', 'list']);
-    const p = prices.find((x) => x.model === 'gpt-4o');
-    expect(p).toMatchObject({
+    expect(prices.map((x) => x.model)).toEqual(['cheap', 'gpt-4o']);
+    expect(prices.find((x) => x.model === 'gpt-4o')).toMatchObject({
       model: 'gpt-4o',
       input: 2_500_000,
       output: 10_000_000,
       cache_read: 1_250_000,
       cache_write: null,
       per_request: null,
+      source: 'override',
+      channels: ['sim'],
+    });
+    expect(prices.find((x) => x.model === 'cheap')).toMatchObject({
+      source: 'unpriced',
+      input: null,
+      output: null,
     });
   });
 
-  it('price set answers the price; rm removes it; an unknown model is refused', async () => {
+  it('price set answers the price; rm removes it; removing again is refused', async () => {
     const set = await d.bc([
       'price',
       'set',
@@ -108,13 +116,18 @@ describe('prices and groups', () => {
       '--per-request',
       '0.001',
     ]);
-    expect(set.stdout).toBe('cheap: input $0.10, output $0.40 per 1M tokens, $0.001 per request\n');
+    expect(set.stdout).toBe(
+      'cheap: input $0.10, output $0.40 per 1M tokens, $0.001 per request (override)\n',
+    );
     const removed = await json<PriceView & { removed: boolean }>(['price', 'rm', 'cheap']);
-    expect(removed).toMatchObject({ removed: true, model: 'cheap', input: 100_000 });
-    expect((await json<PriceView[]>(['price', 'list'])).some((x) => x.model === 'cheap')).toBe(false);
+    expect(removed).toMatchObject({ removed: true, model: 'cheap', input: 100_000, source: 'override' });
+    // still served, so still listed: unpriced again without its override
+    expect((await json<PriceView[]>(['price', 'list'])).find((x) => x.model === 'cheap')?.source).toBe(
+      'unpriced',
+    );
     const again = await d.bc(['price', 'rm', 'cheap']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^error: no price/);
+    expect(again.stderr).toMatch(/^error: no price override for model "cheap"/);
   });
 
   it('group set and list', async () => {

@@ -12,6 +12,8 @@ import {
   type Answer,
 } from '../support/control.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
+import { catalogVersion } from '../../src/daemon/pricing/catalog.js';
+import { resolve } from '../../src/daemon/pricing/price-book.js';
 
 let home: string;
 let services: DaemonServices;
@@ -75,16 +77,81 @@ afterAll(async () => {
 });
 
 describe('prices', () => {
-  it('lists the shipped defaults sorted by model', async () => {
-    const list = (await call<PriceView[]>('GET', '/v1/prices')).body;
-    expect(list.length).toBeGreaterThan(5);
-    expect(list.map((p) => p.model)).toEqual(
-      [...list.map((p) => p.model)].sort((a, b) => a.localeCompare(b)),
-    );
-    expect(list.every((p) => p.source === 'default')).toBe(true);
+  const catalog = `catalog@${catalogVersion()}`;
+
+  // the status test below counts channels from an empty catalogue
+  afterAll(async () => {
+    for (const name of ['prices-anth', 'prices-local']) {
+      expect((await call('DELETE', `/v1/channels/${name}`)).status).toBe(200);
+    }
   });
 
-  it('sets a user price (also for a model id with a slash) and removes it', async () => {
+  it('lists nothing before a channel serves a model', async () => {
+    expect((await call<PriceView[]>('GET', '/v1/prices')).body).toEqual([]);
+  });
+
+  it('lists every model a channel serves, sorted, with its price and source', async () => {
+    const add = await call('POST', '/v1/channels', {
+      name: 'prices-anth',
+      type: 'anthropic',
+      keys: ['sk-ant-prices'],
+      models: ['claude-opus-4-8', 'claude-sonnet-4-5'],
+      map: { opus: 'claude-opus-4-8' },
+    });
+    expect(add.status).toBe(201);
+    const local = await call('POST', '/v1/channels', {
+      name: 'prices-local',
+      type: 'vllm',
+      keys: ['sk-local'],
+      models: ['llama-local'],
+      base_url: 'http://127.0.0.1:9/v1',
+    });
+    expect(local.status).toBe(201);
+    const list = (await call<PriceView[]>('GET', '/v1/prices')).body;
+    expect(list.map((p) => p.model)).toEqual(['claude-opus-4-8', 'claude-sonnet-4-5', 'llama-local', 'opus']);
+    const opus = resolve('claude-opus-4-8', ['anthropic'], Date.now()).price!;
+    expect(list[0]).toEqual({
+      model: 'claude-opus-4-8',
+      input: opus.input,
+      output: opus.output,
+      cache_read: opus.cacheRead,
+      cache_write: opus.cacheWrite,
+      per_request: null,
+      max_output_tokens: opus.maxOutputTokens,
+      source: catalog,
+      tiers: [],
+      catalog_model: 'claude-opus-4-8',
+      via: null,
+      channels: ['prices-anth'],
+    });
+    expect(list[1]?.tiers).toEqual([
+      expect.objectContaining({ above_input_tokens: 200_000, input: 6_000_000, output: 22_500_000 }),
+    ]);
+    expect(list[2]).toMatchObject({ source: 'unpriced', input: null, output: null, max_output_tokens: null });
+    // an alias with no price of its own shows its upstream model's, as the relay bills it
+    expect(list[3]).toMatchObject({ source: catalog, via: 'claude-opus-4-8', input: opus.input });
+  });
+
+  it('an override wins and removing it brings the catalog price back', async () => {
+    const set = await call<PriceView>('PUT', '/v1/prices/claude-opus-4-8', { input: 1, output: 2 });
+    expect(set.body).toMatchObject({ model: 'claude-opus-4-8', input: 1, output: 2, source: 'override' });
+    const list = (await call<PriceView[]>('GET', '/v1/prices')).body;
+    expect(list.find((p) => p.model === 'claude-opus-4-8')?.source).toBe('override');
+    // the alias follows the price billing uses
+    expect(list.find((p) => p.model === 'opus')).toMatchObject({ source: 'override', input: 1 });
+    expect((await call<PriceView>('DELETE', '/v1/prices/claude-opus-4-8')).body.source).toBe('override');
+    expect(
+      (await call<PriceView[]>('GET', '/v1/prices')).body.find((p) => p.model === 'claude-opus-4-8')?.source,
+    ).toBe(catalog);
+    expectError(
+      await call('DELETE', '/v1/prices/claude-opus-4-8'),
+      404,
+      'not_found',
+      new RegExp(`has no override to remove: its price comes from ${catalog.replace(/\./g, '\\.')}`),
+    );
+  });
+
+  it('sets an override (also for a model id with a slash) and removes it', async () => {
     const set = await call<PriceView>('PUT', `/v1/prices/${encodeURIComponent('acme/model-1')}`, {
       input: 1_500_000,
       output: 2_000_000,
@@ -99,12 +166,19 @@ describe('prices', () => {
       cache_write: null,
       per_request: 10,
       max_output_tokens: null,
-      source: 'user',
+      source: 'override',
+      tiers: [],
+      catalog_model: null,
+      via: null,
+      channels: [],
     });
     const list = (await call<PriceView[]>('GET', '/v1/prices')).body;
-    expect(list.find((p) => p.model === 'acme/model-1')?.source).toBe('user');
+    expect(list.find((p) => p.model === 'acme/model-1')?.source).toBe('override');
     const rm = await call<PriceView>('DELETE', `/v1/prices/${encodeURIComponent('acme/model-1')}`);
     expect(rm.body.model).toBe('acme/model-1');
+    expect((await call<PriceView[]>('GET', '/v1/prices')).body.some((p) => p.model === 'acme/model-1')).toBe(
+      false,
+    );
     expectError(
       await call('DELETE', `/v1/prices/${encodeURIComponent('acme/model-1')}`),
       404,
@@ -163,7 +237,10 @@ describe('logs and usage', () => {
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
     await services.store.settle(row({ time: old, model: 'old-model', cost: 7 }));
     await services.store.settle(row({ cost: 100 }));
-    await services.store.settle(row({ status: 502, error: 'upstream_error', cost: null, output_tokens: 0 }));
+    // refused before the upstream spent anything: no tokens, no cost, not unpriced spend
+    await services.store.settle(
+      row({ status: 502, error: 'upstream_error', cost: null, input_tokens: 0, output_tokens: 0 }),
+    );
     await services.store.settle(row({ model: 'claude', channel: 'anth', key: 'other', cost: 300 }));
   });
 
@@ -194,9 +271,10 @@ describe('logs and usage', () => {
       model: 'gpt-4o',
       requests: 2,
       errors: 1,
-      input_tokens: 20,
+      input_tokens: 10,
       output_tokens: 5,
       cost: 100,
+      unpriced_requests: 0,
     });
     expect(byModel.find((r) => r.name === 'old-model')).toBeUndefined();
     const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
@@ -208,6 +286,15 @@ describe('logs and usage', () => {
     const byChannel = (await call<UsageRow[]>('GET', '/v1/usage?by=channel')).body;
     expect(byChannel.map((r) => r.channel).sort()).toEqual(['anth', 'main']);
     expectError(await call('GET', '/v1/usage?by=user'), 400, 'invalid_request', /^by /);
+  });
+
+  it('counts spend on an unpriced model as unpriced: cost null, never 0', async () => {
+    await services.store.settle(row({ model: 'local-llm', channel: 'local', key: 'other', cost: null }));
+    const byModel = (await call<UsageRow[]>('GET', '/v1/usage?by=model')).body;
+    expect(byModel.find((r) => r.name === 'local-llm')).toMatchObject({ cost: null, unpriced_requests: 1 });
+    const byKey = (await call<UsageRow[]>('GET', '/v1/usage?by=key')).body;
+    // a key with priced and unpriced spend: the priced sum, and the count of the rest
+    expect(byKey.find((r) => r.key === 'other')).toMatchObject({ cost: 300, unpriced_requests: 1 });
   });
 });
 

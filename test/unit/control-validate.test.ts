@@ -272,7 +272,7 @@ describe('validateKeyCreate / validateKeyEdit', () => {
 });
 
 describe('validatePrice / validateGroup / validateTestBody / parseRef', () => {
-  it('reads a user price in micro-USD per 1M tokens', () => {
+  it('reads a price override in micro-USD per 1M tokens', () => {
     expect(validatePrice('gpt-4o', { input: 2_500_000, output: 10_000_000, cache_read: 1_250_000 })).toEqual({
       model: 'gpt-4o',
       input: 2_500_000,
@@ -281,7 +281,7 @@ describe('validatePrice / validateGroup / validateTestBody / parseRef', () => {
       cacheWrite: null,
       perRequest: null,
       maxOutputTokens: null,
-      source: 'user',
+      source: 'override',
     });
   });
 

@@ -208,6 +208,9 @@ describe('money from the catalog', () => {
     expect(usdToMicro(0.175)).toBe(175_000);
     expect(usdToMicro(2.19)).toBe(2_190_000);
     expect(usdToMicro(37.5)).toBe(37_500_000);
+    // 1.005 * 1e6 is 1004999.9999999999 in floats: multiplying would drift
+    expect(usdToMicro(1.005)).toBe(1_005_000);
+    expect(usdToMicro(1.001)).toBe(1_001_000);
     expect(usdToMicro(0.08333333333333334)).toBe(83_333);
     expect(usdToMicro(0.0000005)).toBe(1);
     expect(usdToMicro(0.0000004)).toBe(0);
