@@ -4,7 +4,7 @@
  * The client's own stream helper (`responses.stream`) accumulates the events and refuses an event
  * for an item or part it was not told about, so a converted stream out of order fails here. For
  * each channel: text, streamed text, a function call and the follow-up turn carrying its output,
- * a streamed function call, and reasoning where the upstream thinks; usage equals the log row.
+ * a streamed function call, and reasoning (a summary when asked); usage equals the log row.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
@@ -28,7 +28,6 @@ interface Case {
   type: 'openai' | 'anthropic' | 'gemini';
   model: string;
   text: string;
-  thinks: boolean;
   calls: () => SimCall[];
   /** the upstream request of the follow-up turn carries the output of call `id` */
   sawToolOutput: (body: Json, id: string) => boolean;
@@ -84,7 +83,6 @@ beforeAll(async () => {
       type: 'openai',
       model: 'oa-m',
       text: DEFAULT_SIM_TEXT,
-      thinks: false,
       calls: () => oa.calls,
       sawToolOutput: (b, id) => has(b, `"type":"function_call_output","call_id":"${id}"`),
     },
@@ -96,7 +94,6 @@ beforeAll(async () => {
       type: 'anthropic',
       model: 'an-m',
       text: ANTHROPIC_TEXT,
-      thinks: true,
       calls: () => an.calls,
       sawToolOutput: (b, id) => has(b, '"type":"tool_result"') && has(b, `"tool_use_id":"${id}"`),
     },
@@ -108,7 +105,6 @@ beforeAll(async () => {
       type: 'gemini',
       model: 'ge-m',
       text: DEFAULT_SIM_TEXT,
-      thinks: true,
       calls: () => ge.calls,
       sawToolOutput: (b) => has(b, '"functionResponse":{"name":"get_weather"'),
     },
@@ -218,14 +214,14 @@ describe.each(['openai', 'anthropic', 'gemini'])('Responses API -> %s channel', 
 
   it('gives the upstream thinking as a reasoning item, stream and not', async () => {
     const c = find(type);
-    if (!c.thinks) return;
-    const res = await client.responses.create({ model: c.model, input: 'hi', reasoning: { effort: 'low' } });
+    const reasoningAsk = { effort: 'low', summary: 'auto' } as const;
+    const res = await client.responses.create({ model: c.model, input: 'hi', reasoning: reasoningAsk });
     const reasoning = res.output.find((o) => o.type === 'reasoning');
     if (reasoning?.type !== 'reasoning') throw new Error('no reasoning item');
     const thought = reasoning.summary.map((s) => s.text).join('');
     expect(thought.length).toBeGreaterThan(0);
     expect(res.output_text).toBe(c.text);
-    const stream = client.responses.stream({ model: c.model, input: 'hi', reasoning: { effort: 'low' } });
+    const stream = client.responses.stream({ model: c.model, input: 'hi', reasoning: reasoningAsk });
     let streamed = '';
     for await (const ev of stream)
       if (ev.type === 'response.reasoning_summary_text.delta') streamed += ev.delta;
