@@ -362,7 +362,7 @@ describe('queryLogs', () => {
 });
 
 describe('usage', () => {
-  it('groups by model, key and channel, counts null cost as 0, sorts by cost desc, honours since', async () => {
+  it('groups by model, key and channel, counts unpriced rows apart, sorts by cost desc, honours since', async () => {
     const a = await makeKey('alice');
     const b = await makeKey('bob');
     const t = '2026-02-01T00:00:00.000Z';
@@ -412,12 +412,13 @@ describe('usage', () => {
 
     const since = '2026-01-01T00:00:00Z';
     expect(await store.usage('model', since)).toEqual([
-      { name: 'm1', requests: 2, errors: 1, input_tokens: 11, output_tokens: 4, cost: 400 },
-      { name: 'm2', requests: 1, errors: 0, input_tokens: 5, output_tokens: 2, cost: 0 },
+      { name: 'm1', requests: 2, errors: 1, input_tokens: 11, output_tokens: 4, cost: 400, unpriced: 0 },
+      // spend on an unpriced model is unpriced, not $0
+      { name: 'm2', requests: 1, errors: 0, input_tokens: 5, output_tokens: 2, cost: null, unpriced: 1 },
     ]);
     expect(await store.usage('key', since)).toEqual([
-      { name: 'bob', requests: 1, errors: 1, input_tokens: 1, output_tokens: 3, cost: 300 },
-      { name: 'alice', requests: 2, errors: 0, input_tokens: 15, output_tokens: 3, cost: 100 },
+      { name: 'bob', requests: 1, errors: 1, input_tokens: 1, output_tokens: 3, cost: 300, unpriced: 0 },
+      { name: 'alice', requests: 2, errors: 0, input_tokens: 15, output_tokens: 3, cost: 100, unpriced: 1 },
     ]);
     expect((await store.usage('channel', since)).map((r) => [r.name, r.cost])).toEqual([
       ['c2', 300],
