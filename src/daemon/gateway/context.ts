@@ -43,6 +43,11 @@ export interface RequestSpec {
   /** fields the inbound conversion could not carry (merged into the log row) */
   dropped?: string[];
   /**
+   * Fields the inbound codec's conversion could not carry, named in `dropped` only when an attempt
+   * converts: a passthrough attempt forwards them unchanged, so its log row must not name them.
+   */
+  conversionDropped?: string[] | undefined;
+  /**
    * The answer's shape when a forwarded endpoint is converted for a channel of another protocol
    * (the Responses API); chat endpoints find theirs by protocol.
    */

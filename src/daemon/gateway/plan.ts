@@ -62,6 +62,7 @@ export function planRequest(
   const limited =
     ctx.outputLimit === null ? ctx.canonical() : limitCanonical(ctx.canonical(), ctx.outputLimit);
   const canonical = { ...limited, model: up };
+  for (const f of ctx.conversionDropped ?? []) if (!ctx.dropped.includes(f)) ctx.dropped.push(f);
   return {
     req: adapter.chatRequest(canonical, target, { dropped: ctx.dropped }),
     passthrough: false,

@@ -1,7 +1,8 @@
 /**
  * Field checks for OpenAI-shaped request bodies: wrong types are answered 400 naming the field,
  * before any upstream sees them. Only what the gateway itself relies on, or what would make every
- * upstream fail, is checked; everything else is the upstream's business.
+ * upstream fail, is checked, and never more strictly than OpenAI checks it; everything else is
+ * the upstream's business.
  */
 import { BcError } from '../../shared/errors.js';
 
@@ -48,22 +49,47 @@ export function requireModel(body: Record<string, unknown>): string {
   return m;
 }
 
-/** Checks an OpenAI chat completion request; returns the model. */
+/** OpenAI's answer to a required field left out, in its words. */
+function missing(param: string): never {
+  throw new BcError('INVALID_REQUEST', `Missing required parameter: '${param}'.`, { param });
+}
+
+type Json = Record<string, unknown>;
+
+/** A function tool or tool call names its function (a call also carries its arguments). */
+function checkFunction(v: unknown, at: string, call: boolean): void {
+  if (!isObject(v) || (v as Json).type !== 'function') return;
+  const fn = (v as Json).function;
+  if (!isObject(fn)) missing(`${at}.function`);
+  if (typeof (fn as Json).name !== 'string') missing(`${at}.function.name`);
+  if (call && typeof (fn as Json).arguments !== 'string') missing(`${at}.function.arguments`);
+}
+
+function checkMessage(m: unknown, i: number): void {
+  if (!isObject(m)) fail(`messages[${i}]`, 'an object');
+  const { role, content, tool_calls: calls, tool_call_id: callId } = m as Json;
+  if (typeof role !== 'string') fail(`messages[${i}].role`, 'a string');
+  if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) {
+    fail(`messages[${i}].content`, 'a string or an array of content parts');
+  }
+  if (role === 'tool' && typeof callId !== 'string') missing(`messages[${i}].tool_call_id`);
+  if (Array.isArray(calls))
+    calls.forEach((c, j) => checkFunction(c, `messages[${i}].tool_calls[${j}]`, true));
+}
+
+/**
+ * Checks an OpenAI chat completion request; returns the model. Beyond types, only what OpenAI
+ * itself refuses and the converters rely on: a function tool or tool call without its function
+ * (or a call without arguments), a tool message without tool_call_id. New roles, content part
+ * types, message fields and top-level arguments are left to the upstream.
+ */
 export function validateChat(body: Record<string, unknown>): string {
   const model = requireModel(body);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) fail('messages', 'a non-empty array');
-  for (let i = 0; i < messages.length; i++) {
-    const m: unknown = messages[i];
-    if (!isObject(m)) fail(`messages[${i}]`, 'an object');
-    const role = (m as Record<string, unknown>).role;
-    if (typeof role !== 'string') fail(`messages[${i}].role`, 'a string');
-    const content = (m as Record<string, unknown>).content;
-    if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) {
-      fail(`messages[${i}].content`, 'a string or an array of content parts');
-    }
-  }
+  messages.forEach(checkMessage);
   checkFields(body, CHAT_FIELDS);
+  if (Array.isArray(body.tools)) body.tools.forEach((t, i) => checkFunction(t, `tools[${i}]`, false));
   return model;
 }
 

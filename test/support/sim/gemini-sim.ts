@@ -1,9 +1,10 @@
 /**
  * A wire-faithful Gemini API simulator (PROTOCOLS.md 5 and 9.4) on 127.0.0.1 for integration
  * tests and the benchmark. It takes the key from `x-goog-api-key` or `?key=` (a missing or wrong
- * key gets Gemini's 400 API_KEY_INVALID, not a 401), rejects unknown request fields and roles
- * other than user/model as Gemini does, answers function calls without ids and with
- * finishReason STOP, adds thought parts when thinkingConfig.includeThoughts is set, streams
+ * key gets Gemini's 400 API_KEY_INVALID, not a 401), refuses what Gemini refuses in a request
+ * (gemini-sim-validate.ts: unknown field names at any depth, bad roles and parts, function
+ * responses that do not answer the call turn before them, tool schemas and thinking settings
+ * Gemini rejects), answers function calls without ids and with finishReason STOP, adds thought parts when thinkingConfig.includeThoughts is set, streams
  * `alt=sse` frames separated by `\r\n\r\n` without [DONE], serves `:embedContent`, `:batchEmbedContents`, and
  * injects the failures a gateway must survive. Per-request knobs: `x-sim-deltas`,
  * `x-sim-pace-ms`, `x-sim-text`, `x-sim-split-utf8`, `x-sim-cached-tokens`.
@@ -32,6 +33,7 @@ import {
   sseFrames,
   streamChunks,
 } from './gemini-sim-answers.js';
+import { geminiRequestProblem } from './gemini-sim-validate.js';
 
 export type { Fault, SimCall } from './sim-common.js';
 export { SIM_THOUGHT_SIGNATURE, THOUGHT_TEXT } from './gemini-sim-answers.js';
@@ -62,23 +64,6 @@ const STATUS_BODIES: Record<number, Json> = {
   504: geminiErrorJson(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
 };
 
-const REQUEST_FIELDS = new Set([
-  'model',
-  'contents',
-  'systemInstruction',
-  'system_instruction',
-  'tools',
-  'toolConfig',
-  'tool_config',
-  'generationConfig',
-  'generation_config',
-  'safetySettings',
-  'safety_settings',
-  'cachedContent',
-  'cached_content',
-  'labels',
-]);
-
 const ROUTE = /^\/v1(?:beta)?\/models\/([^/:]+):([A-Za-z]+)$/;
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -99,31 +84,6 @@ function keyOf(call: SimCall, req: http.IncomingMessage): string | undefined {
 
 function invalid(message: string): Json {
   return geminiErrorJson(400, 'INVALID_ARGUMENT', message);
-}
-
-/** Gemini's own request checks, which catch a converter's mistakes the way the real API would. */
-function requestProblem(body: Json): string | undefined {
-  const unknown = Object.keys(body).find((k) => !REQUEST_FIELDS.has(k));
-  if (unknown !== undefined)
-    return `Invalid JSON payload received. Unknown name "${unknown}": Cannot find field.`;
-  if (!Array.isArray(body.contents) || body.contents.length === 0)
-    return '* GenerateContentRequest.contents: contents is not specified';
-  for (const [i, c] of (body.contents as unknown[]).entries()) {
-    const content = (typeof c === 'object' && c !== null ? c : {}) as Json;
-    if (content.role !== undefined && !['user', 'model', 'function'].includes(content.role as string)) {
-      return 'Please use a valid role: user, model.';
-    }
-    const parts = Array.isArray(content.parts) ? (content.parts as Json[]) : [];
-    if (parts.length === 0)
-      return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
-    for (const p of parts) {
-      const named = (p.functionCall ?? p.functionResponse) as Json | undefined;
-      if (named !== undefined && (typeof named.name !== 'string' || named.name === '')) {
-        return `* GenerateContentRequest.contents[${i}].parts: function name must not be empty.`;
-      }
-    }
-  }
-  return undefined;
 }
 
 async function faultyJson(res: http.ServerResponse, body: Json, fault: StreamFault): Promise<void> {
@@ -151,7 +111,7 @@ interface Route {
 }
 
 async function generate(r: Route, model: string, stream: boolean): Promise<void> {
-  const problem = requestProblem(r.body);
+  const problem = geminiRequestProblem(r.body, model);
   if (problem !== undefined) return sendJson(r.res, 400, invalid(problem));
   const knobs = knobsFrom(r.req.headers);
   const plan = planGemini(r.body, model, knobs);

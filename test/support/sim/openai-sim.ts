@@ -1,15 +1,18 @@
 /**
  * A real HTTP server that behaves like the OpenAI API (or, with `flavour: 'qwen'`, like DashScope's
  * compatible mode) for the relay's integration tests and the benchmark. It records every call,
- * checks `Authorization: Bearer`, sends OpenAI's rate-limit headers on every answer, and can be
- * told to misbehave: queued faults (status, reset, stall, hang up, garbage, stall or error after N
- * frames) and per-request knobs in `x-sim-*` headers (see openai-sim-chat.ts), so one test can
- * shape a single request without reconfiguring the simulator.
+ * checks `Authorization: Bearer`, refuses the chat requests OpenAI refuses (unknown arguments
+ * and message properties, bad roles, unanswered or unasked tool calls: openai-sim-chat-validate.ts),
+ * sends OpenAI's rate-limit headers on every answer, and can be told to misbehave: queued faults
+ * (status, reset, stall, hang up, garbage, stall or error after N frames) and per-request knobs
+ * in `x-sim-*` headers (see openai-sim-chat.ts), so one test can shape a single request without
+ * reconfiguring the simulator.
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Flavour } from './openai-sim-chat.js';
 import { chatCompletionBody, knobsFrom, planChat, wantsUsage } from './openai-sim-chat.js';
+import { chatRequestProblem } from './openai-sim-chat-validate.js';
 import * as ep from './openai-sim-endpoints.js';
 import { answerResponses } from './openai-sim-responses.js';
 import { chatStreamFrames, completionStreamFrames, MID_STREAM_ERROR_FRAME } from './openai-sim-stream.js';
@@ -191,6 +194,11 @@ async function chat(r: Route, legacy: boolean): Promise<void> {
       400,
       errorBody(message, 'invalid_request_error', 'string_above_max_length', 'user'),
     );
+  }
+  const refusal = r.flavour === 'openai' && !legacy ? chatRequestProblem(r.body) : undefined;
+  if (refusal !== undefined) {
+    const { message, code, param } = refusal;
+    return sendJson(r.res, 400, errorBody(message, 'invalid_request_error', code, param));
   }
   const plan = planChat(r.body, knobsFrom(r.req.headers, r.body), r.flavour);
   if (r.body.stream === true) {

@@ -77,9 +77,16 @@ function geminiSpec(version: string, target: string, raw: Buffer, contentType: s
   }
   const stream = action === 'streamGenerateContent';
   const body = parseJsonObject(raw);
+  // Converted now, so a body Gemini would refuse gets its 400 whichever channel serves it; what
+  // the conversion drops is named only if a converting attempt sends it (conversionDropped).
   const dropped: string[] = [];
   const canonical: OpenAIChatRequest = getCodec('gemini').toOpenAI(body, { model, stream, dropped });
-  return { ...sharedSpec(call, body, stream), kind: 'chat', canonical: () => canonical, dropped };
+  return {
+    ...sharedSpec(call, body, stream),
+    kind: 'chat',
+    canonical: () => canonical,
+    conversionDropped: dropped,
+  };
 }
 
 function embedSpec(call: GeminiCall, action: EmbedAction): RequestSpec {
@@ -106,13 +113,12 @@ function countSpec(call: GeminiCall): RequestSpec {
   const body = parseJsonObject(call.raw);
   const inner = body.generateContentRequest;
   const request = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : body;
-  const dropped: string[] = [];
-  const canonical = getCodec('gemini').toOpenAI(request, { model: call.model, stream: false, dropped });
+  // Counted by the gateway, sent nowhere: nothing is dropped.
+  const canonical = getCodec('gemini').toOpenAI(request, { model: call.model, stream: false, dropped: [] });
   return {
     ...sharedSpec(call, body, false),
     kind: 'chat',
     canonical: () => canonical,
-    dropped,
     local: answerPromptCount('totalTokens'),
   };
 }

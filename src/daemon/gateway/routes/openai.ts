@@ -11,6 +11,8 @@ import type { RelayRoutes } from '../lanes.js';
 import { STREAM_FIELD, checkFields, requireModel, validateChat } from '../validate.js';
 import { responsesUsage } from '../responses-usage.js';
 import { responsesCodec } from '../../inbound/responses/index.js';
+import { canonicalChat } from '../../inbound/openai/chat.js';
+import { legacyFunctionsCodec, usesLegacyFunctions } from '../../inbound/openai/legacy.js';
 
 /** Forwarded JSON endpoints and the model assumed when the client names none. */
 const FORWARDED: Record<string, string | null> = {
@@ -37,6 +39,10 @@ function chatSpec(raw: Buffer, contentType: string): RequestSpec {
   const body = parseJsonObject(raw);
   const model = validateChat(body);
   const opts = body.stream_options as { include_usage?: unknown } | null | undefined;
+  // Legacy function calling and custom tools are rewritten for converting channels only (and a
+  // legacy client answered in its own shape); passthrough forwards the body as it came.
+  const conversionDropped: string[] = [];
+  let canonical: OpenAIChatRequest | undefined;
   return {
     protocol: 'openai',
     endpoint: '/v1/chat/completions',
@@ -48,7 +54,9 @@ function chatSpec(raw: Buffer, contentType: string): RequestSpec {
     body,
     clientWantsUsage: opts?.include_usage === true,
     passthroughPath: () => '/v1/chat/completions',
-    canonical: () => body as OpenAIChatRequest,
+    canonical: () => (canonical ??= canonicalChat(body, conversionDropped)),
+    conversionDropped,
+    ...(usesLegacyFunctions(body) ? { codec: legacyFunctionsCodec(opts?.include_usage === true) } : {}),
   };
 }
 

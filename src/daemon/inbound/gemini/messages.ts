@@ -4,6 +4,9 @@
  * (functionResponse parts, one tool message each) followed by the user's own parts. Gemini calls
  * usually have no ids while OpenAI results must name one, so ids are made up per call and each
  * result is matched to the earliest open call of the same name (or to its id, when it has one).
+ * Parts OpenAI has no form for (code execution, files by URI that are not images, a function call
+ * in a user turn) and part fields it cannot carry (video metadata, a thought signature anywhere
+ * but on a call) are named in `dropped`.
  */
 import type { OpenAIContentPart, OpenAIMessage, OpenAIToolCall } from '../../providers/openai/types.js';
 import { signatureExtra } from '../../providers/gemini/thought-signature.js';
@@ -51,6 +54,23 @@ function resultText(response: Record<string, unknown>): string {
   return JSON.stringify(response);
 }
 
+/** Part fields every part may carry beside its data; what they say has no OpenAI form. */
+const PART_EXTRAS = ['videoMetadata', 'mediaResolution', 'partMetadata'];
+
+/** Names, once each, what a part carries that its conversion leaves behind. */
+function noteExtras(part: GeminiPart, dropped: string[], signatureKept: boolean): void {
+  for (const k of PART_EXTRAS) if (part[k] !== undefined) note(dropped, `contents[].parts[].${k}`);
+  if (!signatureKept && typeof part.thoughtSignature === 'string')
+    note(dropped, 'contents[].parts[].thoughtSignature');
+  const response = part.functionResponse as Record<string, unknown> | undefined;
+  if (response?.parts !== undefined) note(dropped, 'contents[].parts[].functionResponse.parts');
+}
+
+/** A field name for the log row's dropped_fields, once however many parts lost it. */
+export function note(dropped: string[], field: string): void {
+  if (!dropped.includes(field)) dropped.push(field);
+}
+
 function userPart(part: GeminiPart, where: string, dropped: string[]): OpenAIContentPart | undefined {
   if (typeof part.text === 'string') return part.text === '' ? undefined : { type: 'text', text: part.text };
   if (part.inlineData !== undefined) return mediaPart(part.inlineData.mimeType, part.inlineData.data);
@@ -66,6 +86,7 @@ function userMessages(c: GeminiContent, i: number, ids: CallIds, dropped: string
   const results: OpenAIMessage[] = [];
   const parts: OpenAIContentPart[] = [];
   c.parts.forEach((part, j) => {
+    noteExtras(part, dropped, false);
     const fr = part.functionResponse;
     if (fr !== undefined) {
       const response = typeof fr.response === 'object' && fr.response !== null ? fr.response : {};
@@ -92,6 +113,8 @@ function modelMessage(
   const toolCalls: OpenAIToolCall[] = [];
   c.parts.forEach((part, j) => {
     const fc = part.functionCall;
+    // a call's signature rides on its tool call; others' (on text and thoughts) cannot
+    noteExtras(part, dropped, fc !== undefined);
     if (fc !== undefined) {
       toolCalls.push({
         id: ids.call(fc.name, fc.id),
@@ -129,6 +152,13 @@ export function contentsToMessages(contents: GeminiContent[], dropped: string[])
   return out;
 }
 
-export function partsText(parts: GeminiPart[] | undefined): string {
-  return (parts ?? []).map((p) => (typeof p.text === 'string' ? p.text : '')).join('');
+/** The system instruction's text; its other parts (images, files) have no place in a system message. */
+export function systemText(parts: GeminiPart[] | undefined, dropped: string[]): string {
+  return (parts ?? [])
+    .map((p, j) => {
+      if (typeof p.text === 'string') return p.text;
+      dropped.push(`systemInstruction.parts[${j}]`);
+      return '';
+    })
+    .join('');
 }

@@ -2,12 +2,15 @@
  * A Gemini generateContent request -> the canonical OpenAI chat request. The model and whether
  * to stream come from the URL (`/v1beta/models/{model}:streamGenerateContent`), not the body.
  * Function declarations become tools (Gemini's OpenAPI-style schemas, with upper-case types and
- * `nullable`, become JSON Schema), functionCallingConfig becomes tool_choice, generationConfig
- * becomes sampling and output fields; what OpenAI cannot express is named in `dropped`.
+ * `nullable`, become JSON Schema), functionCallingConfig becomes tool_choice (allowed names narrow
+ * the tools), generationConfig becomes sampling and output fields and thinkingConfig the
+ * reasoning effort. What OpenAI cannot express (hosted tools such as googleSearch, safety
+ * settings, cached content, labels, speech and media settings...) is named in `dropped`; fields
+ * Gemini may add later are named the same way, never refused.
  */
-import type { OpenAIChatRequest, OpenAITool, OpenAIToolChoice } from '../../providers/openai/types.js';
+import type { OpenAIChatRequest, OpenAITool } from '../../providers/openai/types.js';
 import type { GeminiGenerationConfig, GeminiRequest } from '../../providers/gemini/types.js';
-import { contentsToMessages, partsText } from './messages.js';
+import { contentsToMessages, note, systemText } from './messages.js';
 import { camelizeKeys } from './normalize.js';
 import { isObject, validateGeminiRequest, type Json } from './validate.js';
 
@@ -34,6 +37,8 @@ const GENERATION = new Set([
   'candidateCount',
 ]);
 const EFFORT_LEVELS = new Set(['minimal', 'low', 'medium', 'high']);
+/** Declaration fields OpenAI tools carry; the others (behavior, response schemas) are named when dropped. */
+const DECLARATION = new Set(['name', 'description', 'parameters', 'parametersJsonSchema']);
 
 /** Gemini schema (OpenAPI 3.0 subset) -> JSON Schema: lower-case types, `nullable` as a null type. */
 export function jsonSchemaFromGemini(s: unknown): unknown {
@@ -59,11 +64,13 @@ function convertTools(tools: unknown[] | undefined, dropped: string[]): OpenAITo
     if (!isObject(tool)) continue;
     for (const [key, value] of Object.entries(tool)) {
       if (key !== 'functionDeclarations' || !Array.isArray(value)) {
-        dropped.push(`tools.${key}`);
+        note(dropped, `tools.${key}`);
         continue;
       }
       for (const d of value) {
         if (!isObject(d) || typeof d.name !== 'string') continue;
+        for (const k of Object.keys(d))
+          if (!DECLARATION.has(k)) note(dropped, `tools.functionDeclarations.${k}`);
         const schema =
           d.parametersJsonSchema ??
           (d.parameters === undefined ? undefined : jsonSchemaFromGemini(d.parameters));
@@ -77,26 +84,49 @@ function convertTools(tools: unknown[] | undefined, dropped: string[]): OpenAITo
   return out;
 }
 
-function toolChoice(req: GeminiRequest): OpenAIToolChoice | undefined {
-  const cfg = req.toolConfig?.functionCallingConfig;
-  if (typeof cfg !== 'object' || cfg === null) return undefined;
-  if (cfg.mode === 'NONE') return 'none';
-  if (cfg.mode === 'ANY') {
-    const names: unknown[] = Array.isArray(cfg.allowedFunctionNames) ? cfg.allowedFunctionNames : [];
-    const only = names[0];
-    return names.length === 1 && typeof only === 'string'
-      ? { type: 'function', function: { name: only } }
-      : 'required';
+/**
+ * functionCallingConfig -> tool_choice. Allowed function names narrow the tools themselves, which
+ * is what they mean to Gemini (in ANY and VALIDATED mode the call must be one of them); one name
+ * in ANY mode is OpenAI's forced function.
+ */
+function applyToolConfig(req: GeminiRequest, out: OpenAIChatRequest, dropped: string[]): void {
+  const toolConfig: Json = isObject(req.toolConfig) ? req.toolConfig : {};
+  for (const k of Object.keys(toolConfig))
+    if (k !== 'functionCallingConfig') note(dropped, `toolConfig.${k}`);
+  const cfg = toolConfig.functionCallingConfig;
+  if (!isObject(cfg) || cfg.mode === undefined) return;
+  if (cfg.mode === 'NONE') {
+    out.tool_choice = 'none';
+    return;
   }
-  return cfg.mode === undefined ? undefined : 'auto';
+  const names = Array.isArray(cfg.allowedFunctionNames)
+    ? cfg.allowedFunctionNames.filter((n): n is string => typeof n === 'string')
+    : [];
+  const allowed = out.tools?.filter((t) => names.includes(t.function.name)) ?? [];
+  if (allowed.length > 0) out.tools = allowed;
+  const only = names[0];
+  if (cfg.mode === 'ANY') {
+    out.tool_choice =
+      names.length === 1 && only !== undefined ? { type: 'function', function: { name: only } } : 'required';
+  } else out.tool_choice = 'auto';
 }
 
-function effortOf(cfg: GeminiGenerationConfig['thinkingConfig']): OpenAIChatRequest['reasoning_effort'] {
+/**
+ * thinkingConfig -> reasoning_effort: a thinking level names its effort; a budget maps by size
+ * (the inverse of the Gemini adapter's budgets). -1 ("decide yourself") asks for nothing in
+ * particular; 0 ("do not think") has no canonical effort, so it is named as dropped, as is a
+ * level the canonical scale lacks.
+ */
+function effortOf(cfg: unknown, dropped: string[]): OpenAIChatRequest['reasoning_effort'] {
   if (!isObject(cfg)) return undefined;
-  const level = typeof cfg.thinkingLevel === 'string' ? cfg.thinkingLevel.toLowerCase() : undefined;
-  if (level !== undefined && EFFORT_LEVELS.has(level)) return level as 'minimal' | 'low' | 'medium' | 'high';
-  // 0 means "do not think" and -1 "decide yourself": neither asks for a particular effort.
+  if (typeof cfg.thinkingLevel === 'string') {
+    const level = cfg.thinkingLevel.toLowerCase();
+    if (EFFORT_LEVELS.has(level)) return level as 'minimal' | 'low' | 'medium' | 'high';
+    if (level !== 'thinking_level_unspecified')
+      note(dropped, 'generationConfig.thinkingConfig.thinkingLevel');
+  }
   const budget = cfg.thinkingBudget;
+  if (budget === 0) note(dropped, 'generationConfig.thinkingConfig.thinkingBudget');
   if (typeof budget !== 'number' || budget <= 0) return undefined;
   return budget <= 2048 ? 'low' : budget <= 12288 ? 'medium' : 'high';
 }
@@ -112,8 +142,13 @@ function applyOutput(g: GeminiGenerationConfig, out: OpenAIChatRequest, dropped:
   } else if (g.responseMimeType !== undefined && g.responseMimeType !== 'text/plain') {
     dropped.push('generationConfig.responseMimeType');
   }
-  const effort = effortOf(g.thinkingConfig);
+  const effort = effortOf(g.thinkingConfig, dropped);
   if (effort !== undefined) out.reasoning_effort = effort;
+}
+
+/** Text is what every protocol answers with, so asking for text alone loses nothing. */
+function onlyText(modalities: unknown): boolean {
+  return Array.isArray(modalities) && modalities.every((m) => String(m).toUpperCase() === 'TEXT');
 }
 
 function applyGeneration(
@@ -134,7 +169,10 @@ function applyGeneration(
   if (typeof g.candidateCount === 'number' && g.candidateCount > 1)
     dropped.push('generationConfig.candidateCount');
   applyOutput(g, out, dropped);
-  for (const key of Object.keys(g)) if (!GENERATION.has(key)) dropped.push(`generationConfig.${key}`);
+  for (const key of Object.keys(g)) {
+    if (GENERATION.has(key) || (key === 'responseModalities' && onlyText(g[key]))) continue;
+    dropped.push(`generationConfig.${key}`);
+  }
 }
 
 export function geminiToOpenAI(
@@ -144,7 +182,7 @@ export function geminiToOpenAI(
   const req = validateGeminiRequest(camelizeKeys(body));
   const { dropped } = opts;
   const messages = contentsToMessages(req.contents, dropped);
-  const system = partsText(req.systemInstruction?.parts);
+  const system = systemText(req.systemInstruction?.parts, dropped);
   if (system !== '') messages.unshift({ role: 'system', content: system });
   const out: OpenAIChatRequest = {
     model: opts.model ?? (typeof req.model === 'string' ? req.model : ''),
@@ -156,8 +194,7 @@ export function geminiToOpenAI(
   }
   const tools = convertTools(req.tools, dropped);
   if (tools.length > 0) out.tools = tools;
-  const choice = toolChoice(req);
-  if (choice !== undefined) out.tool_choice = choice;
+  applyToolConfig(req, out, dropped);
   applyGeneration(req.generationConfig, out, dropped);
   for (const key of Object.keys(req)) if (!TOP_LEVEL.has(key)) dropped.push(key);
   return out;

@@ -1,7 +1,10 @@
 /**
  * Shape checks for a Gemini generateContent body before conversion. Failures are BcError
  * INVALID_REQUEST naming the field as Gemini's own messages do (`contents[0].parts: ...`), so a
- * client sees what to fix instead of a confusing answer from whichever channel serves it.
+ * client sees what to fix instead of a confusing answer from whichever channel serves it. Only
+ * what Gemini itself refuses and the conversion relies on is checked (contents, roles, non-empty
+ * parts, the data a part names); fields, part kinds and tools it does not know pass, to be
+ * carried by passthrough or named as dropped by the conversion.
  */
 import type { GeminiContent, GeminiPart, GeminiRequest } from '../../providers/gemini/types.js';
 import { invalid, isObject, type Json } from '../validate.js';
@@ -32,14 +35,17 @@ function validatePart(p: unknown, where: string): GeminiPart {
 function validateContent(c: unknown, i: number): GeminiContent {
   const where = `contents[${i}]`;
   if (!isObject(c)) throw invalid(where, 'must be an object');
-  if (c.role !== undefined && c.role !== 'user' && c.role !== 'model' && c.role !== 'function') {
-    throw invalid(`${where}.role`, 'must be "user" or "model"');
+  // An empty role is proto JSON's unset field, as is null; `function` is the older API's role
+  // for function results, which Gemini still takes.
+  const role = c.role ?? '';
+  if (role !== '' && role !== 'user' && role !== 'model' && role !== 'function') {
+    throw invalid(`${where}.role`, 'Please use a valid role: user, model.');
   }
   if (!Array.isArray(c.parts) || c.parts.length === 0) {
     throw invalid(`${where}.parts`, 'must be a non-empty array');
   }
   const parts = c.parts.map((p, j) => validatePart(p, `${where}.parts[${j}]`));
-  return { ...(typeof c.role === 'string' ? { role: c.role } : {}), parts };
+  return { ...(typeof role === 'string' && role !== '' ? { role } : {}), parts };
 }
 
 function validateSystem(s: unknown): GeminiContent | undefined {

@@ -11,6 +11,7 @@ import type { OpenAIChatRequest, OpenAIMessage, OpenAITool, OpenAIToolChoice } f
 import type { ConvertContext } from '../types.js';
 import { contentToParts, textOf } from './parts.js';
 import { toGeminiParameters, toGeminiSchema } from './schema.js';
+import { thinkingConfigFor } from './thinking.js';
 import { signatureOf } from './thought-signature.js';
 import type {
   GeminiContent,
@@ -40,9 +41,6 @@ const HANDLED = new Set([
   'reasoning_effort',
   'parallel_tool_calls',
 ]);
-
-/** Thinking budgets per effort; 128 is the smallest budget every 2.5+ model accepts. */
-const THINKING_BUDGET: Record<string, number> = { minimal: 128, low: 1024, medium: 8192, high: 24576 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -161,7 +159,7 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-function outputConfig(req: OpenAIChatRequest, g: GeminiGenerationConfig): void {
+function outputConfig(req: OpenAIChatRequest, g: GeminiGenerationConfig, dropped: string[]): void {
   const format = req.response_format;
   if (format?.type === 'json_object') {
     g.responseMimeType = 'application/json';
@@ -169,12 +167,12 @@ function outputConfig(req: OpenAIChatRequest, g: GeminiGenerationConfig): void {
     g.responseMimeType = 'application/json';
     if (format.json_schema.schema !== undefined) g.responseSchema = toGeminiSchema(format.json_schema.schema);
   }
-  const effort = req.reasoning_effort;
-  const budget = effort === null || effort === undefined ? undefined : THINKING_BUDGET[effort];
-  if (budget !== undefined) g.thinkingConfig = { thinkingBudget: budget, includeThoughts: true };
+  const thinking = thinkingConfigFor(req.reasoning_effort, req.model);
+  if (thinking.config !== undefined) g.thinkingConfig = thinking.config;
+  if (thinking.dropped) dropped.push('reasoning_effort');
 }
 
-function generationConfig(req: OpenAIChatRequest): GeminiGenerationConfig {
+function generationConfig(req: OpenAIChatRequest, dropped: string[]): GeminiGenerationConfig {
   const g: GeminiGenerationConfig = {};
   const max = num(req.max_completion_tokens) ?? num(req.max_tokens);
   if (max !== undefined) g.maxOutputTokens = max;
@@ -188,7 +186,7 @@ function generationConfig(req: OpenAIChatRequest): GeminiGenerationConfig {
   if (seed !== undefined) g.seed = seed;
   if (typeof req.stop === 'string') g.stopSequences = [req.stop];
   else if (Array.isArray(req.stop) && req.stop.length > 0) g.stopSequences = req.stop;
-  outputConfig(req, g);
+  outputConfig(req, g, dropped);
   return g;
 }
 
@@ -215,7 +213,7 @@ export function toGeminiRequest(req: OpenAIChatRequest, ctx: ConvertContext): Ge
   if (tools !== undefined) out.tools = tools;
   const functionCallingConfig = convertToolChoice(req.tool_choice);
   if (functionCallingConfig !== undefined) out.toolConfig = { functionCallingConfig };
-  const g = generationConfig(req);
+  const g = generationConfig(req, ctx.dropped);
   if (Object.keys(g).length > 0) out.generationConfig = g;
   noteDropped(req, ctx.dropped);
   return out;

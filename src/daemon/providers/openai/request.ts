@@ -12,7 +12,10 @@ import type { OpenAIChatRequest, OpenAIMessage } from './types.js';
 interface Quirks {
   /** reasoning models reject `max_tokens`; `max_completion_tokens` works for every OpenAI model */
   renameMaxTokens: boolean;
-  /** the API rejects message fields it does not know, such as another provider's reasoning_content */
+  /**
+   * the API rejects message fields it does not know, such as another provider's reasoning_content
+   * or a Gemini signature's extra_content on a tool call (stripForeignFields)
+   */
   stripReasoningContent: boolean;
 }
 
@@ -58,17 +61,46 @@ export function authHeaders(target: UpstreamTarget): Record<string, string> {
   return headers;
 }
 
-/** Removes another provider's `reasoning_content` from assistant messages, noting it in ctx.dropped. */
-export function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
-  let dropped = false;
-  const out = messages.map((m) => {
-    if (m.role !== 'assistant' || m.reasoning_content === undefined) return m;
-    dropped = true;
-    const { reasoning_content: _r, ...rest } = m;
-    return rest;
-  });
-  if (dropped) ctx.dropped.push('messages[].reasoning_content');
+type AssistantMessage = Extract<OpenAIMessage, { role: 'assistant' }>;
+
+/**
+ * Removes from assistant messages what other protocols' conversions put there for their own
+ * channels: `thinking_blocks` (signed Anthropic thinking, which no OpenAI-protocol server takes:
+ * OpenAI, Azure, Groq and Mistral refuse the field) always; with `strict`, for APIs that refuse
+ * any message field they do not know, also another provider's `reasoning_content` and the Gemini
+ * thought signature a tool call carries in `extra_content`. Each removal is named in ctx.dropped.
+ */
+export function stripForeignFields(
+  messages: OpenAIMessage[],
+  ctx: ConvertContext,
+  strict: boolean,
+): OpenAIMessage[] {
+  const removed = new Set<string>();
+  const out = messages.map((m) => (m.role === 'assistant' ? cleanAssistant(m, strict, removed) : m));
+  // A retry on another channel converts again into the same list: name each field once.
+  for (const field of removed) if (!ctx.dropped.includes(field)) ctx.dropped.push(field);
   return out;
+}
+
+function cleanAssistant(m: AssistantMessage, strict: boolean, removed: Set<string>): AssistantMessage {
+  if (!strict && !('thinking_blocks' in m)) return m;
+  const carrier = m as AssistantMessage & { thinking_blocks?: unknown };
+  const { thinking_blocks: blocks, reasoning_content: reasoning, ...rest } = carrier;
+  if (blocks !== undefined) removed.add('messages[].thinking_blocks');
+  if (!strict) return reasoning === undefined ? rest : { ...rest, reasoning_content: reasoning };
+  if (reasoning !== undefined) removed.add('messages[].reasoning_content');
+  if (rest.tool_calls?.some((c) => 'extra_content' in c) !== true) return rest;
+  removed.add('messages[].tool_calls[].extra_content');
+  const toolCalls = rest.tool_calls.map((c) => {
+    const { extra_content: _e, ...call } = c as typeof c & { extra_content?: unknown };
+    return call;
+  });
+  return { ...rest, tool_calls: toolCalls };
+}
+
+/** The strict clean-up of stripForeignFields, for adapters that build on this one (Azure). */
+export function stripReasoning(messages: OpenAIMessage[], ctx: ConvertContext): OpenAIMessage[] {
+  return stripForeignFields(messages, ctx, true);
 }
 
 /** `max_tokens` -> `max_completion_tokens`, unless the request already sets the latter. */
@@ -104,7 +136,7 @@ export function buildChatBody(
     delete body.stream_options;
   }
   if (q.renameMaxTokens) renameMaxTokens(body);
-  if (q.stripReasoningContent) body.messages = stripReasoning(body.messages, ctx);
+  body.messages = stripForeignFields(body.messages, ctx, q.stripReasoningContent);
   if (typeof body.user === 'string' && body.user.length > MAX_USER_LENGTH) body.user = opaqueUser(body.user);
   return body;
 }
