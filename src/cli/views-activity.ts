@@ -21,9 +21,23 @@ export function renderStatus(s: StatusView, style: Style): string {
       ['channels', formatCount(s.channels)],
       ['keys', formatCount(s.keys)],
       ['requests', formatCount(s.requests)],
+      ['writes', storeWrites(s, style)],
+      ['log', logHealth(s, style)],
     ],
     style,
   );
+}
+
+/** A store that cannot write refuses every request: say so, and why, in red. */
+function storeWrites(s: StatusView, style: Style): string {
+  if (!s.store_fault) return 'ok';
+  return style.red(`failing since ${formatTime(s.store_fault.since)}: ${s.store_fault.reason}`);
+}
+
+function logHealth(s: StatusView, style: Style): string {
+  if (s.log_lines_dropped === 0) return 'ok';
+  const why = s.log_error === null ? '' : ` (${s.log_error})`;
+  return style.yellow(`${formatCount(s.log_lines_dropped)} line(s) dropped${why}`);
 }
 
 function logColumns(style: Style): Column<LogRow>[] {

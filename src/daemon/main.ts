@@ -3,7 +3,9 @@
  * both apps -> control socket -> gateway port -> pidfile -> ready; then it waits for a stop
  * (signal or control request), drains and closes everything in reverse order. Any startup failure
  * closes what was opened, tells the parent (`bc start`, over IPC) and stderr one line why, and
- * returns exit code 1. This is one of the few edges allowed to write to stderr and exit.
+ * returns exit code 1. This is one of the few edges allowed to write to stderr and exit. Under a
+ * systemd watchdog the event loop pings it (notify.ts); a store that stops (or resumes) taking
+ * writes is logged once per change, not once per refused request.
  */
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +18,7 @@ import { prepareHome } from './lifecycle/home.js';
 import { acquireInstanceLock, type InstanceLock } from './lifecycle/instance-lock.js';
 import { listenControl, listenGateway, parseListenOrFail } from './lifecycle/listen.js';
 import { createDaemonLogger, logLevelFromEnv } from './lifecycle/logger.js';
-import { announceReady, reportStartupFailure } from './lifecycle/notify.js';
+import { announceReady, reportStartupFailure, startWatchdog } from './lifecycle/notify.js';
 import { DEFAULT_DRAIN_MS, StopRequest, drainApps, installSignalHandlers } from './lifecycle/shutdown.js';
 import { heapPolicyReady } from './lifecycle/heap-policy.js';
 import { VERSION } from '../shared/version.js';
@@ -58,10 +60,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log: () => s.logger,
   });
   const uninstallCrash = opts.embedded === true ? () => undefined : installCrashHandlers(s, stop);
+  const stopWatchdog =
+    opts.embedded === true ? () => undefined : startWatchdog({ warn: (o, m) => s.logger?.warn(o, m) });
   let code: number;
   try {
     code = await startThenServe(opts, s, stop);
   } finally {
+    stopWatchdog();
     uninstallSignals();
     uninstallCrash();
   }
@@ -93,6 +98,10 @@ async function start(opts: DaemonOptions, s: Opened, stop: StopRequest): Promise
   s.lock = await acquireInstanceLock(paths.pidfile, paths.socket, VERSION);
   const logger = (s.logger = createDaemonLogger(level));
   const services = (s.services = await createServices(paths, logger));
+  services.store.onWriteFault((fault) => {
+    if (fault) logger.error(fault, 'the store cannot write: requests get 503 store_unavailable until it can');
+    else logger.info('the store can write again: serving requests');
+  });
   const gateway = (s.gateway = await buildGatewayApp(services));
   const control = (s.control = await buildControlApp(services, {
     requestShutdown: () => stop.request('shutdown request'),
@@ -198,9 +207,13 @@ function forceExit(s: Opened): void {
 /** A bug must not leave a half-working daemon: log it, then stop gracefully with exit code 1. */
 function installCrashHandlers(s: Opened, stop: StopRequest): () => void {
   const onException = (err: Error): void => {
-    s.logger?.fatal({ err }, 'uncaught exception: stopping');
-    if (s.logger === undefined)
-      process.stderr.write(`bc daemon: uncaught exception: ${err.stack ?? err.message}\n`);
+    // nothing here may throw or wait: the log's sink drops what it cannot write (log-sink.ts)
+    try {
+      if (s.logger) s.logger.fatal({ err }, 'uncaught exception: stopping');
+      else fs.writeSync(2, `bc daemon: uncaught exception: ${err.stack ?? err.message}\n`);
+    } catch {
+      // stderr is gone or full: stop all the same
+    }
     s.exitCode = 1;
     stop.request('uncaught exception');
   };

@@ -228,6 +228,12 @@ export interface StatusView {
   channels: number;
   keys: number;
   requests: number;
+  /** null while the store records requests; else why it cannot (requests get 503 store_unavailable) */
+  store_fault: { reason: string; since: string } | null;
+  /** log lines dropped since start because the log could not be written (e.g. a full disk) */
+  log_lines_dropped: number;
+  /** the code of the last failed log write (ENOSPC...), null if none failed */
+  log_error: string | null;
 }
 
 export interface ChannelTestResult {

@@ -49,6 +49,7 @@ export const BC_ERR = {
   INVALID_REQUEST: def(400, 'bad_request', 'invalid_request_error', 'invalid_request'),
   INVALID_JSON: def(400, 'bad_request', 'invalid_request_error', 'invalid_json'),
   BODY_TOO_LARGE: def(413, 'bad_request', 'invalid_request_error', 'request_too_large'),
+  REQUEST_TIMEOUT: def(408, 'timeout', 'invalid_request_error', 'request_timeout'),
   UNSUPPORTED: def(400, 'bad_request', 'invalid_request_error', 'unsupported_endpoint'),
   UPSTREAM_ERROR: def(502, 'upstream', 'api_error', 'upstream_error'),
   UPSTREAM_TIMEOUT: def(504, 'timeout', 'api_error', 'upstream_timeout'),
@@ -56,6 +57,8 @@ export const BC_ERR = {
   UPSTREAM_REJECTED: def(400, 'upstream_rejected', 'invalid_request_error', 'upstream_rejected'),
   CLIENT_CLOSED: def(499, 'client_abort', 'api_error', 'client_closed_request'),
   INTERNAL: def(500, 'internal', 'api_error', 'internal_error'),
+  // the gateway's own store cannot record requests (a full or read-only disk): nothing is served
+  STORE_UNAVAILABLE: def(503, 'internal', 'api_error', 'store_unavailable'),
   // Control-plane and daemon lifecycle
   DAEMON_UNREACHABLE: def(503, 'internal', 'api_error', 'daemon_unreachable'),
   STARTUP_FAILED: def(500, 'internal', 'api_error', 'startup_failed'),

@@ -1,7 +1,8 @@
 /**
  * Renders the systemd unit that `bc service install` writes: `bc daemon` in the foreground, a
  * state directory, restart on failure, a stop timeout above the daemon's 30 s drain, reload by
- * SIGHUP, and the usual sandboxing. A system unit gets the full mount-namespace hardening; a user
+ * SIGHUP, a watchdog the daemon's event loop feeds (a process that is alive but wedged is killed
+ * and restarted, which Restart=on-failure alone never notices), and the usual sandboxing. A system unit gets the full mount-namespace hardening; a user
  * unit gets only the options that work without unprivileged user namespaces, because a per-user
  * service manager needs those namespaces for ProtectSystem= and friends and fails to start the
  * service on kernels that disable them.
@@ -25,6 +26,11 @@ export interface SystemdUnitOptions {
 export const SYSTEM_STATE_DIR = '/var/lib/burncloud';
 /** Seconds systemd waits after SIGTERM: above the daemon's 30 s drain, so draining is never cut. */
 export const STOP_TIMEOUT_S = 35;
+/**
+ * Seconds without a watchdog ping before systemd kills the daemon (SIGABRT) and restarts it. The
+ * daemon pings at half this (lifecycle/notify.ts); no healthy event loop stalls for 30 s.
+ */
+export const WATCHDOG_S = 30;
 
 export function renderSystemdUnit(opts: SystemdUnitOptions): string {
   const lines: string[] = [];
@@ -52,6 +58,9 @@ function serviceSection(opts: SystemdUnitOptions): string[] {
     `TimeoutStopSec=${STOP_TIMEOUT_S}`,
     'Restart=on-failure',
     'RestartSec=2',
+    // the pings come from a `systemd-notify` child of the daemon, hence NotifyAccess=all
+    `WatchdogSec=${WATCHDOG_S}`,
+    'NotifyAccess=all',
     'UMask=0077',
     'SyslogIdentifier=burncloud',
     '',

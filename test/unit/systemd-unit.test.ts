@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderSystemdUnit, STOP_TIMEOUT_S } from '../../src/shared/systemd-unit.js';
+import { renderSystemdUnit, STOP_TIMEOUT_S, WATCHDOG_S } from '../../src/shared/systemd-unit.js';
 
 const binPath = path.resolve('bin/bc.js');
 
@@ -51,6 +51,8 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'TimeoutStopSec',
     'Restart',
     'RestartSec',
+    'WatchdogSec',
+    'NotifyAccess',
     'UMask',
     'SyslogIdentifier',
     'NoNewPrivileges',
@@ -143,6 +145,11 @@ describe('renderSystemdUnit: system unit', () => {
     expect(STOP_TIMEOUT_S).toBeGreaterThan(30);
   });
 
+  it('has a watchdog that the daemon feeds from a child process (systemd-notify)', () => {
+    expect(values(unit, 'Service', 'WatchdogSec')).toEqual([String(WATCHDOG_S)]);
+    expect(values(unit, 'Service', 'NotifyAccess')).toEqual(['all']);
+  });
+
   it('runs as a dynamic user with its state directory as BC_HOME', () => {
     expect(values(unit, 'Service', 'DynamicUser')).toEqual(['yes']);
     expect(values(unit, 'Service', 'User')).toEqual([]);
@@ -227,6 +234,8 @@ describe('renderSystemdUnit: user unit', () => {
     expect(values(unit, 'Service', 'Environment')).toEqual(['BC_HOME=%h/.local/share/burncloud']);
     expect(values(unit, 'Service', 'ExecStart')).toEqual(['/usr/bin/node /home/ann/bc/bin/bc.js daemon']);
     expect(values(unit, 'Service', 'TimeoutStopSec')).toEqual([String(STOP_TIMEOUT_S)]);
+    expect(values(unit, 'Service', 'WatchdogSec')).toEqual([String(WATCHDOG_S)]);
+    expect(values(unit, 'Service', 'NotifyAccess')).toEqual(['all']);
   });
 
   it('has no system-only settings: no dynamic user, no state directory, no system targets', () => {

@@ -16,6 +16,7 @@ import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
+import { daemonHealth, daemonHealthPrometheus } from '../lifecycle/daemon-health.js';
 import { RelayRoutes, serveRelay, tooLarge } from './lanes.js';
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -68,7 +69,12 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
 
   registerSystemRoutes(app, state, () => state.accepting);
   registerGeminiRoutes(app, state);
-  registerPrometheusRoute(app, services.metrics, () => services.channelHealth());
+  registerPrometheusRoute(
+    app,
+    services.metrics,
+    () => services.channelHealth(),
+    () => daemonHealthPrometheus(daemonHealth(services)),
+  );
   return app;
 }
 

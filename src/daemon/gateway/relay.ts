@@ -2,7 +2,9 @@
  * The relay: admit -> route -> attempt -> stream -> settle. Tries candidate channels in router
  * order, never the same channel twice, up to 1 + retries attempts; applies each failure's decision
  * (cool down, auto-disable, or pass the upstream's rejection back); never retries once a byte has
- * gone to the client. Every authenticated request ends in exactly one settlement (log row).
+ * gone to the client. Every authenticated request ends in exactly one settlement (log row). A
+ * store that cannot record requests is the gateway's failure (settle-failure.ts): no upstream call
+ * while it is known, and a settlement failure is never retried and never cools a channel down.
  */
 import { BcError, isBcError } from '../../shared/errors.js';
 import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../providers/types.js';
@@ -13,7 +15,13 @@ import type { Pick } from './router.js';
 import { sendBody, sendError } from './client-wire.js';
 import { send, transportFailure } from './upstream.js';
 import { pumpStream, type Mode } from './stream-pump.js';
-import { settle, type Outcome } from './settle.js';
+import type { Outcome } from './settle.js';
+import {
+  SettlementFailure,
+  answerSettlementFailure,
+  refuseWhileStoreFails,
+  settleOrFail,
+} from './settle-failure.js';
 import { disableSecret } from './auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
 import { countedInput } from './admission.js';
@@ -24,11 +32,17 @@ type AttemptResult =
 
 /** Runs the attempts for an admitted request and always settles it. */
 export async function relay(state: GatewayState, ctx: RelayContext): Promise<void> {
+  // an answer the store could not record would go unbilled: refuse before calling anyone
+  refuseWhileStoreFails(state);
+  return attempts(state, ctx).catch((err: unknown) => answerSettlementFailure(ctx, err));
+}
+
+async function attempts(state: GatewayState, ctx: RelayContext): Promise<void> {
   const key = ctx.key!;
   const tried = new Set<number>();
   const maxAttempts = state.options.retries + 1;
   let last: (AttemptResult & { kind: 'failed' }) | undefined;
-  const finish = (o: Outcome): Promise<void> => settle(state, ctx, o);
+  const finish = (o: Outcome): Promise<void> => settleOrFail(state, ctx, o);
 
   while (ctx.attempts < maxAttempts && !ctx.clientGone) {
     const pick = state.router.next(state.snapshot, ctx.model, key.record.group, tried);
@@ -190,8 +204,11 @@ async function exchange(
   } catch (err) {
     return ctx.clientGone ? clientGone(finish) : failed(transportFailure(err));
   }
+  // only a body the gateway could not read is the upstream's fault; a failed settlement is ours
   return deliverBody(ctx, adapter, target, plan, res.headers, buf, finish).catch((err: unknown) =>
-    isBcError(err) && err.code === 'INTERNAL' ? Promise.reject(err) : failed(garbage(err)),
+    (isBcError(err) && err.code === 'INTERNAL') || err instanceof SettlementFailure
+      ? Promise.reject(err)
+      : failed(garbage(err)),
   );
 }
 

@@ -12,6 +12,7 @@ import type { GatewayState } from './state.js';
 import { priceFor, countedInput } from './admission.js';
 import { costOf } from './meter.js';
 import { countTextTokens } from './tokens.js';
+import { isBcError } from '../../shared/errors.js';
 
 export interface Outcome {
   /** HTTP status the client got */
@@ -40,7 +41,7 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   const ratio = state.snapshot.groupRatios.get(key.record.group) ?? 1;
   const cost = price ? (outcome.produced ? costOf(u, price, ratio) : 0) : null;
 
-  state.ledger.settle(key.record.id, ctx.reserved, cost ?? 0);
+  const reserved = ctx.reserved;
   ctx.reserved = 0;
   if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
   ctx.admitted = false;
@@ -73,27 +74,38 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
     max_tokens_clamped: ctx.outputLimit,
   };
   state.requests += 1;
+  // the key is charged only once the row is durable: a row the store refused charges nothing
+  let refused: { err: unknown } | null = null;
+  try {
+    await state.store.settle(row);
+  } catch (err) {
+    refused = { err };
+  }
+  state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0));
+  const failure = refused && isBcError(refused.err) ? refused.err : null;
   state.metrics.requestFinished({
     channelId: row.channel_id,
     channelName: row.channel,
     model: ctx.model,
     keyId: key.record.id,
     keyName: key.record.name,
-    status: outcome.status,
-    errorCategory: outcome.error,
+    status: refused ? (failure?.status ?? 500) : outcome.status,
+    errorCategory: refused ? (failure?.category ?? 'internal') : outcome.error,
     inputTokens: u.inputTokens,
     outputTokens: u.outputTokens,
-    cost,
+    cost: refused ? null : cost,
     latencyMs,
     ttftMs: ctx.ttftMs,
     stream: ctx.stream,
   });
-  try {
-    await state.store.settle(row);
-  } catch (err) {
-    state.logger.error({ err, request_id: ctx.requestId }, 'failed to commit the request log row');
-    throw err;
-  }
+  if (!refused) return;
+  // a store that cannot write says so once (daemon/main.ts), not once per request
+  if (failure?.code !== 'STORE_UNAVAILABLE')
+    state.logger.error(
+      { err: refused.err, request_id: ctx.requestId },
+      'failed to commit the request log row',
+    );
+  throw refused.err;
 }
 
 async function estimateUsage(ctx: RelayContext, outcome: Outcome): Promise<Usage> {

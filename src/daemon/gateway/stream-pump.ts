@@ -7,7 +7,9 @@
  *    re-emitted unchanged except the extra usage chunk;
  *  - convert: upstream events -> canonical OpenAI chunks -> the client's protocol encoder.
  * Until the first byte goes out a failure is returned for a retry; after it, the client gets the
- * protocol's in-stream error event and a clean end.
+ * protocol's in-stream error event and a clean end. A settlement that fails (the store cannot
+ * write) is never returned for a retry: it ends a begun stream with the store's error event and
+ * goes on to the relay as a SettlementFailure.
  */
 import { SseDecoder, sseFrame } from '../streams/sse.js';
 import { EventStreamDecoder } from '../streams/eventstream.js';
@@ -33,6 +35,7 @@ import type { Outcome } from './settle.js';
 import { OpeningGate } from './stream-gate.js';
 import { countedInput } from './admission.js';
 import { BcError } from '../../shared/errors.js';
+import { SettlementFailure } from './settle-failure.js';
 import { isErrorEvent, redactFailure } from './redact.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';
@@ -100,7 +103,9 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const settleOnce = async (outcome: Outcome): Promise<void> => {
     if (settled) return;
     settled = true;
-    await a.finish(outcome);
+    await a.finish(outcome).catch((e: unknown) => {
+      throw e instanceof SettlementFailure ? endWithSettlementFailure(ctx, encoder, e) : e;
+    });
   };
   const deliveredText = (): string => (mode === 'convert' ? delivered.join('') : seen.text());
 
@@ -175,6 +180,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
     return { kind: 'done' };
   } catch (err) {
     res.body.destroy();
+    if (err instanceof SettlementFailure) throw err;
     if (ctx.clientGone) {
       if (converter) usage = converter.usage() ?? usage;
       await settleOnce({ status: 499, error: 'client_abort', usage, produced: true, deliveredText });
@@ -301,6 +307,17 @@ function streamFailure(err: unknown): UpstreamFailure {
   if (f.message.includes('ERROR') && e.message)
     return { ...f, message: `upstream stream broke: ${e.message}` };
   return f;
+}
+
+/** A begun stream whose settlement failed: the store's error as the protocol's in-stream event. */
+function endWithSettlementFailure(
+  ctx: RelayContext,
+  encoder: InboundStreamEncoder | undefined,
+  err: SettlementFailure,
+): SettlementFailure {
+  if (ctx.committed && !ctx.res.writableEnded && !ctx.res.destroyed)
+    ctx.res.end((encoder ?? clientEncoder(ctx)).error(toWireError(err.error)).join(''));
+  return err;
 }
 
 function endWithError(

@@ -2,10 +2,13 @@
  * The daemon's one pino logger: JSON lines on stdout, level from BC_LOG_LEVEL (default info).
  * Secrets must never reach a log line, so credential headers are redacted wherever they appear
  * and the request serializer drops the `key` query parameter Gemini clients may authenticate with.
- * Fastify apps get this logger as their `loggerInstance` and build children from it.
+ * Fastify apps get this logger as their `loggerInstance` and build children from it. Lines go
+ * through a LogSink (log-sink.ts): a log that cannot be written (a full disk) drops lines and
+ * counts them, and never blocks or stops the daemon.
  */
 import pino, { type Logger } from 'pino';
 import { BcError } from '../../shared/errors.js';
+import { LogSink } from './log-sink.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -43,7 +46,13 @@ export function createDaemonLogger(level: string, destination?: pino.Destination
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { req: serializeRequest },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? new LogSink(1));
+}
+
+/** What the logger's sink dropped: lines lost since start and the last write error's code. */
+export function droppedLogLines(logger: object): { dropped: number; error: string | null } {
+  const sink = (logger as Record<symbol, unknown>)[pino.symbols.streamSym];
+  return sink instanceof LogSink ? { dropped: sink.dropped, error: sink.error } : { dropped: 0, error: null };
 }
 
 interface LoggableRequest {

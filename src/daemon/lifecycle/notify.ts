@@ -2,8 +2,10 @@
  * Tells whoever started the daemon how startup went. `bc start` spawns the daemon with an IPC
  * channel and waits for one message: `{type:'ready', pid, listen, socket}` or
  * `{type:'error', message}`. Run in a terminal (no IPC), the daemon prints a short human note on
- * stderr instead, stdout being reserved for JSON log lines.
+ * stderr instead, stdout being reserved for JSON log lines. Under systemd it also feeds the
+ * service watchdog (startWatchdog), so a daemon whose event loop is stuck gets restarted.
  */
+import { spawn } from 'node:child_process';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -55,4 +57,52 @@ function sendToParent(msg: DaemonMessage): Promise<boolean> {
       resolve(false);
     }
   });
+}
+
+/** Where a failed watchdog ping is reported (the daemon's logger). */
+export interface WatchdogLog {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * systemd's watchdog (`WatchdogSec=` in the unit, shared/systemd-unit.ts): while the manager set
+ * WATCHDOG_USEC for this process, `WATCHDOG=1` goes to NOTIFY_SOCKET at half that interval from a
+ * timer on the event loop, so a loop that stops turning (a wedged daemon) stops the pings and
+ * systemd kills and restarts it, while a live one, even one refusing requests, keeps pinging.
+ * Node cannot send on a Unix datagram socket, so each ping runs `systemd-notify WATCHDOG=1`, which
+ * sends on behalf of its parent and waits until the manager has read the message (the unit says
+ * NotifyAccess=all). Returns the function that stops the pings; a no-op when not under a watchdog.
+ */
+export function startWatchdog(log: WatchdogLog, env: NodeJS.ProcessEnv = process.env): () => void {
+  const usec = Number(env.WATCHDOG_USEC);
+  if (!env.NOTIFY_SOCKET || !Number.isFinite(usec) || usec <= 0) return () => undefined;
+  // the watchdog is meant for another process (a parent that exec'd us with its environment)
+  if (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== process.pid) return () => undefined;
+  const everyMs = Math.max(50, Math.floor(usec / 2000));
+  let inFlight = false;
+  let warned = false;
+  const failed = (why: string): void => {
+    if (warned) return;
+    warned = true;
+    log.warn({ why }, 'watchdog ping failed: systemd may restart the daemon');
+  };
+  const ping = (): void => {
+    if (inFlight) return;
+    inFlight = true;
+    const child = spawn('systemd-notify', ['WATCHDOG=1'], { stdio: 'ignore', env, timeout: everyMs });
+    child.unref();
+    child.on('error', (err) => {
+      inFlight = false;
+      failed(err.message);
+    });
+    child.on('close', (code) => {
+      inFlight = false;
+      if (code === 0) warned = false;
+      else if (code !== null) failed(`systemd-notify exited with ${code}`);
+    });
+  };
+  ping();
+  const timer = setInterval(ping, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

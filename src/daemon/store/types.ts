@@ -14,6 +14,7 @@ import type {
   LogRow,
   UsageDimension,
 } from '../../shared/control-api.js';
+import type { StoreFault } from './write-health.js';
 
 export interface ChannelSecret {
   /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
@@ -178,6 +179,15 @@ export interface Store {
   queryLogs(q: LogQuery): Promise<LogRow[]>;
   usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]>;
   countRequests(): Promise<number>;
+
+  /**
+   * Null while the store can record requests; else why not (a full or read-only disk). Set by a
+   * failed settlement write, cleared by the store's own probe once a write passes again. While
+   * set, `settle` rejects at once with BcError STORE_UNAVAILABLE.
+   */
+  writeFault(): StoreFault | null;
+  /** Called when the store starts failing (the fault) and when it recovers (null). */
+  onWriteFault(listener: (fault: StoreFault | null) => void): void;
 
   close(): Promise<void>;
 }

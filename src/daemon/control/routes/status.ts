@@ -1,15 +1,18 @@
 /**
  * `GET /v1/status`: what `bc status` prints and what `bc start` polls to know the daemon is up.
- * Cheap on purpose (two listings and a counter), since it is also the liveness probe.
+ * Cheap on purpose (two listings and a counter), since it is also the liveness probe; it also
+ * says whether the store can write and how many log lines were dropped (daemon-health.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { ROUTES, type StatusView } from '../../../shared/control-api.js';
 import { on, type ControlContext } from '../context.js';
+import { daemonHealth } from '../../lifecycle/daemon-health.js';
 
 export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const { services } = ctx;
   on(app, ROUTES.status, async () => {
     const [channels, keys] = await Promise.all([services.store.listChannels(), services.store.listKeys()]);
+    const health = daemonHealth(services);
     const status: StatusView = {
       pid: process.pid,
       version: services.version,
@@ -21,6 +24,9 @@ export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
       channels: channels.length,
       keys: keys.filter((k) => k.status !== 'revoked').length,
       requests: services.requestsServed(),
+      store_fault: health.storeFault && { reason: health.storeFault.reason, since: health.storeFault.since },
+      log_lines_dropped: health.logLinesDropped,
+      log_error: health.logError,
     };
     return status;
   });

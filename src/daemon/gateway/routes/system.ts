@@ -1,5 +1,6 @@
 /**
- * Gateway endpoints that need no upstream: liveness and readiness, the key's model list (OpenAI
+ * Gateway endpoints that need no upstream: liveness and readiness (not ready while draining or
+ * while the store cannot write, with the reason), the key's model list (OpenAI
  * list shape, only what the key may use), and One API's billing endpoints reporting the key's
  * budget and spend.
  */
@@ -14,7 +15,18 @@ import { errorPayload, toWireError } from '../client-wire.js';
 export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, ready: () => boolean): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    if (!ready()) return reply.code(503).send({ status: 'not_ready' });
+    if (!ready()) return reply.code(503).send({ status: 'not_ready', reason: 'draining' });
+    // requests would all get 503 store_unavailable: a balancer should send them elsewhere
+    const fault = state.store.writeFault();
+    if (fault) {
+      const why = {
+        status: 'not_ready',
+        reason: 'store_unavailable',
+        detail: fault.reason,
+        since: fault.since,
+      };
+      return reply.code(503).send(why);
+    }
     return { status: 'ready', channels: state.snapshot.channels.length };
   });
   app.get('/v1/models', (req, reply) => withKey(state, req, reply, (key) => modelList(state, key)));

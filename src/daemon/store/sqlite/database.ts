@@ -3,13 +3,15 @@
  * corrupt or non-SQLite file, a database from a newer BurnCloud) with a one-line reason before
  * writing anything, sets the pragmas the durability promise rests on (WAL + synchronous=NORMAL:
  * a committed transaction survives SIGKILL of the process), and applies pending migrations in one
- * transaction tracked by `PRAGMA user_version`.
+ * transaction tracked by `PRAGMA user_version`. Also the write probe the store runs while its
+ * disk is failing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BcError } from '../../../shared/errors.js';
 import { APPLICATION_ID, MIGRATIONS, type Migration } from './migrations.js';
+import { describeWriteError } from '../write-health.js';
 
 export type Db = Database.Database;
 export type Statement<P extends unknown[], R = unknown> = Database.Statement<P, R>;
@@ -35,6 +37,23 @@ export function openSqliteDatabase(file: string, migrations: readonly Migration[
   } catch (e) {
     db.close();
     throw e instanceof BcError ? e : openError(file, e);
+  }
+}
+
+/**
+ * Commits one small write (a timestamp in bc_meta): null when the database takes writes, else
+ * why not, from the error's code (`database or disk is full (SQLITE_FULL)`). The store's probe
+ * after a failed write, so it finds out by itself when space returns.
+ */
+export function probeDatabaseWrite(db: Db): string | null {
+  try {
+    db.prepare('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)').run(
+      'write_probe',
+      new Date().toISOString(),
+    );
+    return null;
+  } catch (e) {
+    return describeWriteError(e);
   }
 }
 

@@ -5,10 +5,13 @@
  * assigns the row its final id; rows are applied to SQLite in batches shortly after, and before
  * any read that could see them. Applying is idempotent by id (INSERT OR IGNORE, spend added only
  * when the row was new), so replaying the journal after a crash can never count a row twice. The
- * file is emptied whenever everything in it has been applied.
+ * file is emptied whenever everything in it has been applied. A write that fails (a full or
+ * read-only disk) throws, and whatever part of it reached the file is cut off again, so the row
+ * acknowledged next never shares a line with a torn one.
  */
 import fs from 'node:fs';
 import type { NewLogRow } from '../types.js';
+import { describeWriteError } from '../write-health.js';
 
 export interface JournalEntry {
   id: number;
@@ -20,6 +23,8 @@ export type ApplyBatch = (entries: JournalEntry[]) => JournalEntry[];
 
 const FLUSH_DELAY_MS = 20;
 const FLUSH_AT_ROWS = 512;
+/** A page-sized line that replay skips (no id): the probe's test write, as large as a big row. */
+const PROBE_LINE = `{"probe":"${'x'.repeat(4096 - 13)}"}\n`;
 
 interface Waiter {
   id: number;
@@ -32,6 +37,10 @@ export class SettleJournal {
   private timer: NodeJS.Timeout | undefined;
   private lastId: number;
   private readonly fd: number;
+  /** bytes of whole lines in the file: a failed write is cut back to this */
+  private size: number;
+  /** a failed write could not be cut back: the next write starts a new line */
+  private torn = false;
   /** a row was written in this turn of the event loop; later ones wait for the turn's end */
   private turnOpen = false;
   private queuedLines: string[] = [];
@@ -45,6 +54,7 @@ export class SettleJournal {
   ) {
     this.lastId = lastId;
     this.fd = fs.openSync(file, 'a', 0o600);
+    this.size = fs.fstatSync(this.fd).size;
   }
 
   /** Opens the journal, replaying what a crash left in it; `maxLoggedId` is the logs table's max id. */
@@ -55,14 +65,14 @@ export class SettleJournal {
     if (left.length > 0) {
       journal.pending = left;
       journal.flush();
-    } else fs.ftruncateSync(journal.fd, 0);
+    } else journal.empty();
     return journal;
   }
 
   /** Makes the row durable now and returns its id (its id in the logs table once applied). */
   append(row: NewLogRow): number {
     const id = ++this.lastId;
-    fs.writeSync(this.fd, journalLine(id, row));
+    this.writeOut(journalLine(id, row));
     this.written({ id, row });
     return id;
   }
@@ -97,7 +107,7 @@ export class SettleJournal {
     this.queuedEntries = [];
     this.waiters = [];
     try {
-      fs.writeSync(this.fd, lines.join(''));
+      this.writeOut(lines.join(''));
     } catch (err) {
       for (const w of waiters) w.reject(err);
       return;
@@ -118,7 +128,64 @@ export class SettleJournal {
     this.timer = undefined;
     if (this.pending.length === 0) return;
     this.pending = this.apply(this.pending);
-    if (this.pending.length === 0) fs.ftruncateSync(this.fd, 0);
+    if (this.pending.length === 0) this.empty();
+  }
+
+  /**
+   * Appends `text` whole or not at all. A full disk may take part of a write (a short write, then
+   * ENOSPC on the rest): that part is cut off again before the error is thrown.
+   */
+  private writeOut(text: string): void {
+    const data = this.torn ? `\n${text}` : text;
+    const bytes = Buffer.byteLength(data);
+    try {
+      let done = fs.writeSync(this.fd, data);
+      if (done < bytes) {
+        const buf = Buffer.from(data);
+        while (done < bytes) done += fs.writeSync(this.fd, buf, done);
+      }
+    } catch (err) {
+      this.cutBack(this.size);
+      throw err;
+    }
+    this.size = this.torn ? fs.fstatSync(this.fd).size : this.size + bytes;
+    this.torn = false;
+  }
+
+  /** Cuts the file back to `size` bytes; if even that fails, the next write starts a new line. */
+  private cutBack(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+      this.size = size;
+    } catch {
+      this.torn = true;
+    }
+  }
+
+  /** Everything is applied: the file may start over (if it cannot be cut, replay is harmless). */
+  private empty(): void {
+    try {
+      fs.ftruncateSync(this.fd, 0);
+      this.size = 0;
+      this.torn = false;
+    } catch {
+      // the rows stay in the file, already applied: a replay skips them by id
+    }
+  }
+
+  /**
+   * Tries a real write as large as a big row and cuts it off again: null when the journal can
+   * take rows, else why not (a full or read-only disk). The store's probe while failing.
+   */
+  probe(): string | null {
+    const before = this.size;
+    try {
+      this.writeOut(PROBE_LINE);
+    } catch (err) {
+      return describeWriteError(err);
+    }
+    this.cutBack(before);
+    return null;
   }
 
   /** Rows written but not yet in the database (a failing apply keeps them here). */

@@ -1,7 +1,9 @@
 /**
  * The Store on one SQLite file. better-sqlite3 is synchronous and fast enough that the daemon
  * calls it on the event loop; the async signatures exist so a PostgreSQL store can implement the
- * same interface. Each concern lives in its own table class; this class only wires them together.
+ * same interface. Each concern lives in its own table class; this class only wires them together,
+ * and keeps the write health: a settlement the journal could not write, or rows the database could
+ * not take, mark the store failing (write-health.ts) until a probe write passes.
  */
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type {
@@ -23,6 +25,14 @@ import { LogTable } from './logs.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
 import { SettleJournal } from './journal.js';
+import { probeDatabaseWrite } from './database.js';
+import {
+  WriteHealth,
+  describeWriteError,
+  storeUnavailable,
+  type FaultListener,
+  type StoreFault,
+} from '../write-health.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 
 export class SqliteStore implements Store {
@@ -34,6 +44,7 @@ export class SqliteStore implements Store {
   /** null for an in-memory database: settle then commits directly */
   private readonly journal: SettleJournal | null;
   private checkpointer: Checkpointer | undefined;
+  private readonly writes = new WriteHealth(() => this.probeWrites());
 
   constructor(
     private readonly db: Db,
@@ -55,7 +66,9 @@ export class SqliteStore implements Store {
         `${file}-settle.jsonl`,
         (e) => {
           this.startCheckpoints(file);
-          return this.logs.applyEntries(e);
+          const left = this.logs.applyEntries(e);
+          if (left.length > 0) this.databaseFailed();
+          return left;
         },
         this.logs.lastId(),
       );
@@ -134,7 +147,41 @@ export class SqliteStore implements Store {
    * read below that could miss it.
    */
   async settle(row: NewLogRow): Promise<number> {
-    return this.journal ? this.journal.settle(row) : this.logs.settle(row);
+    if (this.writes.current) throw storeUnavailable();
+    try {
+      return await (this.journal ? this.journal.settle(row) : this.logs.settle(row));
+    } catch (err) {
+      const where = this.journal ? 'settlement journal' : 'database';
+      this.writes.failed(`${where}: ${describeWriteError(err)}`);
+      throw storeUnavailable(err);
+    }
+  }
+
+  writeFault(): StoreFault | null {
+    return this.writes.current;
+  }
+  onWriteFault(listener: FaultListener): void {
+    this.writes.onChange(listener);
+  }
+
+  /**
+   * Rows the database would not take: a failing disk if a probe write fails too (then the store
+   * is failing); otherwise something about those rows, which stay in the journal for later.
+   */
+  private databaseFailed(): void {
+    const reason = probeDatabaseWrite(this.db);
+    if (reason !== null) this.writes.failed(`database: ${reason}`);
+  }
+
+  /** While failing: can the journal and the database take a write again? */
+  private probeWrites(): string | null {
+    const journal = this.journal?.probe() ?? null;
+    if (journal !== null) return `settlement journal: ${journal}`;
+    const database = probeDatabaseWrite(this.db);
+    if (database !== null) return `database: ${database}`;
+    // rows journaled while only the database failed go in now
+    this.journal?.flush();
+    return null;
   }
 
   /** Applies journaled settlements before a read that must see them (logs, usage, spend). */
@@ -155,6 +202,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.writes.stop();
     if (this.db.open) this.journal?.close();
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
