@@ -2,121 +2,21 @@
  * The Gemini simulator's request checks, made as the real API makes them, so that a converter's
  * mistake reaches a test as the 400 real Gemini would send. The body is proto JSON: every field
  * has a camelCase and a snake_case name, and an unknown name anywhere (a part, a function call,
- * generationConfig, a schema) is refused before anything else looks at it. Then the contents:
- * roles user and model (and the older function), parts non-empty, each part holding exactly one kind of data, named
- * function calls and responses, and a function-response turn that answers the function-call
- * turn right before it (as many responses as calls, the same names). Tools: function names
+ * generationConfig, a schema; names in gemini-sim-fields.ts) is refused before anything else
+ * looks at it. Then the contents: roles user and model (and the older function), parts
+ * non-empty, each part holding exactly one kind of data, named function calls and responses, and
+ * a function-response turn that answers the function-call turn right before it (as many
+ * responses as calls, the same names). Tools: function names
  * Gemini accepts, top-level OBJECT parameters with properties, `required` naming properties,
  * a type on every property schema. thinkingConfig as each model family takes it (none before
  * 2.5, no thinkingLevel on 2.5, no MINIMAL level on 3 Pro, no zero budget on 2.5 Pro). Messages
  * are Gemini's own wording.
  */
+import { DATA, FIELDS } from './gemini-sim-fields.js';
 
 type Json = Record<string, unknown>;
 
-const DATA = [
-  'text',
-  'inlineData',
-  'fileData',
-  'functionCall',
-  'functionResponse',
-  'executableCode',
-  'codeExecutionResult',
-];
-
-const SCHEMA = [
-  'type',
-  'format',
-  'title',
-  'description',
-  'nullable',
-  'enum',
-  'maxItems',
-  'minItems',
-  'properties',
-  'required',
-  'minProperties',
-  'maxProperties',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'example',
-  'anyOf',
-  'propertyOrdering',
-  'default',
-  'items',
-  'minimum',
-  'maximum',
-];
-
-/** Field names per message type (camelCase; snake_case spellings are accepted alike). */
-const FIELDS: Record<string, readonly string[]> = {
-  request: [
-    'model',
-    'contents',
-    'systemInstruction',
-    'tools',
-    'toolConfig',
-    'generationConfig',
-    'safetySettings',
-    'cachedContent',
-    'labels',
-  ],
-  content: ['role', 'parts'],
-  part: [...DATA, 'thought', 'thoughtSignature', 'videoMetadata', 'partMetadata', 'mediaResolution'],
-  inlineData: ['mimeType', 'data', 'displayName'],
-  fileData: ['mimeType', 'fileUri', 'displayName'],
-  functionCall: ['id', 'name', 'args'],
-  functionResponse: ['id', 'name', 'response', 'parts', 'willContinue', 'scheduling'],
-  generationConfig: [
-    'stopSequences',
-    'responseMimeType',
-    'responseSchema',
-    'responseJsonSchema',
-    'responseModalities',
-    'candidateCount',
-    'maxOutputTokens',
-    'temperature',
-    'topP',
-    'topK',
-    'seed',
-    'presencePenalty',
-    'frequencyPenalty',
-    'responseLogprobs',
-    'logprobs',
-    'enableEnhancedCivicAnswers',
-    'speechConfig',
-    'thinkingConfig',
-    'imageConfig',
-    'mediaResolution',
-  ],
-  thinkingConfig: ['includeThoughts', 'thinkingBudget', 'thinkingLevel'],
-  toolConfig: ['functionCallingConfig', 'retrievalConfig'],
-  functionCallingConfig: ['mode', 'allowedFunctionNames'],
-  tool: [
-    'functionDeclarations',
-    'googleSearchRetrieval',
-    'codeExecution',
-    'googleSearch',
-    'urlContext',
-    'computerUse',
-    'fileSearch',
-    'googleMaps',
-  ],
-  functionDeclaration: [
-    'name',
-    'description',
-    'parameters',
-    'parametersJsonSchema',
-    'response',
-    'responseJsonSchema',
-    'behavior',
-  ],
-  schema: SCHEMA,
-  safetySetting: ['category', 'threshold'],
-};
-
-/** `function` is older API's role for function responses, which Gemini still takes (Portkey sends it). */
+/** `function` is the older API's role for function responses; Gemini still takes it (Portkey sends it). */
 const ROLES = ['user', 'model', 'function'];
 
 const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
