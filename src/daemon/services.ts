@@ -13,6 +13,7 @@ import { openStore } from './store/open.js';
 import { loadPricing } from './pricing/load.js';
 import { createMetrics } from './metrics/index.js';
 import { GatewayState } from './gateway/state.js';
+import { intakeOptionsFromEnv } from './gateway/intake-env.js';
 import { startProbe } from './gateway/probe.js';
 import { testChannel } from './gateway/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
@@ -80,6 +81,7 @@ export async function createServices(
     const gateway = new GatewayState(store, secrets, metrics, logger, {
       retries: envInt(env, 'BC_RETRIES', 3),
       bodyLimit: envInt(env, 'BC_BODY_LIMIT', DEFAULT_BODY_LIMIT),
+      ...intakeOptionsFromEnv(env),
     });
     await gateway.refresh();
     const stopProbe = startProbe(gateway, envInt(env, 'BC_PROBE_INTERVAL_MS', 60_000));

@@ -96,7 +96,9 @@ describe('metrics through the relay', () => {
     expect(p.sum('bc_requests_total', { model: 'gpt-4o-mini', channel: 'sim', status: '400' })).toBe(
       REJECTED,
     );
-    expect(p.sum('bc_requests_total', { model: 'no-such-model', status: '404' })).toBe(UNKNOWN_MODEL);
+    // a model no channel serves and no price names shares the `other` label
+    expect(p.sum('bc_requests_total', { model: 'other', status: '404' })).toBe(UNKNOWN_MODEL);
+    expect(p.find('bc_requests_total', { model: 'no-such-model' })).toEqual([]);
     expect(p.sum('bc_request_errors_total')).toBe(REJECTED + UNKNOWN_MODEL);
     expect(p.sum('bc_request_duration_seconds_count')).toBe(total);
     expect(p.sum('bc_ttft_seconds_count', { model: 'gpt-4o-mini' })).toBeGreaterThanOrEqual(STREAMS);

@@ -21,15 +21,21 @@ import type { PriceRecord } from '../store/types.js';
 /** A lowered output limit keeps at least this many tokens beyond any thinking budget (SPEC 7). */
 export const MIN_LOWERED_OUTPUT = 1024;
 
-/** The client's key from any of the headers the three protocols use. */
-export function extractKey(headers: IncomingHttpHeaders, query: string | undefined): string | undefined {
+/**
+ * The client's key from any of the headers the three protocols use, or from `?key=` in
+ * `geminiQuery`: callers pass the query only on Gemini routes (keys in URLs end up in proxy logs).
+ */
+export function extractKey(
+  headers: IncomingHttpHeaders,
+  geminiQuery: string | undefined,
+): string | undefined {
   const auth = headers.authorization;
   if (typeof auth === 'string' && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ')
     return auth.slice(7).trim();
   const x = headers['x-api-key'] ?? headers['x-goog-api-key'];
   if (typeof x === 'string' && x.length > 0) return x.trim();
-  if (query) {
-    const k = new URLSearchParams(query).get('key');
+  if (geminiQuery) {
+    const k = new URLSearchParams(geminiQuery).get('key');
     if (k) return k;
   }
   return undefined;

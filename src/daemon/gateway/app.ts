@@ -1,29 +1,43 @@
 /**
- * The data plane: a Fastify app for the gateway port. Bodies are kept as raw bytes (passthrough
- * forwards them unchanged; handlers parse JSON themselves), request logging is off on the hot
- * path, and every error the framework raises (body too large, unknown route) is answered in the
- * caller's protocol shape. No admin route lives here: management is on the control socket only.
+ * The data plane: a Fastify app for the gateway port, on the door's HTTP server (intake.ts:
+ * connection cap, time for a request to arrive, body slots). Bodies are kept as raw bytes
+ * (passthrough forwards them unchanged; handlers parse JSON themselves), request logging is off on
+ * the hot path, and every error the framework raises (body too large, unknown route) is answered
+ * in the caller's protocol shape. A body is read only once its request is known to be wanted: the
+ * relay lanes check the key first, and so do the Gemini routes here (onRequest, before Fastify's
+ * body parser), and a POST to an unknown route is answered 404 unread. No admin route lives here:
+ * management is on the control socket only.
  */
-import http from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import type { DaemonServices } from '../services.js';
 import { errorPayload, toWireError } from './client-wire.js';
-import { newRequestId } from './handler.js';
+import { keyFromHeaders, newRequestId } from './handler.js';
+import { Intake } from './intake.js';
+import type { GatewayState } from './state.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
 import { daemonHealth, daemonHealthPrometheus } from '../lifecycle/daemon-health.js';
-import { RelayRoutes, serveRelay, tooLarge } from './lanes.js';
+import { RelayRoutes, refuse, serveRelay, tooLarge } from './lanes.js';
 
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Fastify routes that relay (Gemini's model paths): their key is checked before their body is read. */
+const KEYED_ROUTES = new Set(['/v1beta/models/*', '/v1/models/*']);
 
 export async function buildGatewayApp(services: DaemonServices): Promise<FastifyInstance> {
   const state = services.gateway;
   const bodyLimit = state.options.bodyLimit;
+  const intake = new Intake(state.options, services.metrics.transport, newRequestId);
+  services.metrics.knowModels((model) => knowsModel(state, model));
   const relayRoutes = new RelayRoutes();
   registerOpenAIRoutes(relayRoutes);
   registerAnthropicRoutes(relayRoutes);
@@ -33,18 +47,21 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     return503OnClosing: true,
+    clientErrorHandler: intake.onClientError,
     // the relay's fixed-path endpoints are served before Fastify routes anything (lanes.ts)
-    serverFactory: (fastifyHandler) => {
-      const server = http.createServer((req, res) => {
+    serverFactory: (fastifyHandler) =>
+      intake.createServer((req, res) => {
         const route = relayRoutes.match(req.method, req.url);
-        if (route) serveRelay(state, req, res, route, bodyLimit);
+        if (route) serveRelay(state, intake, req, res, route);
         else fastifyHandler(req, res);
-      });
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      // streams may run for a long time: no overall request deadline
-      server.requestTimeout = 0;
-      return server;
-    },
+      }),
+  });
+  app.addHook('onRequest', (req, reply, done) => {
+    if (guardBody(state, intake, req, reply)) done();
+  });
+  app.addHook('preParsing', (req, reply, payload, done) => {
+    if (!hasBody(req)) done(null, payload);
+    else intake.readBody(req.raw, reply.raw, protocolOf(req.url), () => done(null, payload));
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
@@ -62,8 +79,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     return reply.code(code).header('x-request-id', newRequestId()).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    const bc = new BcError('NOT_FOUND', `unknown endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`);
-    const { status, body } = errorPayload(protocolOf(req.url), toWireError(bc));
+    const { status, body } = errorPayload(protocolOf(req.url), toWireError(notFound(req.method, req.url)));
     return reply.code(status).header('x-request-id', newRequestId()).send(body);
   });
 
@@ -76,6 +92,45 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     () => daemonHealthPrometheus(daemonHealth(services)),
   );
   return app;
+}
+
+/**
+ * Before Fastify reads a body: a relayed route's key must be good, and a POST to an unknown
+ * route is refused unread. Answers (and closes) and returns false when the request goes no further.
+ */
+function guardBody(state: GatewayState, intake: Intake, req: FastifyRequest, reply: FastifyReply): boolean {
+  if (!hasBody(req)) return true;
+  const protocol = protocolOf(req.url);
+  if (req.is404) {
+    reply.hijack();
+    refuse(reply.raw, protocol, notFound(req.method, req.url));
+    return false;
+  }
+  if (!KEYED_ROUTES.has(req.routeOptions.url ?? '')) return true;
+  try {
+    keyFromHeaders(state, req.headers, req.url, protocol);
+    return true;
+  } catch (err) {
+    intake.stats.unauthenticated++;
+    reply.hijack();
+    refuse(reply.raw, protocol, err);
+    return false;
+  }
+}
+
+function hasBody(req: FastifyRequest): boolean {
+  const h = req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] ?? '0') !== '0';
+}
+
+function notFound(method: string, url: string): BcError {
+  return new BcError('NOT_FOUND', `unknown endpoint ${method} ${url.split('?')[0] ?? ''}`);
+}
+
+/** A model the gateway knows (a channel serves it or a price names it) gets its own metrics series. */
+function knowsModel(state: GatewayState, model: string): boolean {
+  const snap = state.snapshot;
+  return snap.tiersByModel.has(model) || snap.prices.get(model) !== undefined;
 }
 
 function protocolOf(url: string): InboundProtocol {

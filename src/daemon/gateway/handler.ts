@@ -10,7 +10,9 @@ import { BcError, isBcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import { Aborter, type RelayContext, type RequestSpec } from './context.js';
 import type { GatewayState } from './state.js';
+import type { RouteKey } from './snapshot.js';
 import { admit, authenticate, authorize, countedInput, extractKey } from './admission.js';
+import { checkJsonDepth } from './json-depth.js';
 import { sendBody, sendError } from './client-wire.js';
 import { relay } from './relay.js';
 import { settle } from './settle.js';
@@ -26,6 +28,8 @@ export interface RelayCall {
   url: string;
   clientIp: string;
   res: ServerResponse;
+  /** the key, when the lane already checked it from the headers before reading the body */
+  key?: RouteKey;
 }
 
 /** A Fastify route's request as a RelayCall; the handler writes the raw response itself. */
@@ -57,7 +61,7 @@ export async function handleRelay(
     }
   });
   try {
-    ctx.key = authenticate(state, extractKey(headers, queryOf(call.url)));
+    ctx.key = call.key ?? keyFromHeaders(state, headers, call.url, protocol);
   } catch (err) {
     sendError(ctx, err);
     return;
@@ -147,6 +151,20 @@ export function pathOf(url: string): string {
   return i < 0 ? url : url.slice(0, i);
 }
 
+/**
+ * The key the request's headers name, checked (throws the 401). `?key=` counts only on Gemini
+ * routes, where Gemini clients put it: anywhere else a key in the URL would end up in the access
+ * logs of every proxy on the way, so it is not accepted there.
+ */
+export function keyFromHeaders(
+  state: GatewayState,
+  headers: IncomingHttpHeaders,
+  url: string,
+  protocol: InboundProtocol,
+): RouteKey {
+  return authenticate(state, extractKey(headers, protocol === 'gemini' ? queryOf(url) : undefined));
+}
+
 function queryOf(url: string): string | undefined {
   const i = url.indexOf('?');
   return i < 0 ? undefined : url.slice(i + 1);
@@ -164,6 +182,7 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BcError('INVALID_JSON', 'request body must be a JSON object');
   }
+  checkJsonDepth(parsed);
   return parsed as Record<string, unknown>;
 }
 

@@ -1,15 +1,19 @@
 /**
  * The relay's own lane in front of Fastify. Every relayed endpoint with a fixed path (OpenAI's and
- * Anthropic's) is matched here by one map lookup on the raw Node request, its body read straight
- * into a buffer under the body limit, and handed to the relay: no Fastify request, reply, hooks
- * or content-type parsing on the hot path. Anything else (Gemini's model paths, the system and
- * metrics routes, unknown routes) goes on to Fastify unchanged.
+ * Anthropic's) is matched here by one map lookup on the raw Node request; its key is checked from
+ * the headers before a byte of the body is read (no key, or an unknown one: 401 and the connection
+ * closed, so nobody without a key can make the gateway buffer a body); then the body is read into
+ * a buffer under the body limit, in one of the door's body slots (intake.ts), and handed to the
+ * relay: no Fastify request, reply, hooks or content-type parsing on the hot path. Anything else
+ * (Gemini's model paths, the system and metrics routes, unknown routes) goes on to Fastify.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import { errorResponse } from './client-wire.js';
-import { handleRelay, newRequestId, pathOf, type SpecBuilder } from './handler.js';
+import { handleRelay, keyFromHeaders, newRequestId, pathOf, type SpecBuilder } from './handler.js';
+import type { Intake } from './intake.js';
+import type { RouteKey } from './snapshot.js';
 import type { GatewayState } from './state.js';
 
 export interface RelayRoute {
@@ -31,13 +35,17 @@ export class RelayRoutes {
   }
 }
 
-/** Reads the body under `limit` bytes, then relays; answers 413 (and closes) above it, 503 while draining. */
+/**
+ * Checks the key from the headers, then reads the body under `limit` bytes and relays; answers
+ * (and closes) at once with 401 for a missing or unknown key, 413 above the limit, 503 while
+ * draining, none of which reads the body.
+ */
 export function serveRelay(
   state: GatewayState,
+  intake: Intake,
   req: IncomingMessage,
   res: ServerResponse,
   route: RelayRoute,
-  limit: number,
 ): void {
   if (!state.accepting) {
     const err = new BcError('INTERNAL', 'the gateway is shutting down: send the request again', {
@@ -46,11 +54,30 @@ export function serveRelay(
     refuse(res, route.protocol, err);
     return;
   }
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
+  let key: RouteKey;
+  try {
+    key = keyFromHeaders(state, req.headers, req.url ?? '/', route.protocol);
+  } catch (err) {
+    intake.stats.unauthenticated++;
+    refuse(res, route.protocol, err);
+    return;
+  }
+  const limit = state.options.bodyLimit;
+  if (Number(req.headers['content-length']) > limit) {
     refuse(res, route.protocol, tooLarge(limit));
     return;
   }
+  intake.readBody(req, res, route.protocol, () => readThenRelay(state, req, res, route, key));
+}
+
+function readThenRelay(
+  state: GatewayState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: RelayRoute,
+  key: RouteKey,
+): void {
+  const limit = state.options.bodyLimit;
   const chunks: Buffer[] = [];
   let size = 0;
   const onData = (chunk: Buffer): void => {
@@ -66,7 +93,8 @@ export function serveRelay(
   const onEnd = (): void => {
     const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     const url = req.url ?? '/';
-    const call = { raw, headers: req.headers, url, clientIp: req.socket.remoteAddress ?? '', res };
+    const clientIp = req.socket.remoteAddress ?? '';
+    const call = { raw, headers: req.headers, url, clientIp, res, key };
     handleRelay(state, call, route.protocol, route.build).catch((err: unknown) => {
       state.logger.error({ err }, 'relay failed outside the request lifecycle');
       if (!res.headersSent) refuse(res, route.protocol, err);
@@ -85,7 +113,7 @@ export function tooLarge(limit: number): BcError {
 }
 
 /** An answer before the relay took the request: the body is not read, so the connection closes. */
-function refuse(res: ServerResponse, protocol: InboundProtocol, err: unknown): void {
+export function refuse(res: ServerResponse, protocol: InboundProtocol, err: unknown): void {
   if (res.headersSent || res.destroyed) return;
   const { status, headers, body } = errorResponse(protocol, err);
   headers['x-request-id'] = newRequestId();

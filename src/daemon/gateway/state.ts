@@ -11,8 +11,10 @@ import { Router } from './router.js';
 import { RateLimiter } from './limits.js';
 import { BudgetLedger } from './budget-ledger.js';
 import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
+import type { IntakeOptions } from './intake-env.js';
 
-export interface GatewayOptions {
+/** Relay settings, and the door's (time for a request to arrive, connection and body-read caps). */
+export interface GatewayOptions extends IntakeOptions {
   /** retries after the first attempt (SPEC: default 3) */
   retries: number;
   /** body limit in bytes (SPEC: default 32 MiB) */

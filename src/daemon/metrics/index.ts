@@ -7,3 +7,4 @@ export type { Metrics, MetricsOptions } from './metrics.js';
 export { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 export { ERROR_CATEGORIES, NO_KEY, OTHER } from './state.js';
 export type { ChannelHealth, MetricsRecorder, RequestSample } from './types.js';
+export { TransportStats } from './transport.js';

@@ -1,9 +1,11 @@
 /**
  * The daemon's live metrics: createMetrics() returns the recorder the relay calls on every request
  * plus the two readers (the JSON snapshot the TUIs stream, and Prometheus text for `GET /metrics`).
- * Series exist overall and per channel, model and key; models and keys are capped (overflow goes to
- * an `other` series) because clients choose model names and keys come and go, while channels are
- * the configured ones and are all kept. The clock is injected so tests can walk through time.
+ * Series exist overall and per channel, model and key; a model gets its own series only when the
+ * gateway knows it (a channel serves it or a price names it: knowModels), because clients choose
+ * model names and any key holder could otherwise fill the slots with junk. Known models and keys
+ * are also capped; what is unknown or beyond the cap shares an `other` series. Channels are the
+ * configured ones and are all kept. The clock is injected so tests can walk through time.
  */
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
 import type { ChannelHealth, MetricsRecorder, RequestSample } from './types.js';
@@ -12,6 +14,7 @@ import { BASE_FIELDS, F_COST, F_ERR, F_REQ, F_TIN, F_TOUT, Series } from './seri
 import { buildSnapshot } from './snapshot.js';
 import { renderPrometheus } from './prometheus.js';
 import { ERROR_CATEGORIES, NO_KEY, OTHER, type MetricsState } from './state.js';
+import { TransportStats } from './transport.js';
 
 const CATEGORY_INDEX = new Map<string, number>(ERROR_CATEGORIES.map((c, i) => [c, i]));
 const OTHER_CATEGORY = ERROR_CATEGORIES.length - 1;
@@ -30,10 +33,19 @@ export interface MetricsOptions {
 export interface Metrics extends MetricsRecorder {
   snapshot(health: ChannelHealth[]): MetricsSnapshot;
   prometheus(health: ChannelHealth[]): string;
+  /** the gateway's door (connections, body reads, timeouts), moved by gateway/intake.ts */
+  readonly transport: TransportStats;
+  /**
+   * Which model names may have a series of their own (the gateway passes "a channel serves it or
+   * a price names it"); until called, every model may.
+   */
+  knowModels(known: (model: string) => boolean): void;
 }
 
 /** The series a finished request touches, found (or made) by label with the caps applied. */
 class Labels {
+  known: (model: string) => boolean = () => true;
+
   constructor(
     private readonly state: MetricsState,
     private readonly make: (name: string) => Series,
@@ -44,8 +56,8 @@ class Labels {
     const st = this.state;
     let m = st.models.get(model);
     if (!m) {
-      if (st.models.size >= this.maxLabels || model.length > MAX_MODEL_LENGTH)
-        m = st.otherModel ??= this.make(OTHER);
+      const own = st.models.size < this.maxLabels && model.length <= MAX_MODEL_LENGTH && this.known(model);
+      if (!own) m = st.otherModel ??= this.make(OTHER);
       else {
         m = this.make(model);
         st.models.set(model, m);
@@ -112,6 +124,7 @@ function newState(now: () => number, windowS: number, overall: Series): MetricsS
     now,
     windowS,
     overall,
+    transport: new TransportStats(),
     models: new Map(),
     keys: new Map(),
     channels: new Map(),
@@ -174,6 +187,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     attemptStarted: (channelId) => labels.channel(channelId, sec()).started(),
     attemptEnded: (channelId) => labels.channel(channelId, sec()).ended(),
     requestFinished: finished,
+    transport: state.transport,
+    knowModels(known) {
+      labels.known = known;
+    },
     snapshot: (health) => buildSnapshot(state, health),
     prometheus(health) {
       state.advanceAll(sec());

@@ -1,12 +1,14 @@
 /**
  * Prometheus text exposition (format 0.0.4) of the cumulative counters kept per (model, channel)
- * cell, the in-flight gauges and the channels' routing health. Each family is written once with
+ * cell, the in-flight gauges, the channels' routing health and the gateway's door (connections,
+ * body reads, timeouts). Each family is written once with
  * its HELP and TYPE lines and its series in a stable order, so scrapes diff cleanly.
  */
 import type { ChannelHealth } from './types.js';
 import type { Histogram, PromCell } from './prom-cell.js';
 import type { MetricsState } from './state.js';
 import { OTHER } from './state.js';
+import { TRANSPORT_FAMILIES, type TransportStats } from './transport.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -128,9 +130,17 @@ function writeGauges(w: Writer, state: MetricsState, health: ChannelHealth[], no
   }
 }
 
+function writeTransport(w: Writer, t: TransportStats): void {
+  for (const [name, type, help, value] of TRANSPORT_FAMILIES) {
+    w.family(name, type, help);
+    w.sample(name, [], value(t));
+  }
+}
+
 export function renderPrometheus(state: MetricsState, health: ChannelHealth[]): string {
   const w = new Writer();
   writeCells(w, sortedCells(state));
   writeGauges(w, state, health, state.now());
+  writeTransport(w, state.transport);
   return w.text();
 }

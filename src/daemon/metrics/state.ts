@@ -4,6 +4,7 @@
  */
 import type { PromCell } from './prom-cell.js';
 import type { Series } from './series.js';
+import type { TransportStats } from './transport.js';
 
 /** Error categories counted separately; anything else (or an error status without one) is `other`. */
 export const ERROR_CATEGORIES = [
@@ -38,6 +39,8 @@ export interface MetricsState {
   readonly cells: Map<string, Map<number, PromCell>>;
   otherModel: Series | null;
   otherKey: Series | null;
+  /** the gateway's door: connections, body reads, timeouts, early 401s */
+  readonly transport: TransportStats;
   /** moves every series to second `s` */
   advanceAll(s: number): void;
 }

@@ -77,7 +77,8 @@ async function withKey(
   answer: (key: RouteKey) => unknown,
 ): Promise<unknown> {
   try {
-    const key = authenticate(state, extractKey(req.headers, req.url.split('?')[1]));
+    // OpenAI-shaped routes: no `?key=` (only Gemini clients send keys in the URL)
+    const key = authenticate(state, extractKey(req.headers, undefined));
     checkKeyUsable(key, req.ip, Date.now());
     return answer(key);
   } catch (err) {
