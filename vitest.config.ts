@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // test/live talks to real providers: only `npm run test:live` (test/live/vitest.config.ts) runs it
-    exclude: [...configDefaults.exclude, 'test/live/**'],
+    exclude: [...configDefaults.exclude, 'test/live/**', '.stryker-tmp/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,0 +1,44 @@
+// StrykerJS over the code whose mistakes cost money or send the wrong request (issue 14):
+// `npm run test:mutation` (slow: not part of `npm test`); `STRYKER_AREA=money|routing|converters`
+// limits a run to one area. Reports go to reports/mutation/ (committed: mutation.json and the
+// summary quoted in the README).
+const AREAS = {
+  money: [
+    'src/daemon/gateway/meter.ts',
+    'src/daemon/gateway/budget-ledger.ts',
+    'src/daemon/gateway/admission.ts',
+    'src/daemon/gateway/settle.ts',
+    'src/daemon/gateway/limits.ts',
+    'src/daemon/gateway/output-limit.ts',
+    'src/daemon/store/sqlite/journal.ts',
+  ],
+  routing: ['src/daemon/gateway/router.ts', 'src/daemon/gateway/health.ts'],
+  converters: [
+    'src/daemon/providers/*/request.ts',
+    'src/daemon/providers/*/messages.ts',
+    'src/daemon/providers/*/stream.ts',
+    'src/daemon/providers/*/response.ts',
+    'src/daemon/inbound/*/request.ts',
+    'src/daemon/inbound/*/stream.ts',
+    'src/daemon/inbound/*/response.ts',
+  ],
+};
+
+const area = process.env.STRYKER_AREA;
+const mutate = area ? AREAS[area] : Object.values(AREAS).flat();
+if (!mutate) throw new Error(`STRYKER_AREA must be one of ${Object.keys(AREAS).join(', ')}`);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  coverageAnalysis: 'perTest',
+  mutate,
+  concurrency: 2,
+  timeoutMS: 20_000,
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: `reports/mutation/${area ?? 'all'}.json` },
+  htmlReporter: { fileName: `reports/mutation/${area ?? 'all'}.html` },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
