@@ -6,6 +6,8 @@
 
 const BASE_COOLDOWN_MS = 5_000;
 const MAX_COOLDOWN_MS = 300_000;
+/** what a client is told to wait while a half-open probe decides a key (its outcome is unknown) */
+const PROBE_WAIT_MS = 1_000;
 
 interface KeyHealth {
   failures: number;
@@ -58,6 +60,17 @@ export class HealthBook {
   release(channelId: number, index: number): void {
     const h = this.keys.get(slot(channelId, index));
     if (h) h.probing = false;
+  }
+
+  /**
+   * How long until this key may take a request: 0 now, the rest of its cooldown, or (while its
+   * half-open probe is out) the time a probe is given before anyone looks again.
+   */
+  waitMs(channelId: number, index: number): number {
+    const h = this.keys.get(slot(channelId, index));
+    if (!h || h.failures === 0) return 0;
+    if (h.probing) return PROBE_WAIT_MS;
+    return Math.max(0, h.cooldownUntil - this.now());
   }
 
   /** The latest cooldown end among the given keys still cooling, or null. */

@@ -114,10 +114,7 @@ function exhausted(
     return new BcError(
       'UPSTREAM_ERROR',
       `every channel serving "${ctx.model}" is cooling down after failures; retry shortly`,
-      {
-        status: 503,
-        retryAfterS: 5,
-      },
+      { status: 503, retryAfterS: coolingRetryAfterS(state, ctx) },
     );
   }
   const status = last.status >= 400 && last.status !== 401 && last.status !== 403 ? last.status : 502;
@@ -129,6 +126,12 @@ function exhausted(
       retryAfterS: last.retryAfterMs !== undefined ? Math.ceil(last.retryAfterMs / 1000) : undefined,
     },
   );
+}
+
+/** Seconds until the soonest candidate channel is usable again (at least 1). */
+function coolingRetryAfterS(state: GatewayState, ctx: RelayContext): number {
+  const ms = state.router.soonestMs(state.snapshot, ctx.model, ctx.key!.record.group) ?? 1000;
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 async function attempt(

@@ -26,6 +26,26 @@ export class Router {
     return !!tiers?.some((t) => t.channels.some((c) => c.groups.has(group)));
   }
 
+  /**
+   * Milliseconds until the soonest candidate channel for this model and group can take a request
+   * (0 when one can now), or undefined when no enabled key of any candidate could. What the
+   * "everything is cooling down" answer tells the client to wait.
+   */
+  soonestMs(snap: Snapshot, model: string, group: string): number | undefined {
+    let soonest: number | undefined;
+    for (const tier of snap.tiersByModel.get(model) ?? []) {
+      for (const c of tier.channels) {
+        if (!c.groups.has(group)) continue;
+        for (const s of c.secrets) {
+          if (s.disabledReason !== null) continue;
+          const wait = this.health.waitMs(c.record.id, s.index);
+          if (soonest === undefined || wait < soonest) soonest = wait;
+        }
+      }
+    }
+    return soonest;
+  }
+
   /** The next channel to try, or undefined when every candidate was tried or is cooling down. */
   next(snap: Snapshot, model: string, group: string, tried: ReadonlySet<number>): Pick | undefined {
     const tiers = snap.tiersByModel.get(model);
