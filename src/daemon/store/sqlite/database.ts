@@ -20,6 +20,7 @@ const BUSY_TIMEOUT_MS = 5000;
 
 export function openSqliteDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   ensureWritableFolder(path.dirname(file));
+  ownerOnly(file);
   let db: Db;
   try {
     db = new Database(file);
@@ -123,6 +124,33 @@ function checkIdentity(db: Db, file: string, latest: number): void {
       'STARTUP_FAILED',
       `${file} was written by a newer BurnCloud (schema version ${version}, this build knows up to ${latest}): upgrade BurnCloud`,
     );
+  }
+}
+
+/** SQLite's companions of a database file: they get the database file's own mode when created. */
+const COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/**
+ * Makes the database file (created empty if missing) and its companions readable by the owner
+ * only, whatever the umask: BC_DB may point outside the 0700 home, and the file holds key hashes,
+ * encrypted upstream secrets and every request's log. SQLite creates -wal, -shm and -journal with
+ * the database file's mode, so creating that one 0600 covers them; files left group- or
+ * world-readable by an older build are narrowed. Anything unexpected is left for the open to report.
+ */
+function ownerOnly(file: string): void {
+  if (file === '' || file === ':memory:' || file.startsWith('file:')) return;
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+  } catch {
+    return;
+  }
+  for (const suffix of COMPANIONS) {
+    try {
+      const st = fs.statSync(file + suffix);
+      if (st.isFile() && (st.mode & 0o077) !== 0) fs.chmodSync(file + suffix, st.mode & 0o700);
+    } catch {
+      // absent (most companions, most of the time), or not ours to change
+    }
   }
 }
 

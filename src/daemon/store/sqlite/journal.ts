@@ -54,6 +54,12 @@ export class SettleJournal {
   ) {
     this.lastId = lastId;
     this.fd = fs.openSync(file, 'a', 0o600);
+    // it holds request rows: the owner's alone, also when an older build left it readable
+    try {
+      fs.fchmodSync(this.fd, 0o600);
+    } catch {
+      // not ours to change (another owner): it opened, so it still works
+    }
     this.size = fs.fstatSync(this.fd).size;
   }
 
