@@ -2,7 +2,8 @@
  * The CLI's only writer to stdout and stderr. A command hands over its result once: with `--json`
  * it becomes one JSON document on stdout (the control API's View objects, money in micro-USD),
  * otherwise the human rendering (tables, USD). Errors and progress go to stderr, so stdout stays
- * parseable. Colour only when stdout is a terminal and NO_COLOR is unset (or `color` says always).
+ * parseable; with `--json` a failed command also leaves one document on stdout,
+ * `{"error":{"code","message","hint"?}}`, so a script reading stdout always gets JSON. Colour only when stdout is a terminal and NO_COLOR is unset (or `color` says always).
  */
 import { makeStyle } from './format.js';
 import type { Style } from './format.js';
@@ -94,6 +95,20 @@ export class Output {
     if (hint) this.streams.stderr.write(`${hint}\n`);
   }
 
+  /**
+   * A failed command: the error on stderr as `error()` writes it, and with `--json` (or `json`
+   * forced, for failures before the flags were read) its JSON document on stdout.
+   */
+  failure(code: string, message: string, hint?: string, json: boolean = this.json): void {
+    this.error(message, hint);
+    if (json) this.writeOut(JSON.stringify(errorDocument(code, message, hint), null, 2) + '\n');
+  }
+
+  /** The JSON document alone, for a failure whose message is already on stderr. */
+  failureDocument(code: string, message: string, hint?: string): void {
+    this.writeOut(JSON.stringify(errorDocument(code, message, hint), null, 2) + '\n');
+  }
+
   writeOut(text: string): void {
     this.streams.stdout.write(text);
   }
@@ -102,4 +117,15 @@ export class Output {
     this.clearProgress();
     this.streams.stderr.write(text);
   }
+}
+
+/** What `--json` prints on stdout for a failed command. */
+export interface ErrorDocument {
+  error: { code: string; message: string; hint?: string };
+}
+
+function errorDocument(code: string, message: string, hint?: string): ErrorDocument {
+  // stderr's "hint: " label is for eyes; the field name says it already
+  const h = hint?.replace(/^hint:\s*/i, '');
+  return { error: h ? { code, message, hint: h } : { code, message } };
 }

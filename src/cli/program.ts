@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { BcError } from '../shared/errors.js';
+import { DaemonError } from '../shared/daemon-client.js';
 import { registerChannel } from './commands/channel.js';
 import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
@@ -73,19 +74,39 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** Prints an error the way its kind asks and returns the exit code. */
-export function reportError(ctx: CliContext, err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (err instanceof UsageError) {
-    ctx.out.error(err.message, err.hint ?? `hint: see \`${ctx.commandPath()} --help\``);
+/**
+ * Prints an error the way its kind asks and returns the exit code. With `--json` (`jsonAsked`:
+ * found on the command line, for errors raised before commander has read the flags) stdout also
+ * gets `{"error":{"code","message","hint"?}}`.
+ */
+export function reportError(ctx: CliContext, err: unknown, jsonAsked = false): number {
+  const json = ctx.out.json || jsonAsked;
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return EXIT.ok;
+    // commander has written its message and hint to stderr already
+    const message = err.message.replace(/^error:\s*/i, '');
+    if (json) ctx.out.failureDocument('usage_error', message, 'add --help to the command to see its usage');
     return EXIT.usage;
   }
+  if (err instanceof UsageError) {
+    const hint = err.hint ?? `hint: see \`${ctx.commandPath()} --help\``;
+    ctx.out.failure('usage_error', err.message, hint, json);
+    return EXIT.usage;
+  }
+  const message = err instanceof Error ? err.message : String(err);
   if (err instanceof BcError && err.code === 'DAEMON_UNREACHABLE') {
-    ctx.out.error(err.message);
+    ctx.out.failure(err.wireCode, message, undefined, json);
     return EXIT.unreachable;
   }
-  ctx.out.error(err instanceof Error ? err.message : String(err));
+  const code = err instanceof DaemonError ? err.daemonCode : err instanceof BcError ? err.wireCode : 'error';
+  ctx.out.failure(code, message, undefined, json);
   return EXIT.refused;
+}
+
+/** `--json` among the global flags of a command line (options end at `--`). */
+function asksJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /** Runs one command line (`argv` without node and the script) and returns the exit code. */
@@ -95,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     await buildProgram(ctx).parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
-    return reportError(ctx, err);
+    return reportError(ctx, err, asksJson(argv));
   } finally {
     await ctx.close();
   }
