@@ -28,10 +28,8 @@ export class LogSink {
   constructor(private readonly fd = 1) {
     const kind = fdKind(fd);
     if (kind === 'stream') {
-      this.stream = new net.Socket({ fd, readable: false, writable: true });
+      this.stream = streamOn(fd);
       this.stream.on('error', (err) => this.fail(err));
-      // pending writes still keep the process alive until flushed; the socket alone must not
-      this.stream.unref();
     } else if (kind === 'closed') {
       this.broken = true;
       this.lastError = 'EBADF';
@@ -116,6 +114,18 @@ export class LogSink {
     }
     this.torn = false;
   }
+}
+
+/**
+ * A non-blocking stream on a pipe or socket. For stdout it is Node's own process.stdout, which
+ * never closes fd 1 (a closed fd 1 could be reused by the database file). The stream does not
+ * keep the process alive, though its pending writes do until they are flushed.
+ */
+function streamOn(fd: number): net.Socket {
+  if (fd === 1 && process.stdout instanceof net.Socket) return process.stdout;
+  const socket = new net.Socket({ fd, readable: false, writable: true });
+  socket.unref();
+  return socket;
 }
 
 /** How to write to an fd: synchronously (file, terminal, /dev/null) or as a stream (pipe, socket). */
