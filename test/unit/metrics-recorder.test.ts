@@ -183,6 +183,25 @@ describe('metrics recorder', () => {
     expect(snap.keys.find((r) => r.id === 'other')?.name).toBe('other');
   });
 
+  it('gives only models the gateway knows a label: junk names share `other` and take no slot', () => {
+    const c = clock();
+    const m = createMetrics({ now: c.now, maxLabels: 100 });
+    m.knowModels((model) => model === 'gpt-4o' || model === 'claude-sonnet-4-5');
+    for (let i = 0; i < 150; i++) finish(m, sample({ model: `junk-${i}`, status: 404 }));
+    finish(m, sample({ model: 'gpt-4o' }));
+    finish(m, sample({ model: 'claude-sonnet-4-5' }));
+    expect(
+      m
+        .snapshot(health)
+        .models.map((r) => r.id)
+        .sort(),
+    ).toEqual(['claude-sonnet-4-5', 'gpt-4o', 'other']);
+    const text = m.prometheus(health);
+    expect(text).not.toContain('junk-');
+    expect(text).toContain('bc_requests_total{model="other",channel="main",status="404"} 150');
+    expect(text).toContain('bc_requests_total{model="gpt-4o",channel="main",status="200"} 1');
+  });
+
   it('counts an error status without a category, and unknown categories, as `other`', () => {
     const m = createMetrics({ now: clock().now });
     finish(m, sample({ status: 500, errorCategory: null }));
