@@ -35,7 +35,8 @@ function storeWrites(s: StatusView, style: Style): string {
 }
 
 function logHealth(s: StatusView, style: Style): string {
-  if (s.log_lines_dropped === 0) return 'ok';
+  // (an older daemon does not report it)
+  if (!s.log_lines_dropped) return 'ok';
   const why = s.log_error === null ? '' : ` (${s.log_error})`;
   return style.yellow(`${formatCount(s.log_lines_dropped)} line(s) dropped${why}`);
 }

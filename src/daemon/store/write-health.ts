@@ -27,6 +27,8 @@ export class WriteHealth {
   private fault: StoreFault | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners: FaultListener[] = [];
+  /** the store closed: no more probes */
+  private closed = false;
 
   constructor(
     private readonly probe: WriteProbe,
@@ -44,7 +46,7 @@ export class WriteHealth {
       return;
     }
     this.fault = { reason, since: new Date().toISOString() };
-    this.timer = setInterval(() => this.check(), this.intervalMs).unref();
+    if (!this.closed) this.timer = setInterval(() => this.check(), this.intervalMs).unref();
     this.notify();
   }
 
@@ -66,11 +68,17 @@ export class WriteHealth {
       return;
     }
     this.fault = null;
-    this.stop();
+    this.stopProbing();
     this.notify();
   }
 
+  /** The store is closing: probing ends for good. */
   stop(): void {
+    this.closed = true;
+    this.stopProbing();
+  }
+
+  private stopProbing(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
