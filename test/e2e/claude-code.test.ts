@@ -233,6 +233,10 @@ describe.each(CASES)('Claude Code -> gateway -> $name', (c) => {
 
     const rows = (await gw.call<LogRow[]>('GET', '/v1/logs?limit=500')).slice(0, calls.length);
     expect(rows.length).toBe(calls.length);
+    // a passthrough carries context_management unchanged; a conversion drops it and says so
+    const named = rows.filter((r) => r.dropped_fields.includes('context_management')).length;
+    if (c.name.includes('passthrough')) expect(rows.every((r) => r.dropped_fields.length === 0)).toBe(true);
+    else expect(named).toBeGreaterThan(0);
     for (const row of rows) {
       expect(row).toMatchObject({ status: 200, channel: 'upstream', error: null, usage_estimated: false });
       expect(row.output_tokens).toBeGreaterThan(0);

@@ -160,6 +160,30 @@ describe('reasoning controls: thinking + output_config.effort', () => {
     expect(budget.output_config).toBeUndefined();
   });
 
+  it.each([
+    ['claude-sonnet-4-5', 'none', undefined, undefined],
+    ['claude-sonnet-4-5', 'xhigh', { type: 'enabled', budget_tokens: 16384 }, undefined],
+    ['claude-opus-4-8', 'none', undefined, undefined],
+    ['claude-opus-4-8', 'xhigh', { type: 'adaptive' }, { effort: 'high' }],
+  ])(
+    '%s: OpenAI reasoning_effort %s (beyond the canonical scale) -> %j %j',
+    (model, effort, thinking, config) => {
+      const ask = {
+        model: 'x',
+        messages: [{ role: 'user', content: 'hi' }],
+        reasoning_effort: effort,
+      } as unknown as OpenAIChatRequest;
+      const out = toAnthropicRequest(ask, model, []);
+      expect(out.thinking).toEqual(thinking);
+      expect(out.output_config).toEqual(config);
+      // Bedrock keeps its own budget table; the kind of thinking is what must agree
+      const bedrock = toConverseRequest(ask, `us.anthropic.${model}-v1`, { dropped: [] });
+      const sent = (bedrock.additionalModelRequestFields as { thinking?: { type: string } } | undefined)
+        ?.thinking;
+      expect(sent?.type).toBe(thinking?.type);
+    },
+  );
+
   it('Bedrock: the same split inside additionalModelRequestFields', () => {
     const ask: OpenAIChatRequest = {
       model: 'x',

@@ -47,7 +47,8 @@ function specOf(
     clientWantsUsage: false,
     passthroughPath: () => '/v1/messages',
     canonical: () => canonical,
-    dropped,
+    // named only by an attempt that converts: a passthrough carries every field unchanged
+    conversionDropped: dropped,
   };
 }
 

@@ -8,7 +8,7 @@ import type { OpenAIChatRequest, OpenAIResponseFormat, OpenAIToolChoice } from '
 import type { AnthropicRequest, AnthropicTool, AnthropicToolChoice } from './types.js';
 import { JSON_TOOL_NAME, num } from './types.js';
 import { convertMessages } from './messages.js';
-import { anthropicEffort, usesAdaptiveThinking } from './thinking.js';
+import { anthropicEffort, claudeEffort, usesAdaptiveThinking } from './thinking.js';
 
 /** Anthropic requires max_tokens; the gateways surveyed in PROTOCOLS 4.2 default to 4096. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -133,7 +133,7 @@ function applyResponseFormat(
 }
 
 function applyThinking(req: OpenAIChatRequest, out: AnthropicRequest, dropped: string[]): void {
-  const effort = req.reasoning_effort;
+  const effort = claudeEffort(req.reasoning_effort);
   if (!effort) return;
   // Anthropic refuses forced tool use with thinking on, and requires a signed thinking block
   // before tool_use in the last assistant turn; neither can be satisfied here.

@@ -26,3 +26,13 @@ export function usesAdaptiveThinking(model: string): boolean {
 export function anthropicEffort(effort: Effort): 'low' | 'medium' | 'high' {
   return effort === 'minimal' ? 'low' : effort;
 }
+
+/**
+ * A client's reasoning_effort as one Claude can take: OpenAI also accepts `none` (no reasoning)
+ * and levels above high (`xhigh`), which a passthrough-minded client sends as they are.
+ */
+export function claudeEffort(v: unknown): Effort | undefined {
+  if (v === undefined || v === null || v === 'none') return undefined;
+  if (v === 'minimal' || v === 'low' || v === 'medium' || v === 'high') return v;
+  return 'high';
+}

@@ -21,7 +21,7 @@ import type {
   ConverseToolChoice,
   ConverseToolSpec,
 } from './converse-types.js';
-import { anthropicEffort, usesAdaptiveThinking } from '../anthropic/thinking.js';
+import { anthropicEffort, claudeEffort, usesAdaptiveThinking } from '../anthropic/thinking.js';
 
 /** Fields Converse has no place for; listed in ctx.dropped when the client set them. */
 const UNSUPPORTED_FIELDS = [
@@ -195,8 +195,8 @@ function applyReasoning(
   additional: Record<string, unknown>,
   ctx: ConvertContext,
 ): void {
-  const effort = req.reasoning_effort;
-  if (effort === undefined || effort === null) return;
+  const effort = claudeEffort(req.reasoning_effort);
+  if (effort === undefined) return;
   const budget = THINKING_BUDGET[effort];
   // With thinking on, Claude requires the last assistant turn that used a tool to open with its
   // signed reasoning, which is never carried back here: such a turn is sent without thinking.
