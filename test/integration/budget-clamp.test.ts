@@ -16,6 +16,7 @@ import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
 import type { SimCall } from '../support/sim/sim-common.js';
 import type { KeyView, LogRow } from '../../src/shared/control-api.js';
 import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/meter.js';
 
 type Json = Record<string, unknown>;
 
@@ -70,9 +71,18 @@ afterAll(async () => {
 const promptTokens = (text = HELLO): Promise<number> =>
   countChatTokens({ messages: [{ role: 'user', content: text }] });
 
-/** A budget that leaves exactly `tokens` output tokens after the prompt, plus `spare` micro-USD. */
-async function budgetFor(p: typeof GPT, tokens: number, spare = 0): Promise<number> {
-  return (await promptTokens()) * p.input + tokens * p.output + spare;
+/**
+ * The prompt tokens admission reserves for a one-message request whose body is `body` as the
+ * client serialises it (the SDKs send JSON.stringify of their params): the local count with its
+ * margin, or a third of the body's bytes, whichever is more (meter.ts worstInput).
+ */
+async function reservedInput(body: unknown): Promise<number> {
+  return worstInput(await promptTokens(), Buffer.byteLength(JSON.stringify(body)));
+}
+
+/** A budget that leaves exactly `tokens` output tokens after the prompt of `body`, plus `spare` micro-USD. */
+async function budgetFor(p: typeof GPT, tokens: number, body: unknown, spare = 0): Promise<number> {
+  return (await reservedInput(body)) * p.input + tokens * p.output + spare;
 }
 
 let keys = 0;
@@ -109,16 +119,15 @@ const FILL = { 'x-sim-deltas': '100000', 'x-sim-delta-bytes': '1' };
 
 describe('near the end of a budget the output limit is lowered, not refused', () => {
   it('OpenAI chat: the simulator gets the lowered max_tokens, the answer says x-bc-max-tokens, the row says so', async () => {
-    const budget = await budgetFor(GPT, 3000, 9); // 9 micro-USD pay for no whole 10-micro token
+    const ask = {
+      model: GPT.model,
+      messages: [{ role: 'user' as const, content: HELLO }],
+      max_tokens: 64_000,
+      metadata: FILL,
+    };
+    const budget = await budgetFor(GPT, 3000, ask, 9); // 9 micro-USD pay for no whole 10-micro token
     const k = await key(budget);
-    const { data, response } = await openai(k.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_tokens: 64_000,
-        metadata: FILL,
-      })
-      .withResponse();
+    const { data, response } = await openai(k.secret).chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-bc-max-tokens')).toBe('3000');
     const sent = lastBody(oa);
     expect(sent.max_tokens).toBe(3000);
@@ -134,14 +143,13 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
   });
 
   it('a stream carries the header too; a client that set no limit gets the field its channel type reads', async () => {
-    const k = await key(await budgetFor(GPT, 2500));
-    const { data: stream, response } = await openai(k.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        stream: true,
-      })
-      .withResponse();
+    const ask = {
+      model: GPT.model,
+      messages: [{ role: 'user' as const, content: HELLO }],
+      stream: true as const,
+    };
+    const k = await key(await budgetFor(GPT, 2500, ask));
+    const { data: stream, response } = await openai(k.secret).chat.completions.create(ask).withResponse();
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text.length).toBeGreaterThan(0);
@@ -154,14 +162,15 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
   });
 
   it('Anthropic Messages passthrough: max_tokens lowered, the thinking budget kept below it', async () => {
-    const budget = (await promptTokens()) * CLAUDE.input + 5000 * CLAUDE.output;
-    const k = await key(budget);
-    const headers = await claude(k.secret, {
+    const ask: Anthropic.MessageCreateParamsNonStreaming = {
       model: CLAUDE.model,
       max_tokens: 64_000,
       thinking: { type: 'enabled', budget_tokens: 2000 },
       messages: [{ role: 'user', content: HELLO }],
-    });
+    };
+    const budget = await budgetFor(CLAUDE, 5000, { ...ask, stream: true });
+    const k = await key(budget);
+    const headers = await claude(k.secret, ask);
     expect(headers.get('x-bc-max-tokens')).toBe('5000');
     const sent = lastBody(an);
     expect(sent.max_tokens).toBe(5000);
@@ -172,14 +181,13 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
   });
 
   it('converted requests get the lowered limit too (an OpenAI client on an Anthropic channel)', async () => {
-    const k = await key(await budgetFor(CLAUDE, 4321));
-    const { response } = await openai(k.secret)
-      .chat.completions.create({
-        model: CLAUDE.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_completion_tokens: 50_000,
-      })
-      .withResponse();
+    const ask = {
+      model: CLAUDE.model,
+      messages: [{ role: 'user' as const, content: HELLO }],
+      max_completion_tokens: 50_000,
+    };
+    const k = await key(await budgetFor(CLAUDE, 4321, ask));
+    const { response } = await openai(k.secret).chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-bc-max-tokens')).toBe('4321');
     expect(lastBody(an).max_tokens).toBe(4321);
   });
@@ -192,12 +200,12 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
       max_completion_tokens: 50_000,
       reasoning_effort: 'medium' as const,
     };
-    const k = await key(await budgetFor(CLAUDE, 20_000));
+    const k = await key(await budgetFor(CLAUDE, 20_000, ask));
     const { response } = await openai(k.secret).chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-bc-max-tokens')).toBe(String(20_000 - 8192));
     expect(lastBody(an).max_tokens).toBe(20_000 - 8192);
     // 8,192 + 8,192 + 1,023: a lowered limit would leave less than 1,024 beyond the thinking
-    const short = await key(await budgetFor(CLAUDE, 8192 + 8192 + 1023));
+    const short = await key(await budgetFor(CLAUDE, 8192 + 8192 + 1023, ask));
     const err = await openai(short.secret)
       .chat.completions.create(ask)
       .catch((e: unknown) => e);
@@ -205,14 +213,15 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
   });
 
   it('Gemini and Responses passthrough: generationConfig.maxOutputTokens and max_output_tokens', async () => {
-    const g = await key(await budgetFor(GEMINI, 1500));
+    const gBody = {
+      contents: [{ role: 'user', parts: [{ text: HELLO }] }],
+      generationConfig: { temperature: 0.5, maxOutputTokens: 60_000 },
+    };
+    const g = await key(await budgetFor(GEMINI, 1500, gBody));
     const res = await fetch(`${gw.url}/v1beta/models/${GEMINI.model}:generateContent`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-goog-api-key': g.secret },
-      body: JSON.stringify({
-        contents: [{ role: 'user', parts: [{ text: HELLO }] }],
-        generationConfig: { temperature: 0.5, maxOutputTokens: 60_000 },
-      }),
+      body: JSON.stringify(gBody),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-bc-max-tokens')).toBe('1500');
@@ -248,13 +257,14 @@ describe('near the end of a budget the output limit is lowered, not refused', ()
 describe('refusals', () => {
   it('refuses 403 insufficient_quota when what is left cannot pay for 1,024 output tokens', async () => {
     const before = oa.callCount();
-    const short = await key(await budgetFor(GPT, 1023, 9));
+    const ask = {
+      model: GPT.model,
+      messages: [{ role: 'user' as const, content: HELLO }],
+      max_tokens: 64_000,
+    };
+    const short = await key(await budgetFor(GPT, 1023, ask, 9));
     const err = await openai(short.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_tokens: 64_000,
-      })
+      .chat.completions.create(ask)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(403);
@@ -269,46 +279,41 @@ describe('refusals', () => {
     });
     expect(small.choices.length).toBe(1);
     // exactly 1,024 tokens left: served, lowered to 1,024
-    const edge = await key(await budgetFor(GPT, 1024));
-    const { response } = await openai(edge.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_tokens: 64_000,
-      })
-      .withResponse();
+    const edge = await key(await budgetFor(GPT, 1024, ask));
+    const { response } = await openai(edge.secret).chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-bc-max-tokens')).toBe('1024');
   });
 
   it('refuses below 1,024 tokens beyond the thinking budget (Anthropic client)', async () => {
     const before = an.callCount();
-    const k = await key(await budgetFor(CLAUDE, 2000 + 1023));
     const ask: Anthropic.MessageCreateParamsNonStreaming = {
       model: CLAUDE.model,
       max_tokens: 64_000,
       thinking: { type: 'enabled', budget_tokens: 2000 },
       messages: [{ role: 'user', content: HELLO }],
     };
+    const k = await key(await budgetFor(CLAUDE, 2000 + 1023, { ...ask, stream: true }));
     const err = await claude(k.secret, ask).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(403);
     expect(an.callCount()).toBe(before);
     expect((await rows(k.name))[0]).toMatchObject({ status: 403, error: 'quota' });
     // with one token more it is served at 3,024: 1,024 beyond the thinking budget
-    const k2 = await key(await budgetFor(CLAUDE, 2000 + 1024));
+    const k2 = await key(await budgetFor(CLAUDE, 2000 + 1024, { ...ask, stream: true }));
     expect((await claude(k2.secret, ask)).get('x-bc-max-tokens')).toBe('3024');
   });
 
   it('a key with strict_budget refuses instead of lowering the limit', async () => {
     const before = oa.callCount();
-    const k = await key(await budgetFor(GPT, 3000), { strict_budget: true });
+    const ask = {
+      model: GPT.model,
+      messages: [{ role: 'user' as const, content: HELLO }],
+      max_tokens: 64_000,
+    };
+    const k = await key(await budgetFor(GPT, 3000, ask), { strict_budget: true });
     expect((await gw.call<KeyView>('GET', `/v1/keys/${k.name}`)).strict_budget).toBe(true);
     const err = await openai(k.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_tokens: 64_000,
-      })
+      .chat.completions.create(ask)
       .catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(403);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('insufficient_quota');
@@ -316,13 +321,7 @@ describe('refusals', () => {
     expect(oa.callCount()).toBe(before);
     // turned off: the same request is served, lowered
     await gw.call('PATCH', `/v1/keys/${k.name}`, { strict_budget: false });
-    const { response } = await openai(k.secret)
-      .chat.completions.create({
-        model: GPT.model,
-        messages: [{ role: 'user', content: HELLO }],
-        max_tokens: 64_000,
-      })
-      .withResponse();
+    const { response } = await openai(k.secret).chat.completions.create(ask).withResponse();
     expect(response.headers.get('x-bc-max-tokens')).toBe('3000');
   });
 

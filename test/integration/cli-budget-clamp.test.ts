@@ -10,6 +10,7 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import type { KeyCreated, KeyView, LogRow } from '../../src/shared/control-api.js';
 import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/meter.js';
 
 let d: TestDaemon;
 let sim: OpenAISim;
@@ -49,17 +50,21 @@ interface Answer {
   body: { usage?: { completion_tokens: number }; error?: { code: string; message: string } };
 }
 
+function chatBody(content: string, deltas: number): string {
+  return JSON.stringify({
+    model: 'm',
+    messages: [{ role: 'user', content }],
+    max_tokens: ASKED,
+    // one one-byte token per delta, cut at whatever limit the simulator receives
+    metadata: { 'x-sim-deltas': String(deltas), 'x-sim-delta-bytes': '1' },
+  });
+}
+
 async function chat(secret: string, content: string, deltas: number): Promise<Answer> {
   const res = await fetch(`${d.gatewayUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
-    body: JSON.stringify({
-      model: 'm',
-      messages: [{ role: 'user', content }],
-      max_tokens: ASKED,
-      // one one-byte token per delta, cut at whatever limit the simulator receives
-      metadata: { 'x-sim-deltas': String(deltas), 'x-sim-delta-bytes': '1' },
-    }),
+    body: chatBody(content, deltas),
   });
   const limit = res.headers.get('x-bc-max-tokens');
   return {
@@ -167,8 +172,9 @@ describe('bc key --strict-budget', () => {
     expect((await d.bc(['key', 'show', 'strict'])).stdout).toMatch(/near the end\s+lower the output limit/);
     const served = await chat(key.key, 'hello', 300);
     expect(served.status).toBe(200);
-    // $0.02 less the prompt, at 10 micro-USD a token
-    const prompt = await countChatTokens({ messages: [{ role: 'user', content: 'hello' }] });
+    // $0.02 less the prompt as reserved (its count with a margin, or a third of the body's bytes), at 10 micro-USD a token
+    const counted = await countChatTokens({ messages: [{ role: 'user', content: 'hello' }] });
+    const prompt = worstInput(counted, Buffer.byteLength(chatBody('hello', 300)));
     expect(served.limit).toBe(Math.floor((20_000 - prompt * IN) / OUT));
 
     const on = await d.bc(['key', 'edit', 'strict', '--strict-budget', '--json']);

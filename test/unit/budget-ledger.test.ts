@@ -89,6 +89,7 @@ describe('fitOutput: the clamp arithmetic', () => {
   const t: CostTerms = costTerms(2000, price({ input: 5_000_000, output: 25_000_000 }), 1);
   const ask = (over: Partial<OutputAsk> = {}): OutputAsk => ({
     limit: 64_000,
+    choices: 1,
     extra: 0,
     clamp: { min: 1024, max: 64_000 },
     ...over,
@@ -128,6 +129,25 @@ describe('fitOutput: the clamp arithmetic', () => {
     ).toBeNull();
   });
 
+  it('pays for the limit once per answer billed (n, best_of, candidateCount)', () => {
+    // 1,000 answers of 50 tokens: 50,000 output tokens, not 50
+    expect(fitOutput(termsCost(t, 50_000), t, ask({ limit: 50, choices: 1000, clamp: null }))).toEqual({
+      amount: termsCost(t, 50_000),
+      outputTokens: 50,
+      clamped: false,
+    });
+    expect(fitOutput(termsCost(t, 50_000) - 1, t, ask({ limit: 50, choices: 1000, clamp: null }))).toBeNull();
+    // lowered per answer: $1.50 pays for 59,600 output tokens, 14,900 for each of 4 answers
+    expect(fitOutput(1_500_000, t, ask({ choices: 4 }))).toEqual({
+      amount: 1_500_000,
+      outputTokens: 14_900,
+      clamped: true,
+    });
+    // the floor is per answer too: 4 x 1,024 must fit, else refused
+    expect(fitOutput(termsCost(t, 4 * 1024), t, ask({ choices: 4 }))?.outputTokens).toBe(1024);
+    expect(fitOutput(termsCost(t, 4 * 1024) - 1, t, ask({ choices: 4 }))).toBeNull();
+  });
+
   it('reserves tokens a conversion may add on top of whatever limit is sent', () => {
     const r = fitOutput(1_500_000, t, ask({ extra: 8192 }))!;
     // (1,500,000 - 10,000) / 25 = 59,600 tokens in all, 8,192 of them beyond the limit
@@ -149,23 +169,24 @@ describe('fitOutput: the clamp arithmetic', () => {
       const limit = 1 + next(100_000);
       const extra = next(2) ? 0 : next(20_000);
       const min = 1024 + next(20_000);
-      const a: OutputAsk = { limit, extra, clamp: { min, max: limit } };
+      const choices = next(3) ? 1 : 1 + next(8);
+      const a: OutputAsk = { limit, choices, extra, clamp: { min, max: limit } };
       const left = next(4_000_000) - 1000;
       const r = fitOutput(left, terms, a);
       if (r === null) {
-        expect(termsCost(terms, limit + extra)).toBeGreaterThan(left);
-        if (min <= limit) expect(termsCost(terms, min + extra)).toBeGreaterThan(left);
+        expect(termsCost(terms, choices * limit + extra)).toBeGreaterThan(left);
+        if (min <= limit) expect(termsCost(terms, choices * min + extra)).toBeGreaterThan(left);
         continue;
       }
       expect(r.amount).toBeLessThanOrEqual(left);
-      expect(r.amount).toBe(termsCost(terms, r.outputTokens + extra));
+      expect(r.amount).toBe(termsCost(terms, choices * r.outputTokens + extra));
       if (!r.clamped) {
         expect(r.outputTokens).toBe(limit);
         continue;
       }
       expect(r.outputTokens).toBeGreaterThanOrEqual(min);
       expect(r.outputTokens).toBeLessThan(limit);
-      expect(termsCost(terms, r.outputTokens + 1 + extra)).toBeGreaterThan(left);
+      expect(termsCost(terms, choices * (r.outputTokens + 1) + extra)).toBeGreaterThan(left);
     }
   });
 });
@@ -174,6 +195,7 @@ describe('BudgetLedger', () => {
   const terms = costTerms(100, price({ input: 1_000_000, output: 1_000_000 }), 1); // 1 micro per token
   const ask = (limit: number, clamp = true): OutputAsk => ({
     limit,
+    choices: 1,
     extra: 0,
     clamp: clamp ? { min: 1024, max: limit } : null,
   });

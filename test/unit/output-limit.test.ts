@@ -43,6 +43,8 @@ describe('reading the output limit', () => {
       nativeThinking: 0,
       effortThinking: 0,
       writable: true,
+      choices: 1,
+      prediction: '',
     });
     const legacy = ctx('openai', '/v1/completions', { max_tokens: 16 }, {}, 'forward');
     expect(readOutputRequest(legacy).asked).toBe(16);
@@ -58,6 +60,8 @@ describe('reading the output limit', () => {
       nativeThinking: 0,
       effortThinking: 8192,
       writable: true,
+      choices: 1,
+      prediction: '',
     });
     const messages = ctx(
       'anthropic',
@@ -70,6 +74,8 @@ describe('reading the output limit', () => {
       nativeThinking: 31_999,
       effortThinking: 16_384,
       writable: true,
+      choices: 1,
+      prediction: '',
     });
     const gemini = ctx(
       'gemini',
@@ -82,6 +88,8 @@ describe('reading the output limit', () => {
       nativeThinking: 1500,
       effortThinking: 2048,
       writable: true,
+      choices: 1,
+      prediction: '',
     });
   });
 
@@ -92,6 +100,56 @@ describe('reading the output limit', () => {
     // Gemini's dynamic thinking (-1) and no thinking (0) set no budget
     const dynamic = ctx('gemini', '/x', { generationConfig: { thinkingConfig: { thinkingBudget: -1 } } }, {});
     expect(readOutputRequest(dynamic).nativeThinking).toBe(0);
+  });
+
+  it('reads how many answers are billed: n, best_of (legacy completions), candidateCount', () => {
+    const chat = ctx('openai', '/v1/chat/completions', { n: 1000, max_tokens: 50 });
+    expect(readOutputRequest(chat)).toMatchObject({ asked: 50, choices: 1000 });
+    const legacy = (b: Json): number =>
+      readOutputRequest(ctx('openai', '/v1/completions', b, {}, 'forward')).choices;
+    // billed for best_of completions, n of them returned
+    expect(legacy({ n: 2, best_of: 5 })).toBe(5);
+    expect(legacy({ n: 7 })).toBe(7);
+    expect(legacy({ best_of: 3 })).toBe(3);
+    expect(legacy({})).toBe(1);
+    const gemini = (b: Json) => readOutputRequest(ctx('gemini', '/x', b, {}));
+    expect(gemini({ generationConfig: { candidateCount: 8, maxOutputTokens: 50 } })).toMatchObject({
+      asked: 50,
+      choices: 8,
+    });
+    // proto JSON: the snake_case spelling and numbers as strings are what Gemini reads too
+    expect(
+      gemini({
+        generation_config: {
+          candidate_count: '4',
+          max_output_tokens: '60000',
+          thinking_config: { thinking_budget: 900 },
+        },
+      }),
+    ).toMatchObject({ asked: 60_000, choices: 4, nativeThinking: 900 });
+    // n means nothing on the Responses API, Anthropic has none
+    expect(readOutputRequest(ctx('openai', '/v1/responses', { n: 5 }, {}, 'forward')).choices).toBe(1);
+    expect(readOutputRequest(ctx('anthropic', '/v1/messages', { n: 5, max_tokens: 10 })).choices).toBe(1);
+    // a fraction or a numeric string an OpenAI-compatible server might coerce counts, rounded up
+    expect(readOutputRequest(ctx('openai', '/v1/chat/completions', { n: '3' })).choices).toBe(3);
+    expect(readOutputRequest(ctx('openai', '/v1/chat/completions', { n: 2.5 })).choices).toBe(3);
+    expect(readOutputRequest(ctx('openai', '/v1/chat/completions', { n: 'many' })).choices).toBe(1);
+  });
+
+  it('reads the text of an OpenAI prediction, whose rejected tokens are billed as output', () => {
+    const read = (prediction: unknown): string =>
+      readOutputRequest(ctx('openai', '/v1/chat/completions', { prediction })).prediction;
+    expect(read({ type: 'content', content: 'abc' })).toBe('abc');
+    expect(
+      read({
+        type: 'content',
+        content: [
+          { type: 'text', text: 'a' },
+          { type: 'text', text: 'b' },
+        ],
+      }),
+    ).toBe('ab');
+    expect(read(undefined)).toBe('');
   });
 
   it('maps reasoning efforts to the Claude thinking budgets conversion would use', () => {
@@ -138,6 +196,10 @@ describe('writing a lowered limit into a forwarded body', () => {
       contents: [],
       generationConfig: { maxOutputTokens: 2000 },
     });
+    // a snake_case generation_config is written in place, either spelling of the limit replaced
+    expect(
+      written(ctx('gemini', '/x', { generation_config: { max_output_tokens: 60_000, candidate_count: 2 } })),
+    ).toEqual({ generation_config: { candidate_count: 2, maxOutputTokens: 2000 } });
     expect(written(ctx('openai', '/v1/embeddings', { input: 'x' }, {}, 'forward'))).toEqual({ input: 'x' });
   });
 

@@ -2,8 +2,10 @@
  * Admission: who is asking (key lookup by hash) and may they (status, expiry, IP, model, rate
  * limits, budget). Authentication failures are answered without a log row; every refusal after
  * that is logged by the caller. On success the request holds a rate-limit slot and a budget
- * reservation, both given back at settlement. Near the end of a budget the reservation may come
- * with a lowered output limit (SPEC section 7), which the relay then sends upstream.
+ * reservation of its worst case (worst-case.ts), both given back at settlement. The reservation
+ * comes with the output limit it paid for, which the relay sends upstream whenever it is not the
+ * client's own: lowered near the end of a budget (SPEC section 7), or set where the client sent
+ * none, so that no upstream default can produce more than was reserved.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -13,13 +15,11 @@ import type { GatewayState } from './state.js';
 import type { RouteKey } from './snapshot.js';
 import { cidrContains } from './cidr.js';
 import { countChatTokens, countTextTokens } from './tokens.js';
-import { costTerms, DEFAULT_OUTPUT_LIMIT, termsCost, type CostTerms, type OutputAsk } from './meter.js';
-import { readOutputRequest, type OutputRequest } from './output-limit.js';
-import { getAdapter } from '../providers/registry.js';
-import type { PriceRecord } from '../store/types.js';
+import { askedOutput, termsCost, type CostTerms, type OutputAsk } from './meter.js';
+import type { OutputRequest } from './output-limit.js';
+import { MIN_LOWERED_OUTPUT, worstCase } from './worst-case.js';
 
-/** A lowered output limit keeps at least this many tokens beyond any thinking budget (SPEC 7). */
-export const MIN_LOWERED_OUTPUT = 1024;
+export { MIN_LOWERED_OUTPUT, priceFor } from './worst-case.js';
 
 /**
  * The client's key from any of the headers the three protocols use, or from `?key=` in
@@ -73,24 +73,6 @@ export function authorize(key: RouteKey, model: string, clientIp: string, nowMs:
   }
 }
 
-/** The price for a model: its own row, else the row of an upstream model a channel maps it to. */
-export function priceFor(
-  state: GatewayState,
-  model: string,
-  upstreamModel?: string | null,
-): PriceRecord | undefined {
-  const prices = state.snapshot.prices;
-  const own = prices.get(model) ?? (upstreamModel ? prices.get(upstreamModel) : undefined);
-  if (own || upstreamModel) return own;
-  for (const tier of state.snapshot.tiersByModel.get(model) ?? []) {
-    for (const c of tier.channels) {
-      const p = prices.get(c.upstreamModel.get(model) ?? model);
-      if (p) return p;
-    }
-  }
-  return undefined;
-}
-
 /** Rate limits, then the budget reservation. Throws; on success ctx holds both. */
 export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKey): Promise<void> {
   const k = key.record;
@@ -99,52 +81,14 @@ export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKe
   state.limiter.admit(k.id, k, inputTokens);
   ctx.admitted = true;
   if (k.budget === null) return;
-  const price = priceFor(state, ctx.model);
-  if (!price) {
-    throw new BcError(
-      'MODEL_NOT_PRICED',
-      `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``,
-    );
-  }
-  const ratio = state.snapshot.groupRatios.get(k.group) ?? 1;
-  const terms = costTerms(inputTokens, price, ratio);
-  const wants = readOutputRequest(ctx);
-  const ask = outputAsk(state, ctx, key, wants, price);
+  const { terms, ask, wants } = await worstCase(state, ctx, key, inputTokens);
   // one synchronous step: the ledger decides what fits and reserves it
   const r = state.ledger.reserve(k.id, k.budget, terms, ask);
   if (!r.ok) throw budgetRefusal(key, terms, ask, wants, r.left);
   ctx.reserved = r.amount;
-  if (r.clamped) ctx.outputLimit = r.outputTokens;
-}
-
-/**
- * The output a request reserves and how far it may be lowered. A reasoning effort that a channel
- * serving this model would convert into Claude thinking is reserved on top of the limit (such a
- * channel may put it there), and is the thinking budget a lowered limit must leave room for.
- */
-function outputAsk(
-  state: GatewayState,
-  ctx: RelayContext,
-  key: RouteKey,
-  wants: OutputRequest,
-  price: PriceRecord,
-): OutputAsk {
-  const limit = wants.asked ?? price.maxOutputTokens ?? DEFAULT_OUTPUT_LIMIT;
-  const extra =
-    wants.effortThinking > 0 && mayConvert(state, ctx, key.record.group) ? wants.effortThinking : 0;
-  const thinking = Math.max(wants.nativeThinking, extra);
-  const lowerable = wants.writable && !key.record.strictBudget;
-  return { limit, extra, clamp: lowerable ? { min: thinking + MIN_LOWERED_OUTPUT, max: limit } : null };
-}
-
-/** Some channel that may serve this request speaks another protocol (it would be converted). */
-function mayConvert(state: GatewayState, ctx: RelayContext, group: string): boolean {
-  for (const tier of state.snapshot.tiersByModel.get(ctx.model) ?? []) {
-    for (const c of tier.channels) {
-      if (c.groups.has(group) && getAdapter(c.record.type).passthrough !== ctx.protocol) return true;
-    }
-  }
-  return false;
+  // the upstream gets the limit that was paid for unless it is the client's own
+  if (r.clamped || (wants.asked === undefined && wants.writable)) ctx.outputLimit = r.outputTokens;
+  ctx.outputLowered = r.clamped;
 }
 
 function budgetRefusal(
@@ -154,8 +98,9 @@ function budgetRefusal(
   wants: OutputRequest,
   left: number,
 ): BcError {
-  const needs = termsCost(terms, ask.limit + ask.extra);
-  const head = `this key's budget cannot cover the request (needs up to ${needs} micro-USD, ${left} left)`;
+  const needs = termsCost(terms, askedOutput(ask, ask.limit));
+  const answers = ask.choices > 1 ? ` for ${ask.choices} answers` : '';
+  const head = `this key's budget cannot cover the request (needs up to ${needs} micro-USD${answers}, ${left} left)`;
   let why = '';
   if (key.record.strictBudget && wants.writable) {
     why = '; the key has a strict budget, so the output limit is not lowered';
@@ -167,7 +112,7 @@ function budgetRefusal(
   }
   return new BcError(
     'INSUFFICIENT_QUOTA',
-    `${head}${why}: ask for fewer output tokens, or raise the budget with \`bc key edit ${key.record.name} --budget USD\``,
+    `${head}${why}: ask for ${ask.choices > 1 ? 'fewer answers or ' : ''}fewer output tokens, or raise the budget with \`bc key edit ${key.record.name} --budget USD\``,
   );
 }
 

@@ -93,10 +93,13 @@ export interface RelayContext extends RequestSpec {
   /** micro-USD reserved against the key's budget */
   reserved: number;
   /**
-   * The output limit the budget could pay for, lower than the request's worst case: sent upstream
-   * in place of the client's own, answered in `x-bc-max-tokens` and logged. Null when not lowered.
+   * The output limit a budget's reservation paid for, sent upstream in place of the client's own
+   * and answered in `x-bc-max-tokens`: lower than the client asked near the end of a budget, or
+   * the reserved one where the client set none. Null when the client's own limit goes as sent.
    */
   outputLimit: number | null;
+  /** outputLimit is lower than the request's own or default limit (logged as max_tokens_clamped) */
+  outputLowered?: boolean;
   /** the request holds a rate-limiter slot */
   admitted: boolean;
   /** prompt tokens the gateway counted itself (see countedInput); null until counted */

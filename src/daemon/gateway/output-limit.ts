@@ -2,10 +2,14 @@
  * A request's output limit, read and lowered in each front's own field: OpenAI chat
  * `max_completion_tokens` / `max_tokens`, legacy completions `max_tokens`, Responses
  * `max_output_tokens`, Anthropic `max_tokens`, Gemini `generationConfig.maxOutputTokens`. Admission
- * reads what the client asked for (and any thinking budget that must fit inside it); when the
- * budget can only pay for less, the relay writes the lowered limit into the bytes it forwards
- * (passthrough) or into the canonical request it converts, so the upstream is held to what was
- * reserved. Endpoints without an output limit (embeddings, images, audio...) are not writable.
+ * reads what the client asked for (any thinking budget that must fit inside it, and how many
+ * answers the upstream bills output for: `n`, legacy `best_of`, Gemini `candidateCount`, each
+ * with the limit applying per answer); when the budget can only pay for less, or the client set
+ * no limit, the relay writes the reserved limit into the bytes it forwards (passthrough) or into
+ * the canonical request it converts, so the upstream is held to what was reserved. Numbers are
+ * read as leniently as an upstream might read them (numeric strings: Gemini's proto JSON and
+ * OpenAI-compatible servers take them; both of Gemini's field spellings), so nothing the upstream
+ * honours is missed. Endpoints without an output limit (embeddings, images, audio...) are not writable.
  */
 import type { ChannelType } from '../../shared/control-api.js';
 import type { OpenAIChatRequest } from '../providers/openai/types.js';
@@ -28,12 +32,37 @@ export interface OutputRequest {
   effortThinking: number;
   /** the limit can be written into this endpoint's body */
   writable: boolean;
+  /**
+   * Answers the upstream produces, and bills output for, when it serves the request as sent
+   * (passthrough): chat and completions `n`, legacy `best_of` (billed for all best_of, n
+   * returned), Gemini `candidateCount`; 1 elsewhere. Conversions drop these fields.
+   */
+  choices: number;
+  /** an OpenAI chat `prediction`'s text: its rejected tokens are billed as output beyond the limit */
+  prediction: string;
 }
 
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.ceil(v) : undefined;
+/** A positive count as an upstream may read it: a number or a numeric string, rounded up. */
+function num(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? Math.ceil(n) : undefined;
+}
 const obj = (v: unknown): Json | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
+
+/** Gemini's proto JSON takes a field by its camelCase or its snake_case name. */
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+function protoField(o: Json | undefined, name: string): unknown {
+  return o?.[name] ?? o?.[snake(name)];
+}
+
+/** The text of an OpenAI predicted output (a string or text parts). */
+function predictionText(p: unknown): string {
+  const content = obj(p)?.content;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part) => (typeof obj(part)?.text === 'string' ? String(obj(part)?.text) : '')).join('');
+}
 
 /** The Claude thinking budget of an OpenAI reasoning effort (`none`: no thinking). */
 export function effortBudget(effort: unknown): number {
@@ -60,13 +89,18 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
     nativeThinking: 0,
     effortThinking: 0,
     writable: front !== null,
+    choices: 1,
+    prediction: '',
   };
   switch (front) {
     case 'chat':
       out.asked = num(b.max_completion_tokens) ?? num(b.max_tokens);
+      out.choices = num(b.n) ?? 1;
+      out.prediction = predictionText(b.prediction);
       break;
     case 'completions':
       out.asked = num(b.max_tokens);
+      out.choices = Math.max(num(b.n) ?? 1, num(b.best_of) ?? 1);
       return out;
     case 'responses':
       out.asked = num(b.max_output_tokens);
@@ -79,9 +113,10 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
       break;
     }
     case 'gemini': {
-      const gc = obj(b.generationConfig);
-      out.asked = num(gc?.maxOutputTokens);
-      out.nativeThinking = num(obj(gc?.thinkingConfig)?.thinkingBudget) ?? 0;
+      const gc = obj(protoField(b, 'generationConfig'));
+      out.asked = num(protoField(gc, 'maxOutputTokens'));
+      out.choices = num(protoField(gc, 'candidateCount')) ?? 1;
+      out.nativeThinking = num(protoField(obj(protoField(gc, 'thinkingConfig')), 'thinkingBudget')) ?? 0;
       break;
     }
     default:
@@ -96,9 +131,10 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
 const isSet = (v: unknown): boolean => v !== undefined && v !== null;
 
 /**
- * Writes the lowered limit into `copy`, a shallow copy of the client's body about to be
+ * Writes the reserved limit into `copy`, a shallow copy of the client's body about to be
  * forwarded to a channel of `type`. OpenAI chat: the field(s) the client used, else the one the
  * channel type reads (OpenAI's own API wants max_completion_tokens, compatible servers max_tokens).
+ * Gemini: into the generation config by the name the client gave it, replacing either spelling.
  */
 export function limitPassthrough(ctx: RelayContext, copy: Json, limit: number, type: ChannelType): void {
   switch (frontOf(ctx)) {
@@ -114,9 +150,15 @@ export function limitPassthrough(ctx: RelayContext, copy: Json, limit: number, t
     case 'responses':
       copy.max_output_tokens = limit;
       return;
-    case 'gemini':
-      copy.generationConfig = { ...obj(copy.generationConfig), maxOutputTokens: limit };
+    case 'gemini': {
+      const name =
+        copy.generationConfig === undefined && obj(copy.generation_config)
+          ? 'generation_config'
+          : 'generationConfig';
+      const { max_output_tokens: _snake, ...rest } = obj(copy[name]) ?? {};
+      copy[name] = { ...rest, maxOutputTokens: limit };
       return;
+    }
     default:
       return;
   }

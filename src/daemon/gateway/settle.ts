@@ -71,7 +71,7 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
     retries: Math.max(0, ctx.attempts - 1),
     stream: ctx.stream,
     dropped_fields: ctx.dropped,
-    max_tokens_clamped: ctx.outputLimit,
+    max_tokens_clamped: ctx.outputLowered ? ctx.outputLimit : null,
   };
   state.requests += 1;
   // the key is charged only once the row is durable: a row the store refused charges nothing

@@ -4,7 +4,10 @@
  * generateContent request, rendered as one GenerateContentResponse or as `alt=sse` frames with
  * `\r\n\r\n` separators, usageMetadata on every chunk (prompt-only until the last) and no [DONE].
  * Usage is predictable: prompt = ceil(UTF-8 bytes of JSON(systemInstruction + contents) / 4),
- * candidates = text pieces (+1 per function call), thoughts = thought pieces.
+ * candidates = text pieces (+1 per function call), thoughts = thought pieces, each times
+ * `candidateCount`: like the real API, that many candidates are produced (each within
+ * maxOutputTokens) and usageMetadata counts the tokens of all of them; more than 8 is refused.
+ * generationConfig is read by either proto JSON spelling, numbers also as strings.
  */
 import { randomBytes } from 'node:crypto';
 import { readChunksJsonl, readFixtureJson } from '../fixtures.js';
@@ -51,6 +54,8 @@ export const API_KEY_INVALID_BODY = geminiErrorJson(
 
 export interface GeminiPlan {
   model: string;
+  /** candidates produced and billed (`candidateCount`) */
+  candidates: number;
   responseId: string;
   thoughts: string[];
   text: string[];
@@ -97,22 +102,45 @@ function plannedCall(body: Json): GeminiPlan['call'] {
   return decl === undefined ? undefined : { name: String(decl.name), args: argsFor(decl) };
 }
 
+/** A field by its camelCase or snake_case name, as proto JSON takes it. */
+function protoField(obj: Json, name: string): unknown {
+  return obj[name] ?? obj[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+}
+
+/** A proto JSON integer: a number or a numeric string. */
+function protoInt(v: unknown): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** Most candidates Gemini generates for one request. */
+const MAX_CANDIDATES = 8;
+
+/** Gemini's refusal of a candidateCount out of range; undefined when it is fine. */
+export function candidateCountProblem(body: Json): string | undefined {
+  const n = protoInt(protoField((protoField(body, 'generationConfig') ?? {}) as Json, 'candidateCount'));
+  if (n === undefined || (n >= 1 && n <= MAX_CANDIDATES)) return undefined;
+  return `* GenerateContentRequest.generation_config.candidate_count: must be between 1 and ${MAX_CANDIDATES}, got ${n}`;
+}
+
 export function planGemini(body: Json, model: string, knobs: ChatKnobs): GeminiPlan {
-  const gen = (body.generationConfig ?? {}) as Json;
-  const thinking = (gen.thinkingConfig ?? {}) as Json;
+  const gen = (protoField(body, 'generationConfig') ?? {}) as Json;
+  const thinking = (protoField(gen, 'thinkingConfig') ?? {}) as Json;
   const call = plannedCall(body);
-  const thoughts = thinking.includeThoughts === true ? splitText(THOUGHT_TEXT, 3) : [];
+  const thoughts = protoField(thinking, 'includeThoughts') === true ? splitText(THOUGHT_TEXT, 3) : [];
   let text = call === undefined ? contentPieces(knobs) : [];
   let finishReason: GeminiPlan['finishReason'] = 'STOP';
-  const max = typeof gen.maxOutputTokens === 'number' ? gen.maxOutputTokens : undefined;
+  const max = protoInt(protoField(gen, 'maxOutputTokens'));
   if (max !== undefined && call === undefined && text.length > max) {
     text = text.slice(0, max);
     finishReason = 'MAX_TOKENS';
   }
-  const bytes = Buffer.byteLength(JSON.stringify([body.systemInstruction ?? null, body.contents ?? []]));
+  const system = protoField(body, 'systemInstruction') ?? null;
+  const bytes = Buffer.byteLength(JSON.stringify([system, body.contents ?? []]));
   const promptTokens = Math.max(1, Math.ceil(bytes / 4));
   return {
     model,
+    candidates: Math.max(1, protoInt(protoField(gen, 'candidateCount')) ?? 1),
     responseId: randomBytes(12).toString('base64url'),
     thoughts,
     text,
@@ -131,8 +159,8 @@ export function usageMetadata(plan: GeminiPlan, final: boolean): Json {
       totalTokenCount: plan.promptTokens,
       promptTokensDetails: modality,
     };
-  const candidates = plan.text.length + (plan.call === undefined ? 0 : 1);
-  const thoughts = plan.thoughts.length;
+  const candidates = (plan.text.length + (plan.call === undefined ? 0 : 1)) * plan.candidates;
+  const thoughts = plan.thoughts.length * plan.candidates;
   return {
     promptTokenCount: plan.promptTokens,
     candidatesTokenCount: candidates,
@@ -150,11 +178,14 @@ function callPart(plan: GeminiPlan): Json[] {
 }
 
 function response(plan: GeminiPlan, parts: Json[], finish: boolean, final: boolean): Json {
-  const candidate: Json = { content: { parts, role: 'model' }, index: 0 };
-  if (finish) candidate.finishReason = plan.finishReason;
-  if (finish && plan.call !== undefined) candidate.finishMessage = 'Model generated function call(s).';
+  const candidate = (index: number): Json => {
+    const c: Json = { content: { parts, role: 'model' }, index };
+    if (finish) c.finishReason = plan.finishReason;
+    if (finish && plan.call !== undefined) c.finishMessage = 'Model generated function call(s).';
+    return c;
+  };
   return {
-    candidates: [candidate],
+    candidates: Array.from({ length: plan.candidates }, (_, i) => candidate(i)),
     usageMetadata: usageMetadata(plan, final),
     modelVersion: plan.model,
     responseId: plan.responseId,

@@ -7,7 +7,8 @@
  * Gemini rejects), answers function calls without ids and with finishReason STOP, adds thought parts when thinkingConfig.includeThoughts is set, streams
  * `alt=sse` frames separated by `\r\n\r\n` without [DONE], serves `:embedContent`, `:batchEmbedContents`, and
  * injects the failures a gateway must survive. Per-request knobs: `x-sim-deltas`,
- * `x-sim-pace-ms`, `x-sim-text`, `x-sim-split-utf8`, `x-sim-cached-tokens`.
+ * `x-sim-pace-ms`, `x-sim-text`, `x-sim-split-utf8`, `x-sim-cached-tokens`, as headers or as the
+ * same names in the request's `labels`. `candidateCount` candidates are produced and billed.
  */
 import type http from 'node:http';
 import { knobsFrom } from './openai-sim-chat.js';
@@ -25,6 +26,7 @@ import {
 import {
   API_KEY_INVALID_BODY,
   batchEmbed,
+  candidateCountProblem,
   generateContentBody,
   geminiErrorJson,
   MID_STREAM_ERROR_FRAME,
@@ -111,9 +113,10 @@ interface Route {
 }
 
 async function generate(r: Route, model: string, stream: boolean): Promise<void> {
-  const problem = geminiRequestProblem(r.body, model);
+  const problem = geminiRequestProblem(r.body, model) ?? candidateCountProblem(r.body);
   if (problem !== undefined) return sendJson(r.res, 400, invalid(problem));
-  const knobs = knobsFrom(r.req.headers);
+  // through a gateway (which forwards bodies, not client headers) knobs ride in the request's labels
+  const knobs = knobsFrom(r.req.headers, { metadata: r.body.labels });
   const plan = planGemini(r.body, model, knobs);
   const streamFault = isStreamFault(r.fault) ? r.fault : undefined;
   if (!stream) {

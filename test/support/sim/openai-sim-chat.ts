@@ -4,11 +4,14 @@
  * stream cassettes) and, for the `qwen` flavour, like DashScope's compatible mode with its
  * quirks (`qwen/chat-stream-tool-call.chunks.jsonl`). Everything is deterministic apart from ids,
  * so tests can predict usage: prompt tokens = ceil(UTF-8 bytes of JSON(messages) / 4), completion
- * tokens = the number of content, reasoning and tool-argument pieces sent.
+ * tokens = the number of content, reasoning and tool-argument pieces sent, per answer. Like the
+ * real API, `n` answers are produced and all are billed (legacy completions: `best_of` are
+ * generated and billed, `n` returned), each within the output limit; more than 128 is refused.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { delegatedBySim, header, intHeader } from './sim-common.js';
+import { answerCount } from './openai-sim-choices.js';
 
 export type Flavour = 'openai' | 'qwen';
 type Json = Record<string, unknown>;
@@ -192,6 +195,10 @@ function plannedToolCalls(body: Json, knobs: ChatKnobs, flavour: Flavour): ToolA
 /** What the simulated model says, before it is shaped into JSON or frames. */
 export interface ChatPlan {
   id: string;
+  /** answers returned (`n`) */
+  choices: number;
+  /** answers generated and billed (legacy `best_of`, else `n`) */
+  billed: number;
   created: number;
   model: string;
   reasoning: string[];
@@ -220,6 +227,8 @@ export function planChat(body: Json, knobs: ChatKnobs, flavour: Flavour): ChatPl
         : `chatcmpl-${randomBytes(22).toString('base64url').slice(0, 29)}`,
     created: Math.floor(Date.now() / 1000),
     model: typeof body.model === 'string' ? body.model : 'gpt-4o-mini',
+    choices: answerCount(body.n),
+    billed: Math.max(answerCount(body.n), answerCount(body.best_of)),
     reasoning,
     content,
     tools,
@@ -234,13 +243,16 @@ export function argFragments(args: string): string[] {
   return args.length <= 2 ? [args] : splitText(args, Math.min(4, args.length));
 }
 
+/** Completion tokens of one answer. */
 export function completionTokens(plan: ChatPlan): number {
   const toolPieces = plan.tools.reduce((n, t) => n + argFragments(t.args).length, 0);
   return plan.reasoning.length + plan.content.length + toolPieces;
 }
 
+/** Usage of the whole request: every billed answer's completion tokens. */
 export function usageOf(plan: ChatPlan, flavour: Flavour): Json {
-  const completion = completionTokens(plan);
+  const completion = completionTokens(plan) * plan.billed;
+  const reasoning = plan.reasoning.length * plan.billed;
   const usage: Json = {
     prompt_tokens: plan.promptTokens,
     completion_tokens: completion,
@@ -248,8 +260,7 @@ export function usageOf(plan: ChatPlan, flavour: Flavour): Json {
   };
   if (flavour === 'qwen') {
     usage.prompt_tokens_details = { cached_tokens: plan.cachedTokens };
-    if (plan.reasoning.length > 0)
-      usage.completion_tokens_details = { reasoning_tokens: plan.reasoning.length };
+    if (reasoning > 0) usage.completion_tokens_details = { reasoning_tokens: reasoning };
     return usage;
   }
   usage.prompt_tokens_details = { cached_tokens: plan.cachedTokens, audio_tokens: 0 };
@@ -276,7 +287,7 @@ export function chatCompletionBody(plan: ChatPlan, flavour: Flavour): Json {
   }
   if (flavour === 'qwen') {
     return {
-      choices: [{ message, finish_reason: plan.finish, index: 0, logprobs: null }],
+      choices: answers(plan, (index) => ({ message, finish_reason: plan.finish, index, logprobs: null })),
       object: 'chat.completion',
       usage: usageOf(plan, flavour),
       created: plan.created,
@@ -292,9 +303,14 @@ export function chatCompletionBody(plan: ChatPlan, flavour: Flavour): Json {
     object: 'chat.completion',
     created: plan.created,
     model: plan.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finish }],
+    choices: answers(plan, (index) => ({ index, message, logprobs: null, finish_reason: plan.finish })),
     usage: usageOf(plan, flavour),
     service_tier: 'default',
     system_fingerprint: 'fp_sim0000001',
   };
+}
+
+/** One choice object per answer returned (the simulated answers are alike). */
+export function answers(plan: ChatPlan, choice: (index: number) => Json): Json[] {
+  return Array.from({ length: plan.choices }, (_, index) => choice(index));
 }

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ChatPlan } from './openai-sim-chat.js';
-import { simPromptTokens, usageOf } from './openai-sim-chat.js';
+import { answers, simPromptTokens, usageOf } from './openai-sim-chat.js';
 import { embeddingVector } from './sim-common.js';
 
 type Json = Record<string, unknown>;
@@ -59,7 +59,12 @@ export function completion(plan: ChatPlan): Json {
     object: 'text_completion',
     created: plan.created,
     model: plan.model,
-    choices: [{ text: plan.content.join(''), index: 0, logprobs: null, finish_reason: plan.finish }],
+    choices: answers(plan, (index) => ({
+      text: plan.content.join(''),
+      index,
+      logprobs: null,
+      finish_reason: plan.finish,
+    })),
     usage: {
       prompt_tokens: usage.prompt_tokens,
       completion_tokens: usage.completion_tokens,

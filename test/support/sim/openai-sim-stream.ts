@@ -2,9 +2,10 @@
  * Streaming Chat Completions frames of the OpenAI simulator, exactly as PROTOCOLS.md 1.4
  * describes the recordings: a role delta first, content (or tool-call) deltas, a finish chunk,
  * then, only when the request asked with `stream_options.include_usage`, every chunk carries
- * `"usage":null` and a final `choices: []` chunk holds the usage; `data: [DONE]` ends it. The
- * `qwen` flavour adds DashScope's quirks: continuation tool deltas repeating `"id":""` and
- * `"type"`, an empty-arguments delta without finish_reason, and reasoning_content deltas.
+ * `"usage":null` and a final `choices: []` chunk holds the usage; `data: [DONE]` ends it. With
+ * `n` answers each choice index gets its own frames, one after the other. The `qwen` flavour
+ * adds DashScope's quirks: continuation tool deltas repeating `"id":""` and `"type"`, an
+ * empty-arguments delta without finish_reason, and reasoning_content deltas.
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatPlan, Flavour } from './openai-sim-chat.js';
@@ -64,12 +65,12 @@ class ChunkMaker {
     });
   }
 
-  delta(delta: Json, finish: string | null = null): string {
-    return this.make([{ index: 0, delta, logprobs: null, finish_reason: finish }]);
+  delta(delta: Json, finish: string | null = null, index = 0): string {
+    return this.make([{ index, delta, logprobs: null, finish_reason: finish }]);
   }
 }
 
-function toolFrames(m: ChunkMaker, plan: ChatPlan, flavour: Flavour): string[] {
+function toolFrames(m: ChunkMaker, plan: ChatPlan, flavour: Flavour, choice: number): string[] {
   const frames: string[] = [];
   plan.tools.forEach((tool, index) => {
     const start = { index, id: tool.id, type: 'function', function: { name: tool.name, arguments: '' } };
@@ -79,8 +80,10 @@ function toolFrames(m: ChunkMaker, plan: ChatPlan, flavour: Flavour): string[] {
             flavour === 'qwen'
               ? { content: null, tool_calls: [start], role: 'assistant' }
               : { role: 'assistant', content: null, tool_calls: [start], refusal: null },
+            null,
+            choice,
           )
-        : m.delta({ tool_calls: [start] }),
+        : m.delta({ tool_calls: [start] }, null, choice),
     );
     for (const args of argFragments(tool.args)) {
       const cont =
@@ -90,33 +93,38 @@ function toolFrames(m: ChunkMaker, plan: ChatPlan, flavour: Flavour): string[] {
               tool_calls: [{ index, id: '', type: 'function', function: { arguments: args } }],
             }
           : { tool_calls: [{ index, function: { arguments: args } }] };
-      frames.push(m.delta(cont));
+      frames.push(m.delta(cont, null, choice));
     }
     if (flavour === 'qwen') {
       // DashScope's extra delta: empty arguments, no finish_reason, no logprobs.
       const empty = { function: { arguments: '' }, index, id: '', type: 'function' };
-      frames.push(m.make([{ delta: { tool_calls: [empty] }, index: 0 }]));
+      frames.push(m.make([{ delta: { tool_calls: [empty] }, index: choice }]));
     }
   });
   return frames;
 }
 
-function textFrames(m: ChunkMaker, plan: ChatPlan): string[] {
-  const frames = [m.delta({ role: 'assistant', content: '', refusal: null })];
-  for (const r of plan.reasoning) frames.push(m.delta({ content: null, reasoning_content: r }));
-  for (const c of plan.content) frames.push(m.delta({ content: c }));
+function textFrames(m: ChunkMaker, plan: ChatPlan, choice: number): string[] {
+  const frames = [m.delta({ role: 'assistant', content: '', refusal: null }, null, choice)];
+  for (const r of plan.reasoning) frames.push(m.delta({ content: null, reasoning_content: r }, null, choice));
+  for (const c of plan.content) frames.push(m.delta({ content: c }, null, choice));
   return frames;
 }
 
 /** Every frame of one streamed answer, `data: [DONE]` included. */
 export function chatStreamFrames(plan: ChatPlan, flavour: Flavour, withUsage: boolean): string[] {
   const m = new ChunkMaker(plan, flavour, withUsage);
-  const frames = plan.tools.length > 0 ? toolFrames(m, plan, flavour) : textFrames(m, plan);
-  frames.push(
-    flavour === 'qwen'
-      ? m.make([{ finish_reason: plan.finish, delta: {}, index: 0, logprobs: null }])
-      : m.delta({}, plan.finish),
-  );
+  const frames: string[] = [];
+  for (let choice = 0; choice < plan.choices; choice++) {
+    frames.push(
+      ...(plan.tools.length > 0 ? toolFrames(m, plan, flavour, choice) : textFrames(m, plan, choice)),
+    );
+    frames.push(
+      flavour === 'qwen'
+        ? m.make([{ finish_reason: plan.finish, delta: {}, index: choice, logprobs: null }])
+        : m.delta({}, plan.finish, choice),
+    );
+  }
   if (withUsage) frames.push(m.make([], usageOf(plan, flavour)));
   frames.push(DONE_FRAME);
   return frames;
@@ -130,22 +138,18 @@ export function completionStreamFrames(plan: ChatPlan, withUsage: boolean): stri
     created: plan.created,
   };
   const usageField = withUsage ? { usage: null } : {};
-  const frames = plan.content.map((text) =>
+  const chunk = (text: string, index: number, finish: string | null): string =>
     frame({
       ...base,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: null }],
+      choices: [{ text, index, logprobs: null, finish_reason: finish }],
       model: plan.model,
       ...usageField,
-    }),
-  );
-  frames.push(
-    frame({
-      ...base,
-      choices: [{ text: '', index: 0, logprobs: null, finish_reason: plan.finish }],
-      model: plan.model,
-      ...usageField,
-    }),
-  );
+    });
+  const frames: string[] = [];
+  for (let index = 0; index < plan.choices; index++) {
+    for (const text of plan.content) frames.push(chunk(text, index, null));
+    frames.push(chunk('', index, plan.finish));
+  }
   if (withUsage)
     frames.push(frame({ ...base, choices: [], model: plan.model, usage: usageOf(plan, 'qwen') }));
   frames.push(DONE_FRAME);

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Flavour } from './openai-sim-chat.js';
 import { chatCompletionBody, knobsFrom, planChat, wantsUsage } from './openai-sim-chat.js';
+import { choicesProblem } from './openai-sim-choices.js';
 import { chatRequestProblem } from './openai-sim-chat-validate.js';
 import * as ep from './openai-sim-endpoints.js';
 import { answerResponses } from './openai-sim-responses.js';
@@ -195,7 +196,10 @@ async function chat(r: Route, legacy: boolean): Promise<void> {
       errorBody(message, 'invalid_request_error', 'string_above_max_length', 'user'),
     );
   }
-  const refusal = r.flavour === 'openai' && !legacy ? chatRequestProblem(r.body) : undefined;
+  const refusal =
+    r.flavour !== 'openai'
+      ? undefined
+      : ((legacy ? undefined : chatRequestProblem(r.body)) ?? choicesProblem(r.body, legacy));
   if (refusal !== undefined) {
     const { message, code, param } = refusal;
     return sendJson(r.res, 400, errorBody(message, 'invalid_request_error', code, param));

@@ -1,0 +1,288 @@
+/**
+ * Output billed for several answers at once never takes spend past a key's budget (SPEC section
+ * 7): OpenAI chat `n`, legacy completions `n` and `best_of` (all best_of billed), Gemini
+ * `candidateCount` (either proto JSON spelling, a number or a string). The reservation pays for
+ * every answer a channel that takes the request as sent would produce; a conversion drops the
+ * field and reserves one. Against the real gateway and simulators that produce and bill that many
+ * answers as the real APIs do: refused before any upstream call, lowered per answer, and 100
+ * concurrent requests per front whose spend equals the sum of their rows, within the budget.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
+import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
+import type { KeyView, LogRow } from '../../src/shared/control-api.js';
+import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/meter.js';
+
+type Json = Record<string, unknown>;
+
+let gw: TestGateway;
+let oa: OpenAISim;
+let gm: GeminiSim;
+
+// micro-USD per token (prices are set per 1M tokens)
+const GPT = { model: 'gpt-n', input: 2, output: 10 };
+const GEM = { model: 'gemini-n', input: 1, output: 4 };
+/** served by an OpenAI channel and a Gemini channel alike */
+const BOTH = 'gpt-both';
+/** every output token the upstream is allowed: one one-byte piece per token */
+const FILL = { 'x-sim-deltas': '100000', 'x-sim-delta-bytes': '1' };
+const HELLO = [{ role: 'user', content: 'hello' }];
+const GEM_HELLO = [{ role: 'user', parts: [{ text: 'hello' }] }];
+
+beforeAll(async () => {
+  [oa, gm] = await Promise.all([startOpenAISim(), startGeminiSim()]);
+  gw = await startGateway();
+  const oaModels = [GPT.model, BOTH];
+  await gw.addChannel({ name: 'oa', type: 'openai', keys: ['sk-oa'], models: oaModels, base_url: oa.url });
+  await gw.addChannel({
+    name: 'gm',
+    type: 'gemini',
+    keys: ['g-up'],
+    models: [GEM.model, BOTH],
+    base_url: gm.url,
+  });
+  for (const p of [GPT, GEM, { ...GPT, model: BOTH }]) {
+    await gw.call('PUT', `/v1/prices/${p.model}`, {
+      input: p.input * 1_000_000,
+      output: p.output * 1_000_000,
+      max_output_tokens: 100_000,
+    });
+  }
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await Promise.all([oa?.close(), gm?.close()]);
+});
+
+let keys = 0;
+async function key(budget: number): Promise<{ name: string; secret: string }> {
+  const name = `mult-${++keys}`;
+  return { name, secret: await gw.createKey({ name, budget }) };
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Json & { error?: { code?: string; message: string; status?: string } };
+}
+
+async function post(path: string, secret: string, body: Json): Promise<Answer> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  const parsed = (res.headers.get('content-type') ?? '').includes('json')
+    ? (JSON.parse(text) as Json)
+    : { text };
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+const chat = (secret: string, body: Json): Promise<Answer> => post('/v1/chat/completions', secret, body);
+const gemini = (secret: string, model: string, body: Json, stream = false): Promise<Answer> =>
+  post(
+    `/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`,
+    secret,
+    body,
+  );
+
+const rowsOf = (name: string): Promise<LogRow[]> =>
+  gw.call<LogRow[]>('GET', `/v1/logs?key=${name}&limit=1000`);
+const spentOf = async (name: string): Promise<number> =>
+  (await gw.call<KeyView>('GET', `/v1/keys/${name}`)).spent;
+const lastBody = (sim: { calls: { body: Buffer }[] }): Json =>
+  JSON.parse(sim.calls.at(-1)!.body.toString()) as Json;
+
+/** The spend is the sum of the rows' costs, each the exact price of its usage, and within the budget. */
+async function expectWithin(name: string, budget: number, p: typeof GPT): Promise<LogRow[]> {
+  const rows = await rowsOf(name);
+  const spent = await spentOf(name);
+  expect(rows.reduce((n, r) => n + (r.cost ?? 0), 0)).toBe(spent);
+  expect(spent).toBeLessThanOrEqual(budget);
+  for (const r of rows) expect(r.cost).toBe(r.input_tokens * p.input + r.output_tokens * p.output);
+  return rows;
+}
+
+describe('a $0.001 key asking for many answers', () => {
+  it('is refused 403 insufficient_quota before any upstream call, and spends nothing', async () => {
+    const k = await key(1000);
+    const before = oa.callCount() + gm.callCount();
+    const asks: [string, Promise<Answer>][] = [
+      ['n 1000', chat(k.secret, { model: GPT.model, messages: HELLO, n: 1000, max_tokens: 50 })],
+      ['n 128', chat(k.secret, { model: GPT.model, messages: HELLO, n: 128, max_tokens: 50 })],
+      [
+        'best_of',
+        post('/v1/completions', k.secret, { model: GPT.model, prompt: 'hi', best_of: 20, max_tokens: 50 }),
+      ],
+      [
+        'n legacy',
+        post('/v1/completions', k.secret, { model: GPT.model, prompt: 'hi', n: 3, max_tokens: 50 }),
+      ],
+      [
+        'candidateCount',
+        gemini(k.secret, GEM.model, {
+          contents: GEM_HELLO,
+          generationConfig: { candidateCount: 8, maxOutputTokens: 50 },
+        }),
+      ],
+    ];
+    for (const [what, pending] of asks) {
+      const a = await pending;
+      expect(a.status, what).toBe(403);
+      expect(JSON.stringify(a.body.error), what).toMatch(/insufficient_quota|PERMISSION_DENIED/);
+      expect(a.body.error?.message, what).toMatch(/for \d+ answers/);
+    }
+    expect(oa.callCount() + gm.callCount()).toBe(before);
+    // one answer of the same length fits: the refusals were the answer counts
+    const one = await chat(k.secret, {
+      model: GPT.model,
+      messages: HELLO,
+      n: 1,
+      max_tokens: 50,
+      metadata: FILL,
+    });
+    expect(one.status).toBe(200);
+    const rows = await expectWithin(k.name, 1000, GPT);
+    expect(rows.map((r) => r.status).sort()).toEqual([200, 403, 403, 403, 403, 403]);
+  });
+});
+
+describe('the output limit is lowered per answer', () => {
+  it('n: 4 near the end of a budget: each answer gets the limit 4 x limit pays for', async () => {
+    const body = { model: GPT.model, messages: HELLO, n: 4, max_tokens: 64_000, metadata: FILL };
+    const counted = await countChatTokens({ messages: [{ role: 'user', content: 'hello' }] });
+    const input = worstInput(counted, Buffer.byteLength(JSON.stringify(body)));
+    const budget = input * GPT.input + 4 * 1500 * GPT.output;
+    const k = await key(budget);
+    const a = await chat(k.secret, body);
+    expect(a.status).toBe(200);
+    expect(a.headers.get('x-bc-max-tokens')).toBe('1500');
+    expect(lastBody(oa)).toMatchObject({ n: 4, max_tokens: 1500 });
+    // four answers of 1,500 tokens each, all billed
+    expect((a.body.choices as unknown[]).length).toBe(4);
+    expect((a.body.usage as Json).completion_tokens).toBe(6000);
+    const [row] = await expectWithin(k.name, budget, GPT);
+    expect(row).toMatchObject({ max_tokens_clamped: 1500, output_tokens: 6000 });
+  });
+});
+
+/** 100 requests at once on one key; every answer 200 or 403 insufficient_quota. */
+async function burst(run: (i: number) => Promise<Answer>): Promise<Answer[]> {
+  const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => run(i)));
+  const served = answers.filter((a) => a.status === 200);
+  expect(served.length).toBeGreaterThan(0);
+  expect(served.length).toBeLessThan(100);
+  for (const a of answers.filter((x) => x.status !== 200)) expect(a.status).toBe(403);
+  return served;
+}
+
+describe('100 concurrent requests asking for several answers never spend past the budget', () => {
+  it('OpenAI chat n: 4 (half of them streamed)', async () => {
+    const budget = 40_000; // about 2,000 micro-USD a request: some 20 of them
+    const k = await key(budget);
+    const served = await burst((i) =>
+      chat(k.secret, {
+        model: GPT.model,
+        messages: HELLO,
+        n: 4,
+        max_tokens: 50,
+        metadata: FILL,
+        stream: i % 2 === 0,
+      }),
+    );
+    for (const a of served.filter((x) => x.body.choices !== undefined)) {
+      expect((a.body.choices as unknown[]).length).toBe(4);
+      expect((a.body.usage as Json).completion_tokens).toBe(200);
+    }
+    const rows = await expectWithin(k.name, budget, GPT);
+    expect(rows.length).toBe(100);
+    for (const r of rows.filter((x) => x.status === 200)) expect(r.output_tokens).toBe(200);
+  });
+
+  it('legacy completions best_of: 3 (billed for three, one returned)', async () => {
+    const budget = 30_000;
+    const k = await key(budget);
+    const served = await burst(() =>
+      post('/v1/completions', k.secret, {
+        model: GPT.model,
+        prompt: 'hi',
+        best_of: 3,
+        max_tokens: 50,
+        metadata: FILL,
+      }),
+    );
+    for (const a of served) {
+      expect((a.body.choices as unknown[]).length).toBe(1);
+      expect((a.body.usage as Json).completion_tokens).toBe(150);
+    }
+    const rows = await expectWithin(k.name, budget, GPT);
+    for (const r of rows.filter((x) => x.status === 200)) expect(r.output_tokens).toBe(150);
+  });
+
+  it('Gemini candidateCount: 4 (half of them streamed)', async () => {
+    const budget = 16_000;
+    const k = await key(budget);
+    const body = {
+      contents: GEM_HELLO,
+      generationConfig: { candidateCount: 4, maxOutputTokens: 50 },
+      labels: FILL,
+    };
+    const served = await burst((i) => gemini(k.secret, GEM.model, body, i % 2 === 0));
+    for (const a of served.filter((x) => x.body.candidates !== undefined)) {
+      expect((a.body.candidates as unknown[]).length).toBe(4);
+      expect((a.body.usageMetadata as Json).candidatesTokenCount).toBe(200);
+    }
+    const rows = await expectWithin(k.name, budget, GEM);
+    for (const r of rows.filter((x) => x.status === 200)) expect(r.output_tokens).toBe(200);
+  });
+});
+
+describe('what is actually sent upstream decides what is reserved', () => {
+  it('Gemini: snake_case generation_config and a count as a string are read as Gemini reads them', async () => {
+    const body = {
+      contents: GEM_HELLO,
+      generation_config: { candidate_count: '4', max_output_tokens: 50 },
+      labels: FILL,
+    };
+    // pays for one answer of 50 tokens (about 300 micro-USD with the prompt's margin), not four
+    const k = await key(500);
+    const refused = await gemini(k.secret, GEM.model, body);
+    expect(refused.status).toBe(403);
+    const rich = await key(100_000);
+    const served = await gemini(rich.secret, GEM.model, body);
+    expect(served.status).toBe(200);
+    expect((served.body.usageMetadata as Json).candidatesTokenCount).toBe(200);
+    await expectWithin(rich.name, 100_000, GEM);
+  });
+
+  it('a conversion drops n / candidateCount and reserves one answer; a passthrough channel for the model reserves all', async () => {
+    // OpenAI client on a Gemini-only model: n is dropped, one answer is produced and billed
+    const k1 = await key(1000);
+    const a = await chat(k1.secret, { model: GEM.model, messages: HELLO, n: 8, max_tokens: 50 });
+    expect(a.status).toBe(200);
+    expect((a.body.choices as unknown[]).length).toBe(1);
+    expect(lastBody(gm).generationConfig).toEqual({ maxOutputTokens: 50 });
+    expect((await expectWithin(k1.name, 1000, GEM))[0]?.dropped_fields).toContain('n');
+    // Gemini client on an OpenAI-only model: candidateCount is dropped
+    const k2 = await key(1500);
+    const g = await gemini(k2.secret, GPT.model, {
+      contents: GEM_HELLO,
+      generationConfig: { candidateCount: 4, maxOutputTokens: 50 },
+    });
+    expect(g.status).toBe(200);
+    expect(lastBody(oa)).not.toHaveProperty('n');
+    expect((await expectWithin(k2.name, 1500, GPT))[0]?.dropped_fields).toContain(
+      'generationConfig.candidateCount',
+    );
+    // a model an OpenAI channel serves too: that channel would take n as sent, so all 8 are reserved
+    const k3 = await key(1000);
+    const before = oa.callCount() + gm.callCount();
+    const both = await chat(k3.secret, { model: BOTH, messages: HELLO, n: 8, max_tokens: 50 });
+    expect(both.status).toBe(403);
+    expect(oa.callCount() + gm.callCount()).toBe(before);
+  });
+});
