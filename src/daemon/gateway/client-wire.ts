@@ -10,6 +10,7 @@ import type { InboundProtocol } from '../providers/types.js';
 import type { WireError } from '../inbound/types.js';
 import { getCodec } from '../providers/registry.js';
 import type { RelayContext } from './context.js';
+import { faultPoint } from './fault-point.js';
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof BcError) {
@@ -64,6 +65,7 @@ export function sendBody(
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   writeHead(ctx, status, { 'content-type': contentType, 'content-length': buf.length });
   markFirstByte(ctx);
+  faultPoint('reply-end');
   ctx.res.end(buf);
 }
 

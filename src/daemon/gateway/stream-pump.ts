@@ -37,6 +37,7 @@ import { countedInput } from './admission.js';
 import { BcError } from '../../shared/errors.js';
 import { SettlementFailure } from './settle-failure.js';
 import { isErrorEvent, redactFailure } from './redact.js';
+import { faultPoint } from './fault-point.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';
 
@@ -125,6 +126,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
         // the terminal event is held back until the log row is committed; its chunk is the first byte out
         if (terminal) markFirstByte(ctx);
         if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+        if (terminal) faultPoint('reply-end');
         const sent = send(upstreamError ? redactChunk(ctx, chunk) : chunk);
         if (sent) await sent;
         continue;
@@ -148,6 +150,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           for (const c of chunks) out += encodeChunk(encoder!, c, delivered);
         }
       }
+      if (settled && out.length > 0) faultPoint('reply-end');
       const sent = out.length > 0 ? send(out) : undefined;
       if (sent) await sent;
     }
@@ -165,6 +168,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       }
       await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
       out += encoder!.end(usage).join('');
+      faultPoint('reply-end');
       await write(out);
     } else {
       for (const ev of tail) usage = usageFromEvent?.(ev, usage) ?? usage;
@@ -176,6 +180,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
       }
       await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
     }
+    faultPoint('reply-end');
     ctx.res.end();
     return { kind: 'done' };
   } catch (err) {
