@@ -100,6 +100,10 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
   const delivered: string[] = [];
   let usage: Usage | null = null;
   let settled = false;
+  /** a passthrough stream relayed an upstream error event: its row says failed, not 200 */
+  let failedUpstream = false;
+  const ok = (): Pick<Outcome, 'status' | 'error'> =>
+    failedUpstream ? { status: 502, error: 'upstream' } : { status: 200, error: null };
 
   const settleOnce = async (outcome: Outcome): Promise<void> => {
     if (settled) return;
@@ -120,12 +124,12 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           usage = usageFromEvent?.(ev, usage) ?? usage;
           if (ev.kind === 'sse') seen.add(ev.data);
           if (isTerminal(ev)) terminal = true;
-          if (isErrorEvent(ev)) upstreamError = true;
+          if (isErrorEvent(ev)) upstreamError = failedUpstream = true;
         }
         gate.see(events, isTerminal);
         // the terminal event is held back until the log row is committed; its chunk is the first byte out
         if (terminal) markFirstByte(ctx);
-        if (terminal) await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+        if (terminal) await settleOnce({ ...ok(), usage, produced: true, deliveredText });
         if (terminal) faultPoint('reply-end');
         const sent = send(upstreamError ? redactChunk(ctx, chunk) : chunk);
         if (sent) await sent;
@@ -138,9 +142,10 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           if (ev.kind !== 'sse') continue;
           seen.add(ev.data);
           usage = usageFromEvent?.(ev, usage) ?? usage;
+          if (isErrorEvent(ev)) failedUpstream = true;
           if (ev.data === '[DONE]') {
             markFirstByte(ctx);
-            await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+            await settleOnce({ ...ok(), usage, produced: true, deliveredText });
           } else if (isUsageOnlyChunk(ev.data)) continue;
           const data = isErrorEvent(ev) && ctx.channel ? ctx.channel.redact(ev.data) : ev.data;
           out += sseFrame(data, ev.event);
@@ -178,7 +183,7 @@ export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
           failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
         };
       }
-      await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
+      await settleOnce({ ...ok(), usage, produced: true, deliveredText });
     }
     faultPoint('reply-end');
     ctx.res.end();
