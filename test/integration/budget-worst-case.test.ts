@@ -6,7 +6,9 @@
  * - a request without an output limit, on a model without one in the price table, is sent with
  *   the 4,096 tokens reserved, to a simulator that would otherwise write 100,000;
  * - a simulator that counts the prompt as a quarter of its JSON's bytes (far more than o200k for
- *   runs of spaces, dashes or newlines) is billed within what was reserved.
+ *   runs of spaces, dashes or newlines) is billed within what was reserved;
+ * - a stream cut before its usage, billed from the delivered text as o200k counts it, costs no
+ *   more than was reserved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -199,6 +201,33 @@ describe('no output limit from the client', () => {
     expect(a.status).toBe(200);
     expect(a.headers.has('x-bc-max-tokens')).toBe(false);
     expect(dear.calls.at(-1)!.body.toString()).toBe(body);
+  });
+});
+
+describe('a stream cut before its usage', () => {
+  it('is billed from the text delivered, never above what was reserved', async () => {
+    // 400-byte pieces: the simulator's token each, about a hundred tokens each to o200k
+    const metadata = { 'x-sim-deltas': '50', 'x-sim-delta-bytes': '400' };
+    const body = JSON.stringify({
+      model: OPEN.model,
+      messages: HELLO,
+      max_tokens: 50,
+      stream: true,
+      metadata,
+    });
+    const budget = (await reservedInput(body)) * OPEN.input + 50 * OPEN.output;
+    const k = await key(budget);
+    dear.fault({ kind: 'hangup', afterFrames: 20 });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${k.secret}` },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect((await res.text()).length).toBeGreaterThan(19 * 400);
+    const [row] = await expectWithin(k.name, budget);
+    expect(row?.usage_estimated).toBe(true);
+    expect(row?.cost).toBeGreaterThan(0);
   });
 });
 

@@ -39,9 +39,12 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   const u = usage ?? ZERO_USAGE;
   const price = priceFor(state, ctx.model, ctx.upstreamModel);
   const ratio = state.snapshot.groupRatios.get(key.record.group) ?? 1;
-  const cost = price ? (outcome.produced ? costOf(u, price, ratio) : 0) : null;
-
   const reserved = ctx.reserved;
+  let cost = price ? (outcome.produced ? costOf(u, price, ratio) : 0) : null;
+  // an estimate counts delivered text with o200k, which may count more than the upstream's own
+  // tokenizer did; the upstream was held to the limit reserved, so the estimate stops there
+  if (estimated && cost !== null && reserved > 0) cost = Math.min(cost, reserved);
+
   ctx.reserved = 0;
   if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
   ctx.admitted = false;
