@@ -1,11 +1,12 @@
 /**
  * Output billed for several answers at once never takes spend past a key's budget (SPEC section
- * 7): OpenAI chat `n`, legacy completions `n` and `best_of` (all best_of billed), Gemini
- * `candidateCount` (either proto JSON spelling, a number or a string). The reservation pays for
- * every answer a channel that takes the request as sent would produce; a conversion drops the
- * field and reserves one. Against the real gateway and simulators that produce and bill that many
- * answers as the real APIs do: refused before any upstream call, lowered per answer, and 100
- * concurrent requests per front whose spend equals the sum of their rows, within the budget.
+ * 7): OpenAI chat `n`, legacy completions `n` and `best_of` (all best_of billed, for each prompt
+ * of a batch), Gemini `candidateCount` (either proto JSON spelling, a number or a string). The
+ * reservation pays for every answer a channel that takes the request as sent would produce; a
+ * conversion drops the field and reserves one. Against the real gateway and simulators that
+ * produce and bill that many answers as the real APIs do: refused before any upstream call,
+ * lowered per answer, and 100 concurrent requests per front whose spend equals the sum of their
+ * rows, within the budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -123,6 +124,10 @@ describe('a $0.001 key asking for many answers', () => {
         post('/v1/completions', k.secret, { model: GPT.model, prompt: 'hi', n: 3, max_tokens: 50 }),
       ],
       [
+        'prompt batch',
+        post('/v1/completions', k.secret, { model: GPT.model, prompt: Array(20).fill('hi'), max_tokens: 50 }),
+      ],
+      [
         'candidateCount',
         gemini(k.secret, GEM.model, {
           contents: GEM_HELLO,
@@ -147,7 +152,7 @@ describe('a $0.001 key asking for many answers', () => {
     });
     expect(one.status).toBe(200);
     const rows = await expectWithin(k.name, 1000, GPT);
-    expect(rows.map((r) => r.status).sort()).toEqual([200, 403, 403, 403, 403, 403]);
+    expect(rows.map((r) => r.status).sort()).toEqual([200, 403, 403, 403, 403, 403, 403]);
   });
 });
 
@@ -221,6 +226,19 @@ describe('100 concurrent requests asking for several answers never spend past th
     }
     const rows = await expectWithin(k.name, budget, GPT);
     for (const r of rows.filter((x) => x.status === 200)) expect(r.output_tokens).toBe(150);
+  });
+
+  it('legacy completions with a batch of prompts: the answers of every prompt are billed', async () => {
+    const budget = 30_000;
+    const k = await key(budget);
+    const body = { model: GPT.model, prompt: ['a', 'b', 'c', 'd'], max_tokens: 50, metadata: FILL };
+    const served = await burst(() => post('/v1/completions', k.secret, body));
+    for (const a of served) {
+      expect((a.body.choices as unknown[]).length).toBe(4);
+      expect((a.body.usage as Json).completion_tokens).toBe(200);
+    }
+    const rows = await expectWithin(k.name, budget, GPT);
+    for (const r of rows.filter((x) => x.status === 200)) expect(r.output_tokens).toBe(200);
   });
 
   it('Gemini candidateCount: 4 (half of them streamed)', async () => {

@@ -112,6 +112,11 @@ describe('reading the output limit', () => {
     expect(legacy({ n: 7 })).toBe(7);
     expect(legacy({ best_of: 3 })).toBe(3);
     expect(legacy({})).toBe(1);
+    // a batch of prompts: each gets its answers; one list of token ids is one prompt
+    expect(legacy({ prompt: ['a', 'b', 'c'], best_of: 2 })).toBe(6);
+    expect(legacy({ prompt: [[1, 2], [3]] })).toBe(2);
+    expect(legacy({ prompt: [1, 2, 3], n: 2 })).toBe(2);
+    expect(legacy({ prompt: 'abc' })).toBe(1);
     const gemini = (b: Json) => readOutputRequest(ctx('gemini', '/x', b, {}));
     expect(gemini({ generationConfig: { candidateCount: 8, maxOutputTokens: 50 } })).toMatchObject({
       asked: 50,

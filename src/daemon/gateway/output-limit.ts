@@ -35,7 +35,8 @@ export interface OutputRequest {
   /**
    * Answers the upstream produces, and bills output for, when it serves the request as sent
    * (passthrough): chat and completions `n`, legacy `best_of` (billed for all best_of, n
-   * returned), Gemini `candidateCount`; 1 elsewhere. Conversions drop these fields.
+   * returned) for each prompt of a legacy batch, Gemini `candidateCount`; 1 elsewhere.
+   * Conversions drop these fields.
    */
   choices: number;
   /** an OpenAI chat `prediction`'s text: its rejected tokens are billed as output beyond the limit */
@@ -54,6 +55,15 @@ const obj = (v: unknown): Json | undefined =>
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 function protoField(o: Json | undefined, name: string): unknown {
   return o?.[name] ?? o?.[snake(name)];
+}
+
+/**
+ * Prompts in a legacy completions request: each one gets its own answers. A list of strings or of
+ * token lists is a batch; a string or one list of token ids is a single prompt.
+ */
+function promptCount(prompt: unknown): number {
+  if (!Array.isArray(prompt) || prompt.length === 0) return 1;
+  return prompt.every((p) => typeof p === 'number') ? 1 : prompt.length;
 }
 
 /** The text of an OpenAI predicted output (a string or text parts). */
@@ -100,7 +110,7 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
       break;
     case 'completions':
       out.asked = num(b.max_tokens);
-      out.choices = Math.max(num(b.n) ?? 1, num(b.best_of) ?? 1);
+      out.choices = promptCount(b.prompt) * Math.max(num(b.n) ?? 1, num(b.best_of) ?? 1);
       return out;
     case 'responses':
       out.asked = num(b.max_output_tokens);

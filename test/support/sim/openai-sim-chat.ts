@@ -11,7 +11,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { delegatedBySim, header, intHeader } from './sim-common.js';
-import { answerCount } from './openai-sim-choices.js';
+import { answerCount, promptCount } from './openai-sim-choices.js';
 
 export type Flavour = 'openai' | 'qwen';
 type Json = Record<string, unknown>;
@@ -227,8 +227,8 @@ export function planChat(body: Json, knobs: ChatKnobs, flavour: Flavour): ChatPl
         : `chatcmpl-${randomBytes(22).toString('base64url').slice(0, 29)}`,
     created: Math.floor(Date.now() / 1000),
     model: typeof body.model === 'string' ? body.model : 'gpt-4o-mini',
-    choices: answerCount(body.n),
-    billed: Math.max(answerCount(body.n), answerCount(body.best_of)),
+    choices: promptCount(body.prompt) * answerCount(body.n),
+    billed: promptCount(body.prompt) * Math.max(answerCount(body.n), answerCount(body.best_of)),
     reasoning,
     content,
     tools,

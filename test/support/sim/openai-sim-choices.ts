@@ -1,14 +1,21 @@
 /**
  * How many answers the OpenAI simulator produces and bills, as the real API does: chat and
  * legacy completions return `n` answers and bill each; legacy completions generate and bill
- * `best_of` (at least `n`, never streamed) and return the best `n`. OpenAI's refusals of these
- * counts (more than 128) come back as its 400s.
+ * `best_of` (at least `n`, never streamed) and return the best `n`, for each prompt of a batch
+ * (`prompt` as a list of strings or of token lists). OpenAI's refusals of these counts (more
+ * than 128) come back as its 400s.
  */
 
 type Json = Record<string, unknown>;
 
 /** An answer count as the request gives it; 1 when unset. */
 export const answerCount = (v: unknown): number => (typeof v === 'number' && v > 1 ? v : 1);
+
+/** Prompts in a legacy completions batch; 1 for a string, one token list, or a chat body. */
+export function promptCount(prompt: unknown): number {
+  if (!Array.isArray(prompt) || prompt.length === 0) return 1;
+  return prompt.every((p) => typeof p === 'number') ? 1 : prompt.length;
+}
 
 /** OpenAI's limit on answers per request. */
 const MAX_CHOICES = 128;
