@@ -46,6 +46,11 @@ describe('reading the output limit', () => {
       choices: 1,
       prediction: '',
     });
+    // both spellings: the larger, whichever one the upstream honours (DeepSeek reads only max_tokens)
+    expect(
+      readOutputRequest(ctx('openai', '/v1/chat/completions', { max_completion_tokens: 10, max_tokens: 90 }))
+        .asked,
+    ).toBe(90);
     const legacy = ctx('openai', '/v1/completions', { max_tokens: 16 }, {}, 'forward');
     expect(readOutputRequest(legacy).asked).toBe(16);
     const responses = ctx(
@@ -132,6 +137,7 @@ describe('reading the output limit', () => {
         },
       }),
     ).toMatchObject({ asked: 60_000, choices: 4, nativeThinking: 900 });
+    expect(gemini({ generationConfig: { maxOutputTokens: 10, max_output_tokens: 900 } }).asked).toBe(900);
     // n means nothing on the Responses API, Anthropic has none
     expect(readOutputRequest(ctx('openai', '/v1/responses', { n: 5 }, {}, 'forward')).choices).toBe(1);
     expect(readOutputRequest(ctx('anthropic', '/v1/messages', { n: 5, max_tokens: 10 })).choices).toBe(1);

@@ -51,11 +51,23 @@ function num(v: unknown): number | undefined {
 const obj = (v: unknown): Json | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
 
+/**
+ * The larger of two spellings of a limit: upstreams differ in which one they honour when a client
+ * sends both (OpenAI reads max_completion_tokens, DeepSeek only max_tokens).
+ */
+function most(...values: unknown[]): number | undefined {
+  const set = values.map(num).filter((v): v is number => v !== undefined);
+  return set.length > 0 ? Math.max(...set) : undefined;
+}
+
 /** Gemini's proto JSON takes a field by its camelCase or its snake_case name. */
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 function protoField(o: Json | undefined, name: string): unknown {
   return o?.[name] ?? o?.[snake(name)];
 }
+/** A count by either proto JSON name, the larger if both are given. */
+const protoCount = (o: Json | undefined, name: string): number | undefined =>
+  most(o?.[name], o?.[snake(name)]);
 
 /**
  * Prompts in a legacy completions request: each one gets its own answers. A list of strings or of
@@ -104,7 +116,7 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
   };
   switch (front) {
     case 'chat':
-      out.asked = num(b.max_completion_tokens) ?? num(b.max_tokens);
+      out.asked = most(b.max_completion_tokens, b.max_tokens);
       out.choices = num(b.n) ?? 1;
       out.prediction = predictionText(b.prediction);
       break;
@@ -124,14 +136,14 @@ export function readOutputRequest(ctx: RelayContext): OutputRequest {
     }
     case 'gemini': {
       const gc = obj(protoField(b, 'generationConfig'));
-      out.asked = num(protoField(gc, 'maxOutputTokens'));
-      out.choices = num(protoField(gc, 'candidateCount')) ?? 1;
+      out.asked = protoCount(gc, 'maxOutputTokens');
+      out.choices = protoCount(gc, 'candidateCount') ?? 1;
       out.nativeThinking = num(protoField(obj(protoField(gc, 'thinkingConfig')), 'thinkingBudget')) ?? 0;
       break;
     }
     default:
       // no field of its own: the generic names, for the reservation only
-      out.asked = num(b.max_completion_tokens) ?? num(b.max_tokens) ?? num(b.max_output_tokens);
+      out.asked = most(b.max_completion_tokens, b.max_tokens, b.max_output_tokens);
       return out;
   }
   out.effortThinking = effortBudget(ctx.canonical().reasoning_effort);
