@@ -20,6 +20,8 @@ type Json = Record<string, unknown>;
 
 let gw: TestGateway;
 let oa: OpenAISim;
+/** an OpenAI-compatible server (DashScope's shape) that takes any n and bills every answer */
+let compat: OpenAISim;
 let gm: GeminiSim;
 
 // micro-USD per token (prices are set per 1M tokens)
@@ -27,13 +29,18 @@ const GPT = { model: 'gpt-n', input: 2, output: 10 };
 const GEM = { model: 'gemini-n', input: 1, output: 4 };
 /** served by an OpenAI channel and a Gemini channel alike */
 const BOTH = 'gpt-both';
+const COMPAT = { model: 'compat-n', input: 2, output: 10 };
 /** every output token the upstream is allowed: one one-byte piece per token */
 const FILL = { 'x-sim-deltas': '100000', 'x-sim-delta-bytes': '1' };
 const HELLO = [{ role: 'user', content: 'hello' }];
 const GEM_HELLO = [{ role: 'user', parts: [{ text: 'hello' }] }];
 
 beforeAll(async () => {
-  [oa, gm] = await Promise.all([startOpenAISim(), startGeminiSim()]);
+  [oa, compat, gm] = await Promise.all([
+    startOpenAISim(),
+    startOpenAISim({ flavour: 'qwen' }),
+    startGeminiSim(),
+  ]);
   gw = await startGateway();
   const oaModels = [GPT.model, BOTH];
   await gw.addChannel({ name: 'oa', type: 'openai', keys: ['sk-oa'], models: oaModels, base_url: oa.url });
@@ -44,7 +51,14 @@ beforeAll(async () => {
     models: [GEM.model, BOTH],
     base_url: gm.url,
   });
-  for (const p of [GPT, GEM, { ...GPT, model: BOTH }]) {
+  await gw.addChannel({
+    name: 'compat',
+    type: 'openai',
+    keys: ['sk-c'],
+    models: [COMPAT.model],
+    base_url: compat.url,
+  });
+  for (const p of [GPT, GEM, COMPAT, { ...GPT, model: BOTH }]) {
     await gw.call('PUT', `/v1/prices/${p.model}`, {
       input: p.input * 1_000_000,
       output: p.output * 1_000_000,
@@ -55,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.close();
-  await Promise.all([oa?.close(), gm?.close()]);
+  await Promise.all([oa?.close(), compat?.close(), gm?.close()]);
 });
 
 let keys = 0;
@@ -153,6 +167,25 @@ describe('a $0.001 key asking for many answers', () => {
     expect(one.status).toBe(200);
     const rows = await expectWithin(k.name, 1000, GPT);
     expect(rows.map((r) => r.status).sort()).toEqual([200, 403, 403, 403, 403, 403, 403]);
+  });
+});
+
+describe('the case of the issue: n: 1000, max_tokens: 50 to an upstream that bills n x the output', () => {
+  it('100 at once on a $0.001 key: every one refused, none reaches the upstream, nothing spent', async () => {
+    const k = await key(1000);
+    const before = compat.callCount();
+    const body = { model: COMPAT.model, messages: HELLO, n: 1000, max_tokens: 50, metadata: FILL };
+    const answers = await Promise.all(Array.from({ length: 100 }, () => chat(k.secret, body)));
+    const rows = await expectWithin(k.name, 1000, COMPAT);
+    expect(answers.map((a) => a.status)).toEqual(Array(100).fill(403));
+    expect(compat.callCount()).toBe(before);
+    expect(rows.length).toBe(100);
+    // the same upstream answers and bills a thousand answers when the money is there
+    const rich = await key(1_000_000);
+    const served = await chat(rich.secret, body);
+    expect((served.body.choices as unknown[]).length).toBe(1000);
+    expect((served.body.usage as Json).completion_tokens).toBe(50_000);
+    await expectWithin(rich.name, 1_000_000, COMPAT);
   });
 });
 
