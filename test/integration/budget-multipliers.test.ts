@@ -30,6 +30,8 @@ const GEM = { model: 'gemini-n', input: 1, output: 4 };
 /** served by an OpenAI channel and a Gemini channel alike */
 const BOTH = 'gpt-both';
 const COMPAT = { model: 'compat-n', input: 2, output: 10 };
+/** output only, so that a long prediction's bytes in the prompt cost nothing */
+const PRED = { model: 'gpt-pred', input: 0, output: 10 };
 /** every output token the upstream is allowed: one one-byte piece per token */
 const FILL = { 'x-sim-deltas': '100000', 'x-sim-delta-bytes': '1' };
 const HELLO = [{ role: 'user', content: 'hello' }];
@@ -42,7 +44,7 @@ beforeAll(async () => {
     startGeminiSim(),
   ]);
   gw = await startGateway();
-  const oaModels = [GPT.model, BOTH];
+  const oaModels = [GPT.model, BOTH, PRED.model];
   await gw.addChannel({ name: 'oa', type: 'openai', keys: ['sk-oa'], models: oaModels, base_url: oa.url });
   await gw.addChannel({
     name: 'gm',
@@ -58,7 +60,7 @@ beforeAll(async () => {
     models: [COMPAT.model],
     base_url: compat.url,
   });
-  for (const p of [GPT, GEM, COMPAT, { ...GPT, model: BOTH }]) {
+  for (const p of [GPT, GEM, COMPAT, PRED, { ...GPT, model: BOTH }]) {
     await gw.call('PUT', `/v1/prices/${p.model}`, {
       input: p.input * 1_000_000,
       output: p.output * 1_000_000,
@@ -186,6 +188,19 @@ describe('the case of the issue: n: 1000, max_tokens: 50 to an upstream that bil
     expect((served.body.choices as unknown[]).length).toBe(1000);
     expect((served.body.usage as Json).completion_tokens).toBe(50_000);
     await expectWithin(rich.name, 1_000_000, COMPAT);
+  });
+});
+
+describe('an OpenAI prediction', () => {
+  it('is reserved on top of the limit: its rejected tokens are billed as output', async () => {
+    const prediction = { type: 'content', content: 'word '.repeat(2000) }; // 2,000 tokens
+    const k = await key(1000); // pays for the 50 tokens asked, not for the prediction too
+    const before = oa.callCount();
+    const a = await chat(k.secret, { model: PRED.model, messages: HELLO, max_tokens: 50, prediction });
+    expect(a.status).toBe(403);
+    expect(oa.callCount()).toBe(before);
+    const served = await chat(k.secret, { model: PRED.model, messages: HELLO, max_tokens: 50 });
+    expect(served.status).toBe(200);
   });
 });
 
