@@ -5,16 +5,16 @@
  * platform package's binary is used directly), and runs `claude -p` in a throwaway HOME with
  * telemetry and non-essential traffic off, pointed at a gateway by ANTHROPIC_BASE_URL.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensurePinned, firstBinary } from './pinned-install.js';
 
 export const CLAUDE_CODE_VERSION = '2.1.197';
 export const CLAUDE_CODE_DIR = path.join(os.tmpdir(), 'bc-claude-code');
 
 const PACKAGE = '@anthropic-ai/claude-code';
-const MIN_BINARY_BYTES = 1_000_000;
 
 function platformPackage(): string {
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
@@ -22,82 +22,22 @@ function platformPackage(): string {
   return `${PACKAGE}-${process.platform}-${process.arch}${musl ? '-musl' : ''}`;
 }
 
-function installedVersion(dir: string): string | undefined {
-  try {
-    const pkg = path.join(dir, 'node_modules', PACKAGE, 'package.json');
-    return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The native binary, or undefined when the install holds only the placeholder stub. */
 function binaryPath(dir: string): string | undefined {
   const modules = path.join(dir, 'node_modules');
   const binName = process.platform === 'win32' ? 'claude.exe' : 'claude';
-  for (const candidate of [
+  return firstBinary([
     path.join(modules, PACKAGE, 'bin', 'claude.exe'),
     path.join(modules, platformPackage(), binName),
-  ]) {
-    try {
-      if (fs.statSync(candidate).size >= MIN_BINARY_BYTES) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
+  ]);
 }
 
-function usable(dir: string): boolean {
-  return installedVersion(dir) === CLAUDE_CODE_VERSION && binaryPath(dir) !== undefined;
-}
-
-function npmInstall(dir: string, timeoutMs: number): Promise<void> {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const args = ['install', '--no-audit', '--no-fund', '--prefix', dir, `${PACKAGE}@${CLAUDE_CODE_VERSION}`];
-  return new Promise((resolve, reject) => {
-    execFile(
-      npm,
-      args,
-      { cwd: dir, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (err, _stdout, stderr) => {
-        if (err)
-          reject(new Error(`npm install ${PACKAGE}@${CLAUDE_CODE_VERSION} failed: ${stderr || err.message}`));
-        else resolve();
-      },
-    );
-  });
-}
-
-/**
- * Installs the pinned Claude Code when missing and returns the path of its binary. The install
- * goes to a staging folder renamed into place, so test runs started side by side never see (or
- * leave) a half-written cache.
- */
-export async function ensureClaudeCode(timeoutMs = 300_000): Promise<string> {
-  if (!usable(CLAUDE_CODE_DIR)) {
-    const staging = fs.mkdtempSync(`${CLAUDE_CODE_DIR}-staging-`);
-    try {
-      await npmInstall(staging, timeoutMs);
-      if (!usable(CLAUDE_CODE_DIR)) {
-        fs.rmSync(CLAUDE_CODE_DIR, { recursive: true, force: true });
-        try {
-          fs.renameSync(staging, CLAUDE_CODE_DIR);
-        } catch {
-          // another run put its install in place first
-        }
-      }
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-  }
-  const bin = binaryPath(CLAUDE_CODE_DIR);
-  if (bin === undefined) {
-    throw new Error(
-      `${PACKAGE}@${CLAUDE_CODE_VERSION} is installed in ${CLAUDE_CODE_DIR} but no native binary for ${platformPackage()} was found`,
-    );
-  }
-  return bin;
+/** Installs the pinned Claude Code when missing and returns the path of its binary. */
+export function ensureClaudeCode(timeoutMs = 300_000): Promise<string> {
+  return ensurePinned(
+    { name: PACKAGE, version: CLAUDE_CODE_VERSION, dir: CLAUDE_CODE_DIR, binary: binaryPath },
+    timeoutMs,
+  );
 }
 
 export interface ClaudeRun {

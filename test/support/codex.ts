@@ -11,16 +11,16 @@
  * machine without a network, without holding up the run. CODEX_HOME under the temp folder makes
  * Codex warn that it will not create its PATH helper links there; nothing the test uses needs them.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensurePinned, firstBinary } from './pinned-install.js';
 
 export const CODEX_VERSION = '0.169.1';
 export const CODEX_DIR = path.join(os.tmpdir(), 'bc-codex');
 
 const PACKAGE = '@openai/codex';
-const MIN_BINARY_BYTES = 1_000_000;
 /** the environment variable the provider's `env_key` names */
 export const CODEX_KEY_ENV = 'BURNCLOUD_API_KEY';
 
@@ -31,82 +31,24 @@ function targetTriple(): string {
   return `${cpu}-pc-windows-msvc`;
 }
 
-function installedVersion(dir: string): string | undefined {
-  try {
-    const pkg = path.join(dir, 'node_modules', PACKAGE, 'package.json');
-    return (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The native binary the launcher will run: in the platform package, or (older layouts) the main one. */
 function binaryPath(dir: string): string | undefined {
   const modules = path.join(dir, 'node_modules');
   const name = process.platform === 'win32' ? 'codex.exe' : 'codex';
   const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
   const triple = targetTriple();
-  for (const candidate of [
+  return firstBinary([
     path.join(modules, '@openai', `codex-${process.platform}-${arch}`, 'vendor', triple, 'bin', name),
     path.join(modules, PACKAGE, 'vendor', triple, 'bin', name),
-  ]) {
-    try {
-      if (fs.statSync(candidate).size >= MIN_BINARY_BYTES) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
+  ]);
 }
 
-function usable(dir: string): boolean {
-  return installedVersion(dir) === CODEX_VERSION && binaryPath(dir) !== undefined;
-}
-
-function npmInstall(dir: string, timeoutMs: number): Promise<void> {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const args = ['install', '--no-audit', '--no-fund', '--prefix', dir, `${PACKAGE}@${CODEX_VERSION}`];
-  return new Promise((resolve, reject) => {
-    execFile(
-      npm,
-      args,
-      { cwd: dir, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (err, _stdout, stderr) => {
-        if (err)
-          reject(new Error(`npm install ${PACKAGE}@${CODEX_VERSION} failed: ${stderr || err.message}`));
-        else resolve();
-      },
-    );
-  });
-}
-
-/**
- * Installs the pinned Codex when missing and returns the path of its launcher (`bin/codex.js`).
- * The install goes to a staging folder renamed into place, so test runs started side by side
- * never see (or leave) a half-written cache.
- */
+/** Installs the pinned Codex when missing and returns the path of its launcher (`bin/codex.js`). */
 export async function ensureCodex(timeoutMs = 300_000): Promise<string> {
-  if (!usable(CODEX_DIR)) {
-    const staging = fs.mkdtempSync(`${CODEX_DIR}-staging-`);
-    try {
-      await npmInstall(staging, timeoutMs);
-      if (!usable(CODEX_DIR)) {
-        fs.rmSync(CODEX_DIR, { recursive: true, force: true });
-        try {
-          fs.renameSync(staging, CODEX_DIR);
-        } catch {
-          // another run put its install in place first
-        }
-      }
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
-  }
-  if (binaryPath(CODEX_DIR) === undefined) {
-    throw new Error(
-      `${PACKAGE}@${CODEX_VERSION} is installed in ${CODEX_DIR} but holds no native binary for ${targetTriple()}`,
-    );
-  }
+  await ensurePinned(
+    { name: PACKAGE, version: CODEX_VERSION, dir: CODEX_DIR, binary: binaryPath },
+    timeoutMs,
+  );
   return path.join(CODEX_DIR, 'node_modules', PACKAGE, 'bin', 'codex.js');
 }
 
