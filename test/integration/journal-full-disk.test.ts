@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SettleJournal, type JournalEntry } from '../../src/daemon/store/sqlite/journal.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
+import { settledRow } from '../support/log-row.js';
 
 let dir: string;
 let mounted = false;
@@ -34,32 +35,9 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const row = (request_id: string): NewLogRow => ({
-  request_id,
-  time: '2026-12-07T07:00:00.000Z',
-  key: 'app',
-  key_id: 1,
-  channel: 'sim',
-  channel_id: 2,
-  model: 'gpt-4o',
-  upstream_model: 'gpt-4o-2024-08-06',
-  endpoint: '/v1/chat/completions',
-  status: 200,
-  error: null,
-  input_tokens: 250,
-  cached_tokens: 0,
-  cache_write_tokens: 0,
-  output_tokens: 12,
-  reasoning_tokens: 0,
-  cost: 274,
-  usage_estimated: false,
-  latency_ms: 3,
-  ttft_ms: null,
-  retries: 0,
-  stream: false,
-  // a long row, so the last one cannot fit whole in what is left of a page
-  dropped_fields: ['x'.repeat(1500)],
-});
+// a long row, so the last one cannot fit whole in what is left of a page
+const row = (request_id: string): NewLogRow =>
+  settledRow(request_id, { time: '2026-12-07T07:00:00.000Z', dropped_fields: ['x'.repeat(1500)] });
 
 /** Fills the filesystem: only what is left of pages already given to files can still be written. */
 function fill(filler: string): void {

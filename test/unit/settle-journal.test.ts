@@ -9,35 +9,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { journalLine, SettleJournal, type JournalEntry } from '../../src/daemon/store/sqlite/journal.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
+import { settledRow } from '../support/log-row.js';
 
 let dir: string;
 let file: string;
-const row = (request_id: string, over: Partial<NewLogRow> = {}): NewLogRow => ({
-  request_id,
-  time: '2026-11-26T07:00:00.000Z',
-  key: 'app',
-  key_id: 1,
-  channel: 'sim',
-  channel_id: 2,
-  model: 'gpt-4o',
-  upstream_model: 'gpt-4o-2024-08-06',
-  endpoint: '/v1/chat/completions',
-  status: 200,
-  error: null,
-  input_tokens: 250,
-  cached_tokens: 0,
-  cache_write_tokens: 0,
-  output_tokens: 12,
-  reasoning_tokens: 0,
-  cost: 274,
-  usage_estimated: false,
-  latency_ms: 3,
-  ttft_ms: null,
-  retries: 0,
-  stream: false,
-  dropped_fields: [],
-  ...over,
-});
+const row = settledRow;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-journal-'));
