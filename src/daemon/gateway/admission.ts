@@ -5,7 +5,8 @@
  * reservation of its worst case (worst-case.ts), both given back at settlement. The reservation
  * comes with the output limit it paid for, which the relay sends upstream whenever it is not the
  * client's own: lowered near the end of a budget (SPEC section 7), or set where the client sent
- * none, so that no upstream default can produce more than was reserved.
+ * none, so that no upstream default can produce more than was reserved. The prices the request
+ * is reserved and billed at are fixed here (admitted-prices.ts).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -18,6 +19,7 @@ import { countChatTokens, countTextTokens } from './tokens.js';
 import { askedOutput, termsCost, type CostTerms, type OutputAsk } from './meter.js';
 import type { OutputRequest } from './output-limit.js';
 import { MIN_LOWERED_OUTPUT, worstCase } from './worst-case.js';
+import { capturePrices } from './admitted-prices.js';
 
 export { MIN_LOWERED_OUTPUT, priceFor } from './worst-case.js';
 
@@ -76,6 +78,8 @@ export function authorize(key: RouteKey, model: string, clientIp: string, nowMs:
 /** Rate limits, then the budget reservation. Throws; on success ctx holds both. */
 export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKey): Promise<void> {
   const k = key.record;
+  // billed at the prices in force now, whatever changes while the request is in flight
+  ctx.prices = capturePrices(state, ctx.model, key);
   const needsCount = k.tpm !== null || k.budget !== null;
   const inputTokens = needsCount ? await countedInput(ctx) : 0;
   state.limiter.admit(k.id, k, inputTokens);

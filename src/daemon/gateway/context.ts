@@ -8,6 +8,7 @@ import type { InboundProtocol, StreamEvent, Usage } from '../providers/types.js'
 import type { OpenAIChatRequest } from '../providers/openai/types.js';
 import type { RouteChannel, RouteKey } from './snapshot.js';
 import type { InboundCodec } from '../inbound/types.js';
+import type { AdmittedPrices } from './admitted-prices.js';
 
 export type EndpointKind =
   /** chat: convertible across protocols (OpenAI chat, Anthropic messages, Gemini generateContent) */
@@ -92,6 +93,8 @@ export interface RelayContext extends RequestSpec {
   ttftMs: number | null;
   /** micro-USD reserved against the key's budget */
   reserved: number;
+  /** the prices and group ratio in force at admission, which settlement bills (admitted-prices.ts) */
+  prices?: AdmittedPrices | undefined;
   /**
    * The output limit a budget's reservation paid for, sent upstream in place of the client's own
    * and answered in `x-bc-max-tokens`: lower than the client asked near the end of a budget, or

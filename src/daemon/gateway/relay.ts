@@ -26,6 +26,7 @@ import { disableSecret } from './auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
 import { countedInput } from './admission.js';
 import { redactFailure } from './redact.js';
+import { servable } from './admitted-prices.js';
 
 type AttemptResult =
   { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
@@ -45,7 +46,10 @@ async function attempts(state: GatewayState, ctx: RelayContext): Promise<void> {
   const finish = (o: Outcome): Promise<void> => settleOrFail(state, ctx, o);
 
   while (ctx.attempts < maxAttempts && !ctx.clientGone) {
-    const pick = state.router.next(state.snapshot, ctx.model, key.record.group, tried);
+    // a key with a budget is served only where admission found a price (admitted-prices.ts)
+    const pick = state.router.next(state.snapshot, ctx.model, key.record.group, tried, (up) =>
+      servable(ctx, up),
+    );
     if (!pick) break;
     tried.add(pick.channel.record.id);
     ctx.attempts += 1;

@@ -46,12 +46,24 @@ export class Router {
     return soonest;
   }
 
-  /** The next channel to try, or undefined when every candidate was tried or is cooling down. */
-  next(snap: Snapshot, model: string, group: string, tried: ReadonlySet<number>): Pick | undefined {
+  /**
+   * The next channel to try, or undefined when every candidate was tried or is cooling down.
+   * `allow` rules channels out by the upstream model they would serve the request as.
+   */
+  next(
+    snap: Snapshot,
+    model: string,
+    group: string,
+    tried: ReadonlySet<number>,
+    allow?: (upstreamModel: string) => boolean,
+  ): Pick | undefined {
     const tiers = snap.tiersByModel.get(model);
     if (!tiers) return undefined;
     for (const tier of tiers) {
-      const pick = this.pickInTier(tier.channels, tier.priority, model, group, tried);
+      const candidates = allow
+        ? tier.channels.filter((c) => allow(c.upstreamModel.get(model) ?? model))
+        : tier.channels;
+      const pick = this.pickInTier(candidates, tier.priority, model, group, tried);
       if (pick) return pick;
     }
     return undefined;

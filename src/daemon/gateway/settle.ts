@@ -9,7 +9,8 @@ import { ZERO_USAGE } from '../providers/types.js';
 import type { RelayContext } from './context.js';
 import { elapsedMs } from './context.js';
 import type { GatewayState } from './state.js';
-import { priceFor, countedInput } from './admission.js';
+import { countedInput } from './admission.js';
+import { billedPrice } from './admitted-prices.js';
 import { costOf } from './meter.js';
 import { countTextTokens } from './tokens.js';
 import { isBcError } from '../../shared/errors.js';
@@ -37,8 +38,8 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
     estimated = true;
   }
   const u = usage ?? ZERO_USAGE;
-  const price = priceFor(state, ctx.model, ctx.upstreamModel);
-  const ratio = state.snapshot.groupRatios.get(key.record.group) ?? 1;
+  // the prices in force at admission, which the reservation covered
+  const { price, ratio } = billedPrice(state, ctx);
   const reserved = ctx.reserved;
   let cost = price ? (outcome.produced ? costOf(u, price, ratio) : 0) : null;
   // an estimate counts delivered text with o200k, which may count more than the upstream's own

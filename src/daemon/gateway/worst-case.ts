@@ -66,8 +66,12 @@ function routesOf(state: GatewayState, ctx: RelayContext, group: string): Routes
   for (const tier of state.snapshot.tiersByModel.get(ctx.model) ?? []) {
     for (const c of tier.channels) {
       if (!c.groups.has(group)) continue;
-      const price = priceFor(state, ctx.model, c.upstreamModel.get(ctx.model) ?? ctx.model);
-      if (price) out.prices.push(price);
+      const upstream = c.upstreamModel.get(ctx.model) ?? ctx.model;
+      // the prices admission captured, which settlement bills (admitted-prices.ts)
+      const price = ctx.prices ? ctx.prices.byUpstream.get(upstream) : priceFor(state, ctx.model, upstream);
+      // an unpriced channel is no candidate for a key with a budget: it adds no way of serving
+      if (!price) continue;
+      out.prices.push(price);
       if (getAdapter(c.record.type).passthrough === ctx.protocol) out.passthrough = true;
       else out.converts = true;
     }
@@ -96,7 +100,7 @@ export async function worstCase(
       `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``,
     );
   }
-  const ratio = state.snapshot.groupRatios.get(key.record.group) ?? 1;
+  const ratio = ctx.prices?.ratio ?? state.snapshot.groupRatios.get(key.record.group) ?? 1;
   // a JSON body's bytes bound what the local count may miss; other bodies are counted from bytes already
   const input = ctx.body === undefined ? counted : worstInput(counted, ctx.raw.length);
   const wants = readOutputRequest(ctx);
