@@ -25,7 +25,9 @@ const AREAS = {
 };
 
 const area = process.env.STRYKER_AREA;
-const mutate = area ? AREAS[area] : Object.values(AREAS).flat();
+// STRYKER_MUTATE=a.ts,b.ts: an ad-hoc run over just those files
+const only = process.env.STRYKER_MUTATE?.split(',').filter((f) => f.length > 0);
+const mutate = only ?? (area ? AREAS[area] : Object.values(AREAS).flat());
 if (!mutate) throw new Error(`STRYKER_AREA must be one of ${Object.keys(AREAS).join(', ')}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
@@ -37,8 +39,8 @@ export default {
   concurrency: 2,
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${area ?? 'all'}.json` },
-  htmlReporter: { fileName: `reports/mutation/${area ?? 'all'}.html` },
+  jsonReporter: { fileName: `reports/mutation/${only ? 'adhoc' : (area ?? 'all')}.json` },
+  htmlReporter: { fileName: `reports/mutation/${only ? 'adhoc' : (area ?? 'all')}.html` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
