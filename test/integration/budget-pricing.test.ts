@@ -58,11 +58,13 @@ beforeAll(async () => {
     priority: 0,
     base_url: priced.url,
   });
+  await gw.call('PUT', '/v1/groups/ratio-test', { ratio: 1 });
   await gw.addChannel({
     name: 'slow',
     type: 'openai',
     keys: ['sk-slow'],
     models: [SLOW.model],
+    groups: ['default', 'ratio-test'],
     base_url: slow.url,
   });
   await setPrice(PRICED_UP.model, PRICED_UP.perToken);
@@ -75,9 +77,26 @@ afterAll(async () => {
 });
 
 let keys = 0;
-async function key(budget: number | null): Promise<{ name: string; secret: string }> {
+async function key(budget: number | null, group?: string): Promise<{ name: string; secret: string }> {
   const name = `pricing-${++keys}`;
-  return { name, secret: await gw.createKey(budget === null ? { name } : { name, budget }) };
+  const input = budget === null ? { name } : { name, budget };
+  return { name, secret: await gw.createKey(group ? { ...input, group } : input) };
+}
+
+/** Sends `body` on a slow upstream and runs `change` once the request is admitted and upstream. */
+async function inFlight(
+  secret: string,
+  body: Json,
+  change: () => Promise<unknown>,
+): Promise<{ status: number; body: Json }> {
+  slow.setDelay(1500);
+  const before = slow.callCount();
+  const pending = chat(secret, body);
+  while (slow.callCount() === before) await new Promise((r) => setTimeout(r, 10));
+  await change();
+  const a = await pending;
+  slow.setDelay(0);
+  return a;
 }
 
 async function chat(secret: string, body: Json): Promise<{ status: number; body: Json }> {
@@ -132,14 +151,7 @@ describe('a price raised tenfold while a request is in flight', () => {
     const budget = 2000;
     const k = await key(budget);
     const body = { model: SLOW.model, messages: HELLO, max_tokens: 50, metadata: FILL };
-    slow.setDelay(1500);
-    const before = slow.callCount();
-    const pending = chat(k.secret, body);
-    // admitted and at the upstream: now the price changes
-    while (slow.callCount() === before) await new Promise((r) => setTimeout(r, 10));
-    await setPrice(SLOW.model, SLOW.perToken * 10);
-    const a = await pending;
-    slow.setDelay(0);
+    const a = await inFlight(k.secret, body, () => setPrice(SLOW.model, SLOW.perToken * 10));
     expect(a.status).toBe(200);
     const [row] = await rowsOf(k.name);
     expect(row?.output_tokens).toBe(50);
@@ -158,5 +170,23 @@ describe('a price raised tenfold while a request is in flight', () => {
     // and the first key's budget cannot cover it at the new price
     expect((await chat(k.secret, body)).status).toBe(403);
     expect(await spentOf(k.name)).toBe(spent);
+  });
+
+  it('bills at the group ratio in force at admission when the ratio changes in flight', async () => {
+    const budget = 10_000;
+    const k = await key(budget, 'ratio-test');
+    const price = SLOW.perToken * 10; // the price the test above left
+    const body = { model: SLOW.model, messages: HELLO, max_tokens: 50, metadata: FILL };
+    const a = await inFlight(k.secret, body, () => gw.call('PUT', '/v1/groups/ratio-test', { ratio: 10 }));
+    expect(a.status).toBe(200);
+    const [row] = await rowsOf(k.name);
+    expect(row?.cost).toBe(costAt(row!, price));
+    expect(costAt(row!, price * 10)).toBeGreaterThan(budget);
+    expect(await spentOf(k.name)).toBe(row?.cost);
+    // the next request of the group pays the new ratio
+    const rich = await key(10_000_000, 'ratio-test');
+    expect((await chat(rich.secret, body)).status).toBe(200);
+    const [next] = await rowsOf(rich.name);
+    expect(next?.cost).toBe(costAt(next!, price * 10));
   });
 });
