@@ -10,9 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { budgetHelpers, lastBody, type Answer } from '../support/budget.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
-import type { KeyView, LogRow } from '../../src/shared/control-api.js';
+import type { LogRow } from '../../src/shared/control-api.js';
 import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
 import { worstInput } from '../../src/daemon/gateway/meter.js';
 
@@ -74,30 +75,7 @@ afterAll(async () => {
   await Promise.all([oa?.close(), compat?.close(), gm?.close()]);
 });
 
-let keys = 0;
-async function key(budget: number): Promise<{ name: string; secret: string }> {
-  const name = `mult-${++keys}`;
-  return { name, secret: await gw.createKey({ name, budget }) };
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Json & { error?: { code?: string; message: string; status?: string } };
-}
-
-async function post(path: string, secret: string, body: Json): Promise<Answer> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  const parsed = (res.headers.get('content-type') ?? '').includes('json')
-    ? (JSON.parse(text) as Json)
-    : { text };
-  return { status: res.status, headers: res.headers, body: parsed };
-}
+const { key, post, expectWithin: spendWithin } = budgetHelpers(() => gw, 'mult');
 
 const chat = (secret: string, body: Json): Promise<Answer> => post('/v1/chat/completions', secret, body);
 const gemini = (secret: string, model: string, body: Json, stream = false): Promise<Answer> =>
@@ -107,19 +85,9 @@ const gemini = (secret: string, model: string, body: Json, stream = false): Prom
     body,
   );
 
-const rowsOf = (name: string): Promise<LogRow[]> =>
-  gw.call<LogRow[]>('GET', `/v1/logs?key=${name}&limit=1000`);
-const spentOf = async (name: string): Promise<number> =>
-  (await gw.call<KeyView>('GET', `/v1/keys/${name}`)).spent;
-const lastBody = (sim: { calls: { body: Buffer }[] }): Json =>
-  JSON.parse(sim.calls.at(-1)!.body.toString()) as Json;
-
 /** The spend is the sum of the rows' costs, each the exact price of its usage, and within the budget. */
 async function expectWithin(name: string, budget: number, p: typeof GPT): Promise<LogRow[]> {
-  const rows = await rowsOf(name);
-  const spent = await spentOf(name);
-  expect(rows.reduce((n, r) => n + (r.cost ?? 0), 0)).toBe(spent);
-  expect(spent).toBeLessThanOrEqual(budget);
+  const rows = await spendWithin(name, budget);
   for (const r of rows) expect(r.cost).toBe(r.input_tokens * p.input + r.output_tokens * p.output);
   return rows;
 }

@@ -12,9 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { budgetHelpers, lastBody, type Answer } from '../support/budget.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
-import type { KeyView, LogRow } from '../../src/shared/control-api.js';
 import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
 import { worstInput } from '../../src/daemon/gateway/meter.js';
 
@@ -77,42 +77,10 @@ afterAll(async () => {
   await Promise.all([cheap?.close(), dear?.close(), gm?.close()]);
 });
 
-let keys = 0;
-async function key(budget: number | null): Promise<{ name: string; secret: string }> {
-  const name = `worst-${++keys}`;
-  return { name, secret: await gw.createKey({ name, budget }) };
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Json;
-}
-
-async function post(path: string, secret: string, body: string | Json): Promise<Answer> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
-}
+const { key, post, expectWithin } = budgetHelpers(() => gw, 'worst');
 
 const chat = (secret: string, body: string | Json): Promise<Answer> =>
   post('/v1/chat/completions', secret, body);
-const rowsOf = (name: string): Promise<LogRow[]> =>
-  gw.call<LogRow[]>('GET', `/v1/logs?key=${name}&limit=1000`);
-const lastBody = (sim: { calls: { body: Buffer }[] }): Json =>
-  JSON.parse(sim.calls.at(-1)!.body.toString()) as Json;
-
-/** The spend equals the sum of the rows' costs and stays within the budget. */
-async function expectWithin(name: string, budget: number): Promise<LogRow[]> {
-  const rows = await rowsOf(name);
-  const spent = (await gw.call<KeyView>('GET', `/v1/keys/${name}`)).spent;
-  expect(rows.reduce((n, r) => n + (r.cost ?? 0), 0)).toBe(spent);
-  expect(spent).toBeLessThanOrEqual(budget);
-  return rows;
-}
 
 /** What admission reserves for a one-message chat prompt sent as `body`. */
 async function reservedInput(body: string, content = 'hello'): Promise<number> {
