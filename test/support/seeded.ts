@@ -9,3 +9,9 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Whole numbers in [0, max) from `seededRandom(seed)`. */
+export function seededInt(seed: number): (max: number) => number {
+  const next = seededRandom(seed);
+  return (max) => Math.floor(next() * max);
+}

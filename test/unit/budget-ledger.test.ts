@@ -12,6 +12,7 @@ import {
 } from '../../src/daemon/gateway/meter.js';
 import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
 import type { PriceRecord } from '../../src/daemon/store/types.js';
+import { seededInt } from '../support/seeded.js';
 
 // `source` plays no part in costs (and its values are changing with the price catalog)
 const price = (over: Partial<PriceRecord> = {}): PriceRecord =>
@@ -26,18 +27,7 @@ const price = (over: Partial<PriceRecord> = {}): PriceRecord =>
     ...over,
   }) as PriceRecord;
 
-/** A deterministic pseudo-random sequence (xorshift), so a failure can be replayed. */
-function rng(seed: number): (max: number) => number {
-  let s = seed >>> 0 || 1;
-  return (max) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % max;
-  };
-}
+const rng = seededInt;
 
 describe('worstCaseCost', () => {
   it('prices every input token at the dearest input price plus the whole output limit', () => {

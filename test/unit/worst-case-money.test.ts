@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { costOf, costTerms, dearestOf, termsCost, worstInput } from '../../src/daemon/gateway/meter.js';
 import type { PriceRecord } from '../../src/daemon/store/types.js';
+import { seededInt } from '../support/seeded.js';
 
 const price = (over: Partial<PriceRecord> = {}): PriceRecord =>
   ({
@@ -17,18 +18,7 @@ const price = (over: Partial<PriceRecord> = {}): PriceRecord =>
     ...over,
   }) as PriceRecord;
 
-/** A deterministic pseudo-random sequence (xorshift), so a failure can be replayed. */
-function rng(seed: number): (max: number) => number {
-  let s = seed >>> 0 || 1;
-  return (max) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % max;
-  };
-}
+const rng = seededInt;
 
 describe('worstInput', () => {
   it('is the local count plus a quarter, or a third of the body bytes, whichever is more, rounded up', () => {
