@@ -10,7 +10,10 @@ const AREAS = {
     'src/daemon/gateway/settle.ts',
     'src/daemon/gateway/limits.ts',
     'src/daemon/gateway/output-limit.ts',
+    'src/daemon/gateway/worst-case.ts',
+    'src/daemon/gateway/admitted-prices.ts',
     'src/daemon/store/sqlite/journal.ts',
+    'src/daemon/store/sqlite/logs.ts',
   ],
   routing: ['src/daemon/gateway/router.ts', 'src/daemon/gateway/health.ts'],
   converters: [
@@ -29,6 +32,8 @@ const area = process.env.STRYKER_AREA;
 const only = process.env.STRYKER_MUTATE?.split(',').filter((f) => f.length > 0);
 const mutate = only ?? (area ? AREAS[area] : Object.values(AREAS).flat());
 if (!mutate) throw new Error(`STRYKER_AREA must be one of ${Object.keys(AREAS).join(', ')}`);
+// STRYKER_LABEL names an ad-hoc run's report; each run has its own sandbox folder so two areas can run at once
+const label = process.env.STRYKER_LABEL ?? (only ? 'adhoc' : (area ?? 'all'));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -39,8 +44,8 @@ export default {
   concurrency: 2,
   timeoutMS: 20_000,
   reporters: ['clear-text', 'progress', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${only ? 'adhoc' : (area ?? 'all')}.json` },
-  htmlReporter: { fileName: `reports/mutation/${only ? 'adhoc' : (area ?? 'all')}.html` },
-  tempDirName: '.stryker-tmp',
+  jsonReporter: { fileName: `reports/mutation/${label}.json` },
+  htmlReporter: { fileName: `reports/mutation/${label}.html` },
+  tempDirName: `.stryker-tmp/${label}`,
   cleanTempDir: 'always',
 };
