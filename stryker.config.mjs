@@ -38,7 +38,11 @@ const label = process.env.STRYKER_LABEL ?? (only ? 'adhoc' : (area ?? 'all'));
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  // the converters area runs the conversion suites only (test/mutation/converters.vitest.config.ts)
+  vitest: {
+    configFile:
+      area === 'converters' ? 'test/mutation/converters.vitest.config.ts' : 'test/mutation/vitest.config.ts',
+  },
   coverageAnalysis: 'perTest',
   mutate,
   concurrency: 2,
@@ -47,5 +51,7 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${label}.json` },
   htmlReporter: { fileName: `reports/mutation/${label}.html` },
   tempDirName: `.stryker-tmp/${label}`,
+  // another area's sandbox (a run going on at the same time) is not part of the project to copy
+  ignorePatterns: ['/.stryker-tmp'],
   cleanTempDir: 'always',
 };

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES_ROOT = path.resolve(REPO_ROOT, '../shared/fixtures');
+// BC_FIXTURES_ROOT: for a copy of the repository elsewhere (StrykerJS's sandbox under .stryker-tmp/)
+export const FIXTURES_ROOT = process.env.BC_FIXTURES_ROOT ?? path.resolve(REPO_ROOT, '../shared/fixtures');
 
 export function fixturePath(rel: string): string {
   return path.join(FIXTURES_ROOT, rel);
