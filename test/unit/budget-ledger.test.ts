@@ -74,6 +74,39 @@ describe('worstCaseCost', () => {
   });
 });
 
+describe('costOf: what settlement bills', () => {
+  const usage = (over: Partial<Parameters<typeof costOf>[0]> = {}) => ({
+    inputTokens: 100,
+    cachedTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    ...over,
+  });
+  const p = price({ input: 2_000_000, output: 10_000_000, cacheRead: 500_000, cacheWrite: 4_000_000 });
+
+  it('prices uncached, cached and written input tokens and output each at its own price', () => {
+    // 20 uncached x 2 + 60 cached x 0.5 + 20 written x 4 + 7 output x 10 micro-USD
+    expect(costOf(usage({ cachedTokens: 60, cacheWriteTokens: 20, outputTokens: 7 }), p, 1)).toBe(
+      40 + 30 + 80 + 70,
+    );
+  });
+
+  it('never counts more cache writes than the input left after cache reads', () => {
+    // 80 writes claimed but only 40 tokens are not cached: 60 x 0.5 + 40 x 4
+    expect(costOf(usage({ cachedTokens: 60, cacheWriteTokens: 80 }), p, 1)).toBe(30 + 160);
+    // more cached than input: all input at the cache-read price
+    expect(costOf(usage({ cachedTokens: 500 }), p, 1)).toBe(50);
+  });
+
+  it('adds the per-request price after the group ratio, and rounds half up once', () => {
+    expect(costOf(usage(), price({ input: 2_000_000, perRequest: 40 }), 0.5)).toBe(100 + 40);
+    expect(costOf(usage({ inputTokens: 0 }), price({ perRequest: 40 }), 3)).toBe(40);
+    // 1 token at $2.5 per 1M: 2.5 micro-USD rounds to 3
+    expect(costOf(usage({ inputTokens: 1 }), price({ input: 2_500_000 }), 1)).toBe(3);
+  });
+});
+
 describe('fitOutput: the clamp arithmetic', () => {
   // 2,000 prompt tokens at $5 + output at $25 per 1M (Claude Opus 4.5 prices)
   const t: CostTerms = costTerms(2000, price({ input: 5_000_000, output: 25_000_000 }), 1);
@@ -117,6 +150,17 @@ describe('fitOutput: the clamp arithmetic', () => {
     expect(
       fitOutput(termsCost(t, 500) - 1, t, ask({ limit: 500, clamp: { min: 1024, max: 500 } })),
     ).toBeNull();
+  });
+
+  it('lowers to exactly the floor when the clamp range is one limit, and never outside the range', () => {
+    const floorCost = termsCost(t, 1024);
+    expect(fitOutput(floorCost, t, ask({ clamp: { min: 1024, max: 1024 } }))).toEqual({
+      amount: floorCost,
+      outputTokens: 1024,
+      clamped: true,
+    });
+    // an empty range (floor above the highest limit it may send) lowers nothing, however much is left
+    expect(fitOutput(1_500_000, t, ask({ clamp: { min: 2000, max: 1000 } }))).toBeNull();
   });
 
   it('pays for the limit once per answer billed (n, best_of, candidateCount)', () => {
@@ -221,6 +265,22 @@ describe('BudgetLedger', () => {
       outputTokens: 10_000 - 3000 - 3804 - 100,
       clamped: true,
     });
+  });
+
+  it('seeds spend from the store once, keeps its own after that, and seeds again after forget', () => {
+    const ledger = new BudgetLedger();
+    // a key it has never seen has spent and reserved nothing
+    expect(ledger.spent(7)).toBe(0);
+    expect(ledger.reserved(7)).toBe(0);
+    ledger.load(1, 100);
+    ledger.settle(1, 0, 50);
+    // a snapshot rebuild loads the store's (older) figure again: the ledger's own is newer
+    ledger.load(1, 999);
+    expect(ledger.spent(1)).toBe(150);
+    ledger.forget(1);
+    expect(ledger.spent(1)).toBe(0);
+    ledger.load(1, 300);
+    expect(ledger.spent(1)).toBe(300);
   });
 
   it('keeps settled spend within the budget whatever mix of requests comes (random)', () => {

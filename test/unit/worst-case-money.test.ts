@@ -68,6 +68,16 @@ describe('dearestOf', () => {
     expect(dearestOf([])).toBeUndefined();
   });
 
+  it('keeps the one known output limit whichever side it is on, and the smaller of two', () => {
+    const limit = (a: number | null, b: number | null): number | null | undefined =>
+      dearestOf([price({ maxOutputTokens: a }), price({ maxOutputTokens: b })])?.maxOutputTokens;
+    expect(limit(64_000, null)).toBe(64_000);
+    expect(limit(null, 8192)).toBe(8192);
+    expect(limit(8192, 64_000)).toBe(8192);
+    expect(limit(64_000, 8192)).toBe(8192);
+    expect(limit(null, null)).toBeNull();
+  });
+
   it('reserves at least what any of the prices settles for (random prices and usage)', () => {
     const next = rng(9);
     const maybe = (max: number): number | null => (next(2) ? next(max) : null);
