@@ -5,115 +5,13 @@
 // body as sent; thinking from a reasoning effort only when some channel converts it; a
 // prediction's tokens only on passthrough; the clamp floor above the thinking budget).
 import { describe, expect, it } from 'vitest';
-import type { ChannelType } from '../../src/shared/control-api.js';
-import type { ChannelRecord, KeyRecord, PriceRecord } from '../../src/daemon/store/types.js';
-import type { GatewayState } from '../../src/daemon/gateway/state.js';
+import type { ChannelRecord } from '../../src/daemon/store/types.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
-import { buildSnapshot, type RouteKey } from '../../src/daemon/gateway/snapshot.js';
 import { MIN_LOWERED_OUTPUT, priceFor, worstCase } from '../../src/daemon/gateway/worst-case.js';
 import { capturePrices } from '../../src/daemon/gateway/admitted-prices.js';
 import { DEFAULT_OUTPUT_LIMIT, worstInput } from '../../src/daemon/gateway/meter.js';
 import { countTextTokens } from '../../src/daemon/gateway/tokens.js';
-
-type Json = Record<string, unknown>;
-
-let nextId = 1;
-function channel(type: ChannelType, models: string[], over: Partial<ChannelRecord> = {}): ChannelRecord {
-  const id = nextId++;
-  return {
-    id,
-    name: `c${id}`,
-    type,
-    baseUrl: 'http://127.0.0.1:9',
-    models,
-    map: {},
-    groups: [],
-    priority: 0,
-    weight: 1,
-    status: 'enabled',
-    statusReason: null,
-    secrets: [],
-    timeoutMs: 60_000,
-    region: null,
-    apiVersion: null,
-    settings: {},
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
-}
-
-/** micro-USD per 1M tokens; an explicit output limit so no catalog is consulted */
-const price = (
-  model: string,
-  input: number,
-  output: number,
-  over: Partial<PriceRecord> = {},
-): PriceRecord => ({
-  model,
-  input,
-  output,
-  cacheRead: null,
-  cacheWrite: null,
-  perRequest: null,
-  maxOutputTokens: 50_000,
-  source: 'override',
-  ...over,
-});
-
-const keyOf = (over: Partial<KeyRecord> = {}): RouteKey => ({
-  record: {
-    id: 1,
-    name: 'k',
-    hash: 'h',
-    prefix: 'sk-bc-x',
-    group: 'default',
-    budget: 1_000_000,
-    spent: 0,
-    expiresAt: null,
-    models: [],
-    allowIps: [],
-    rpm: null,
-    tpm: null,
-    concurrency: null,
-    status: 'enabled',
-    strictBudget: false,
-    userId: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    lastUsedAt: null,
-    ...over,
-  },
-  models: null,
-  nets: null,
-  expiresAtMs: null,
-});
-
-function stateOf(
-  channels: ChannelRecord[],
-  prices: PriceRecord[],
-  groups: { name: string; ratio: number }[] = [],
-): GatewayState {
-  const snapshot = buildSnapshot(channels, [], prices, groups, { decrypt: (s: string) => s });
-  return { snapshot } as unknown as GatewayState;
-}
-
-/** An OpenAI chat request (or another front's, by endpoint and protocol) for model `m`. */
-function ctx(
-  body: Json | undefined,
-  over: Partial<RelayContext> = {},
-  raw = Buffer.from(JSON.stringify(body ?? {})),
-): RelayContext {
-  return {
-    protocol: 'openai',
-    endpoint: '/v1/chat/completions',
-    kind: 'chat',
-    model: 'm',
-    body,
-    raw,
-    canonical: () => ({ model: 'm', messages: [], ...body }),
-    ...over,
-  } as unknown as RelayContext;
-}
+import { channel, ctx, keyOf, price, stateOf, type Json } from '../support/money-state.js';
 
 describe('priceFor: the price settlement bills', () => {
   it("is the model's own row, else the upstream model's; with an upstream model, nothing else", () => {
