@@ -9,6 +9,8 @@ import type { ChannelRecord, KeyRecord, PriceRecord } from '../../src/daemon/sto
 import type { GatewayState } from '../../src/daemon/gateway/state.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
 import { buildSnapshot, type RouteKey } from '../../src/daemon/gateway/snapshot.js';
+import { RateLimiter } from '../../src/daemon/gateway/limits.js';
+import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
 
 export type Json = Record<string, unknown>;
 
@@ -89,14 +91,17 @@ export const keyOf = (over: Partial<KeyRecord> = {}): RouteKey => ({
   expiresAtMs: null,
 });
 
-/** Gateway state whose snapshot is built from these records (all the money code reads). */
+/**
+ * Gateway state whose snapshot is built from these records, with a real rate limiter and budget
+ * ledger (all that admission and the money code read).
+ */
 export function stateOf(
   channels: ChannelRecord[],
   prices: PriceRecord[],
   groups: { name: string; ratio: number }[] = [],
 ): GatewayState {
   const snapshot = buildSnapshot(channels, [], prices, groups, { decrypt: (s: string) => s });
-  return { snapshot } as unknown as GatewayState;
+  return { snapshot, limiter: new RateLimiter(), ledger: new BudgetLedger() } as unknown as GatewayState;
 }
 
 /** An OpenAI chat request (or another front's, by endpoint and protocol) for model `m`. */
@@ -112,6 +117,12 @@ export function ctx(
     model: 'm',
     body,
     raw,
+    key: null,
+    upstreamModel: null,
+    reserved: 0,
+    outputLimit: null,
+    admitted: false,
+    inputTokens: null,
     canonical: () => ({ model: 'm', messages: [], ...body }),
     ...over,
   } as unknown as RelayContext;
