@@ -1,7 +1,9 @@
 /**
  * The one error table. Every error BurnCloud raises on purpose is a BcError with a BC_ERR_* code;
- * callers branch on `code`, never on message text. The HTTP status, the OpenAI-style `type`/`code`
- * a client sees, and whether the relay may retry are decided here, where the error is defined.
+ * callers branch on `code`, never on message text. The HTTP status and the OpenAI-style
+ * `type`/`code` a client sees are decided here, where the error is defined. Whether the relay
+ * retries an upstream's failure is the adapter's decision (UpstreamFailure.action), and the
+ * failure's log category comes from it too (failureCategory in providers/types.ts).
  */
 
 export type ErrorCategory =
@@ -52,10 +54,7 @@ export const BC_ERR = {
   REQUEST_TIMEOUT: def(408, 'timeout', 'invalid_request_error', 'request_timeout'),
   UNSUPPORTED: def(400, 'bad_request', 'invalid_request_error', 'unsupported_endpoint'),
   UPSTREAM_ERROR: def(502, 'upstream', 'api_error', 'upstream_error'),
-  UPSTREAM_TIMEOUT: def(504, 'timeout', 'api_error', 'upstream_timeout'),
-  UPSTREAM_AUTH: def(502, 'upstream_auth', 'api_error', 'upstream_auth_failed'),
   UPSTREAM_REJECTED: def(400, 'upstream_rejected', 'invalid_request_error', 'upstream_rejected'),
-  CLIENT_CLOSED: def(499, 'client_abort', 'api_error', 'client_closed_request'),
   INTERNAL: def(500, 'internal', 'api_error', 'internal_error'),
   // the gateway's own store cannot record requests (a full or read-only disk): nothing is served
   STORE_UNAVAILABLE: def(503, 'internal', 'api_error', 'store_unavailable'),
@@ -70,8 +69,6 @@ export interface BcErrorOptions {
   cause?: unknown;
   /** Overrides the table's HTTP status (e.g. an upstream's own status passed back). */
   status?: number;
-  /** Whether the relay may try another channel. Defaults to false. */
-  retryable?: boolean;
   /** The offending request field, for 400s. */
   param?: string | undefined;
   /** Seconds the caller should wait (429). */
@@ -84,7 +81,6 @@ export class BcError extends Error {
   readonly code: BcErrorCode;
   readonly status: number;
   readonly category: ErrorCategory;
-  readonly retryable: boolean;
   readonly param: string | undefined;
   readonly retryAfterS: number | undefined;
   readonly headers: Record<string, string> | undefined;
@@ -95,7 +91,6 @@ export class BcError extends Error {
     this.code = code;
     this.status = opts.status ?? BC_ERR[code].status;
     this.category = BC_ERR[code].category;
-    this.retryable = opts.retryable ?? false;
     this.param = opts.param;
     this.retryAfterS = opts.retryAfterS;
     this.headers = opts.headers;

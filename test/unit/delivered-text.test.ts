@@ -4,7 +4,7 @@
  * many events arrived, while the raw events held at any time stay bounded.
  */
 import { describe, expect, it } from 'vitest';
-import { getAdapter } from '../../src/daemon/providers/registry.js';
+import { getAdapter } from '../../src/daemon/registry.js';
 import { DeliveredText } from '../../src/daemon/gateway/delivered-text.js';
 import { answerText } from '../../src/daemon/providers/openai/frames.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';

@@ -7,7 +7,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import type { Metrics, MetricsRecorder } from '../metrics/index.js';
-import { defaultBaseUrl } from '../providers/registry.js';
+import { defaultBaseUrl } from '../registry.js';
 import type { Services } from '../services.js';
 import type { ControlContext, ControlHooks } from './context.js';
 import { installErrorHandlers } from './errors.js';

@@ -5,9 +5,9 @@
  * is updated in the background and a background probe re-enables what passes again.
  */
 import type { GatewayState } from './state.js';
-import type { Pick } from './router.js';
+import type { Candidate } from './router.js';
 
-export function disableSecret(state: GatewayState, pick: Pick, reason: string): void {
+export function disableSecret(state: GatewayState, pick: Candidate, reason: string): void {
   const ch = pick.channel;
   pick.secret.disabledReason = reason;
   const allDown = ch.secrets.every((s) => s.disabledReason !== null);

@@ -4,7 +4,7 @@
  * re-enables auto-disabled channels.
  */
 import type { ChannelTestResult } from '../../shared/control-api.js';
-import { getAdapter } from '../providers/registry.js';
+import { getAdapter } from '../registry.js';
 import type { UpstreamTarget } from '../providers/types.js';
 import type { RouteChannel, RouteSecret } from './snapshot.js';
 import { Aborter } from './context.js';

@@ -8,9 +8,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import type { WireError } from '../inbound/types.js';
-import { getCodec } from '../providers/registry.js';
+import { getCodec } from '../registry.js';
 import type { RelayContext } from './context.js';
-import { faultPoint } from './fault-point.js';
 
 export function toWireError(err: unknown): WireError {
   if (err instanceof BcError) {
@@ -27,12 +26,6 @@ export function toWireError(err: unknown): WireError {
 
 /** The error body in the client's protocol. */
 export function errorPayload(protocol: InboundProtocol, err: WireError): { status: number; body: unknown } {
-  if (protocol === 'openai') {
-    return {
-      status: err.status,
-      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },
-    };
-  }
   return getCodec(protocol).errorBody(err);
 }
 
@@ -65,7 +58,6 @@ export function sendBody(
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   writeHead(ctx, status, { 'content-type': contentType, 'content-length': buf.length });
   markFirstByte(ctx);
-  faultPoint('reply-end');
   ctx.res.end(buf);
 }
 

@@ -111,6 +111,8 @@ export interface RelayContext extends RequestSpec {
   clientGone: boolean;
   /** response headers are out: no more retries */
   committed: boolean;
+  /** settlement ran (settle.ts): the request is never settled twice */
+  settled: boolean;
   /** ns spent waiting for upstream response headers (server-timing) */
   upstreamNs: bigint;
 }

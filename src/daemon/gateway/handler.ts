@@ -16,6 +16,7 @@ import { checkJsonDepth } from './json-depth.js';
 import { sendBody, sendError } from './client-wire.js';
 import { relay } from './relay.js';
 import { settle } from './settle.js';
+import { unanswered } from './answer.js';
 
 export type SpecBuilder = (raw: Buffer, contentType: string, headers: IncomingHttpHeaders) => RequestSpec;
 
@@ -81,7 +82,7 @@ export async function handleRelay(
     }
     if (ctx.local) {
       await ctx.local(ctx);
-      await settle(state, ctx, { status: 200, error: null, usage: null, produced: false });
+      await settle(state, ctx, unanswered(200, null));
       return;
     }
     await admit(state, ctx, ctx.key);
@@ -91,13 +92,8 @@ export async function handleRelay(
     if (ctx.res.headersSent) {
       if (!ctx.res.writableEnded) ctx.res.end();
     } else sendError(ctx, err);
-    const status = isBcError(err) ? err.status : 500;
-    await settle(state, ctx, {
-      status,
-      error: isBcError(err) ? err.category : 'internal',
-      usage: null,
-      produced: false,
-    }).catch(() => {
+    const outcome = isBcError(err) ? unanswered(err.status, err.category) : unanswered(500, 'internal');
+    await settle(state, ctx, outcome).catch(() => {
       // the row could not be written; already logged by settle
     });
   }
@@ -136,6 +132,7 @@ function newContext(call: RelayCall, protocol: InboundProtocol, contentType: str
     abort: new Aborter(),
     clientGone: false,
     committed: false,
+    settled: false,
     upstreamNs: 0n,
   };
 }

@@ -2,48 +2,64 @@
  * The relay: admit -> route -> attempt -> stream -> settle. Tries candidate channels in router
  * order, never the same channel twice, up to 1 + retries attempts; applies each failure's decision
  * (cool down, auto-disable, or pass the upstream's rejection back); never retries once a byte has
- * gone to the client. Every authenticated request ends in exactly one settlement (log row). A
- * store that cannot record requests is the gateway's failure (settle-failure.ts): no upstream call
- * while it is known, and a settlement failure is never retried and never cools a channel down.
+ * gone to the client. An attempt ends in an Answer or a failure; every authenticated request
+ * settles exactly once, here (`deliver`): the row is committed, then the held-back reply goes
+ * out. A store that cannot record requests is the gateway's failure (settle-failure.ts): no
+ * upstream call while it is known, and a settlement failure is never retried and never cools a
+ * channel down.
  */
-import { BcError, isBcError } from '../../shared/errors.js';
+import { BcError } from '../../shared/errors.js';
 import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../providers/types.js';
-import { getAdapter, getCodec } from '../providers/registry.js';
+import { getAdapter, getCodec } from '../registry.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
-import type { Pick } from './router.js';
+import type { Candidate } from './router.js';
 import { sendBody, sendError } from './client-wire.js';
 import { send, transportFailure } from './upstream.js';
 import { pumpStream, type Mode } from './stream-pump.js';
-import type { Outcome } from './settle.js';
-import {
-  SettlementFailure,
-  answerSettlementFailure,
-  refuseWhileStoreFails,
-  settleOrFail,
-} from './settle-failure.js';
+import { SettlementFailure, refuseWhileStoreFails, settleOrFail } from './settle-failure.js';
 import { disableSecret } from './auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
 import { countedInput } from './admission.js';
 import { redactFailure } from './redact.js';
 import { servable } from './admitted-prices.js';
+import { faultPoint } from './fault-point.js';
+import { answered, clientLeft, failedWith, NO_REPLY, served, unanswered, type Answer } from './answer.js';
 
-type AttemptResult =
-  { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
+type Failed = { kind: 'failed'; failure: UpstreamFailure; passthrough: boolean; penalize: boolean };
+type AttemptResult = Answer | Failed;
 
-/** Runs the attempts for an admitted request and always settles it. */
+/** Runs the attempts for an admitted request and settles it once. */
 export async function relay(state: GatewayState, ctx: RelayContext): Promise<void> {
   // an answer the store could not record would go unbilled: refuse before calling anyone
   refuseWhileStoreFails(state);
-  return attempts(state, ctx).catch((err: unknown) => answerSettlementFailure(ctx, err));
+  return deliver(state, ctx, await attempts(state, ctx));
 }
 
-async function attempts(state: GatewayState, ctx: RelayContext): Promise<void> {
+/**
+ * The one place a relayed request settles: the row is committed, then the reply held back for it
+ * goes out. A row the store refused never reaches the client as an answer: it gets the store's
+ * clean error instead (an in-stream error event if its stream had begun).
+ */
+async function deliver(state: GatewayState, ctx: RelayContext, answer: Answer): Promise<void> {
+  try {
+    await settleOrFail(state, ctx, answer.outcome);
+  } catch (err) {
+    if (!(err instanceof SettlementFailure)) throw err;
+    if (!ctx.res.headersSent) sendError(ctx, err.error);
+    else answer.reply.fail(err.error);
+    if (!ctx.res.writableEnded) ctx.res.end();
+    return;
+  }
+  if (answer.outcome.produced) faultPoint('reply-end');
+  await answer.reply.send();
+}
+
+async function attempts(state: GatewayState, ctx: RelayContext): Promise<Answer> {
   const key = ctx.key!;
   const tried = new Set<number>();
   const maxAttempts = state.options.retries + 1;
-  let last: (AttemptResult & { kind: 'failed' }) | undefined;
-  const finish = (o: Outcome): Promise<void> => settleOrFail(state, ctx, o);
+  let last: Failed | undefined;
 
   while (ctx.attempts < maxAttempts && !ctx.clientGone) {
     // a key with a budget is served only where admission found a price (admitted-prices.ts)
@@ -57,27 +73,32 @@ async function attempts(state: GatewayState, ctx: RelayContext): Promise<void> {
     ctx.upstreamModel = pick.upstreamModel;
     let result: AttemptResult;
     try {
-      result = await attempt(state, ctx, pick, finish);
+      result = await attempt(state, ctx, pick);
     } catch (err) {
       state.health.release(pick.channel.record.id, pick.secret.index);
       throw err;
     }
-    if (result.kind === 'done') {
+    if (result.kind === 'answered') {
       state.health.success(pick.channel.record.id, pick.secret.index);
-      return;
+      return result;
     }
     result.failure = redactFailure(pick.channel.redact, result.failure);
     last = result;
     applyFailure(state, pick, result);
-    if (result.failure.action === 'reject') return rejectBack(ctx, result, finish);
+    if (result.failure.action === 'reject') return rejectBack(ctx, result);
   }
-  if (ctx.clientGone) return finish({ status: 499, error: 'client_abort', usage: null, produced: false });
+  if (ctx.clientGone) return answered(clientLeft(null, false), NO_REPLY);
   const err = exhausted(state, ctx, tried.size, last?.failure);
-  sendError(ctx, err);
-  await finish({ status: err.status, error: err.category, usage: null, produced: false });
+  const outcome = last ? failedWith(last.failure, err.status) : unanswered(err.status, err.category);
+  return answered(outcome, errorReply(ctx, err));
 }
 
-function applyFailure(state: GatewayState, pick: Pick, result: AttemptResult & { kind: 'failed' }): void {
+/** An error answer, sent once the row is committed. */
+function errorReply(ctx: RelayContext, err: BcError): Answer['reply'] {
+  return { send: () => sendError(ctx, err), fail: () => undefined };
+}
+
+function applyFailure(state: GatewayState, pick: Candidate, result: Failed): void {
   const id = pick.channel.record.id;
   if (!result.penalize || result.failure.action === 'reject') {
     state.health.release(id, pick.secret.index);
@@ -91,18 +112,17 @@ function applyFailure(state: GatewayState, pick: Pick, result: AttemptResult & {
   state.health.failure(id, pick.secret.index, result.failure.retryAfterMs);
 }
 
-async function rejectBack(
-  ctx: RelayContext,
-  r: AttemptResult & { kind: 'failed' },
-  finish: (o: Outcome) => Promise<void>,
-): Promise<void> {
+/** The upstream rejected the request itself: its answer goes back, its own body when protocols match. */
+function rejectBack(ctx: RelayContext, r: Failed): Answer {
   const f = r.failure;
-  await finish({ status: f.status, error: 'upstream_rejected', usage: null, produced: false });
-  if (r.passthrough && f.body !== undefined) {
-    sendBody(ctx, f.status, 'application/json', f.body);
-    return;
-  }
-  sendError(ctx, new BcError('UPSTREAM_REJECTED', f.message, { status: f.status }));
+  const body = r.passthrough ? f.body : undefined;
+  return answered(failedWith(f), {
+    send: () =>
+      body !== undefined
+        ? sendBody(ctx, f.status, 'application/json', body)
+        : sendError(ctx, new BcError('UPSTREAM_REJECTED', f.message, { status: f.status })),
+    fail: () => undefined,
+  });
 }
 
 function exhausted(
@@ -138,12 +158,7 @@ function coolingRetryAfterS(state: GatewayState, ctx: RelayContext): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
 
-async function attempt(
-  state: GatewayState,
-  ctx: RelayContext,
-  pick: Pick,
-  finish: (o: Outcome) => Promise<void>,
-): Promise<AttemptResult> {
+async function attempt(state: GatewayState, ctx: RelayContext, pick: Candidate): Promise<AttemptResult> {
   const adapter = getAdapter(pick.channel.record.type);
   const target: UpstreamTarget = {
     channel: pick.channel.target,
@@ -163,7 +178,7 @@ async function attempt(
   const id = pick.channel.record.id;
   state.metrics.attemptStarted(id);
   try {
-    return await exchange(ctx, adapter, target, plan, finish);
+    return await exchange(ctx, adapter, target, plan);
   } finally {
     state.metrics.attemptEnded(id);
   }
@@ -174,9 +189,8 @@ async function exchange(
   adapter: ProviderAdapter,
   target: UpstreamTarget,
   plan: Plan,
-  finish: (o: Outcome) => Promise<void>,
 ): Promise<AttemptResult> {
-  const failed = (failure: UpstreamFailure, penalize = true): AttemptResult => ({
+  const failed = (failure: UpstreamFailure, penalize = true): Failed => ({
     kind: 'failed',
     failure,
     passthrough: plan.passthrough,
@@ -185,7 +199,7 @@ async function exchange(
   const t0 = process.hrtime.bigint();
   const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort);
   ctx.upstreamNs += process.hrtime.bigint() - t0;
-  if (!sent.ok) return ctx.clientGone ? clientGone(finish) : failed(sent.failure);
+  if (!sent.ok) return ctx.clientGone ? answered(clientLeft(null, false), NO_REPLY) : failed(sent.failure);
   const res = sent.res;
   if (res.status >= 400) {
     const text = await res.body.readCapped();
@@ -202,26 +216,28 @@ async function exchange(
       });
     }
     const mode: Mode = plan.passthrough ? (plan.injectedUsage ? 'filtered' : 'raw') : 'convert';
-    const r = await pumpStream({ ctx, adapter, target, res, mode, finish });
-    return r.kind === 'done' ? r : failed(r.failure);
+    const r = await pumpStream({ ctx, adapter, target, res, mode });
+    return r.kind === 'answered' ? r : failed(r.failure);
   }
   let buf: Buffer;
   try {
     buf = await res.body.readAll();
   } catch (err) {
-    return ctx.clientGone ? clientGone(finish) : failed(transportFailure(err));
+    return ctx.clientGone ? answered(clientLeft(null, false), NO_REPLY) : failed(transportFailure(err));
   }
-  // only a body the gateway could not read is the upstream's fault; a failed settlement is ours
-  return deliverBody(ctx, adapter, target, plan, res.headers, buf, finish).catch((err: unknown) =>
-    (isBcError(err) && err.code === 'INTERNAL') || err instanceof SettlementFailure
-      ? Promise.reject(err)
-      : failed(garbage(err)),
-  );
-}
-
-async function clientGone(finish: (o: Outcome) => Promise<void>): Promise<AttemptResult> {
-  await finish({ status: 499, error: 'client_abort', usage: null, produced: false });
-  return { kind: 'done' };
+  // only a body the gateway could not read or convert is the upstream's fault
+  let shaped: ShapedBody;
+  try {
+    shaped = shapeBody(ctx, adapter, target, plan, res.headers, buf);
+  } catch (err) {
+    return failed(garbage(err));
+  }
+  await countUnreportedEmbeddings(ctx, shaped);
+  const { contentType, usage, deliveredText } = shaped;
+  return answered(served(usage, deliveredText), {
+    send: () => sendBody(ctx, 200, contentType, bodyBytes(shaped.body)),
+    fail: () => undefined,
+  });
 }
 
 function garbage(err: unknown): UpstreamFailure {
@@ -233,47 +249,55 @@ function garbage(err: unknown): UpstreamFailure {
   };
 }
 
-async function deliverBody(
+/** A non-stream answer in the client's shape: the upstream's bytes, or an object to serialise. */
+interface ShapedBody {
+  contentType: string;
+  body: Buffer | object;
+  usage: ReturnType<ProviderAdapter['chatResponse']>['usage'];
+  deliveredText?: (() => string) | undefined;
+  /** an embeddings answer without usage: the gateway's own count goes in */
+  countInput?: boolean;
+}
+
+/** Reads and converts the upstream's body; throws on a body that is not what it should be. */
+function shapeBody(
   ctx: RelayContext,
   adapter: ProviderAdapter,
   target: UpstreamTarget,
   plan: Plan,
   headers: Record<string, string | string[] | undefined>,
   buf: Buffer,
-  finish: (o: Outcome) => Promise<void>,
-): Promise<AttemptResult> {
-  const ct = String(headers['content-type'] ?? 'application/json');
-  const isJson = /json/i.test(ct);
+): ShapedBody {
+  const json = 'application/json';
   if (plan.passthrough) {
+    const ct = String(headers['content-type'] ?? json);
     const fromBody = ctx.usageReader?.fromBody ?? ((body: unknown) => adapter.usageFromBody?.(body) ?? null);
-    const usage = isJson ? (fromBody?.(JSON.parse(buf.toString('utf8')) as unknown) ?? null) : null;
-    await finish({ status: 200, error: null, usage, produced: true });
-    sendBody(ctx, 200, ct, buf);
-    return { kind: 'done' };
+    const usage = /json/i.test(ct) ? (fromBody(JSON.parse(buf.toString('utf8')) as unknown) ?? null) : null;
+    return { contentType: ct, body: buf, usage };
   }
   const parsed = JSON.parse(buf.toString('utf8')) as unknown;
   if (plan.reshape) {
     const { response, usage } = plan.reshape(parsed);
-    await finish({ status: 200, error: null, usage, produced: true });
-    sendBody(ctx, 200, 'application/json', JSON.stringify(response));
-    return { kind: 'done' };
+    return { contentType: json, body: response as object, usage };
   }
   if (plan.embeddings && adapter.embeddingsResponse) {
     const { response, usage } = adapter.embeddingsResponse(parsed, target, ctx.body);
-    // an upstream that reports no usage (Gemini): the client sees the count the log row bills
-    if (!usage && typeof response === 'object' && response !== null) {
-      const tokens = await countedInput(ctx);
-      (response as { usage?: unknown }).usage = { prompt_tokens: tokens, total_tokens: tokens };
-    }
-    await finish({ status: 200, error: null, usage, produced: true });
-    sendBody(ctx, 200, 'application/json', JSON.stringify(response));
-    return { kind: 'done' };
+    const countInput = !usage && typeof response === 'object' && response !== null;
+    return { contentType: json, body: response as object, usage, countInput };
   }
   const { completion, usage } = adapter.chatResponse(parsed, target, { dropped: ctx.dropped });
-  const text = (): string => completion.choices.map((c) => c.message.content ?? '').join('');
-  const codec = ctx.codec ?? (ctx.protocol === 'openai' ? undefined : getCodec(ctx.protocol));
-  const out = codec ? codec.fromOpenAI(completion, usage, ctx.model) : completion;
-  await finish({ status: 200, error: null, usage, produced: true, deliveredText: text });
-  sendBody(ctx, 200, 'application/json', JSON.stringify(out));
-  return { kind: 'done' };
+  const deliveredText = (): string => completion.choices.map((c) => c.message.content ?? '').join('');
+  const out = (ctx.codec ?? getCodec(ctx.protocol)).fromOpenAI(completion, usage, ctx.model);
+  return { contentType: json, body: out as object, usage, deliveredText };
+}
+
+/** An upstream that reports no embeddings usage (Gemini): the client sees the count the row bills. */
+async function countUnreportedEmbeddings(ctx: RelayContext, shaped: ShapedBody): Promise<void> {
+  if (!shaped.countInput) return;
+  const tokens = await countedInput(ctx);
+  (shaped.body as { usage?: unknown }).usage = { prompt_tokens: tokens, total_tokens: tokens };
+}
+
+function bodyBytes(body: Buffer | object): Buffer | string {
+  return Buffer.isBuffer(body) ? body : JSON.stringify(body);
 }

@@ -6,7 +6,8 @@
 import type { HealthBook } from './health.js';
 import type { RouteChannel, RouteSecret, Snapshot } from './snapshot.js';
 
-export interface Pick {
+/** One attempt's choice: the channel, which of its secrets, and the model name it is asked for. */
+export interface Candidate {
   channel: RouteChannel;
   secret: RouteSecret;
   upstreamModel: string;
@@ -56,7 +57,7 @@ export class Router {
     group: string,
     tried: ReadonlySet<number>,
     allow?: (upstreamModel: string) => boolean,
-  ): Pick | undefined {
+  ): Candidate | undefined {
     const tiers = snap.tiersByModel.get(model);
     if (!tiers) return undefined;
     for (const tier of tiers) {
@@ -75,7 +76,7 @@ export class Router {
     model: string,
     group: string,
     tried: ReadonlySet<number>,
-  ): Pick | undefined {
+  ): Candidate | undefined {
     const excluded = new Set<number>();
     for (;;) {
       let total = 0;

@@ -10,7 +10,6 @@ import { BcError, isBcError } from '../../shared/errors.js';
 import { storeUnavailable } from '../store/write-health.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
-import { sendError } from './client-wire.js';
 import { settle, type Outcome } from './settle.js';
 
 export class SettlementFailure extends Error {
@@ -34,14 +33,4 @@ export function settleOrFail(state: GatewayState, ctx: RelayContext, outcome: Ou
         : new BcError('INTERNAL', 'internal error: the request could not be recorded');
     throw new SettlementFailure(clean);
   });
-}
-
-/**
- * The relay's answer to a settlement failure: the clean error if nothing went out yet; else the
- * stream (already ended with its error event by the pump) is closed. Any other error is rethrown.
- */
-export function answerSettlementFailure(ctx: RelayContext, err: unknown): void {
-  if (!(err instanceof SettlementFailure)) throw err;
-  if (!ctx.res.headersSent) sendError(ctx, err.error);
-  else if (!ctx.res.writableEnded) ctx.res.end();
 }

@@ -28,9 +28,14 @@ export interface Outcome {
   produced: boolean;
 }
 
+/**
+ * Settles the request: once. A second call (a failure after the row was written, caught further
+ * up) changes nothing, so no request is ever logged or charged twice.
+ */
 export async function settle(state: GatewayState, ctx: RelayContext, outcome: Outcome): Promise<void> {
   const key = ctx.key;
-  if (!key) return;
+  if (!key || ctx.settled) return;
+  ctx.settled = true;
   let usage = outcome.usage;
   let estimated = false;
   if (!usage && outcome.produced) {

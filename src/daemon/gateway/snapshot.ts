@@ -7,7 +7,7 @@
 import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
-import { defaultBaseUrl } from '../providers/registry.js';
+import { defaultBaseUrl } from '../registry.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { PriceBook, servedModels } from '../pricing/price-book.js';
 import { secretRedactor, type Redactor } from './redact.js';

@@ -1,66 +1,32 @@
 /**
- * Moves one upstream stream to the client, event by event, without buffering the response.
- * Three modes:
- *  - raw: same protocol and nothing to change: upstream bytes are written as received, decoded on
- *    the side only to read usage and to spot the terminal event (held back until settlement);
- *  - filtered: OpenAI passthrough where the gateway asked for usage the client did not: frames are
- *    re-emitted unchanged except the extra usage chunk;
- *  - convert: upstream events -> canonical OpenAI chunks -> the client's protocol encoder.
- * Until the first byte goes out a failure is returned for a retry; after it, the client gets the
- * protocol's in-stream error event and a clean end. A settlement that fails (the store cannot
- * write) is never returned for a retry: it ends a begun stream with the store's error event and
- * goes on to the relay as a SettlementFailure.
+ * Moves one upstream stream to the client, event by event, without buffering the response, and
+ * says how it ended: an Answer (the outcome to settle and the reply held back until the row is
+ * committed) or, while nothing has gone to the client, a failure the relay may retry. The pump
+ * never settles: the relay does, once (answer.ts). What it holds back is the protocol's end event
+ * (or, where a protocol has none, the end of the response), so a client never sees a complete
+ * answer before the row that bills it. After the first byte a failure ends the stream with the
+ * protocol's in-stream error event, also after settlement. The three reading modes live in
+ * pump-modes.ts.
  */
-import { SseDecoder, sseFrame } from '../streams/sse.js';
-import { EventStreamDecoder } from '../streams/eventstream.js';
-import { isUsageOnlyChunk } from '../providers/openai/frames.js';
 import type { InboundStreamEncoder } from '../inbound/types.js';
-import type {
-  ChatStreamConverter,
-  ProviderAdapter,
-  StreamEvent,
-  UpstreamFailure,
-  UpstreamTarget,
-  Usage,
-} from '../providers/types.js';
+import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../providers/types.js';
 import { UpstreamStreamError } from '../providers/types.js';
-import type { OpenAIChatChunk } from '../providers/openai/types.js';
-import { getCodec } from '../providers/registry.js';
+import { getCodec } from '../registry.js';
 import type { RelayContext } from './context.js';
 import { markFirstByte, toWireError, writeHead } from './client-wire.js';
-import { openaiStreamEncoder } from './openai-encoder.js';
 import type { UpstreamResponse } from './upstream.js';
 import { transportFailure } from './upstream.js';
-import type { Outcome } from './settle.js';
 import { OpeningGate } from './stream-gate.js';
 import { countedInput } from './admission.js';
 import { BcError } from '../../shared/errors.js';
-import { SettlementFailure } from './settle-failure.js';
-import { isErrorEvent, redactFailure } from './redact.js';
-import { faultPoint } from './fault-point.js';
-import { collectText, DeliveredText } from './delivered-text.js';
+import { redactFailure } from './redact.js';
+import type { Outcome } from './settle.js';
+import { answered, brokeOff, clientLeft, NO_REPLY, served, type Answer } from './answer.js';
+import { convertReader, filteredReader, rawReader, type Mode, type StreamReader } from './pump-modes.js';
 
-export type Mode = 'raw' | 'filtered' | 'convert';
+export type { Mode } from './pump-modes.js';
 
-export type PumpResult = { kind: 'done' } | { kind: 'failed'; failure: UpstreamFailure };
-
-interface Decoder {
-  push(chunk: Buffer): StreamEvent[];
-  end(): StreamEvent[];
-}
-
-function decoderFor(adapter: ProviderAdapter): Decoder {
-  if (adapter.streamFraming === 'sse') return new SseDecoder();
-  const d = new EventStreamDecoder();
-  return { push: (c) => d.push(c), end: () => (d.end(), []) };
-}
-
-function isTerminal(ev: StreamEvent): boolean {
-  return (
-    ev.kind === 'sse' &&
-    (ev.data === '[DONE]' || ev.event === 'message_stop' || ev.event === 'response.completed')
-  );
-}
+export type PumpResult = Answer | { kind: 'failed'; failure: UpstreamFailure };
 
 export interface PumpArgs {
   ctx: RelayContext;
@@ -68,155 +34,97 @@ export interface PumpArgs {
   target: UpstreamTarget;
   res: UpstreamResponse;
   mode: Mode;
-  finish: (outcome: Outcome) => Promise<void>;
 }
 
 export async function pumpStream(a: PumpArgs): Promise<PumpResult> {
-  const { ctx, adapter, target, res, mode } = a;
-  const decoder = decoderFor(adapter);
-  const converter: ChatStreamConverter | undefined =
-    mode === 'convert' ? adapter.chatStream(target, { dropped: ctx.dropped }) : undefined;
-  const encoder = mode === 'convert' ? clientEncoder(ctx, await openingPromptTokens(ctx)) : undefined;
-  const upstreamCt = res.headers['content-type'];
-  const headCt =
-    mode !== 'convert' && typeof upstreamCt === 'string' && ctx.protocol !== 'openai'
-      ? upstreamCt
-      : 'text/event-stream; charset=utf-8';
-  const write = (data: string | Buffer): Promise<void> | undefined => writeOut(ctx, data, headCt);
-  // a chat stream's opening frames wait until the answer begins, so a failure before it can be retried
-  const gate = new OpeningGate(
-    ctx.kind === 'chat' || mode === 'convert',
-    mode === 'convert' ? undefined : adapter.chatStream(target, { dropped: [] }),
-  );
-  const sendHeld = async (data: string | Buffer): Promise<void> => {
-    for (const d of gate.pass(data)) await write(d);
-  };
-  // a promise only while the gate holds frames or the client is slow: most frames cost no await
-  const send = (data: string | Buffer): Promise<void> | undefined =>
-    gate.passesThrough ? write(data) : sendHeld(data);
-  const usageFromEvent =
-    ctx.usageReader?.fromEvent ??
-    ((ev: StreamEvent, prev: Usage | null) => adapter.usageFromEvent?.(ev, prev) ?? prev);
-  const seen = new DeliveredText(adapter, target);
-  const delivered: string[] = [];
-  let usage: Usage | null = null;
-  let settled = false;
-  /** a passthrough stream relayed an upstream error event: its row says failed, not 200 */
-  let failedUpstream = false;
-  const ok = (): Pick<Outcome, 'status' | 'error'> =>
-    failedUpstream ? { status: 502, error: 'upstream' } : { status: 200, error: null };
-
-  const settleOnce = async (outcome: Outcome): Promise<void> => {
-    if (settled) return;
-    settled = true;
-    await a.finish(outcome).catch((e: unknown) => {
-      throw e instanceof SettlementFailure ? endWithSettlementFailure(ctx, encoder, e) : e;
-    });
-  };
-  const deliveredText = (): string => (mode === 'convert' ? delivered.join('') : seen.text());
-
+  const { ctx, res } = a;
+  const out = new ClientStream(ctx, a);
+  const reader = await openReader(a, out.gate);
   try {
-    for await (const chunk of res.body) {
-      const events = decoder.push(chunk);
-      if (mode === 'raw') {
-        let terminal = false;
-        let upstreamError = false;
-        for (const ev of events) {
-          usage = usageFromEvent?.(ev, usage) ?? usage;
-          if (ev.kind === 'sse') seen.add(ev.data);
-          if (isTerminal(ev)) terminal = true;
-          if (isErrorEvent(ev)) upstreamError = failedUpstream = true;
-        }
-        gate.see(events, isTerminal);
-        // the terminal event is held back until the log row is committed; its chunk is the first byte out
-        if (terminal) markFirstByte(ctx);
-        if (terminal) await settleOnce({ ...ok(), usage, produced: true, deliveredText });
-        if (terminal) faultPoint('reply-end');
-        const sent = send(upstreamError ? redactChunk(ctx, chunk) : chunk);
+    for (;;) {
+      const next = await res.body.next();
+      if (next.done) break;
+      const data = reader.take(next.value);
+      // the end event's chunk is held back until the row is committed; it is the first byte out
+      if (reader.ended) return endEvent(ctx, reader, out, data, res);
+      if (data !== undefined) {
+        const sent = out.send(data);
         if (sent) await sent;
-        continue;
       }
-      let out = '';
-      if (mode === 'filtered') gate.see(events, isTerminal);
-      for (const ev of events) {
-        if (mode === 'filtered') {
-          if (ev.kind !== 'sse') continue;
-          seen.add(ev.data);
-          usage = usageFromEvent?.(ev, usage) ?? usage;
-          if (isErrorEvent(ev)) failedUpstream = true;
-          if (ev.data === '[DONE]') {
-            markFirstByte(ctx);
-            await settleOnce({ ...ok(), usage, produced: true, deliveredText });
-          } else if (isUsageOnlyChunk(ev.data)) continue;
-          const data = isErrorEvent(ev) && ctx.channel ? ctx.channel.redact(ev.data) : ev.data;
-          out += sseFrame(data, ev.event);
-        } else {
-          const chunks = converter!.push(ev);
-          gate.saw(chunks);
-          for (const c of chunks) out += encodeChunk(encoder!, c, delivered);
-        }
-      }
-      if (settled && out.length > 0) faultPoint('reply-end');
-      const sent = out.length > 0 ? send(out) : undefined;
-      if (sent) await sent;
     }
-    const tail = decoder.end();
-    if (mode === 'convert') {
-      let out = gate.drain().join('');
-      for (const ev of tail) for (const c of converter!.push(ev)) out += encodeChunk(encoder!, c, delivered);
-      for (const c of converter!.end()) out += encodeChunk(encoder!, c, delivered);
-      usage = converter!.usage();
-      if (!ctx.committed && out.length === 0) {
-        return {
-          kind: 'failed',
-          failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
-        };
-      }
-      await settleOnce({ status: 200, error: null, usage, produced: true, deliveredText });
-      out += encoder!.end(usage).join('');
-      faultPoint('reply-end');
-      await write(out);
-    } else {
-      for (const ev of tail) usage = usageFromEvent?.(ev, usage) ?? usage;
-      if (!ctx.committed) {
-        return {
-          kind: 'failed',
-          failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
-        };
-      }
-      await settleOnce({ ...ok(), usage, produced: true, deliveredText });
+    const tail = reader.finish();
+    if (tail === undefined) {
+      return {
+        kind: 'failed',
+        failure: { status: 502, action: 'retry', message: 'upstream stream ended without any event' },
+      };
     }
-    faultPoint('reply-end');
-    ctx.res.end();
-    return { kind: 'done' };
+    return answered(outcomeOf(reader), {
+      send: () => out.end(tail + (reader.encoder?.end(reader.usage()).join('') ?? '')),
+      fail: (err) => out.fail(err, reader.encoder),
+    });
   } catch (err) {
     res.body.destroy();
-    if (err instanceof SettlementFailure) throw err;
-    if (ctx.clientGone) {
-      if (converter) usage = converter.usage() ?? usage;
-      await settleOnce({ status: 499, error: 'client_abort', usage, produced: true, deliveredText });
-      return { kind: 'done' };
-    }
+    if (ctx.clientGone) return answered(clientLeft(reader.usage(), true, reader.deliveredText), NO_REPLY);
     const raw = err instanceof UpstreamStreamError ? err.failure : streamFailure(err);
     const failure = ctx.channel ? redactFailure(ctx.channel.redact, raw) : raw;
-    if (!ctx.committed && !settled) return { kind: 'failed', failure };
-    if (converter) usage = converter.usage() ?? usage;
-    await settleOnce({
-      status: 502,
-      error: failure.message.startsWith('upstream timed out') ? 'timeout' : 'upstream',
-      usage,
-      produced: true,
-      deliveredText,
+    if (!ctx.committed) return { kind: 'failed', failure };
+    return answered(brokeOff(failure.timedOut === true, reader.usage(), reader.deliveredText), {
+      send: () => out.endWithError(failure, reader.encoder),
+      fail: (e) => out.fail(e, reader.encoder),
     });
-    endWithError(ctx, encoder, failure);
-    return { kind: 'done' };
   }
 }
 
+/** The stream reached its end event: settle on it, then send it and whatever follows. */
+function endEvent(
+  ctx: RelayContext,
+  reader: StreamReader,
+  out: ClientStream,
+  held: string | Buffer | undefined,
+  res: UpstreamResponse,
+): Answer {
+  markFirstByte(ctx);
+  return answered(outcomeOf(reader), {
+    send: async () => {
+      try {
+        if (held !== undefined) await out.send(held);
+        // nothing should follow the end event; what does is relayed as it comes
+        for (;;) {
+          const next = await res.body.next();
+          if (next.done) break;
+          const data = reader.take(next.value);
+          if (data !== undefined) await out.send(data);
+        }
+      } catch {
+        // the row is committed and the client has its answer: a late failure only ends the response
+        res.body.destroy();
+      }
+      out.end('');
+    },
+    fail: (err) => out.fail(err, reader.encoder),
+  });
+}
+
+function outcomeOf(reader: StreamReader): Outcome {
+  return reader.relayedError
+    ? brokeOff(false, reader.usage(), reader.deliveredText)
+    : served(reader.usage(), reader.deliveredText);
+}
+
+async function openReader(a: PumpArgs, gate: OpeningGate): Promise<StreamReader> {
+  const args = { ...a, codec: codecOf(a.ctx), gate };
+  if (a.mode === 'raw') return rawReader(args);
+  if (a.mode === 'filtered') return filteredReader(args);
+  return convertReader(args, clientEncoder(a.ctx, await openingPromptTokens(a.ctx)));
+}
+
+function codecOf(ctx: RelayContext) {
+  return ctx.codec ?? getCodec(ctx.protocol);
+}
+
 function clientEncoder(ctx: RelayContext, promptTokens = ctx.inputTokens): InboundStreamEncoder {
-  if (ctx.codec) return ctx.codec.streamEncoder(ctx.model, promptTokens);
-  if (ctx.protocol === 'openai') return openaiStreamEncoder(ctx.model, ctx.clientWantsUsage);
-  return getCodec(ctx.protocol).streamEncoder(ctx.model, promptTokens);
+  return codecOf(ctx).streamEncoder(ctx.model, promptTokens, ctx.clientWantsUsage);
 }
 
 /**
@@ -233,22 +141,6 @@ async function openingPromptTokens(ctx: RelayContext): Promise<number | null> {
   }
 }
 
-function encodeChunk(encoder: InboundStreamEncoder, chunk: OpenAIChatChunk, delivered: string[]): string {
-  // usage travels through converter.usage() to the encoder's end(); a converter's own usage-only
-  // chunk would reach clients that did not ask for it, or twice those that did
-  if (chunk.choices.length === 0) return '';
-  collectText(chunk, delivered);
-  return encoder.push(chunk).join('');
-}
-
-/** A raw chunk holding an upstream error event, with the channel's secrets taken out. */
-function redactChunk(ctx: RelayContext, chunk: Buffer): Buffer | string {
-  if (!ctx.channel) return chunk;
-  const text = chunk.toString('utf8');
-  const clean = ctx.channel.redact(text);
-  return clean === text ? chunk : clean;
-}
-
 function streamFailure(err: unknown): UpstreamFailure {
   if (err instanceof BcError) return { status: err.status, action: 'retry', message: err.message };
   const f = transportFailure(err);
@@ -258,45 +150,82 @@ function streamFailure(err: unknown): UpstreamFailure {
   return f;
 }
 
-/** A begun stream whose settlement failed: the store's error as the protocol's in-stream event. */
-function endWithSettlementFailure(
-  ctx: RelayContext,
-  encoder: InboundStreamEncoder | undefined,
-  err: SettlementFailure,
-): SettlementFailure {
-  if (ctx.committed && !ctx.res.writableEnded && !ctx.res.destroyed)
-    ctx.res.end((encoder ?? clientEncoder(ctx)).error(toWireError(err.error)).join(''));
-  return err;
-}
-
-function endWithError(
-  ctx: RelayContext,
-  encoder: InboundStreamEncoder | undefined,
-  failure: UpstreamFailure,
-): void {
-  const wire = toWireError(new BcError('UPSTREAM_ERROR', failure.message, { status: failure.status }));
-  const enc = encoder ?? clientEncoder(ctx);
-  if (!ctx.res.destroyed) ctx.res.end(enc.error(wire).join(''));
-}
-
 /**
- * Writes, committing the response head on the first write. Returns a promise to wait on only when
- * the client is behind (backpressure), so a frame that goes straight out costs no await.
+ * The client's side of a stream: the response head on the first write (the upstream's content
+ * type for a forwarded stream), the opening gate, backpressure, and the endings.
  */
-function writeOut(ctx: RelayContext, data: string | Buffer, contentType: string): Promise<void> | undefined {
-  if (!ctx.committed) {
-    writeHead(ctx, 200, { 'content-type': contentType, 'cache-control': 'no-cache' });
-    markFirstByte(ctx);
+class ClientStream {
+  readonly gate: OpeningGate;
+  private readonly contentType: string;
+
+  constructor(
+    private readonly ctx: RelayContext,
+    a: PumpArgs,
+  ) {
+    const upstreamCt = a.res.headers['content-type'];
+    this.contentType =
+      a.mode !== 'convert' && typeof upstreamCt === 'string'
+        ? upstreamCt
+        : 'text/event-stream; charset=utf-8';
+    // a chat stream's opening frames wait until the answer begins, so a failure before it can be retried
+    this.gate = new OpeningGate(
+      ctx.kind === 'chat' || a.mode === 'convert',
+      a.mode === 'convert' ? undefined : a.adapter.chatStream(a.target, { dropped: [] }),
+    );
   }
-  if (ctx.res.destroyed) return Promise.reject(new Error('client went away'));
-  if (ctx.res.write(data)) return undefined;
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      ctx.res.off('drain', done);
-      ctx.res.off('close', done);
-      resolve();
-    };
-    ctx.res.on('drain', done);
-    ctx.res.on('close', done);
-  });
+
+  /** A promise only while the gate holds frames or the client is slow: most frames cost no await. */
+  send(data: string | Buffer): Promise<void> | undefined {
+    return this.gate.passesThrough ? this.write(data) : this.sendHeld(data);
+  }
+
+  /** The last frames, then the end of the response. */
+  end(tail: string): void {
+    const { res } = this.ctx;
+    if (tail.length > 0) {
+      const sent = this.write(tail);
+      if (sent) void sent.catch(() => undefined);
+    }
+    if (!res.destroyed && !res.writableEnded) res.end();
+  }
+
+  /** A begun stream that broke: the protocol's in-stream error event and a clean end. */
+  endWithError(failure: UpstreamFailure, encoder: InboundStreamEncoder | undefined): void {
+    const wire = toWireError(new BcError('UPSTREAM_ERROR', failure.message, { status: failure.status }));
+    if (!this.ctx.res.destroyed) this.ctx.res.end((encoder ?? clientEncoder(this.ctx)).error(wire).join(''));
+  }
+
+  /** The row could not be committed: the store's error, as an event if the stream had begun. */
+  fail(err: BcError, encoder: InboundStreamEncoder | undefined): void {
+    const { ctx } = this;
+    if (!ctx.committed || ctx.res.writableEnded || ctx.res.destroyed) return;
+    ctx.res.end((encoder ?? clientEncoder(ctx)).error(toWireError(err)).join(''));
+  }
+
+  private async sendHeld(data: string | Buffer): Promise<void> {
+    for (const d of this.gate.pass(data)) await this.write(d);
+  }
+
+  /**
+   * Writes, committing the response head on the first write. Returns a promise to wait on only when
+   * the client is behind (backpressure), so a frame that goes straight out costs no await.
+   */
+  private write(data: string | Buffer): Promise<void> | undefined {
+    const { ctx } = this;
+    if (!ctx.committed) {
+      writeHead(ctx, 200, { 'content-type': this.contentType, 'cache-control': 'no-cache' });
+      markFirstByte(ctx);
+    }
+    if (ctx.res.destroyed) return Promise.reject(new Error('client went away'));
+    if (ctx.res.write(data)) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        ctx.res.off('drain', done);
+        ctx.res.off('close', done);
+        resolve();
+      };
+      ctx.res.on('drain', done);
+      ctx.res.on('close', done);
+    });
+  }
 }

@@ -251,6 +251,7 @@ export function transportFailure(err: unknown): UpstreamFailure {
   return {
     status: timeout ? 504 : 502,
     action: 'retry',
+    timedOut: timeout,
     message: timeout
       ? `upstream timed out (${code})`
       : `upstream connection failed (${code}: ${e.message ?? 'no detail'})`,

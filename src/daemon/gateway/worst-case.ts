@@ -11,7 +11,7 @@
  */
 import { BcError } from '../../shared/errors.js';
 import type { PriceRecord } from '../store/types.js';
-import { getAdapter } from '../providers/registry.js';
+import { getAdapter } from '../registry.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
 import type { RouteKey } from './snapshot.js';

@@ -1,11 +1,12 @@
 /**
- * Inbound codecs: the non-OpenAI client protocols the gateway serves (Anthropic Messages,
- * Gemini generateContent). A codec converts the client's native request into the canonical
- * OpenAI chat request, and the canonical answer (completion, stream chunks, errors) back into
- * the client's protocol. When the chosen channel speaks the client's protocol natively, the relay
- * forwards bytes instead and the codec is not used for the body.
+ * Inbound codecs: the client protocols the gateway serves (OpenAI chat, the identity; Anthropic
+ * Messages; Gemini generateContent; and per request the Responses API and legacy function
+ * calling). A codec converts the client's native request into the canonical OpenAI chat request,
+ * and the canonical answer (completion, stream chunks, errors) back into the client's protocol,
+ * and knows its own stream's end event. When the chosen channel speaks the client's protocol
+ * natively, the relay forwards bytes instead and the codec is not used for the body.
  */
-import type { InboundProtocol, Usage } from '../providers/types.js';
+import type { InboundProtocol, StreamEvent, Usage } from '../providers/types.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest } from '../providers/openai/types.js';
 
 /** An error as the client must see it, before protocol shaping. */
@@ -42,7 +43,17 @@ export interface InboundCodec {
    * `promptTokens`: the gateway's own count of the prompt, for a protocol whose stream states the
    * prompt's size before the upstream has reported any usage (Anthropic's message_start).
    */
-  streamEncoder(requestedModel: string, promptTokens?: number | null): InboundStreamEncoder;
+  streamEncoder(
+    requestedModel: string,
+    promptTokens?: number | null,
+    includeUsage?: boolean,
+  ): InboundStreamEncoder;
   /** an error before any byte was sent -> status + native JSON body */
   errorBody(err: WireError): { status: number; body: unknown };
+  /**
+   * Whether an event of a stream in this protocol is its last (OpenAI's `[DONE]`, Anthropic's
+   * `message_stop`): a forwarded stream's end is held back until the request's row is committed.
+   * Gemini's streams have none: they end with the body.
+   */
+  streamEnded(event: StreamEvent): boolean;
 }

@@ -9,6 +9,7 @@
  * builds the URL and headers and reads usage on the way.
  */
 import type { ChannelType } from '../../shared/control-api.js';
+import type { ErrorCategory } from '../../shared/errors.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion, OpenAIChatRequest } from './openai/types.js';
 
 export type InboundProtocol = 'openai' | 'anthropic' | 'gemini';
@@ -106,6 +107,19 @@ export interface UpstreamFailure {
   retryAfterMs?: number | undefined;
   /** the upstream's own error body, passed back unchanged on 'reject' when protocols match */
   body?: string | undefined;
+  /** the upstream did not answer in time (connect, headers, or a gap in the body): logged `timeout` */
+  timedOut?: boolean | undefined;
+}
+
+/**
+ * The one error category of an upstream failure, as its log row and metrics name it: set where
+ * the failure is made (its action, and `timedOut` from the transport), never read back from text.
+ */
+export function failureCategory(f: UpstreamFailure): ErrorCategory {
+  if (f.timedOut) return 'timeout';
+  if (f.action === 'reject') return 'upstream_rejected';
+  if (f.action === 'disable') return 'upstream_auth';
+  return 'upstream';
 }
 
 /** Thrown by stream converters when the upstream sends an error event after HTTP 200. */

@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
-import { getCodec } from '../../providers/registry.js';
+import { getCodec } from '../../registry.js';
 import { countTokensToOpenAI } from '../../inbound/anthropic/index.js';
 import type { RequestSpec } from '../context.js';
 import { answerPromptCount, parseJsonObject } from '../handler.js';

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BcError } from '../../../shared/errors.js';
 import type { OpenAIChatRequest } from '../../providers/openai/types.js';
-import { getCodec } from '../../providers/registry.js';
+import { getCodec } from '../../registry.js';
 import type { RequestSpec } from '../context.js';
 import type { GatewayState } from '../state.js';
 import { answerPromptCount, callFromFastify, handleRelay, parseJsonObject } from '../handler.js';

@@ -16,6 +16,7 @@ export const anthropicCodec: InboundCodec = {
   fromOpenAI: (completion, usage, requestedModel) => completionToMessage(completion, usage, requestedModel),
   streamEncoder: (requestedModel, promptTokens) => new AnthropicStreamEncoder(requestedModel, promptTokens),
   errorBody: (err) => ({ status: err.status, body: anthropicErrorBody(err) }),
+  streamEnded: (ev) => ev.kind === 'sse' && ev.event === 'message_stop',
 };
 
 /**

@@ -16,6 +16,8 @@ export const geminiCodec: InboundCodec = {
   fromOpenAI: (completion, usage, requestedModel) => completionToGemini(completion, usage, requestedModel),
   streamEncoder: (requestedModel) => new GeminiStreamEncoder(requestedModel),
   errorBody: (err) => ({ status: err.status, body: geminiErrorBody(err) }),
+  // a Gemini stream has no end event: it ends with the body
+  streamEnded: () => false,
 };
 
 export { geminiFrame } from './stream.js';

@@ -6,7 +6,8 @@
  * (legacy calling makes one call per turn; further calls are not part of that shape). Streams
  * are rewritten chunk by chunk; errors keep OpenAI's shape.
  */
-import { openaiStreamEncoder } from '../../gateway/openai-encoder.js';
+import { openaiStreamEncoder } from './stream.js';
+import { openaiChatEnded, openaiErrorBody } from './codec.js';
 import type { OpenAIChatChunk, OpenAIChatCompletion } from '../../providers/openai/types.js';
 import type { InboundCodec } from '../types.js';
 import { isObject, type Json } from '../validate.js';
@@ -57,9 +58,7 @@ export function legacyFunctionsCodec(includeUsage: boolean): InboundCodec {
       const inner = openaiStreamEncoder(requestedModel, includeUsage);
       return { ...inner, push: (chunk) => inner.push(legacyChunk(chunk)) };
     },
-    errorBody: (err) => ({
-      status: err.status,
-      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },
-    }),
+    errorBody: openaiErrorBody,
+    streamEnded: openaiChatEnded,
   };
 }

@@ -5,6 +5,7 @@
  * stream. One codec per request, because a Response echoes what its request asked for.
  */
 import type { InboundCodec } from '../types.js';
+import { openaiErrorBody } from '../openai/codec.js';
 import type { Json } from '../validate.js';
 import { responsesToOpenAI } from './request.js';
 import { completionToResponse, echoOf } from './response.js';
@@ -22,9 +23,7 @@ export function responsesCodec(body: Json): InboundCodec {
     fromOpenAI: (completion, usage, requestedModel) =>
       completionToResponse(completion, usage, requestedModel, echo, tools()),
     streamEncoder: (requestedModel) => new ResponsesStreamEncoder(requestedModel, echo, tools()),
-    errorBody: (err) => ({
-      status: err.status,
-      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param ?? null } },
-    }),
+    errorBody: openaiErrorBody,
+    streamEnded: (ev) => ev.kind === 'sse' && ev.event === 'response.completed',
   };
 }

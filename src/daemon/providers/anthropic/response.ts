@@ -14,7 +14,7 @@ import { finishReasonFromAnthropic } from './stop-reason.js';
 
 export function parseMessage(body: unknown): AnthropicMessage {
   if (!isRecord(body) || !Array.isArray(body.content)) {
-    throw new BcError('UPSTREAM_ERROR', 'anthropic: response is not a Message object', { retryable: true });
+    throw new BcError('UPSTREAM_ERROR', 'anthropic: response is not a Message object');
   }
   return body as unknown as AnthropicMessage;
 }

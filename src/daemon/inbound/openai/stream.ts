@@ -3,10 +3,10 @@
  * usage chunk only when the client asked for it (stream_options.include_usage), `[DONE]` last,
  * and the in-stream error event openai-node understands.
  */
-import type { InboundStreamEncoder, WireError } from '../inbound/types.js';
-import type { OpenAIChatChunk } from '../providers/openai/types.js';
-import { openAIUsage } from '../providers/openai/usage.js';
-import type { Usage } from '../providers/types.js';
+import type { InboundStreamEncoder, WireError } from '../types.js';
+import type { OpenAIChatChunk } from '../../providers/openai/types.js';
+import { openAIUsage } from '../../providers/openai/usage.js';
+import type { Usage } from '../../providers/types.js';
 
 export function openaiStreamEncoder(model: string, includeUsage: boolean): InboundStreamEncoder {
   let id = '';
