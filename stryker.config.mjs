@@ -42,6 +42,9 @@ export default {
   vitest: {
     configFile:
       area === 'converters' ? 'test/mutation/converters.vitest.config.ts' : 'test/mutation/vitest.config.ts',
+    // perTest coverage already names each mutant's tests; finding "related" test files on top walks
+    // every test file's imports on each mutant run
+    related: area !== 'converters',
   },
   coverageAnalysis: 'perTest',
   // the converters config reuses imported modules between mutants (isolate: false), which a

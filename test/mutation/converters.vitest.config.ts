@@ -22,7 +22,13 @@ export default defineConfig({
   test: {
     env: { BC_FIXTURES_ROOT: path.resolve(repoRoot, '../shared/fixtures') },
     include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, 'test/unit/tui-*.test.{ts,tsx}', 'test/unit/cli-*.test.ts'],
+    // the TUI and CLI tests and heap-policy (which runs dist/) never reach a converter
+    exclude: [
+      ...configDefaults.exclude,
+      'test/unit/tui-*.test.{ts,tsx}',
+      'test/unit/cli-*.test.ts',
+      'test/unit/heap-policy.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
