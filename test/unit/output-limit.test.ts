@@ -170,6 +170,50 @@ describe('reading the output limit', () => {
   });
 });
 
+describe('reading leniently, but only what an upstream would read', () => {
+  const chat = (b: Json) => readOutputRequest(ctx('openai', '/v1/chat/completions', b));
+
+  it('takes no limit from zero, booleans, lists or objects, and none from an absent config', () => {
+    expect(chat({ max_tokens: 0 }).asked).toBeUndefined();
+    expect(chat({ max_tokens: true }).asked).toBeUndefined();
+    expect(chat({ max_tokens: [500] }).asked).toBeUndefined();
+    expect(chat({ max_tokens: { n: 5 } }).asked).toBeUndefined();
+    expect(chat({ max_tokens: ' 12.5 ' }).asked).toBe(13);
+    expect(readOutputRequest(ctx('gemini', '/x', {}))).toMatchObject({
+      asked: undefined,
+      choices: 1,
+      nativeThinking: 0,
+    });
+  });
+
+  it('reads the generic limit names on endpoints without a field of their own, for the reservation', () => {
+    const forward = (protocol: RelayContext['protocol'], endpoint: string, b: Json) =>
+      readOutputRequest(ctx(protocol, endpoint, b, {}, 'forward'));
+    expect(forward('openai', '/v1/embeddings', { max_output_tokens: 70 })).toMatchObject({
+      asked: 70,
+      writable: false,
+    });
+    expect(forward('openai', '/v1/audio/speech', { max_tokens: 5, max_completion_tokens: 9 }).asked).toBe(9);
+    // Anthropic's count_tokens and Gemini's embedContent have no output limit to write
+    expect(forward('anthropic', '/v1/messages/count_tokens', { max_tokens: 10 })).toMatchObject({
+      asked: 10,
+      writable: false,
+    });
+    expect(
+      forward('gemini', '/v1beta/models/m:embedContent', { generationConfig: { maxOutputTokens: 10 } }),
+    ).toMatchObject({ asked: undefined, writable: false });
+  });
+
+  it('treats a prompt list that is not all token ids as a batch, and skips prediction parts without text', () => {
+    const legacy = (b: Json): number =>
+      readOutputRequest(ctx('openai', '/v1/completions', b, {}, 'forward')).choices;
+    expect(legacy({ prompt: ['a', 1] })).toBe(2);
+    expect(legacy({ prompt: [] })).toBe(1);
+    const parts = [{ type: 'image_url' }, 'raw', null, { type: 'text', text: 'kept' }, { text: 7 }];
+    expect(chat({ prediction: { type: 'content', content: parts } }).prediction).toBe('kept');
+  });
+});
+
 describe('writing a lowered limit into a forwarded body', () => {
   it('OpenAI chat: the field(s) the client used, else the one the channel type reads', () => {
     const both = ctx('openai', '/v1/chat/completions', { max_tokens: 9000, max_completion_tokens: 9000 });
@@ -212,6 +256,23 @@ describe('writing a lowered limit into a forwarded body', () => {
       written(ctx('gemini', '/x', { generation_config: { max_output_tokens: 60_000, candidate_count: 2 } })),
     ).toEqual({ generation_config: { candidate_count: 2, maxOutputTokens: 2000 } });
     expect(written(ctx('openai', '/v1/embeddings', { input: 'x' }, {}, 'forward'))).toEqual({ input: 'x' });
+    // the camelCase config wins when both are sent; a snake_case value that is no object is not a config
+    expect(
+      written(
+        ctx('gemini', '/x', { generationConfig: { topK: 3 }, generation_config: { max_output_tokens: 9 } }),
+      ),
+    ).toEqual({
+      generationConfig: { topK: 3, maxOutputTokens: 2000 },
+      generation_config: { max_output_tokens: 9 },
+    });
+    expect(written(ctx('gemini', '/x', { generation_config: 'odd' }))).toEqual({
+      generation_config: 'odd',
+      generationConfig: { maxOutputTokens: 2000 },
+    });
+    expect(written(ctx('gemini', '/x', { generation_config: [1] }))).toEqual({
+      generation_config: [1],
+      generationConfig: { maxOutputTokens: 2000 },
+    });
   });
 
   it('the canonical request: the field(s) it uses, else max_tokens, without touching the original', () => {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { journalLine, SettleJournal, type JournalEntry } from '../../src/daemon/store/sqlite/journal.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
 import { settledRow } from '../support/log-row.js';
@@ -19,7 +19,10 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-journal-'));
   file = path.join(dir, 'j.jsonl');
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('SettleJournal', () => {
   it('writes a line per row at once, applies them in one batch, then empties the file', () => {
@@ -137,5 +140,166 @@ describe('SettleJournal', () => {
     j.close();
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('SettleJournal: exact bytes, batches and failures', () => {
+  const text = (): string => fs.readFileSync(file, 'utf8');
+  const recorder = () => {
+    const batches: JournalEntry[][] = [];
+    return { batches, apply: (e: JournalEntry[]) => (batches.push(e), []) };
+  };
+
+  it('writes exactly the row lines, nothing before them, also after the file was emptied', () => {
+    const { apply } = recorder();
+    const j = SettleJournal.open(file, apply, 0);
+    j.append(row('a'));
+    expect(text()).toBe(journalLine(1, row('a')));
+    j.flush();
+    expect(text()).toBe('');
+    j.append(row('b'));
+    expect(text()).toBe(journalLine(2, row('b')));
+    j.close();
+  });
+
+  it('applies exactly the rows of each turn, and does not call apply with nothing pending', async () => {
+    const { batches, apply } = recorder();
+    const j = SettleJournal.open(file, apply, 0);
+    j.flush();
+    expect(batches).toEqual([]);
+    for (const turn of [
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]) {
+      await Promise.all(turn.map((r) => j.settle(row(r))));
+      j.flush();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(batches.map((b) => b.map((e) => [e.id, e.row.request_id]))).toEqual([
+      [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ],
+      [
+        [4, 'd'],
+        [5, 'e'],
+      ],
+    ]);
+    j.close();
+  });
+
+  it('applies at once when 512 rows are pending, not before', () => {
+    const { batches, apply } = recorder();
+    const j = SettleJournal.open(file, apply, 0);
+    for (let i = 0; i < 511; i++) j.append(row(`r${i}`));
+    expect(batches).toHaveLength(0);
+    j.append(row('r511'));
+    expect(batches.map((b) => b.length)).toEqual([512]);
+    expect(j.backlog).toBe(0);
+    j.close();
+  });
+
+  it('finishes a short write, so the line is whole', () => {
+    const real = fs.writeSync.bind(fs) as (fd: number, data: string | Buffer, offset?: number) => number;
+    const spy = vi.spyOn(fs, 'writeSync');
+    // the disk takes 10 bytes, then 7 more, then the rest
+    spy.mockImplementationOnce((fd, data) => real(fd, String(data).slice(0, 10)));
+    spy.mockImplementationOnce((fd, data, offset) =>
+      real(fd, (data as Buffer).subarray(0, (offset as number) + 7), offset as number),
+    );
+    const { batches, apply } = recorder();
+    const j = SettleJournal.open(file, apply, 0);
+    j.append(row('a'));
+    expect(text()).toBe(journalLine(1, row('a')));
+    expect(spy).toHaveBeenCalledTimes(3);
+    spy.mockRestore();
+    j.append(row('b'));
+    expect(text()).toBe(journalLine(1, row('a')) + journalLine(2, row('b')));
+    j.flush();
+    expect(batches.map((b) => b.length)).toEqual([2]);
+    j.close();
+  });
+
+  it('cuts off what a failed write left, and starts a new line when even that fails', () => {
+    const real = fs.writeSync.bind(fs) as (fd: number, data: string) => number;
+    const j = SettleJournal.open(file, (e) => e, 0);
+    j.append(row('a'));
+    const full = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    const write = vi.spyOn(fs, 'writeSync').mockImplementationOnce((fd, data) => {
+      real(fd, String(data).slice(0, 25));
+      throw full;
+    });
+    expect(() => j.append(row('b'))).toThrow(full);
+    expect(text()).toBe(journalLine(1, row('a')));
+    // the torn part cannot be cut off either: the next row starts on a line of its own
+    write.mockImplementationOnce((fd, data) => {
+      real(fd, String(data).slice(0, 25));
+      throw full;
+    });
+    vi.spyOn(fs, 'ftruncateSync').mockImplementationOnce(() => {
+      throw full;
+    });
+    expect(() => j.append(row('c'))).toThrow(full);
+    j.append(row('d'));
+    const lines = text().split('\n');
+    expect(lines[0]).toBe(journalLine(1, row('a')).trimEnd());
+    expect(lines[1]).toBe(journalLine(3, row('c')).slice(0, 25));
+    expect(lines[2]).toBe(journalLine(4, row('d')).trimEnd());
+    j.close();
+    // a replay finds the whole rows and skips the torn one
+    const replayed: number[] = [];
+    SettleJournal.open(file, (e) => (replayed.push(...e.map((x) => x.id)), []), 0).close();
+    expect(replayed).toEqual([1, 4]);
+  });
+
+  it('rejects every row of a turn whose shared write failed', async () => {
+    const j = SettleJournal.open(file, (e) => e, 0);
+    const first = j.settle(row('a'));
+    const full = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    vi.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw full;
+    });
+    const queued = [j.settle(row('b')), j.settle(row('c'))];
+    expect(await first).toBe(1);
+    await expect(Promise.all(queued)).rejects.toBe(full);
+    expect(text()).toBe(journalLine(1, row('a')));
+    expect(j.backlog).toBe(1);
+    j.close();
+  });
+
+  it('replays only lines with an integer id and a row object (not the probe line)', () => {
+    fs.writeFileSync(
+      file,
+      [
+        `{"probe":"${'x'.repeat(40)}"}`,
+        JSON.stringify({ id: 1, row: row('a') }),
+        JSON.stringify({ id: 2, row: 'not a row' }),
+        JSON.stringify({ id: '3', row: row('c') }),
+        JSON.stringify({ id: 4.5, row: row('d') }),
+        JSON.stringify({ id: 5, row: null }),
+        JSON.stringify({ id: 6 }),
+        '',
+        JSON.stringify({ id: 7, row: row('g') }),
+      ].join('\n') + '\n',
+    );
+    const replayed: JournalEntry[] = [];
+    const j = SettleJournal.open(file, (e) => (replayed.push(...e), []), 0);
+    expect(replayed.map((e) => [e.id, e.row.request_id])).toEqual([
+      [1, 'a'],
+      [7, 'g'],
+    ]);
+    expect(j.append(row('h'))).toBe(8);
+    j.close();
+  });
+
+  it('writes the lowered limit a row carries, null when not lowered, nothing when absent', () => {
+    expect(JSON.parse(journalLine(1, row('a', { max_tokens_clamped: 700 })))).toMatchObject({
+      row: { max_tokens_clamped: 700 },
+    });
+    expect(JSON.parse(journalLine(1, row('a', { max_tokens_clamped: null })))).toMatchObject({
+      row: { max_tokens_clamped: null },
+    });
+    expect(journalLine(1, row('a'))).not.toContain('max_tokens_clamped');
   });
 });

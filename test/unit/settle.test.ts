@@ -213,6 +213,17 @@ describe('settle', () => {
     expect(reported.rows[0]!.cost).toBe(230);
   });
 
+  it('settles a request once: a second call logs and charges nothing', async () => {
+    const { state, c, rows, finished, admitted } = setup();
+    admitted(5000);
+    await settle(state, c, ok());
+    await settle(state, c, ok({ status: 500, error: 'upstream' }));
+    expect(rows).toHaveLength(1);
+    expect(finished).toHaveLength(1);
+    expect(state.ledger.spent(4)).toBe(230);
+    expect(state.requests).toBe(1);
+  });
+
   it('does nothing for a request no key was found for', async () => {
     const { state, c, rows, finished } = setup();
     c.key = null;

@@ -427,3 +427,67 @@ describe('usage', () => {
     expect((await store.usage('model', '2024-01-01T00:00:00Z'))[0]).toMatchObject({ name: 'm3', cost: 9999 });
   });
 });
+
+describe('the logs table at its edges', () => {
+  it('settles straight into the database when there is no journal (in memory): row and spend together', async () => {
+    const saved = store;
+    store = openSqliteStore(':memory:');
+    try {
+      const k = await makeKey('mem');
+      await store.settle(logRow({ key: 'mem', key_id: k.id, cost: 12.5 }));
+      await store.settle(logRow({ key: 'mem', key_id: k.id, cost: null }));
+      await store.settle(logRow({ key: null, key_id: null, cost: 99 }));
+      const rows = await store.queryLogs({});
+      expect(rows.map((r) => r.cost)).toEqual([99, null, 13]);
+      const after = await store.getKey(k.id);
+      expect(after?.spent).toBe(13);
+      expect(after?.lastUsedAt).not.toBeNull();
+    } finally {
+      await store.close();
+      store = saved;
+    }
+  });
+
+  it('continues the ids after a reopening, so no new row is taken for one already logged', async () => {
+    await store.settle(logRow({ request_id: 'a' }));
+    await store.settle(logRow({ request_id: 'b' }));
+    expect(await store.countRequests()).toBe(2);
+    await store.close();
+    store = openSqliteStore(file);
+    const id = await store.settle(logRow({ request_id: 'c' }));
+    expect(id).toBe(3);
+    expect((await store.queryLogs({})).map((r) => [r.id, r.request_id])).toEqual([
+      [3, 'c'],
+      [2, 'b'],
+      [1, 'a'],
+    ]);
+  });
+
+  it('normalises a time without milliseconds to ISO UTC', async () => {
+    await store.settle(logRow({ time: '2026-01-01T00:00:00Z' }));
+    await store.settle(logRow({ time: '2026-01-01T02:00:00.000+02:00' }));
+    expect((await store.queryLogs({})).map((r) => r.time)).toEqual([
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('says which time it cannot read, and what it expects', async () => {
+    await expect(store.queryLogs({ since: 'yesterday-ish' })).rejects.toThrow(
+      'invalid since time "yesterday-ish": expected ISO 8601',
+    );
+    await expect(store.usage('model', 'soon')).rejects.toThrow(
+      'invalid since time "soon": expected ISO 8601',
+    );
+  });
+
+  it('finds the rows of a deleted channel by a number of several digits, as its logged id or name', async () => {
+    await store.settle(logRow({ request_id: 'by-id', channel: 'old', channel_id: 12 }));
+    await store.settle(logRow({ request_id: 'by-name', channel: '345', channel_id: 99 }));
+    await store.settle(logRow({ request_id: 'other', channel: 'x12', channel_id: 13 }));
+    const ids = async (channel: string) => (await store.queryLogs({ channel })).map((r) => r.request_id);
+    expect(await ids('12')).toEqual(['by-id']);
+    expect(await ids('345')).toEqual(['by-name']);
+    expect(await ids('x12')).toEqual(['other']);
+  });
+});
