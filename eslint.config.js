@@ -12,6 +12,7 @@ export default tseslint.config(
       'bin/**',
       'eslint.config.js',
       'stryker.config.mjs',
+      'stryker.unit.config.mjs',
       'reports/**',
       '.stryker-tmp/**',
     ],
