@@ -22,7 +22,8 @@ import { announceReady, reportStartupFailure, startWatchdog } from './lifecycle/
 import { DEFAULT_DRAIN_MS, StopRequest, drainApps, installSignalHandlers } from './lifecycle/shutdown.js';
 import { heapPolicyReady } from './lifecycle/heap-policy.js';
 import { VERSION } from '../shared/version.js';
-import { createServices, type DaemonServices } from './services.js';
+import { createServices } from './services.js';
+import type { DaemonServices } from './service-types.js';
 
 export interface DaemonOptions {
   home?: string;

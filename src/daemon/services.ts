@@ -17,41 +17,7 @@ import { intakeOptionsFromEnv } from './gateway/intake-env.js';
 import { startProbe } from './gateway/probe.js';
 import { testChannel } from './gateway/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
-import type { Metrics } from './metrics/index.js';
-
-export interface ChannelRuntimeState {
-  /** ISO time until which the channel (or all of its keys) cools down, else null */
-  cooldownUntil: string | null;
-}
-
-export interface Services {
-  readonly paths: Paths;
-  readonly version: string;
-  readonly startedAt: number;
-  readonly store: Store;
-  readonly secrets: SecretBox;
-  readonly logger: FastifyBaseLogger;
-  /** per-second series and Prometheus counters (metrics/) */
-  readonly metrics: Metrics;
-  /** the gateway's bound address (`host:port`, port 0 resolved); set once the gateway listens */
-  listenAddress: string;
-  /** Rebuilds the in-memory routing, key and price snapshots; every control-plane change calls it. */
-  refresh(): Promise<void>;
-  /** requests served since start (every request that passed authentication) */
-  requestsServed(): number;
-  /** runtime routing state of a channel, for listings */
-  channelState(id: number): ChannelRuntimeState;
-  /** every channel's routing health, for monitors and /metrics */
-  channelHealth(): ChannelHealth[];
-  /** one real minimal request through the channel's adapter */
-  testChannel(channel: ChannelRecord, model?: string): Promise<ChannelTestResult>;
-  close(): Promise<void>;
-}
-
-export interface DaemonServices extends Services {
-  /** the data plane's shared state (snapshot, router, limits, ledger) */
-  readonly gateway: GatewayState;
-}
+import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -102,6 +68,7 @@ export async function createServices(
       testChannel: (channel, model) => runChannelTest(gateway, channel, model),
       close: async () => {
         stopProbe();
+        await gateway.close();
         await store.close();
       },
     };
@@ -168,5 +135,5 @@ async function runChannelTest(
       param: 'model',
     });
   }
-  return testChannel(rc, secret, model);
+  return testChannel(gateway.upstream, rc, secret, model);
 }

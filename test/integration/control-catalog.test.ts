@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlApp } from '../../src/daemon/control/app.js';
-import type { DaemonServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/service-types.js';
 import type { GroupView, LogRow, PriceView, StatusView, UsageRow } from '../../src/shared/control-api.js';
 import {
   expectError,

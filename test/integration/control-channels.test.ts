@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildControlApp } from '../../src/daemon/control/app.js';
 import { buildGatewayApp } from '../../src/daemon/gateway/app.js';
-import type { DaemonServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/service-types.js';
 import type { ChannelTestResult, ChannelView, KeyCreated, ModelView } from '../../src/shared/control-api.js';
 import {
   expectError,

@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import { createServices, type DaemonServices } from '../../src/daemon/services.js';
+import { createServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/service-types.js';
 import { resolvePaths } from '../../src/shared/paths.js';
 
 export interface TestServices {

@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { resolvePaths } from '../../src/shared/paths.js';
 import type { ChannelInput, ChannelView, KeyCreated, KeyInput } from '../../src/shared/control-api.js';
-import { createServices, type DaemonServices } from '../../src/daemon/services.js';
+import { createServices } from '../../src/daemon/services.js';
+import type { DaemonServices } from '../../src/daemon/service-types.js';
 import { buildGatewayApp } from '../../src/daemon/gateway/app.js';
 import { buildControlApp } from '../../src/daemon/control/app.js';
 

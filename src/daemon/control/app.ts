@@ -6,9 +6,8 @@
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { BcError } from '../../shared/errors.js';
-import type { Metrics, MetricsRecorder } from '../metrics/index.js';
 import { defaultBaseUrl } from '../registry.js';
-import type { Services } from '../services.js';
+import type { Services } from '../service-types.js';
 import type { ControlContext, ControlHooks } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { channelRoutes } from './routes/channels.js';
@@ -54,16 +53,10 @@ function acceptEmptyJson(app: FastifyInstance): void {
   });
 }
 
-/**
- * Services type its metrics as the relay's recorder; the object behind it is the full Metrics,
- * whose snapshots the monitor routes serve. Checked rather than cast, so a recorder without
- * snapshots simply leaves the routes out.
- */
+/** The monitor routes (`bc top`, /metrics) read the metrics' snapshots and the channels' health. */
 function metricsRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  const m: MetricsRecorder & Partial<Pick<Metrics, 'snapshot'>> = ctx.services.metrics;
-  const snapshot = m.snapshot;
-  if (typeof snapshot !== 'function') return;
-  registerMetricsRoutes(app, { snapshot: (health) => snapshot.call(m, health) }, () =>
+  const m = ctx.services.metrics;
+  registerMetricsRoutes(app, { snapshot: (health) => m.snapshot(health) }, () =>
     ctx.services.channelHealth(),
   );
 }

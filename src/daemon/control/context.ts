@@ -12,7 +12,7 @@ import type {
 } from 'fastify';
 import type { ChannelType } from '../../shared/control-api.js';
 import { BcError } from '../../shared/errors.js';
-import type { Services } from '../services.js';
+import type { Services } from '../service-types.js';
 import type { ChannelRecord, KeyRecord } from '../store/types.js';
 import { parseRef } from './validate.js';
 

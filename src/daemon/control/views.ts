@@ -13,7 +13,7 @@ import type {
   UsageDimension,
   UsageRow,
 } from '../../shared/control-api.js';
-import type { ChannelRuntimeState } from '../services.js';
+import type { ChannelRuntimeState } from '../service-types.js';
 import type { ChannelRecord, KeyRecord, UsageAggregate } from '../store/types.js';
 import type { PriceListing } from '../pricing/listing.js';
 

@@ -17,7 +17,7 @@ import Fastify, {
 } from 'fastify';
 import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
-import type { DaemonServices } from '../services.js';
+import type { DaemonServices } from '../service-types.js';
 import { errorPayload, toWireError } from './client-wire.js';
 import { keyFromHeaders, newRequestId } from './handler.js';
 import { Intake } from './intake.js';

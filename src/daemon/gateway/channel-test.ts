@@ -9,8 +9,10 @@ import type { UpstreamTarget } from '../providers/types.js';
 import type { RouteChannel, RouteSecret } from './snapshot.js';
 import { Aborter } from './context.js';
 import { send } from './upstream.js';
+import type { Dispatcher } from 'undici';
 
 export async function testChannel(
+  agent: Dispatcher,
   channel: RouteChannel,
   secret: RouteSecret | undefined,
   model?: string,
@@ -38,7 +40,7 @@ export async function testChannel(
     target,
     { dropped: [] },
   );
-  const sent = await send(req, Math.min(channel.target.timeoutMs, 30_000), new Aborter());
+  const sent = await send(agent, req, Math.min(channel.target.timeoutMs, 30_000), new Aborter());
   if (!sent.ok) return fail(sent.failure.status, channel.redact(sent.failure.message));
   const { res } = sent;
   if (res.status >= 400) {

@@ -30,7 +30,7 @@ export async function probeOnce(state: GatewayState): Promise<number> {
     if (down.length === 0) continue;
     const passed = new Set<number>();
     for (const s of down) {
-      const result = await testChannel(ch, { ...s, disabledReason: null });
+      const result = await testChannel(state.upstream, ch, { ...s, disabledReason: null });
       if (result.ok) passed.add(s.index);
     }
     if (passed.size === 0) continue;

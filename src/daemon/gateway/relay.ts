@@ -178,13 +178,14 @@ async function attempt(state: GatewayState, ctx: RelayContext, pick: Candidate):
   const id = pick.channel.record.id;
   state.metrics.attemptStarted(id);
   try {
-    return await exchange(ctx, adapter, target, plan);
+    return await exchange(state, ctx, adapter, target, plan);
   } finally {
     state.metrics.attemptEnded(id);
   }
 }
 
 async function exchange(
+  state: GatewayState,
   ctx: RelayContext,
   adapter: ProviderAdapter,
   target: UpstreamTarget,
@@ -197,7 +198,7 @@ async function exchange(
     penalize,
   });
   const t0 = process.hrtime.bigint();
-  const sent = await send(plan.req, target.channel.timeoutMs, ctx.abort);
+  const sent = await send(state.upstream, plan.req, target.channel.timeoutMs, ctx.abort);
   ctx.upstreamNs += process.hrtime.bigint() - t0;
   if (!sent.ok) return ctx.clientGone ? answered(clientLeft(null, false), NO_REPLY) : failed(sent.failure);
   const res = sent.res;

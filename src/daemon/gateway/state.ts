@@ -3,6 +3,8 @@
  * books that outlive snapshot rebuilds (channel health, weights, rate windows, budget ledger).
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { createUpstreamAgent } from './upstream.js';
 import type { Store } from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { MetricsRecorder } from '../metrics/types.js';
@@ -30,6 +32,8 @@ export class GatewayState {
   requests = 0;
   /** false while draining: /readyz answers 503 */
   accepting = true;
+  /** the connection pools every upstream request of this gateway goes through */
+  readonly upstream: Dispatcher = createUpstreamAgent();
 
   constructor(
     readonly store: Store,
@@ -43,5 +47,10 @@ export class GatewayState {
     const snap = await loadSnapshot(this.store, this.secrets);
     for (const k of snap.keysById.values()) this.ledger.load(k.record.id, k.record.spent);
     this.snapshot = snap;
+  }
+
+  /** Closes the upstream connections (after the drain: whatever is still open is abandoned). */
+  async close(): Promise<void> {
+    await this.upstream.destroy();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The one undici Agent that carries every upstream request (keep-alive pools per origin), and a
- * thin `send` on undici's raw dispatch API that turns transport failures into retryable
+ * The undici Agent that carries a gateway's upstream requests (keep-alive pools per origin; one
+ * per GatewayState, closed with it at shutdown), and a thin `send` on undici's raw dispatch API that turns transport failures into retryable
  * UpstreamFailures. Raw dispatch skips the stream objects of undici's `request()` (a Readable per
  * response and its async iterator): a response body here is a small queue of chunks, paused
  * upstream when the reader falls behind. Timeouts: the channel's timeout bounds the wait for
@@ -12,13 +12,15 @@ import Agent from 'undici/lib/dispatcher/agent.js';
 import type { UpstreamFailure, UpstreamRequest } from '../providers/types.js';
 import type { Aborter } from './context.js';
 
-export const upstreamAgent = new Agent({
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 600_000,
-  // no cap per upstream: every concurrent stream holds a connection for its whole length
-  pipelining: 1,
-  connect: { timeout: 10_000 },
-});
+export function createUpstreamAgent(): Dispatcher {
+  return new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    // no cap per upstream: every concurrent stream holds a connection for its whole length
+    pipelining: 1,
+    connect: { timeout: 10_000 },
+  });
+}
 
 export interface UpstreamResponse {
   status: number;
@@ -166,7 +168,12 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
  * Sends one request; resolves with the status, headers and a body still arriving, or with a
  * failure when no response started (refused, reset, headers timeout, aborted).
  */
-export function send(req: UpstreamRequest, timeoutMs: number, abort: Aborter): Promise<SendResult> {
+export function send(
+  agent: Dispatcher,
+  req: UpstreamRequest,
+  timeoutMs: number,
+  abort: Aborter,
+): Promise<SendResult> {
   return new Promise<SendResult>((resolve) => {
     const split = splitUrl(req.url);
     if (!split) {
@@ -210,7 +217,7 @@ export function send(req: UpstreamRequest, timeoutMs: number, abort: Aborter): P
       },
     };
     try {
-      upstreamAgent.dispatch(
+      agent.dispatch(
         {
           origin: split.origin,
           path: split.path,

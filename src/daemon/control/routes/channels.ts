@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ROUTES, type ChannelView } from '../../../shared/control-api.js';
 import { maskSecret } from '../../secrets.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../service-types.js';
 import type { ChannelPatch, ChannelRecord, ChannelSecret } from '../../store/types.js';
 import { mustGetChannel, on, type ControlContext } from '../context.js';
 import {

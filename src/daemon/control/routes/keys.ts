@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { ROUTES, type KeyCreated } from '../../../shared/control-api.js';
 import { BcError } from '../../../shared/errors.js';
 import { generateKeySecret, hashKeySecret, keyPrefix } from '../../secrets.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../../service-types.js';
 import type { KeyPatch, KeyRecord } from '../../store/types.js';
 import { mustGetKey, on, type ControlContext } from '../context.js';
 import { validateKeyCreate, validateKeyEdit } from '../validate.js';

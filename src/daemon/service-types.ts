@@ -1,0 +1,48 @@
+/**
+ * What the daemon's two planes receive: the shared services (store, secrets, metrics, the
+ * gateway's state) as interfaces only. The gateway and control apps import these types, never the
+ * wiring that builds them (services.ts), so each plane reads on its own and the wiring depends on
+ * the planes, not the other way round.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Paths } from '../shared/paths.js';
+import type { ChannelTestResult } from '../shared/control-api.js';
+import type { ChannelRecord, Store } from './store/types.js';
+import type { SecretBox } from './secrets.js';
+import type { GatewayState } from './gateway/state.js';
+import type { ChannelHealth } from './metrics/types.js';
+import type { Metrics } from './metrics/index.js';
+
+export interface ChannelRuntimeState {
+  /** ISO time until which the channel (or all of its keys) cools down, else null */
+  cooldownUntil: string | null;
+}
+
+export interface Services {
+  readonly paths: Paths;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly store: Store;
+  readonly secrets: SecretBox;
+  readonly logger: FastifyBaseLogger;
+  /** per-second series and Prometheus counters (metrics/) */
+  readonly metrics: Metrics;
+  /** the gateway's bound address (`host:port`, port 0 resolved); set once the gateway listens */
+  listenAddress: string;
+  /** Rebuilds the in-memory routing, key and price snapshots; every control-plane change calls it. */
+  refresh(): Promise<void>;
+  /** requests served since start (every request that passed authentication) */
+  requestsServed(): number;
+  /** runtime routing state of a channel, for listings */
+  channelState(id: number): ChannelRuntimeState;
+  /** every channel's routing health, for monitors and /metrics */
+  channelHealth(): ChannelHealth[];
+  /** one real minimal request through the channel's adapter */
+  testChannel(channel: ChannelRecord, model?: string): Promise<ChannelTestResult>;
+  close(): Promise<void>;
+}
+
+export interface DaemonServices extends Services {
+  /** the data plane's shared state (snapshot, router, limits, ledger) */
+  readonly gateway: GatewayState;
+}
