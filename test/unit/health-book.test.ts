@@ -92,6 +92,7 @@ describe('HealthBook', () => {
     book.failure(1, 1, 30_000); // until +30 s
     book.failure(2, 0, 90_000); // another channel
     expect(book.cooldownUntil(1, [0, 1])).toBe(T0 + 30_000);
+    expect(book.cooldownUntil(1, [1, 0])).toBe(T0 + 30_000);
     expect(book.cooldownUntil(1, [0])).toBe(T0 + 5_000);
     // a cooldown ending right now is over
     at(5_000);

@@ -96,6 +96,15 @@ describe('Router.next', () => {
     expect(secret()?.secret).toBe('sk-0');
   });
 
+  it('leaves the round-robin of a channel that cannot serve as it was, so it is first back', () => {
+    const { picks, health, snap, at } = setup([ch('a'), ch('b')]);
+    health.failure(snap.channels[0]!.record.id, 0);
+    expect(picks(3)).toEqual(['b', 'b', 'b']);
+    at(5_000);
+    // the half-open probe goes to the recovered channel, then the other serves while it is out
+    expect(picks(3)).toEqual(['a', 'b', 'b']);
+  });
+
   it('names the upstream model and lets `allow` rule channels out by it', () => {
     const { router, snap } = setup([
       channel('openai', [], { name: 'alias', map: { m: 'up-1' }, secrets: secrets(null), priority: 5 }),
@@ -118,6 +127,9 @@ describe('Router.serves and soonestMs', () => {
     expect(router.serves(snap, 'm', 'vip')).toBe(true);
     expect(router.serves(snap, 'm', 'default')).toBe(false);
     expect(router.serves(snap, 'ghost', 'vip')).toBe(false);
+    // one channel of one tier is enough
+    const mixed = setup([ch('hi', { priority: 9 }), ch('lo-std'), ch('lo-vip', { groups: ['vip'] })]);
+    expect(mixed.router.serves(mixed.snap, 'm', 'vip')).toBe(true);
   });
 
   it('is the shortest wait of any usable secret of a candidate channel, 0 when one is ready', () => {
