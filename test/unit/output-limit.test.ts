@@ -167,6 +167,8 @@ describe('reading the output limit', () => {
     expect(
       [undefined, 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'bogus'].map(effortBudget),
     ).toEqual([0, 0, 1024, 2048, 8192, 16_384, 16_384, 0]);
+    // a name every object has (a client may send any string) is no effort
+    expect(['constructor', 'toString', '__proto__'].map(effortBudget)).toEqual([0, 0, 0]);
   });
 });
 

@@ -90,7 +90,9 @@ function predictionText(p: unknown): string {
 export function effortBudget(effort: unknown): number {
   if (typeof effort !== 'string' || effort === 'none') return 0;
   if (effort === 'xhigh') return THINKING_BUDGETS.high;
-  return effort in THINKING_BUDGETS ? THINKING_BUDGETS[effort as keyof typeof THINKING_BUDGETS] : 0;
+  return Object.hasOwn(THINKING_BUDGETS, effort)
+    ? THINKING_BUDGETS[effort as keyof typeof THINKING_BUDGETS]
+    : 0;
 }
 
 type Front = 'chat' | 'completions' | 'responses' | 'messages' | 'gemini' | null;
