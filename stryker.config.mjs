@@ -47,9 +47,6 @@ export default {
     related: area !== 'converters',
   },
   coverageAnalysis: 'perTest',
-  // the converters config reuses imported modules between mutants (isolate: false), which a
-  // mutant in import-time code cannot use: those static mutants are counted apart (SURVIVORS.md)
-  ignoreStatic: area === 'converters',
   mutate,
   concurrency: 2,
   timeoutMS: 20_000,

@@ -39,10 +39,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Each mutant re-runs its covering tests; re-importing the whole module graph for every run
-    // cost ~6 s a mutant here. Stryker switches a mutant on at run time (beforeAll), so cached
-    // modules see it. This needs `--ignoreStatic` (a mutant in code run at import time would
-    // need a fresh import); the report says how many static mutants there are and were not run.
-    isolate: false,
   },
 });
