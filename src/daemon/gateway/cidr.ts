@@ -1,6 +1,12 @@
 /**
  * IPv4/IPv6 CIDR parsing and matching for key IP allowlists. Addresses are compared as
  * BigInts; IPv4-mapped IPv6 client addresses (::ffff:1.2.3.4) match IPv4 ranges.
+ *
+ * Why not Node's own `net.BlockList` (`addSubnet` + `check`), which matches the same ranges,
+ * mapped addresses included: each `check` parses the address into a native SocketAddress, and
+ * measured over three interleaved rounds of 200,000 checks against three rules (two-core machine
+ * under load) it took 2.3x-2.8x our time per request. A key without an allowlist pays for
+ * neither. Parsing stays here too: `net.isIP` validates, the arithmetic is a few lines.
  */
 import net from 'node:net';
 

@@ -7,6 +7,13 @@
  * is no line-length limit. All three line endings are accepted (`\n`, `\r\n`, lone `\r`); Gemini
  * uses `\r\n\r\n` between events. Relayed streams go through here frame by frame, so the decoder
  * keeps to one string per chunk and one slice per field.
+ *
+ * Why ours and not `eventsource-parser` (the parser vercel/ai uses): measured on the same streams
+ * (400 OpenAI deltas or 400 Anthropic text deltas per stream, 2,000 streams, three interleaved
+ * rounds on a two-core machine under load), eventsource-parser behind this same interface (a
+ * streaming TextDecoder in front, its events collected per chunk) took 1.01x-1.37x our time, and
+ * it decodes text before splitting lines where we split bytes first. It passed the same tests
+ * (test/unit/sse.test.ts, every split position included), so the choice is speed only.
  */
 import type { SseEvent } from '../providers/types.js';
 
