@@ -206,7 +206,7 @@ describe('SettleJournal: exact bytes, batches and failures', () => {
     // the disk takes 10 bytes, then 7 more, then the rest
     spy.mockImplementationOnce((fd, data) => real(fd, String(data).slice(0, 10)));
     spy.mockImplementationOnce((fd, data, offset) =>
-      real(fd, (data as Buffer).subarray(0, (offset as number) + 7), offset as number),
+      real(fd, (data as unknown as Buffer).subarray(0, (offset as number) + 7), offset as number),
     );
     const { batches, apply } = recorder();
     const j = SettleJournal.open(file, apply, 0);
