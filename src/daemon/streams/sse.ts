@@ -8,12 +8,12 @@
  * uses `\r\n\r\n` between events. Relayed streams go through here frame by frame, so the decoder
  * keeps to one string per chunk and one slice per field.
  *
- * Why ours and not `eventsource-parser` (the parser vercel/ai uses): measured on the same streams
- * (400 OpenAI deltas or 400 Anthropic text deltas per stream, 2,000 streams, three interleaved
- * rounds on a two-core machine under load), eventsource-parser behind this same interface (a
- * streaming TextDecoder in front, its events collected per chunk) took 1.01x-1.37x our time, and
- * it decodes text before splitting lines where we split bytes first. It passed the same tests
- * (test/unit/sse.test.ts, every split position included), so the choice is speed only.
+ * Why ours and not `eventsource-parser` (the parser vercel/ai uses): behind this same interface (a
+ * streaming TextDecoder in front, its events collected per chunk) it passed the same tests
+ * (test/unit/sse.test.ts, every split position included), but it is not measurably faster:
+ * `node bench/micro/parsers.mjs` (400 deltas per stream, 2,000 streams, interleaved rounds) gave it
+ * 0.65x-1.45x our time across rounds on a loaded two-core machine, no consistent winner. Adopting it
+ * would add a dependency for no gain; re-run the script on a quiet machine before revisiting.
  */
 import type { SseEvent } from '../providers/types.js';
 
