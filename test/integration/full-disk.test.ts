@@ -205,9 +205,12 @@ describe('BC_HOME on a filesystem that fills up while requests flow', () => {
       probes.push({ healthz: h.ms, status: st.ms });
       fault = (JSON.parse(st.body) as StatusView).store_fault;
     }
+    // measured under two mutation jobs on 2 cores (load 7-14): the first probe after the fill
+    // 195-628 ms (healthz) and 264-729 ms (status), the rest under 200 ms. A loop blocked on the
+    // full disk answers no probe: get() gives up at 5 s. 2.5 s leaves room for load below that
     for (const p of probes) {
-      expect(p.healthz).toBeLessThan(1000);
-      expect(p.status).toBeLessThan(1000);
+      expect(p.healthz).toBeLessThan(2500);
+      expect(p.status).toBeLessThan(2500);
     }
     expect(fault?.reason).toMatch(/no space left on device \(ENOSPC\)|database or disk is full/);
     const ready = await get(`${gateway}/readyz`);

@@ -106,6 +106,7 @@ describe('a client without a key', () => {
       expect(answer?.headers.connection).toBe('close');
       c.shape(errorOf(answer?.body));
       expect(conn.writtenAtAnswer).not.toBeNull();
+      // measured 64-128 KiB under load (socket buffers); a gateway that read the body first: 31 MB
       expect(conn.writtenAtAnswer!).toBeLessThan(MIB);
       await Promise.race([conn.closed, delay(2000)]);
       expect(conn.isClosed).toBe(true);
@@ -167,9 +168,11 @@ describe('BC_BODY_TIMEOUT', () => {
     for (const c of [openai, gemini]) {
       expect(c.isClosed).toBe(true);
       const waited = c.closedAt! - started;
-      // not before the bound, and not long after it (Node looks every TIMEOUT_MS / 4)
+      // not before the bound, and not long after it (Node looks every TIMEOUT_MS / 4): measured
+      // 572-905 ms for a 500 ms bound on a 2-core machine running two mutation jobs (load 7-14);
+      // a connection never timed out stays open past the 5 s race above (isClosed false)
       expect(waited).toBeGreaterThan(TIMEOUT_MS * 0.8);
-      expect(waited).toBeLessThan(TIMEOUT_MS + 1500);
+      expect(waited).toBeLessThan(TIMEOUT_MS + 2500);
     }
     const a = await openai.answer(0);
     expect(a?.status).toBe(408);

@@ -32,6 +32,8 @@ describe('the log sink', () => {
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) log.error({ i }, 'cannot be written');
     log.fatal({ err: new Error('boom') }, 'uncaught exception: stopping');
+    // measured 56-228 ms on a 2-core machine running two mutation jobs; pino retrying the fatal
+    // line every 100 ms never returns, and a throwing sink fails the test before this line
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(droppedLogLines(log)).toEqual({ dropped: 1001, error: 'ENOSPC' });
     // a child logger (what Fastify uses) shares the count
@@ -85,6 +87,7 @@ describe('the log sink', () => {
     const line = 'x'.repeat(1000);
     const t0 = performance.now();
     for (let i = 0; i < 5000; i++) log.info({ line }, 'nobody reads this');
+    // measured 93-313 ms under the same load; a blocking write to a full pipe never returns
     expect(performance.now() - t0).toBeLessThan(2000);
     // about 1 MiB is held for the reader; the rest of the 5 MB is dropped and counted
     expect(sink.dropped).toBeGreaterThan(3000);
@@ -121,9 +124,11 @@ describe('the daemon with its stdout on a full disk', () => {
     await new Promise((r) => setTimeout(r, 500));
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
-      const res = await fetch(`http://${ready.listen}/healthz`, { signal: AbortSignal.timeout(1000) });
+      // measured 12-452 ms on a 2-core machine running two mutation jobs (load 7-14); a daemon
+      // wedged on its log (what this guards) never answers, so 3 s still tells them apart
+      const res = await fetch(`http://${ready.listen}/healthz`, { signal: AbortSignal.timeout(3000) });
       expect(res.status).toBe(200);
-      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(performance.now() - t0).toBeLessThan(3000);
     }
     const st = await runBc(['status', '--json'], { home, timeoutMs: 10_000 });
     expect(st.code, st.stderr).toBe(0);

@@ -342,10 +342,12 @@ describe('openai simulator faults', () => {
     const abortedAt = Date.now();
     ac.abort();
     await expect(pending).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
     const call = sim.calls.at(-1);
-    expect(call?.aborted).toBe(true);
-    expect((call?.closedAt ?? 0) - abortedAt).toBeLessThan(100);
+    await expect.poll(() => call?.aborted, { timeout: 2000 }).toBe(true);
+    // measured 11-50 ms on a 2-core machine running two mutation jobs (load 7-14); 500 ms still
+    // tells a close the simulator saw from one it never saw (closedAt unset: the check above fails)
+    expect(call?.closedAt).toBeDefined();
+    expect(call!.closedAt! - abortedAt).toBeLessThan(500);
   });
 
   it('hangup cuts the stream after N frames', async () => {

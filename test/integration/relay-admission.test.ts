@@ -151,11 +151,14 @@ describe('rate limits', () => {
 
   it('enforces concurrency', async () => {
     const key = await gw.createKey({ concurrency: 1 });
+    const before = sim.calls.length;
     const slow = chat(
       key,
       msg('free', { metadata: { 'x-sim-deltas': '10', 'x-sim-pace-ms': '40' }, stream: true }),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // the slow stream (10 x 40 ms) is in flight once the simulator has it; a fixed 100 ms wait
+    // could end before a loaded machine had admitted it
+    await expect.poll(() => sim.calls.length, { timeout: 5000, interval: 5 }).toBe(before + 1);
     const r = await chat(key, msg('free'));
     expect(r.status).toBe(429);
     expect(r.headers.get('x-ratelimit-limit-concurrency')).toBe('1');

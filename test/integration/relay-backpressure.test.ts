@@ -95,10 +95,15 @@ describe('relay backpressure', () => {
     res.pause();
 
     // the client reads nothing: the upstream must come to a stop
+    // stopped means no byte for a whole second: on a 2-core machine running two mutation jobs a
+    // relay starved for one 250 ms look seemed stopped at 4.0 MB and went on to 8.7 MB (2 runs in
+    // 5); it stops at 8.1-8.7 MB. Without backpressure all 100 MB are written
     let before = -1;
-    for (let i = 0; i < 40 && written !== before; i++) {
+    let still = 0;
+    for (let i = 0; i < 60 && still < 4; i++) {
       before = written;
       await delay(250);
+      still = written === before ? still + 1 : 0;
     }
     expect(written).toBe(before);
     const total = FRAMES * FRAME.length;
