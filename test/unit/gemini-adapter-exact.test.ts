@@ -145,6 +145,7 @@ describe('gemini response', () => {
 
 const sse = (data: unknown): SseEvent => ({
   kind: 'sse',
+  event: undefined,
   data: typeof data === 'string' ? data : JSON.stringify(data),
 });
 
