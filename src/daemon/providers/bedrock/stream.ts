@@ -34,6 +34,8 @@ class ConverseStreamConverter implements ChatStreamConverter {
   /** Converse content block index -> OpenAI tool_calls index */
   private readonly toolIndex = new Map<number, number>();
   private seenUsage: Usage | null = null;
+  /** messageStop arrived: the answer is whole (metadata with the usage may follow) */
+  private stopped = false;
 
   constructor(private readonly model: string) {}
 
@@ -54,6 +56,7 @@ class ConverseStreamConverter implements ChatStreamConverter {
       case 'contentBlockDelta':
         return this.blockDelta(payload);
       case 'messageStop':
+        this.stopped = true;
         return [this.chunk({}, finishReason(payload.stopReason))];
       case 'metadata':
         return this.metadata(payload);
@@ -63,6 +66,14 @@ class ConverseStreamConverter implements ChatStreamConverter {
   }
 
   end(): OpenAIChatChunk[] {
+    // a body that ends before messageStop (a proxy closing cleanly) is a failed answer, not a short one
+    if (!this.stopped) {
+      throw new UpstreamStreamError({
+        status: 502,
+        action: 'retry',
+        message: 'bedrock: stream ended before messageStop',
+      });
+    }
     return [];
   }
 
