@@ -1,15 +1,24 @@
 /**
  * Validation of channel input (`POST /v1/channels`, `PATCH /v1/channels/:id`): pure functions
  * from untrusted JSON to typed values, defaults applied on create, cross-field rules checked on
- * the merged channel on edit. Per-type rules (which types need a base URL, which need a region,
- * how Bedrock credentials look) are data tables here, so no other file branches on a type.
+ * the merged channel on edit. The fields, their wire and record names and their defaults come from
+ * the shared table (shared/channel-fields.ts); this module adds each field's parser. Per-type rules
+ * (which types need a base URL, which need a region, how Bedrock credentials look) are data tables
+ * here, so no other file branches on a type.
  */
+import {
+  CHANNEL_FIELDS,
+  CHANNEL_WIRES,
+  channelDefaults,
+  type ChannelFields,
+  type ChannelValue,
+  type ChannelWire,
+} from '../../shared/channel-fields.js';
 import { CHANNEL_TYPES, type ChannelType } from '../../shared/control-api.js';
 import { BcError } from '../../shared/errors.js';
 import * as f from './validate-fields.js';
 
-export const DEFAULT_TIMEOUT_MS = 300_000;
-export const DEFAULT_GROUP = 'default';
+export { DEFAULT_GROUP, DEFAULT_TIMEOUT_MS, type ChannelFields } from '../../shared/channel-fields.js';
 export const DEFAULT_BEDROCK_REGION = 'us-east-1';
 
 /** Types without a usable default base URL: the user must say where the server is. */
@@ -24,56 +33,38 @@ const SECRET_RULES: Partial<Record<ChannelType, { test: (s: string) => boolean; 
   },
 };
 
-export interface ChannelFields {
-  name: string;
-  type: ChannelType;
-  keys: string[];
-  models: string[];
-  map: Record<string, string>;
-  baseUrl: string | null;
-  groups: string[];
-  priority: number;
-  weight: number;
-  timeoutMs: number;
-  region: string | null;
-  apiVersion: string | null;
-  disabled: boolean;
-}
-
-const CHANNEL_FIELDS = [
-  'name',
-  'type',
-  'keys',
-  'models',
-  'base_url',
-  'map',
-  'groups',
-  'priority',
-  'weight',
-  'timeout_ms',
-  'region',
-  'api_version',
-  'disabled',
-] as const;
+/**
+ * The parser of each field of the table (shared/channel-fields.ts), given the untrusted value and
+ * the field's wire name for its messages; a field missing here is a compile error.
+ */
+const PARSE: { readonly [W in ChannelWire]: (value: unknown, field: W) => ChannelValue<W> } = {
+  name: (v) => f.entityName(v),
+  type: channelType,
+  keys: secretList,
+  models: (v, field) => f.textList(v, field),
+  base_url: (v, field) => (v === null ? null : f.httpUrl(v, field)),
+  map: (v, field) => f.textMap(v, field),
+  groups: groupList,
+  priority: (v, field) => f.integer(v, field),
+  weight: (v, field) => f.integer(v, field, { min: 1, max: 1_000_000 }),
+  timeout_ms: (v, field) => f.integer(v, field, { min: 1, max: 3_600_000 }),
+  region,
+  api_version: (v, field) => f.nullableText(v, field, 64),
+  disabled: (v, field) => f.bool(v, field),
+};
 
 export function validateChannelCreate(body: unknown): ChannelFields {
-  const given = readChannelFields(f.bodyObject(body, CHANNEL_FIELDS));
+  const given = readChannelFields(f.bodyObject(body, CHANNEL_WIRES));
   if (given.name === undefined) throw f.invalid('name', 'is required');
   if (given.type === undefined) throw f.invalid('type', `is required (one of ${CHANNEL_TYPES.join(', ')})`);
+  const defaults = channelDefaults();
   const merged: ChannelFields = {
+    ...defaults,
+    ...given,
     name: given.name,
     type: given.type,
-    keys: given.keys ?? [],
-    models: given.models ?? [],
-    map: given.map ?? {},
-    baseUrl: given.baseUrl ?? null,
-    groups: given.groups ?? [DEFAULT_GROUP],
-    priority: given.priority ?? 0,
-    weight: given.weight ?? 1,
-    timeoutMs: given.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    region: given.region ?? DEFAULT_REGION[given.type] ?? null,
-    apiVersion: given.apiVersion ?? null,
-    disabled: given.disabled ?? false,
+    // a type's own region (Bedrock's) comes before the table's default, even over an explicit null
+    region: given.region ?? DEFAULT_REGION[given.type] ?? defaults.region,
   };
   checkChannel(merged, true);
   return merged;
@@ -84,7 +75,7 @@ export type ChannelBasis = Pick<ChannelFields, 'type' | 'models' | 'map' | 'base
 
 /** Validates a PATCH against the current channel; returns only the fields to change. */
 export function validateChannelEdit(body: unknown, current: ChannelBasis): Partial<ChannelFields> {
-  const given = readChannelFields(f.bodyObject(body, CHANNEL_FIELDS));
+  const given = readChannelFields(f.bodyObject(body, CHANNEL_WIRES));
   if (Object.keys(given).length === 0)
     throw new BcError('INVALID_REQUEST', 'nothing to change: give at least one field');
   const type = given.type ?? current.type;
@@ -111,22 +102,14 @@ export function validateChannelEdit(body: unknown, current: ChannelBasis): Parti
 }
 
 function readChannelFields(o: f.Json): Partial<ChannelFields> {
-  const out: Partial<ChannelFields> = {};
-  if (f.has(o, 'name')) out.name = f.entityName(o.name);
-  if (f.has(o, 'type')) out.type = channelType(o.type);
-  if (f.has(o, 'keys')) out.keys = secretList(o.keys);
-  if (f.has(o, 'models')) out.models = f.textList(o.models, 'models');
-  if (f.has(o, 'map')) out.map = f.textMap(o.map, 'map');
-  if (f.has(o, 'base_url')) out.baseUrl = o.base_url === null ? null : f.httpUrl(o.base_url, 'base_url');
-  if (f.has(o, 'groups')) out.groups = groupList(o.groups);
-  if (f.has(o, 'priority')) out.priority = f.integer(o.priority, 'priority');
-  if (f.has(o, 'weight')) out.weight = f.integer(o.weight, 'weight', { min: 1, max: 1_000_000 });
-  if (f.has(o, 'timeout_ms'))
-    out.timeoutMs = f.integer(o.timeout_ms, 'timeout_ms', { min: 1, max: 3_600_000 });
-  if (f.has(o, 'region')) out.region = region(o.region);
-  if (f.has(o, 'api_version')) out.apiVersion = f.nullableText(o.api_version, 'api_version', 64);
-  if (f.has(o, 'disabled')) out.disabled = f.bool(o.disabled, 'disabled');
+  const out: Record<string, unknown> = {};
+  for (const w of CHANNEL_WIRES) if (f.has(o, w)) out[CHANNEL_FIELDS[w].record] = parseField(w, o[w]);
+  // each value was parsed by its field's parser and stored under that field's record name
   return out;
+}
+
+function parseField<W extends ChannelWire>(w: W, value: unknown): ChannelValue<W> {
+  return PARSE[w](value, w);
 }
 
 interface CrossCheck {

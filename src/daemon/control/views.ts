@@ -4,6 +4,7 @@
  * this module. `/v1/models` is derived here too: every model the channels serve, with the
  * channels behind it and the upstream model each one would be asked for.
  */
+import { storedToWire, type StoredWire } from '../../shared/channel-fields.js';
 import type {
   ChannelType,
   ChannelView,
@@ -22,23 +23,20 @@ export function channelView(
   state: ChannelRuntimeState,
   defaultBaseUrl: (t: ChannelType) => string | null,
 ): ChannelView {
+  // the table's fields under their wire names (shared/channel-fields.ts); typed through
+  // ChannelView, so a field the table adds and the view lacks is a compile error
+  const fields: Pick<ChannelView, StoredWire> = {
+    ...storedToWire(c),
+    // an unset base URL is shown as the one the type uses
+    base_url: c.baseUrl ?? defaultBaseUrl(c.type) ?? '',
+  };
   return {
     id: c.id,
-    name: c.name,
-    type: c.type,
-    base_url: c.baseUrl ?? defaultBaseUrl(c.type) ?? '',
-    models: c.models,
-    map: c.map,
-    groups: c.groups,
-    priority: c.priority,
-    weight: c.weight,
+    ...fields,
     status: c.status,
     status_reason: c.statusReason ?? firstKeyReason(c),
     keys: c.secrets.map((s) => s.masked),
     cooldown_until: state.cooldownUntil,
-    timeout_ms: c.timeoutMs,
-    region: c.region,
-    api_version: c.apiVersion,
     created_at: c.createdAt,
   };
 }

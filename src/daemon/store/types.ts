@@ -14,6 +14,7 @@ import type {
   LogRow,
   UsageDimension,
 } from '../../shared/control-api.js';
+import type { StoredChannelFields } from '../../shared/channel-fields.js';
 import type { StoreFault } from './write-health.js';
 
 export interface ChannelSecret {
@@ -25,7 +26,12 @@ export interface ChannelSecret {
   disabledReason: string | null;
 }
 
-export interface ChannelRecord {
+/**
+ * A channel as stored. The fields it takes as validated come from the shared table
+ * (shared/channel-fields.ts, via StoredChannelFields): listed here for the reader, and a field the
+ * table adds or retypes reaches this record without an edit.
+ */
+export interface ChannelRecord extends StoredChannelFields {
   id: number;
   name: string;
   type: ChannelType;

@@ -5,6 +5,7 @@
  * already sees it.
  */
 import type { FastifyInstance } from 'fastify';
+import { storedFields } from '../../../shared/channel-fields.js';
 import { ROUTES, type ChannelView } from '../../../shared/control-api.js';
 import { maskSecret } from '../../secrets.js';
 import type { Services } from '../../service-types.js';
@@ -29,20 +30,10 @@ export function channelRoutes(app: FastifyInstance, ctx: ControlContext): void {
   on(app, ROUTES.channelAdd, async (req, reply) => {
     const f = validateChannelCreate(req.body);
     const created = await services.store.createChannel({
-      name: f.name,
-      type: f.type,
-      baseUrl: f.baseUrl,
-      models: f.models,
-      map: f.map,
-      groups: f.groups,
-      priority: f.priority,
-      weight: f.weight,
+      ...storedFields(f),
       status: f.disabled ? 'disabled' : 'enabled',
       statusReason: null,
       secrets: seal(services, f.keys),
-      timeoutMs: f.timeoutMs,
-      region: f.region,
-      apiVersion: f.apiVersion,
       settings: {},
     });
     await services.refresh();
@@ -92,20 +83,10 @@ function seal(services: Services, keys: readonly string[]): ChannelSecret[] {
   return keys.map((k) => ({ enc: services.secrets.encrypt(k), masked: maskSecret(k), disabledReason: null }));
 }
 
+/** The stored fields go as they are (shared/channel-fields.ts); secrets and status are derived. */
 function toPatch(services: Services, f: Partial<ChannelFields>): ChannelPatch {
-  const patch: ChannelPatch = {};
-  if (f.name !== undefined) patch.name = f.name;
-  if (f.type !== undefined) patch.type = f.type;
+  const patch: ChannelPatch = storedFields(f);
   if (f.keys !== undefined) patch.secrets = seal(services, f.keys);
-  if (f.models !== undefined) patch.models = f.models;
-  if (f.map !== undefined) patch.map = f.map;
-  if (f.baseUrl !== undefined) patch.baseUrl = f.baseUrl;
-  if (f.groups !== undefined) patch.groups = f.groups;
-  if (f.priority !== undefined) patch.priority = f.priority;
-  if (f.weight !== undefined) patch.weight = f.weight;
-  if (f.timeoutMs !== undefined) patch.timeoutMs = f.timeoutMs;
-  if (f.region !== undefined) patch.region = f.region;
-  if (f.apiVersion !== undefined) patch.apiVersion = f.apiVersion;
   if (f.disabled !== undefined) {
     patch.status = f.disabled ? 'disabled' : 'enabled';
     patch.statusReason = null;

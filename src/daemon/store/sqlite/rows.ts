@@ -3,7 +3,8 @@
  * camelCase records of store/types.ts and back. Every statement in the SQLite store binds the
  * parameter objects built here, so a column rename touches only this file, row-types.ts and the migrations.
  */
-import type { ChannelStatus, ChannelType, KeyStatus, LogRow } from '../../../shared/control-api.js';
+import { STORED_CHANNEL_COLUMNS, type StoredChannelFields } from '../../../shared/channel-fields.js';
+import type { ChannelStatus, KeyStatus, LogRow } from '../../../shared/control-api.js';
 import type { ChannelRecord, ChannelSecret, KeyRecord, NewLogRow, PriceRecord } from '../types.js';
 import type { ChannelRow, KeyRow, LogDbRow, PriceRow } from './row-types.js';
 
@@ -16,23 +17,35 @@ function json<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
+/**
+ * The fields of the shared table (shared/channel-fields.ts) each have a column of their own: read
+ * and written by walking the table. The rest of the row (status, secrets, settings, times) is the
+ * store's own and stays explicit below.
+ */
+function storedFromRow(r: ChannelRow): StoredChannelFields {
+  const out: Record<string, unknown> = {};
+  for (const c of STORED_CHANNEL_COLUMNS)
+    out[c.record] = c.json ? JSON.parse(String(r[c.column])) : r[c.column];
+  // our own rows, written by storedParams: each column holds its field's type (type: a ChannelType)
+  return out as StoredChannelFields;
+}
+
+function storedParams(c: StoredChannelFields): Params {
+  const out: Params = {};
+  for (const s of STORED_CHANNEL_COLUMNS) {
+    const v = c[s.record];
+    out[s.column] = s.json ? JSON.stringify(v) : (v as string | number | null);
+  }
+  return out;
+}
+
 export function channelFromRow(r: ChannelRow): ChannelRecord {
   return {
     id: r.id,
-    name: r.name,
-    type: r.type as ChannelType,
-    baseUrl: r.base_url,
-    models: json<string[]>(r.models),
-    map: json<Record<string, string>>(r.map),
-    groups: json<string[]>(r.groups),
-    priority: r.priority,
-    weight: r.weight,
+    ...storedFromRow(r),
     status: r.status as ChannelStatus,
     statusReason: r.status_reason,
     secrets: json<ChannelSecret[]>(r.secrets),
-    timeoutMs: r.timeout_ms,
-    region: r.region,
-    apiVersion: r.api_version,
     settings: json<Record<string, unknown>>(r.settings),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -42,23 +55,13 @@ export function channelFromRow(r: ChannelRow): ChannelRecord {
 export function channelParams(c: Omit<ChannelRecord, 'id'> & { id?: number }): Params {
   return {
     id: c.id ?? null,
-    name: c.name,
-    type: c.type,
-    base_url: c.baseUrl,
-    models: JSON.stringify(c.models),
-    map: JSON.stringify(c.map),
-    groups: JSON.stringify(c.groups),
-    priority: c.priority,
-    weight: c.weight,
+    ...storedParams(c),
     status: c.status,
     status_reason: c.statusReason,
     // only the fields of ChannelSecret, so a caller's stray property can never reach the disk
     secrets: JSON.stringify(
       c.secrets.map((s) => ({ enc: s.enc, masked: s.masked, disabledReason: s.disabledReason })),
     ),
-    timeout_ms: c.timeoutMs,
-    region: c.region,
-    api_version: c.apiVersion,
     settings: JSON.stringify(c.settings),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
