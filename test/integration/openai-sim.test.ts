@@ -3,7 +3,8 @@
  * tools; embeddings and the other endpoints) and by raw undici requests for the wire details the
  * SDK hides: frame shapes with and without include_usage, every injected fault, the x-sim knobs
  * (1 MB events, UTF-8 split across writes, pacing) and abort recording. If the real client and
- * our own SSE decoder and stream normaliser accept its answers, it is a faithful stand-in.
+ * our own SSE decoder and stream normaliser accept its answers, it is a faithful stand-in. How
+ * our adapter reads its answers and faults is the contract in test/contract/adapter-contract.test.ts.
  */
 import OpenAI, { toFile } from 'openai';
 import { request } from 'undici';
@@ -11,7 +12,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenAIStreamConverter } from '../../src/daemon/providers/openai/stream.js';
 import type { OpenAIChatChunk } from '../../src/daemon/providers/openai/types.js';
 import type { SseEvent, UpstreamTarget } from '../../src/daemon/providers/types.js';
-import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { DEFAULT_SIM_TEXT, simPromptTokens } from '../support/sim/openai-sim-chat.js';
 import type { OpenAISim } from '../support/sim/openai-sim.js';
@@ -356,7 +356,6 @@ describe('openai simulator faults', () => {
     expect(r.status).toBe(200);
     expect(r.error).toBeTruthy();
     expect(events(r)).toHaveLength(2);
-    expect(() => normalise(events(r))).toThrow(/ended before the response was complete/);
   });
 
   it('stallAfter sends N frames then goes quiet until the client leaves', async () => {
@@ -386,7 +385,6 @@ describe('openai simulator faults', () => {
     const evs = events(await raw('/chat/completions', streamBody()));
     expect(evs).toHaveLength(3);
     expect(JSON.parse(evs[2]?.data ?? '')).toMatchObject({ error: { type: 'server_error' } });
-    expect(() => normalise(evs)).toThrow(UpstreamStreamError);
     sim.fault({ kind: 'midStreamError', afterFrames: 1 });
     const stream = await client.chat.completions.create({ ...streamBody(), stream: true });
     await expect(
@@ -405,7 +403,8 @@ describe('openai simulator faults', () => {
     expect(() => JSON.parse(Buffer.concat(plain.chunks).toString()) as unknown).toThrow();
     sim.fault({ kind: 'garbage' });
     const garbage = events(await raw('/chat/completions', streamBody()));
-    expect(() => normalise(garbage)).toThrow(/unparseable stream event/);
+    expect(garbage).toHaveLength(1);
+    expect(() => JSON.parse(garbage[0]?.data ?? '') as unknown).toThrow();
   });
 
   it('records every call with path, query and body', async () => {

@@ -81,16 +81,9 @@ export interface HarnessExpectations {
   badKey: { status: number };
   invalidRequest: { status: number };
   midStream: { status: number };
-  /** what a stream of garbage fails with */
-  garbage: RegExp;
-  /**
-   * Known adapter bugs, each a contract case that runs as `it.fails` for this provider until
-   * src/ is fixed (then the case reports the fix and the entry goes).
-   */
-  knownGaps: readonly KnownGap[];
+  /** what a stream of garbage fails with: the converter's UpstreamStreamError, or the decoder's Error */
+  garbage: { error: new (...args: never[]) => Error; message: RegExp };
 }
-
-export type KnownGap = 'cutStreamEndsClean';
 
 export interface AdapterHarness {
   name: string;

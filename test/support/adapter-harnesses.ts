@@ -12,6 +12,7 @@ import { azureAdapter } from '../../src/daemon/providers/azure/index.js';
 import { bedrockAdapter } from '../../src/daemon/providers/bedrock/index.js';
 import { geminiAdapter } from '../../src/daemon/providers/gemini/index.js';
 import { openaiAdapter } from '../../src/daemon/providers/openai/index.js';
+import { UpstreamStreamError } from '../../src/daemon/providers/types.js';
 import type { AdapterHarness, ContractFault, ContractSim, Json } from './adapter-harness.js';
 import { contractSim, eventStreamDecoder, sseDecoder } from './adapter-harness.js';
 import { readFixtureJson } from './fixtures.js';
@@ -60,8 +61,7 @@ const OPENAI_EXPECT = {
   invalidRequest: { status: 400 },
   // the error frame names no HTTP code: the converter reports a bad gateway
   midStream: { status: 502 },
-  garbage: /^upstream sent an unparseable stream event/,
-  knownGaps: [],
+  garbage: { error: UpstreamStreamError, message: /^upstream sent an unparseable stream event/ },
 };
 
 function openaiFamily(name: string, flavour: Flavour): AdapterHarness {
@@ -149,8 +149,7 @@ const anthropic: AdapterHarness = {
     invalidRequest: { status: 400 },
     // the simulator's `event: error` is overloaded_error, which Anthropic sends as 529
     midStream: { status: 529 },
-    garbage: /^anthropic: unreadable stream event/,
-    knownGaps: [],
+    garbage: { error: UpstreamStreamError, message: /^anthropic: unreadable stream event/ },
   },
 };
 
@@ -199,8 +198,7 @@ const gemini: AdapterHarness = {
     badKey: { status: 400 },
     invalidRequest: { status: 400 },
     midStream: { status: 500 },
-    garbage: /^gemini: malformed stream event \(not JSON\)$/,
-    knownGaps: [],
+    garbage: { error: UpstreamStreamError, message: /^gemini: malformed stream event \(not JSON\)$/ },
   },
 };
 
@@ -249,9 +247,7 @@ const bedrock: AdapterHarness = {
     invalidRequest: { status: 400 },
     // throttlingException, which AWS documents as 429
     midStream: { status: 429 },
-    garbage: /CRC mismatch/,
-    // its converter's end() does not check that messageStop came (reported, src left alone)
-    knownGaps: ['cutStreamEndsClean'],
+    garbage: { error: Error, message: /CRC mismatch/ },
   },
 };
 
