@@ -223,6 +223,27 @@ describe('anthropic response', () => {
     });
   });
 
+  it('an empty answer is empty text; blocks that are not text, thinking or tool_use add nothing', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { completion } = messageToCompletion(
+      parseMessage({
+        id: 'msg_2',
+        content: [
+          { type: 'redacted_thinking', data: 'ENC', name: 'json_tool_call' },
+          { type: 'server_tool_use', id: 'srv_1', name: 'web_search', input: { q: 'x' } },
+          { type: 'web_search_tool_result', tool_use_id: 'srv_1', content: [] },
+        ],
+        stop_reason: 'max_tokens',
+      }),
+      'fallback',
+    );
+    expect(completion.choices).toEqual([
+      { index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' },
+    ]);
+    expect(completion.created).toBeGreaterThanOrEqual(before);
+    expect(completion.created).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
   it('a body that is not a Message is an upstream error', () => {
     for (const body of [null, [], { content: 'x' }, 'text']) {
       let err: unknown;

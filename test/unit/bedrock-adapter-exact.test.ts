@@ -326,6 +326,53 @@ const msg = (
   payload: Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
 });
 
+describe('bedrock usage', () => {
+  it('counts that are not positive finite numbers read as 0; a usage that is not an object is none', () => {
+    const { usage } = toChatCompletion(
+      {
+        usage: {
+          inputTokens: Number.NaN,
+          outputTokens: -3,
+          cacheReadInputTokens: '4',
+          cacheWriteInputTokens: 0,
+        },
+      },
+      'm',
+    );
+    expect(usage).toEqual({
+      inputTokens: 0,
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(toChatCompletion({ usage: { inputTokens: 2.7, outputTokens: Infinity } }, 'm').usage).toEqual({
+      inputTokens: 2,
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(toChatCompletion({ usage: 5 }, 'm').usage).toBeNull();
+    expect(toChatCompletion({ usage: null }, 'm').usage).toBeNull();
+  });
+
+  it('a message without content and reasoning without text add nothing', () => {
+    const { completion } = toChatCompletion(
+      { output: { message: { role: 'assistant' } }, stopReason: 'end_turn' },
+      'm',
+    );
+    expect(completion.choices[0]!.message).toEqual({ role: 'assistant', content: '' });
+    const noText = toChatCompletion(
+      {
+        output: { message: { content: [{ reasoningContent: { redactedContent: 'AAA' } }, { text: 'ok' }] } },
+      },
+      'm',
+    ).completion;
+    expect(noText.choices[0]!.message).toEqual({ role: 'assistant', content: 'ok' });
+  });
+});
+
 describe('bedrock stream', () => {
   it('messages in order: role, text, reasoning, tool start and input, finish; usage from metadata', () => {
     const conv = converseStreamConverter('m');
