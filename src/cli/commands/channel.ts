@@ -4,8 +4,16 @@
  * out of shell history. Listings show only the masked keys the daemon returns.
  */
 import type { Command } from 'commander';
+import {
+  CHANNEL_FIELDS,
+  CHANNEL_WIRES,
+  flagAttribute,
+  type ChannelValue,
+  type ChannelWire,
+  type FlagAttribute,
+} from '../../shared/channel-fields.js';
 import { CHANNEL_TYPES } from '../../shared/control-api.js';
-import type { ChannelInput, ChannelType } from '../../shared/control-api.js';
+import type { ChannelInput } from '../../shared/control-api.js';
 import type { CliContext } from '../context.js';
 import { arg, positiveDuration, repeat } from '../options.js';
 import {
@@ -21,47 +29,88 @@ import {
 } from '../parse.js';
 import { renderChannel, renderChannels } from '../views-catalog.js';
 
-interface ChannelFlags {
-  name?: string;
-  type?: ChannelType;
-  key?: string[];
-  models?: string[];
-  baseUrl?: string;
-  map?: [string, string][];
-  group?: string[];
-  priority?: number;
-  weight?: number;
-  timeout?: number;
-  region?: string;
-  apiVersion?: string;
-  disabled?: boolean;
+/** What commander hands over for a field's flag: the field's own value, except `--map`'s pairs. */
+type FlagValue<W extends ChannelWire> = W extends 'map' ? [string, string][] : ChannelValue<W>;
+/** The parsed flags, named as commander names them (`--api-version` -> `apiVersion`). */
+type ChannelFlags = { [W in ChannelWire as FlagAttribute<W>]?: FlagValue<W> };
+
+interface FlagSpec<W extends ChannelWire> {
+  /** the flag's argument, e.g. `<name>`; none: a switch */
+  arg?: string;
+  help: string;
+  parse?: (value: string, previous: FlagValue<W> | undefined) => FlagValue<W>;
+  /** `add` needs it */
+  required?: true;
 }
+
+/**
+ * How each field of the table (shared/channel-fields.ts, which names the flags) is given on the
+ * command line, in the table's order (`--help` lists them so); a field missing here is a compile
+ * error.
+ */
+const FLAGS: { readonly [W in ChannelWire]: FlagSpec<W> } = {
+  name: { arg: '<name>', help: 'a unique name', parse: arg(parseName), required: true },
+  type: {
+    arg: '<type>',
+    help: `the provider: ${CHANNEL_TYPES.join(', ')}`,
+    parse: arg(parseChannelType),
+    required: true,
+  },
+  keys: {
+    arg: '<secret>',
+    help: 'an upstream secret; repeat for several; `-` reads them from stdin',
+    parse: repeat(parseName),
+    required: true,
+  },
+  models: {
+    arg: '<list>',
+    help: 'comma-separated models this channel serves',
+    parse: arg(parseList),
+    required: true,
+  },
+  base_url: {
+    arg: '<url>',
+    help: "the provider's base URL, as its official SDK takes it",
+    parse: arg(parseHttpUrl),
+  },
+  map: {
+    arg: '<alias=upstream>',
+    help: 'serve an alias as another upstream model; repeatable',
+    parse: repeat(parseMapPair),
+  },
+  groups: {
+    arg: '<name>',
+    help: 'a key group allowed to use this channel; repeatable',
+    parse: repeat(parseName),
+  },
+  priority: {
+    arg: '<n>',
+    help: `higher is tried first (default ${CHANNEL_FIELDS.priority.default})`,
+    parse: arg(parseInteger),
+  },
+  weight: {
+    arg: '<n>',
+    help: `share within its priority tier (default ${CHANNEL_FIELDS.weight.default})`,
+    parse: arg(parsePositiveInt),
+  },
+  timeout_ms: { arg: '<duration>', help: 'upstream timeout, e.g. 60s', parse: arg(positiveDuration) },
+  region: { arg: '<region>', help: 'cloud region (bedrock)', parse: arg(parseName) },
+  api_version: { arg: '<version>', help: 'API version (azure)', parse: arg(parseName) },
+  disabled: { help: 'keep the channel disabled' },
+};
 
 /** The flags shared by `add` and `edit`; `add` marks its essentials required. */
 function channelFlags(cmd: Command, required: boolean): Command {
-  const opt = required ? cmd.requiredOption.bind(cmd) : cmd.option.bind(cmd);
-  opt('--name <name>', 'a unique name', arg(parseName));
-  opt('--type <type>', `the provider: ${CHANNEL_TYPES.join(', ')}`, arg(parseChannelType));
-  opt(
-    '--key <secret>',
-    'an upstream secret; repeat for several; `-` reads them from stdin',
-    repeat(parseName),
-  );
-  opt('--models <list>', 'comma-separated models this channel serves', arg(parseList));
-  return cmd
-    .option('--base-url <url>', "the provider's base URL, as its official SDK takes it", arg(parseHttpUrl))
-    .option(
-      '--map <alias=upstream>',
-      'serve an alias as another upstream model; repeatable',
-      repeat(parseMapPair),
-    )
-    .option('--group <name>', 'a key group allowed to use this channel; repeatable', repeat(parseName))
-    .option('--priority <n>', 'higher is tried first (default 0)', arg(parseInteger))
-    .option('--weight <n>', 'share within its priority tier (default 1)', arg(parsePositiveInt))
-    .option('--timeout <duration>', 'upstream timeout, e.g. 60s', arg(positiveDuration))
-    .option('--region <region>', 'cloud region (bedrock)', arg(parseName))
-    .option('--api-version <version>', 'API version (azure)', arg(parseName))
-    .option('--disabled', 'keep the channel disabled');
+  for (const w of CHANNEL_WIRES) addFlag(cmd, w, required);
+  return cmd;
+}
+
+function addFlag<W extends ChannelWire>(cmd: Command, w: W, adding: boolean): void {
+  const spec: FlagSpec<W> = FLAGS[w];
+  const flag = CHANNEL_FIELDS[w].flag;
+  const add = adding && spec.required ? cmd.requiredOption.bind(cmd) : cmd.option.bind(cmd);
+  if (spec.arg === undefined || spec.parse === undefined) add(flag, spec.help);
+  else add(`${flag} ${spec.arg}`, spec.help, spec.parse);
 }
 
 async function resolveKeys(ctx: CliContext, keys: string[] | undefined): Promise<string[] | undefined> {
@@ -75,23 +124,26 @@ async function resolveKeys(ctx: CliContext, keys: string[] | undefined): Promise
   return keys.flatMap((k) => (k === '-' ? fromStdin : [k]));
 }
 
+/** Flags to the control API's input: every field as given, but secrets (stdin) and map pairs. */
 async function toInput(ctx: CliContext, f: ChannelFlags): Promise<ChannelInput> {
   const input: ChannelInput = {};
+  for (const w of CHANNEL_WIRES) if (w !== 'keys' && w !== 'map') copyFlag(input, f, w);
   const keys = await resolveKeys(ctx, f.key);
-  if (f.name !== undefined) input.name = f.name;
-  if (f.type !== undefined) input.type = f.type;
   if (keys !== undefined) input.keys = keys;
-  if (f.models !== undefined) input.models = f.models;
-  if (f.baseUrl !== undefined) input.base_url = f.baseUrl;
   if (f.map !== undefined) input.map = Object.fromEntries(f.map);
-  if (f.group !== undefined) input.groups = f.group;
-  if (f.priority !== undefined) input.priority = f.priority;
-  if (f.weight !== undefined) input.weight = f.weight;
-  if (f.timeout !== undefined) input.timeout_ms = f.timeout;
-  if (f.region !== undefined) input.region = f.region;
-  if (f.apiVersion !== undefined) input.api_version = f.apiVersion;
-  if (f.disabled !== undefined) input.disabled = f.disabled;
   return input;
+}
+
+function copyFlag<W extends Exclude<ChannelWire, 'keys' | 'map'>>(
+  input: ChannelInput,
+  f: ChannelFlags,
+  w: W,
+): void {
+  // ChannelFlags names each field's value by its flag; the checker cannot follow that renaming
+  // for a generic W, but FlagValue<W> is ChannelValue<W> for every field but map
+  const byAttribute: Partial<Record<string, unknown>> = f;
+  const v = byAttribute[flagAttribute(w)] as ChannelValue<W> | undefined;
+  if (v !== undefined) input[w] = v;
 }
 
 function registerMutations(channel: Command, ctx: CliContext): void {
