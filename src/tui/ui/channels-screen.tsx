@@ -4,6 +4,7 @@
  * models, enable, disable (asks first), test (the result is shown), remove (asks first). Every
  * action is one call of the control API, exactly what the CLI sends.
  */
+import { channelDefaults } from '../../shared/channel-fields.js';
 import {
   CHANNEL_TYPES,
   type ChannelInput,
@@ -45,14 +46,17 @@ const COLUMNS: readonly Column<Row>[] = [
   { title: 'P50', width: 6, align: 'right', value: (r) => fmtMs(r.live?.last_minute.p50_ms) },
 ];
 
+/** The daemon's defaults (shared/channel-fields.ts), shown in the add form and sent when left empty. */
+const DEFAULTS = channelDefaults();
+
 const ADD_FIELDS: readonly FieldSpec[] = [
   { name: 'name', label: 'name' },
   { name: 'type', label: 'type', kind: 'choice', choices: CHANNEL_TYPES },
   { name: 'key', label: 'api key', kind: 'secret' },
   { name: 'models', label: 'models', hint: 'comma-separated' },
   { name: 'base_url', label: 'base url', hint: "empty = the type's default" },
-  { name: 'priority', label: 'priority', initial: '0' },
-  { name: 'weight', label: 'weight', initial: '1' },
+  { name: 'priority', label: 'priority', initial: String(DEFAULTS.priority) },
+  { name: 'weight', label: 'weight', initial: String(DEFAULTS.weight) },
 ];
 
 function editFields(c: ChannelView): FieldSpec[] {
@@ -71,8 +75,8 @@ export function addInput(v: FormValues): ChannelInput {
     keys: [required('api key', v.key)],
     models: list(v.models),
     ...(baseUrl ? { base_url: baseUrl } : {}),
-    priority: intOr('priority', v.priority, 0),
-    weight: intOr('weight', v.weight, 1),
+    priority: intOr('priority', v.priority, DEFAULTS.priority),
+    weight: intOr('weight', v.weight, DEFAULTS.weight),
   };
 }
 
