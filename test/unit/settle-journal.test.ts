@@ -293,6 +293,35 @@ describe('SettleJournal: exact bytes, batches and failures', () => {
     j.close();
   });
 
+  it('empties a file that holds no row on opening, so a torn tail never joins the next line', () => {
+    fs.writeFileSync(file, '{"id":5,"ro');
+    const j = SettleJournal.open(file, (e) => e, 0);
+    j.append(row('a'));
+    expect(text()).toBe(journalLine(1, row('a')));
+    j.close();
+  });
+
+  it('close() applies what is pending at once', () => {
+    const { batches, apply } = recorder();
+    const j = SettleJournal.open(file, apply, 0);
+    j.append(row('a'));
+    j.close();
+    expect(batches.map((b) => b.map((e) => e.id))).toEqual([[1]]);
+  });
+
+  it('probes with a write it takes back: null when the disk takes it, else the reason', () => {
+    const j = SettleJournal.open(file, (e) => e, 0);
+    j.append(row('a'));
+    expect(j.probe()).toBeNull();
+    expect(text()).toBe(journalLine(1, row('a')));
+    vi.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    });
+    expect(j.probe()).toMatch(/ENOSPC/);
+    expect(text()).toBe(journalLine(1, row('a')));
+    j.close();
+  });
+
   it('writes the lowered limit a row carries, null when not lowered, nothing when absent', () => {
     expect(JSON.parse(journalLine(1, row('a', { max_tokens_clamped: 700 })))).toMatchObject({
       row: { max_tokens_clamped: 700 },

@@ -224,6 +224,21 @@ describe('settle', () => {
     expect(state.requests).toBe(1);
   });
 
+  it('frees no rate-limit slot for a request that never held one, and logs no channel when none was reached', async () => {
+    const { state, c, rows } = setup();
+    state.limiter.admit(4, KEY.record, 0); // another request of the key, in flight
+    Object.assign(c, { admitted: false, channel: null, upstreamModel: null });
+    await settle(state, c, ok({ status: 429, error: 'rate_limit', usage: null, produced: false }));
+    expect(state.limiter.inFlight(4)).toBe(1);
+    expect(rows[0]).toMatchObject({ channel: null, channel_id: null, upstream_model: null });
+  });
+
+  it('estimates no output when nothing was delivered', async () => {
+    const { state, c, rows } = setup();
+    await settle(state, c, ok({ usage: null }));
+    expect(rows[0]).toMatchObject({ output_tokens: 0, usage_estimated: true });
+  });
+
   it('does nothing for a request no key was found for', async () => {
     const { state, c, rows, finished } = setup();
     c.key = null;
