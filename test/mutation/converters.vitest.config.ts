@@ -40,7 +40,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Modules are kept between mutant runs (~3x faster here): Stryker switches a mutant on at run
-    // time, so the results match a fresh-import run (65 of 65 mutants run both ways agreed),
+    // time, so the results match a fresh-import run (263 of 263 mutants run both ways agreed),
     // except static mutants (code run at import time), which need ignoreStatic. STRYKER_FRESH=1
     // imports afresh for each run.
     isolate: process.env.STRYKER_FRESH === '1',
