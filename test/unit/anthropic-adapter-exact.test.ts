@@ -36,6 +36,42 @@ const JSON_TOOL = {
 };
 
 describe('anthropic request', () => {
+  // Anthropic refuses an empty text block ("text content blocks must be non-empty"): empty parts go
+  it('leaves out empty text parts of system, user and assistant messages', () => {
+    const { out } = convert({
+      messages: [
+        {
+          role: 'system',
+          content: [
+            { type: 'text', text: '' },
+            { type: 'text', text: 'be brief' },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: '' },
+            { type: 'text', text: 'q' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: '' },
+            { type: 'text', text: 'a' },
+          ],
+        },
+        { role: 'user', content: 'again' },
+      ],
+    });
+    expect(out.system).toEqual([{ type: 'text', text: 'be brief' }]);
+    expect(out.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'a' }] },
+      { role: 'user', content: [{ type: 'text', text: 'again' }] },
+    ]);
+  });
+
   it('json_object and json_schema go through the forced json tool', () => {
     expect(convert({ response_format: { type: 'json_object' } })).toEqual({
       out: {
