@@ -305,3 +305,86 @@ describe('schemas that allow any value', () => {
     });
   });
 });
+
+describe('gemini generation config and the fields it cannot carry (exact)', () => {
+  const user = [{ role: 'user' as const, content: 'q' }];
+
+  it('maps every sampling field, top_k and a single stop string included; an empty stop list sends none', () => {
+    const out = convert({
+      messages: user,
+      max_tokens: 50,
+      temperature: 0.3,
+      top_p: 0.9,
+      top_k: 40,
+      seed: 7,
+      stop: 'END',
+    });
+    expect(out.generationConfig).toEqual({
+      maxOutputTokens: 50,
+      temperature: 0.3,
+      topP: 0.9,
+      topK: 40,
+      seed: 7,
+      stopSequences: ['END'],
+    });
+    expect(convert({ messages: user, stop: [] }).generationConfig?.stopSequences).toBeUndefined();
+    expect(convert({ messages: user, stop: ['a', 'b'] }).generationConfig?.stopSequences).toEqual(['a', 'b']);
+    // a number that is not finite is no setting at all
+    expect(
+      convert({ messages: user, temperature: Number.NaN }).generationConfig?.temperature,
+    ).toBeUndefined();
+  });
+
+  it('names the fields it drops, but not zero penalties, n = 1, null or false', () => {
+    const quiet: string[] = [];
+    convert(
+      {
+        messages: user,
+        presence_penalty: 0,
+        frequency_penalty: 0,
+        n: 1,
+        logprobs: false,
+        user: null,
+      } as never,
+      quiet,
+    );
+    expect(quiet).toEqual([]);
+    const loud: string[] = [];
+    convert({ messages: user, presence_penalty: 0.5, frequency_penalty: 1, n: 2, logprobs: true }, loud);
+    expect(loud).toEqual(['presence_penalty', 'frequency_penalty', 'n', 'logprobs']);
+  });
+
+  it('declares a tool with its description and parameters only when it has them', () => {
+    const out = convert({
+      messages: user,
+      tools: [
+        { type: 'function', function: { name: 'bare' } },
+        {
+          type: 'function',
+          function: {
+            name: 'full',
+            description: 'd',
+            parameters: { type: 'object', properties: { q: { type: 'string' } } },
+          },
+        },
+      ],
+    });
+    expect(out.tools?.[0]?.functionDeclarations?.[0]).toEqual({ name: 'bare' });
+    expect(out.tools?.[0]?.functionDeclarations?.[1]).toEqual({
+      name: 'full',
+      description: 'd',
+      parameters: { type: 'object', properties: { q: { type: 'string' } } },
+    });
+    expect(convert({ messages: user, tools: [] }).tools).toBeUndefined();
+  });
+
+  it('a request that is only a system prompt becomes the user turn; empty system parts are left out', () => {
+    const only = convert({ messages: [{ role: 'system', content: 'be brief' }] });
+    expect(only.contents).toEqual([{ role: 'user', parts: [{ text: 'be brief' }] }]);
+    expect(only.systemInstruction).toBeUndefined();
+    const both = convert({
+      messages: [{ role: 'system', content: '' }, { role: 'system', content: 's' }, ...user],
+    });
+    expect(both.systemInstruction).toEqual({ parts: [{ text: 's' }] });
+  });
+});
