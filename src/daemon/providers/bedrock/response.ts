@@ -21,7 +21,10 @@ const STOP_REASONS: Record<string, OpenAIFinishReason> = {
 };
 
 export function finishReason(stopReason: string | undefined): OpenAIFinishReason {
-  return (stopReason === undefined ? undefined : STOP_REASONS[stopReason]) ?? 'stop';
+  // own keys only: a reason named like an Object property (`toString`) is an unknown reason, not a function
+  return stopReason !== undefined && Object.hasOwn(STOP_REASONS, stopReason)
+    ? STOP_REASONS[stopReason]!
+    : 'stop';
 }
 
 function count(n: number | undefined): number {

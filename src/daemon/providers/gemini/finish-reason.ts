@@ -18,6 +18,7 @@ const FINISH: Record<string, OpenAIFinishReason> = {
 };
 
 export function finishFromGemini(reason: string | undefined, hadToolCalls: boolean): OpenAIFinishReason {
-  const mapped = (reason === undefined ? undefined : FINISH[reason]) ?? 'stop';
+  // own keys only: a reason named like an Object property (`toString`) is an unknown reason, not a function
+  const mapped = reason !== undefined && Object.hasOwn(FINISH, reason) ? FINISH[reason]! : 'stop';
   return mapped === 'stop' && hadToolCalls ? 'tool_calls' : mapped;
 }

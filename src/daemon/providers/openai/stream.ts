@@ -139,7 +139,10 @@ class OpenAIStreamConverter implements ChatStreamConverter {
     const state = this.choices.get(index) ?? { calls: new Map() };
     this.choices.set(index, state);
     const delta = this.delta(obj(raw.delta) ?? {}, state);
-    const finish = typeof raw.finish_reason === 'string' ? (FINISH[raw.finish_reason] ?? 'stop') : null;
+    // own keys only: a reason named like an Object property (`toString`) is an unknown reason
+    const reason = raw.finish_reason;
+    const finish =
+      typeof reason === 'string' ? (Object.hasOwn(FINISH, reason) ? FINISH[reason]! : 'stop') : null;
     if (finish !== null) this.finished = true;
     if (Object.keys(delta).length === 0 && finish === null) return undefined;
     // Some compatible servers end a tool-calling turn with "stop"; clients key off tool_calls.
