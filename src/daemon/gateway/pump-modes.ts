@@ -76,75 +76,80 @@ function usageReader(a: ReaderArgs): (ev: StreamEvent, prev: Usage | null) => Us
   return adapterReads ? (ev, prev) => adapterReads(ev, prev) ?? prev : (_ev, prev) => prev;
 }
 
+/**
+ * What the raw and filtered readers share: a forwarded stream decoded on the side for its usage,
+ * the text it delivered, the protocol's end event and the upstream's error events.
+ */
+abstract class ForwardedReader {
+  ended = false;
+  relayedError = false;
+  readonly encoder = undefined;
+  protected readonly decoder: Decoder;
+  private readonly readUsage: (ev: StreamEvent, prev: Usage | null) => Usage | null;
+  private readonly seen: DeliveredText;
+  private current: Usage | null = null;
+
+  constructor(protected readonly a: ReaderArgs) {
+    this.decoder = decoderFor(a.adapter);
+    this.readUsage = usageReader(a);
+    this.seen = new DeliveredText(a.adapter, a.target);
+  }
+
+  readonly isEnd = (ev: StreamEvent): boolean => this.a.codec.streamEnded(ev);
+
+  /** Reads one event on the side; true when it is the upstream's error event. */
+  protected read(ev: StreamEvent): boolean {
+    this.current = this.readUsage(ev, this.current);
+    if (ev.kind === 'sse') this.seen.add(ev.data);
+    if (this.isEnd(ev)) this.ended = true;
+    const error = isErrorEvent(ev);
+    if (error) this.relayedError = true;
+    return error;
+  }
+
+  finish(): string | undefined {
+    for (const ev of this.decoder.end()) this.current = this.readUsage(ev, this.current);
+    return this.a.ctx.committed ? '' : undefined;
+  }
+
+  readonly usage = (): Usage | null => this.current;
+  readonly deliveredText = (): string => this.seen.text();
+}
+
 /** Raw: the upstream's bytes as they came; an error event's chunk goes out with secrets taken out. */
-export function rawReader(a: ReaderArgs): StreamReader {
-  const decoder = decoderFor(a.adapter);
-  const readUsage = usageReader(a);
-  const seen = new DeliveredText(a.adapter, a.target);
-  const ended = (ev: StreamEvent): boolean => a.codec.streamEnded(ev);
-  let usage: Usage | null = null;
-  const r = {
-    ended: false,
-    relayedError: false,
-    encoder: undefined,
-    take(chunk: Buffer): Buffer | string {
-      const events = decoder.push(chunk);
-      let upstreamError = false;
-      for (const ev of events) {
-        usage = readUsage(ev, usage);
-        if (ev.kind === 'sse') seen.add(ev.data);
-        if (ended(ev)) r.ended = true;
-        if (isErrorEvent(ev)) upstreamError = r.relayedError = true;
-      }
-      a.gate.see(events, ended);
-      return upstreamError ? redactChunk(a.ctx, chunk) : chunk;
-    },
-    finish(): string | undefined {
-      for (const ev of decoder.end()) usage = readUsage(ev, usage);
-      return a.ctx.committed ? '' : undefined;
-    },
-    usage: () => usage,
-    deliveredText: () => seen.text(),
-  };
-  return r;
+class RawReader extends ForwardedReader implements StreamReader {
+  take(chunk: Buffer): Buffer | string {
+    const events = this.decoder.push(chunk);
+    let upstreamError = false;
+    for (const ev of events) if (this.read(ev)) upstreamError = true;
+    this.a.gate.see(events, this.isEnd);
+    return upstreamError ? redactChunk(this.a.ctx, chunk) : chunk;
+  }
 }
 
 /** Filtered: OpenAI frames re-emitted, less the usage chunk the client did not ask for. */
+class FilteredReader extends ForwardedReader implements StreamReader {
+  take(chunk: Buffer): string | undefined {
+    const events = this.decoder.push(chunk);
+    this.a.gate.see(events, this.isEnd);
+    let out = '';
+    for (const ev of events) {
+      if (ev.kind !== 'sse') continue;
+      const error = this.read(ev);
+      if (!this.isEnd(ev) && isUsageOnlyChunk(ev.data)) continue;
+      const data = error && this.a.ctx.channel ? this.a.ctx.channel.redact(ev.data) : ev.data;
+      out += sseFrame(data, ev.event);
+    }
+    return out.length > 0 ? out : undefined;
+  }
+}
+
+export function rawReader(a: ReaderArgs): StreamReader {
+  return new RawReader(a);
+}
+
 export function filteredReader(a: ReaderArgs): StreamReader {
-  const decoder = decoderFor(a.adapter);
-  const readUsage = usageReader(a);
-  const seen = new DeliveredText(a.adapter, a.target);
-  const ended = (ev: StreamEvent): boolean => a.codec.streamEnded(ev);
-  let usage: Usage | null = null;
-  const r = {
-    ended: false,
-    relayedError: false,
-    encoder: undefined,
-    take(chunk: Buffer): string | undefined {
-      const events = decoder.push(chunk);
-      a.gate.see(events, ended);
-      let out = '';
-      for (const ev of events) {
-        if (ev.kind !== 'sse') continue;
-        seen.add(ev.data);
-        usage = readUsage(ev, usage);
-        const error = isErrorEvent(ev);
-        if (error) r.relayedError = true;
-        if (ended(ev)) r.ended = true;
-        else if (isUsageOnlyChunk(ev.data)) continue;
-        const data = error && a.ctx.channel ? a.ctx.channel.redact(ev.data) : ev.data;
-        out += sseFrame(data, ev.event);
-      }
-      return out.length > 0 ? out : undefined;
-    },
-    finish(): string | undefined {
-      for (const ev of decoder.end()) usage = readUsage(ev, usage);
-      return a.ctx.committed ? '' : undefined;
-    },
-    usage: () => usage,
-    deliveredText: () => seen.text(),
-  };
-  return r;
+  return new FilteredReader(a);
 }
 
 /** Convert: upstream events through the adapter's converter and out through the client's encoder. */
