@@ -4,18 +4,18 @@
 // summary quoted in the README).
 const AREAS = {
   money: [
-    'src/daemon/gateway/meter.ts',
-    'src/daemon/gateway/budget-ledger.ts',
-    'src/daemon/gateway/admission.ts',
-    'src/daemon/gateway/settle.ts',
-    'src/daemon/gateway/limits.ts',
-    'src/daemon/gateway/output-limit.ts',
-    'src/daemon/gateway/worst-case.ts',
-    'src/daemon/gateway/admitted-prices.ts',
+    'src/daemon/gateway/money/meter.ts',
+    'src/daemon/gateway/money/budget-ledger.ts',
+    'src/daemon/gateway/money/admission.ts',
+    'src/daemon/gateway/money/settle.ts',
+    'src/daemon/gateway/money/limits.ts',
+    'src/daemon/gateway/money/output-limit.ts',
+    'src/daemon/gateway/money/worst-case.ts',
+    'src/daemon/gateway/money/admitted-prices.ts',
     'src/daemon/store/sqlite/journal.ts',
     'src/daemon/store/sqlite/logs.ts',
   ],
-  routing: ['src/daemon/gateway/router.ts', 'src/daemon/gateway/health.ts'],
+  routing: ['src/daemon/gateway/routing/router.ts', 'src/daemon/gateway/routing/health.ts'],
   converters: [
     'src/daemon/providers/*/request.ts',
     'src/daemon/providers/*/messages.ts',

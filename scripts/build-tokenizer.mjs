@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds data/o200k_base.bin.gz, the vocabulary of the offline token counter
- * (src/daemon/gateway/bpe.ts), from the o200k_base ranks shipped in the `gpt-tokenizer` dev dependency.
+ * (src/daemon/gateway/tokens/bpe.ts), from the o200k_base ranks shipped in the `gpt-tokenizer` dev dependency.
  *
  * gpt-tokenizer stores rank i as entry i of an array: a string when the token's bytes are valid UTF-8
  * (its bytes are then the string's UTF-8 encoding), else the bytes as an array of numbers.

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { createParser } from 'eventsource-parser';
 import { SseDecoder } from '../../dist/daemon/streams/sse.js';
-import { cidrContains, parseCidr } from '../../dist/daemon/gateway/cidr.js';
+import { cidrContains, parseCidr } from '../../dist/daemon/gateway/intake/cidr.js';
 
 /** eventsource-parser behind the SseDecoder interface, as the relay would use it. */
 class ParserDecoder {

@@ -13,9 +13,9 @@ import { openStore } from './store/open.js';
 import { loadPricing } from './pricing/load.js';
 import { createMetrics } from './metrics/index.js';
 import { GatewayState } from './gateway/state.js';
-import { intakeOptionsFromEnv } from './gateway/intake-env.js';
-import { startProbe } from './gateway/probe.js';
-import { testChannel } from './gateway/channel-test.js';
+import { intakeOptionsFromEnv } from './gateway/intake/intake-env.js';
+import { startProbe } from './gateway/routing/probe.js';
+import { testChannel } from './gateway/routing/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 

@@ -15,8 +15,8 @@ import { startAnthropicSim, type AnthropicSim } from '../support/sim/anthropic-s
 import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
 import type { SimCall } from '../support/sim/sim-common.js';
 import type { KeyView, LogRow } from '../../src/shared/control-api.js';
-import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
-import { worstInput } from '../../src/daemon/gateway/meter.js';
+import { countChatTokens } from '../../src/daemon/gateway/tokens/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/money/meter.js';
 
 type Json = Record<string, unknown>;
 

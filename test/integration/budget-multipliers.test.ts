@@ -14,8 +14,8 @@ import { budgetHelpers, lastBody, type Answer } from '../support/budget.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { startGeminiSim, type GeminiSim } from '../support/sim/gemini-sim.js';
 import type { LogRow } from '../../src/shared/control-api.js';
-import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
-import { worstInput } from '../../src/daemon/gateway/meter.js';
+import { countChatTokens } from '../../src/daemon/gateway/tokens/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/money/meter.js';
 
 type Json = Record<string, unknown>;
 

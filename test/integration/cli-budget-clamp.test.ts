@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import type { KeyCreated, KeyView, LogRow } from '../../src/shared/control-api.js';
-import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
-import { worstInput } from '../../src/daemon/gateway/meter.js';
+import { countChatTokens } from '../../src/daemon/gateway/tokens/tokens.js';
+import { worstInput } from '../../src/daemon/gateway/money/meter.js';
 
 let d: TestDaemon;
 let sim: OpenAISim;

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
-import { MAX_JSON_DEPTH } from '../../src/daemon/gateway/json-depth.js';
+import { MAX_JSON_DEPTH } from '../../src/daemon/gateway/intake/json-depth.js';
 
 let gw: TestGateway;
 let sim: OpenAISim;

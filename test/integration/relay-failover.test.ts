@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import type { ChannelView, LogRow } from '../../src/shared/control-api.js';
-import { probeOnce } from '../../src/daemon/gateway/probe.js';
+import { probeOnce } from '../../src/daemon/gateway/routing/probe.js';
 
 const CHAT = '/v1/chat/completions';
 let gw: TestGateway;

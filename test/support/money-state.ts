@@ -9,8 +9,8 @@ import type { ChannelRecord, KeyRecord, PriceRecord } from '../../src/daemon/sto
 import type { GatewayState } from '../../src/daemon/gateway/state.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
 import { buildSnapshot, type RouteKey } from '../../src/daemon/gateway/snapshot.js';
-import { RateLimiter } from '../../src/daemon/gateway/limits.js';
-import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
+import { RateLimiter } from '../../src/daemon/gateway/money/limits.js';
+import { BudgetLedger } from '../../src/daemon/gateway/money/budget-ledger.js';
 
 export type Json = Record<string, unknown>;
 

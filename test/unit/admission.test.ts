@@ -12,13 +12,13 @@ import {
   countedInput,
   estimateInput,
   extractKey,
-} from '../../src/daemon/gateway/admission.js';
+} from '../../src/daemon/gateway/money/admission.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
 import { buildSnapshot } from '../../src/daemon/gateway/snapshot.js';
 import type { GatewayState } from '../../src/daemon/gateway/state.js';
-import { parseCidr } from '../../src/daemon/gateway/cidr.js';
-import { worstInput } from '../../src/daemon/gateway/meter.js';
-import { countChatTokens, countTextTokens } from '../../src/daemon/gateway/tokens.js';
+import { parseCidr } from '../../src/daemon/gateway/intake/cidr.js';
+import { worstInput } from '../../src/daemon/gateway/money/meter.js';
+import { countChatTokens, countTextTokens } from '../../src/daemon/gateway/tokens/tokens.js';
 import { channel, ctx, keyOf, price, stateOf, type Json } from '../support/money-state.js';
 
 describe('extractKey', () => {

@@ -4,7 +4,7 @@
 // as, and what settlement bills after prices and ratios changed while the request was in flight.
 import { describe, expect, it } from 'vitest';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
-import { billedPrice, capturePrices, servable } from '../../src/daemon/gateway/admitted-prices.js';
+import { billedPrice, capturePrices, servable } from '../../src/daemon/gateway/money/admitted-prices.js';
 import { channel, ctx, keyOf, price, stateOf } from '../support/money-state.js';
 
 const A = price('up-a', 1_000_000, 2_000_000);

@@ -1,4 +1,4 @@
-// The off-heap o200k counter (src/daemon/gateway/bpe.ts) against gpt-tokenizer's o200k_base
+// The off-heap o200k counter (src/daemon/gateway/tokens/bpe.ts) against gpt-tokenizer's o200k_base
 // countTokens: same counts on fixtures, prose, code, JSON, many scripts, emoji, whitespace runs,
 // contractions, a 100 KB text and seeded pseudo-random strings; the committed vocabulary file is
 // what the generator writes now; special tokens in text are plain text.
@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
-import { createO200kCounter } from '../../src/daemon/gateway/bpe.js';
-import { countTextTokens } from '../../src/daemon/gateway/tokens.js';
+import { createO200kCounter } from '../../src/daemon/gateway/tokens/bpe.js';
+import { countTextTokens } from '../../src/daemon/gateway/tokens/tokens.js';
 import { FIXTURES_ROOT } from '../support/fixtures.js';
 import { seededRandom } from '../support/seeded.js';
 

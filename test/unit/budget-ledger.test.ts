@@ -9,8 +9,8 @@ import {
   worstCaseCost,
   type CostTerms,
   type OutputAsk,
-} from '../../src/daemon/gateway/meter.js';
-import { BudgetLedger } from '../../src/daemon/gateway/budget-ledger.js';
+} from '../../src/daemon/gateway/money/meter.js';
+import { BudgetLedger } from '../../src/daemon/gateway/money/budget-ledger.js';
 import type { PriceRecord } from '../../src/daemon/store/types.js';
 import { seededInt } from '../support/seeded.js';
 

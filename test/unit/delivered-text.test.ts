@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getAdapter } from '../../src/daemon/registry.js';
-import { DeliveredText } from '../../src/daemon/gateway/delivered-text.js';
+import { DeliveredText } from '../../src/daemon/gateway/stream/delivered-text.js';
 import { answerText } from '../../src/daemon/providers/openai/frames.js';
 import { SseDecoder } from '../../src/daemon/streams/sse.js';
 import { seededRandom } from '../support/seeded.js';

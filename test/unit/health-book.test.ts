@@ -2,7 +2,7 @@
 // to 5 min, Retry-After taken as given (up to an hour), the one half-open probe after a
 // cooldown, what a client is told to wait, and keys kept apart by channel id and secret index.
 import { describe, expect, it } from 'vitest';
-import { HealthBook } from '../../src/daemon/gateway/health.js';
+import { HealthBook } from '../../src/daemon/gateway/routing/health.js';
 
 const T0 = 1_767_225_600_000;
 

@@ -5,7 +5,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   intakeOptionsFromEnv,
   parseDurationMs,
-} from '../../src/daemon/gateway/intake-env.js';
+} from '../../src/daemon/gateway/intake/intake-env.js';
 
 describe('BC_BODY_TIMEOUT and the door caps from the environment', () => {
   it('takes 30s, 500ms, 2m, 1h and plain milliseconds', () => {

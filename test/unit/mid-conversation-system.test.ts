@@ -13,7 +13,7 @@ import { toAnthropicRequest } from '../../src/daemon/providers/anthropic/request
 import { usesAdaptiveThinking } from '../../src/daemon/providers/anthropic/thinking.js';
 import { toGeminiRequest } from '../../src/daemon/providers/gemini/request.js';
 import { toConverseRequest } from '../../src/daemon/providers/bedrock/request.js';
-import { countChatTokens } from '../../src/daemon/gateway/tokens.js';
+import { countChatTokens } from '../../src/daemon/gateway/tokens/tokens.js';
 import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
 import { readFixtureJson } from '../support/fixtures.js';
 

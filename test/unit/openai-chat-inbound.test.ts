@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BcError } from '../../src/shared/errors.js';
-import { validateChat } from '../../src/daemon/gateway/validate.js';
+import { validateChat } from '../../src/daemon/gateway/intake/validate.js';
 import { canonicalChat } from '../../src/daemon/inbound/openai/chat.js';
 import { legacyFunctionsCodec, usesLegacyFunctions } from '../../src/daemon/inbound/openai/legacy.js';
 import { buildChatBody } from '../../src/daemon/providers/openai/request.js';

@@ -8,7 +8,7 @@ import {
   limitCanonical,
   limitPassthrough,
   readOutputRequest,
-} from '../../src/daemon/gateway/output-limit.js';
+} from '../../src/daemon/gateway/money/output-limit.js';
 import type { OpenAIChatRequest } from '../../src/daemon/providers/openai/types.js';
 
 type Json = Record<string, unknown>;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { calcPrice, findProvider } from '@pydantic/genai-prices';
 import { getModelByFullName } from 'llm-zoo';
 import { describe, expect, it } from 'vitest';
-import { costOf, worstCaseCost } from '../../src/daemon/gateway/meter.js';
+import { costOf, worstCaseCost } from '../../src/daemon/gateway/money/meter.js';
 import { catalogSource, matchCatalog } from '../../src/daemon/pricing/catalog.js';
 import { catalogPriceAt, secondOfDay, usdToMicro } from '../../src/daemon/pricing/catalog-price.js';
 import { PriceBook, resolve } from '../../src/daemon/pricing/price-book.js';

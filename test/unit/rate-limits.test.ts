@@ -3,7 +3,7 @@
 // x-ratelimit-* numbers a refusal carries, TPM counted on the tokens really used, and the
 // concurrency slot held from admission to release.
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/daemon/gateway/limits.js';
+import { RateLimiter } from '../../src/daemon/gateway/money/limits.js';
 import type { BcError } from '../../src/shared/errors.js';
 
 const T0 = 1_767_225_600_000; // a whole second (2026-01-01T00:00:00Z)

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelRecord } from '../../src/daemon/store/types.js';
 import { buildSnapshot, type Snapshot } from '../../src/daemon/gateway/snapshot.js';
-import { HealthBook } from '../../src/daemon/gateway/health.js';
-import { Router } from '../../src/daemon/gateway/router.js';
+import { HealthBook } from '../../src/daemon/gateway/routing/health.js';
+import { Router } from '../../src/daemon/gateway/routing/router.js';
 import { channel } from '../support/money-state.js';
 
 const T0 = 1_767_225_600_000;

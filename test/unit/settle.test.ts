@@ -3,14 +3,14 @@
 // produced nothing, null when unpriced, an estimate capped at the reservation), the ledger and
 // rate-limit releases, and a row the store refused charging nothing.
 import { describe, expect, it } from 'vitest';
-import { settle, type Outcome } from '../../src/daemon/gateway/settle.js';
-import { capturePrices } from '../../src/daemon/gateway/admitted-prices.js';
+import { settle, type Outcome } from '../../src/daemon/gateway/money/settle.js';
+import { capturePrices } from '../../src/daemon/gateway/money/admitted-prices.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
 import type { GatewayState } from '../../src/daemon/gateway/state.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
 import type { Usage } from '../../src/daemon/providers/types.js';
 import { BcError } from '../../src/shared/errors.js';
-import { countChatTokens, countTextTokens } from '../../src/daemon/gateway/tokens.js';
+import { countChatTokens, countTextTokens } from '../../src/daemon/gateway/tokens/tokens.js';
 import { channel, ctx, keyOf, price, stateOf } from '../support/money-state.js';
 
 // 2 micro-USD per input token, 10 per output token

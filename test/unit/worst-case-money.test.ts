@@ -2,7 +2,7 @@
 // as another tokenizer may count it (worstInput), and one price at least as dear as every price
 // the request may settle at (dearestOf), so that no settled cost passes what was reserved.
 import { describe, expect, it } from 'vitest';
-import { costOf, costTerms, dearestOf, termsCost, worstInput } from '../../src/daemon/gateway/meter.js';
+import { costOf, costTerms, dearestOf, termsCost, worstInput } from '../../src/daemon/gateway/money/meter.js';
 import type { PriceRecord } from '../../src/daemon/store/types.js';
 import { seededInt } from '../support/seeded.js';
 

@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelRecord } from '../../src/daemon/store/types.js';
 import type { RelayContext } from '../../src/daemon/gateway/context.js';
-import { MIN_LOWERED_OUTPUT, priceFor, worstCase } from '../../src/daemon/gateway/worst-case.js';
-import { capturePrices } from '../../src/daemon/gateway/admitted-prices.js';
-import { DEFAULT_OUTPUT_LIMIT, worstInput } from '../../src/daemon/gateway/meter.js';
-import { countTextTokens } from '../../src/daemon/gateway/tokens.js';
+import { MIN_LOWERED_OUTPUT, priceFor, worstCase } from '../../src/daemon/gateway/money/worst-case.js';
+import { capturePrices } from '../../src/daemon/gateway/money/admitted-prices.js';
+import { DEFAULT_OUTPUT_LIMIT, worstInput } from '../../src/daemon/gateway/money/meter.js';
+import { countTextTokens } from '../../src/daemon/gateway/tokens/tokens.js';
 import { channel, ctx, keyOf, price, stateOf, type Json } from '../support/money-state.js';
 
 describe('priceFor: the price settlement bills', () => {

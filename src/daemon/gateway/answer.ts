@@ -8,7 +8,7 @@
 import type { BcError, ErrorCategory } from '../../shared/errors.js';
 import type { UpstreamFailure, Usage } from '../providers/types.js';
 import { failureCategory } from '../providers/types.js';
-import type { Outcome } from './settle.js';
+import type { Outcome } from './money/settle.js';
 
 export interface Reply {
   /** writes what was held back (a body, a stream's last frames, an error) and ends the response */

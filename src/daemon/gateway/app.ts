@@ -20,7 +20,7 @@ import type { InboundProtocol } from '../providers/types.js';
 import type { DaemonServices } from '../service-types.js';
 import { errorPayload, toWireError } from './client-wire.js';
 import { keyFromHeaders, newRequestId } from './handler.js';
-import { Intake } from './intake.js';
+import { Intake } from './intake/intake.js';
 import type { GatewayState } from './state.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';

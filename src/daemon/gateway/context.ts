@@ -8,7 +8,7 @@ import type { InboundProtocol, StreamEvent, Usage } from '../providers/types.js'
 import type { OpenAIChatRequest } from '../providers/openai/types.js';
 import type { RouteChannel, RouteKey } from './snapshot.js';
 import type { InboundCodec } from '../inbound/types.js';
-import type { AdmittedPrices } from './admitted-prices.js';
+import type { AdmittedPrices } from './money/admitted-prices.js';
 
 export type EndpointKind =
   /** chat: convertible across protocols (OpenAI chat, Anthropic messages, Gemini generateContent) */

@@ -11,11 +11,11 @@ import type { InboundProtocol } from '../providers/types.js';
 import { Aborter, type RelayContext, type RequestSpec } from './context.js';
 import type { GatewayState } from './state.js';
 import type { RouteKey } from './snapshot.js';
-import { admit, authenticate, authorize, countedInput, extractKey } from './admission.js';
-import { checkJsonDepth } from './json-depth.js';
+import { admit, authenticate, authorize, countedInput, extractKey } from './money/admission.js';
+import { checkJsonDepth } from './intake/json-depth.js';
 import { sendBody, sendError } from './client-wire.js';
 import { relay } from './relay.js';
-import { settle } from './settle.js';
+import { settle } from './money/settle.js';
 import { unanswered } from './answer.js';
 
 export type SpecBuilder = (raw: Buffer, contentType: string, headers: IncomingHttpHeaders) => RequestSpec;

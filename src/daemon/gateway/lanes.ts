@@ -12,7 +12,7 @@ import { BcError } from '../../shared/errors.js';
 import type { InboundProtocol } from '../providers/types.js';
 import { errorResponse } from './client-wire.js';
 import { handleRelay, keyFromHeaders, newRequestId, pathOf, type SpecBuilder } from './handler.js';
-import type { Intake } from './intake.js';
+import type { Intake } from './intake/intake.js';
 import type { RouteKey } from './snapshot.js';
 import type { GatewayState } from './state.js';
 

@@ -6,7 +6,7 @@
  */
 import type { ProviderAdapter, UpstreamRequest, UpstreamTarget } from '../providers/types.js';
 import type { RelayContext, ViaOpenAI } from './context.js';
-import { limitCanonical, limitPassthrough } from './output-limit.js';
+import { limitCanonical, limitPassthrough } from './money/output-limit.js';
 
 export interface Plan {
   req: UpstreamRequest;

@@ -13,16 +13,16 @@ import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../provid
 import { getAdapter, getCodec } from '../registry.js';
 import type { RelayContext } from './context.js';
 import type { GatewayState } from './state.js';
-import type { Candidate } from './router.js';
+import type { Candidate } from './routing/router.js';
 import { sendBody, sendError } from './client-wire.js';
 import { send, transportFailure } from './upstream.js';
-import { pumpStream, type Mode } from './stream-pump.js';
-import { SettlementFailure, refuseWhileStoreFails, settleOrFail } from './settle-failure.js';
-import { disableSecret } from './auto-disable.js';
+import { pumpStream, type Mode } from './stream/stream-pump.js';
+import { SettlementFailure, refuseWhileStoreFails, settleOrFail } from './money/settle-failure.js';
+import { disableSecret } from './routing/auto-disable.js';
 import { planRequest, type Plan } from './plan.js';
-import { countedInput } from './admission.js';
+import { countedInput } from './money/admission.js';
 import { redactFailure } from './redact.js';
-import { servable } from './admitted-prices.js';
+import { servable } from './money/admitted-prices.js';
 import { faultPoint } from './fault-point.js';
 import { answered, clientLeft, failedWith, NO_REPLY, served, unanswered, type Answer } from './answer.js';
 

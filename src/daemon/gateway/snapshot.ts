@@ -8,7 +8,7 @@ import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '
 import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
 import { defaultBaseUrl } from '../registry.js';
-import { parseCidr, type Cidr } from './cidr.js';
+import { parseCidr, type Cidr } from './intake/cidr.js';
 import { PriceBook, servedModels } from '../pricing/price-book.js';
 import { secretRedactor, type Redactor } from './redact.js';
 

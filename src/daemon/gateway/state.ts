@@ -8,12 +8,12 @@ import { createUpstreamAgent } from './upstream.js';
 import type { Store } from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { MetricsRecorder } from '../metrics/types.js';
-import { HealthBook } from './health.js';
-import { Router } from './router.js';
-import { RateLimiter } from './limits.js';
-import { BudgetLedger } from './budget-ledger.js';
+import { HealthBook } from './routing/health.js';
+import { Router } from './routing/router.js';
+import { RateLimiter } from './money/limits.js';
+import { BudgetLedger } from './money/budget-ledger.js';
 import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
-import type { IntakeOptions } from './intake-env.js';
+import type { IntakeOptions } from './intake/intake-env.js';
 
 /** Relay settings, and the door's (time for a request to arrive, connection and body-read caps). */
 export interface GatewayOptions extends IntakeOptions {

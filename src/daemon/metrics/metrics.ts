@@ -33,7 +33,7 @@ export interface MetricsOptions {
 export interface Metrics extends MetricsRecorder {
   snapshot(health: ChannelHealth[]): MetricsSnapshot;
   prometheus(health: ChannelHealth[]): string;
-  /** the gateway's door (connections, body reads, timeouts), moved by gateway/intake.ts */
+  /** the gateway's door (connections, body reads, timeouts), moved by gateway/intake/intake.ts */
   readonly transport: TransportStats;
   /**
    * Which model names may have a series of their own (the gateway passes "a channel serves it or

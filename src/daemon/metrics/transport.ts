@@ -2,7 +2,7 @@
  * The gateway's door, counted: open client connections and their cap, connections turned away at
  * the cap, request bodies being received and those waiting for a slot, requests closed because
  * their headers or body did not arrive within BC_BODY_TIMEOUT, and requests refused for a missing
- * or unknown key before a byte of their body was read. The gateway's intake (gateway/intake.ts)
+ * or unknown key before a byte of their body was read. The gateway's intake (gateway/intake/intake.ts)
  * moves these numbers as it works; `GET /metrics` renders them. Plain fields, no allocation: they
  * change on every connection and every request.
  */

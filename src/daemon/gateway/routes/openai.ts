@@ -8,7 +8,7 @@ import type { OpenAIChatRequest } from '../../providers/openai/types.js';
 import type { RequestSpec } from '../context.js';
 import { parseJsonObject } from '../handler.js';
 import type { RelayRoutes } from '../lanes.js';
-import { STREAM_FIELD, checkFields, requireModel, validateChat } from '../validate.js';
+import { STREAM_FIELD, checkFields, requireModel, validateChat } from '../intake/validate.js';
 import { responsesUsage } from '../responses-usage.js';
 import { responsesCodec } from '../../inbound/responses/index.js';
 import { canonicalChat } from '../../inbound/openai/chat.js';

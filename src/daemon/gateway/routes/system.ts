@@ -9,7 +9,7 @@ import { BcError } from '../../../shared/errors.js';
 import { MICRO_PER_USD } from '../../../shared/money.js';
 import type { GatewayState } from '../state.js';
 import type { RouteKey } from '../snapshot.js';
-import { authenticate, checkKeyUsable, extractKey } from '../admission.js';
+import { authenticate, checkKeyUsable, extractKey } from '../money/admission.js';
 import { errorPayload, toWireError } from '../client-wire.js';
 
 export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, ready: () => boolean): void {

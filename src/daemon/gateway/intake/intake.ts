@@ -11,10 +11,10 @@
 import http from 'node:http';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BcError } from '../../shared/errors.js';
-import type { TransportStats } from '../metrics/transport.js';
-import type { InboundProtocol } from '../providers/types.js';
-import { errorResponse } from './client-wire.js';
+import { BcError } from '../../../shared/errors.js';
+import type { TransportStats } from '../../metrics/transport.js';
+import type { InboundProtocol } from '../../providers/types.js';
+import { errorResponse } from '../client-wire.js';
 import type { IntakeOptions } from './intake-env.js';
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;

@@ -10,12 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { BcError } from '../../shared/errors.js';
-import type { RelayContext } from './context.js';
-import type { GatewayState } from './state.js';
-import type { RouteKey } from './snapshot.js';
-import { cidrContains } from './cidr.js';
-import { countChatTokens, countTextTokens } from './tokens.js';
+import { BcError } from '../../../shared/errors.js';
+import type { RelayContext } from '../context.js';
+import type { GatewayState } from '../state.js';
+import type { RouteKey } from '../snapshot.js';
+import { cidrContains } from '../intake/cidr.js';
+import { countChatTokens, countTextTokens } from '../tokens/tokens.js';
 import { askedOutput, termsCost, type CostTerms, type OutputAsk } from './meter.js';
 import type { OutputRequest } from './output-limit.js';
 import { MIN_LOWERED_OUTPUT, worstCase } from './worst-case.js';

@@ -9,12 +9,12 @@
  * conversion or the upstream may add (thinking a Claude conversion puts above the limit, the
  * rejected tokens of an OpenAI prediction).
  */
-import { BcError } from '../../shared/errors.js';
-import type { PriceRecord } from '../store/types.js';
-import { getAdapter } from '../registry.js';
-import type { RelayContext } from './context.js';
-import type { GatewayState } from './state.js';
-import type { RouteKey } from './snapshot.js';
+import { BcError } from '../../../shared/errors.js';
+import type { PriceRecord } from '../../store/types.js';
+import { getAdapter } from '../../registry.js';
+import type { RelayContext } from '../context.js';
+import type { GatewayState } from '../state.js';
+import type { RouteKey } from '../snapshot.js';
 import {
   costTerms,
   dearestOf,
@@ -24,7 +24,7 @@ import {
   type OutputAsk,
 } from './meter.js';
 import { readOutputRequest, type OutputRequest } from './output-limit.js';
-import { countTextTokens } from './tokens.js';
+import { countTextTokens } from '../tokens/tokens.js';
 
 /** A lowered output limit keeps at least this many tokens beyond any thinking budget (SPEC 7). */
 export const MIN_LOWERED_OUTPUT = 1024;

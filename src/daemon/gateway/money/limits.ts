@@ -3,7 +3,7 @@
  * are sliding over 60 one-second buckets, kept in memory per key id (bounded by the number of keys).
  * A refusal carries what the client needs: Retry-After and the x-ratelimit-* numbers.
  */
-import { BcError } from '../../shared/errors.js';
+import { BcError } from '../../../shared/errors.js';
 
 const WINDOW_S = 60;
 

@@ -4,7 +4,7 @@
  * skipped, never a channel already tried in this request, falling through to lower tiers.
  */
 import type { HealthBook } from './health.js';
-import type { RouteChannel, RouteSecret, Snapshot } from './snapshot.js';
+import type { RouteChannel, RouteSecret, Snapshot } from '../snapshot.js';
 
 /** One attempt's choice: the channel, which of its secrets, and the model name it is asked for. */
 export interface Candidate {

@@ -3,8 +3,8 @@
  * none (a stream cut short): the text, reasoning and tool arguments of converted chunks
  * (`collectText`), and for passthrough streams the text of the relayed events (`DeliveredText`).
  */
-import type { OpenAIChatChunk } from '../providers/openai/types.js';
-import type { ChatStreamConverter, ProviderAdapter, UpstreamTarget } from '../providers/types.js';
+import type { OpenAIChatChunk } from '../../providers/openai/types.js';
+import type { ChatStreamConverter, ProviderAdapter, UpstreamTarget } from '../../providers/types.js';
 
 /** The output a chunk delivers (text, reasoning, tool arguments), for the no-usage estimate. */
 export function collectText(chunk: OpenAIChatChunk, into: string[]): void {

@@ -9,21 +9,21 @@
  * Each reader turns one upstream chunk into what goes out, and says when the protocol's end event
  * passed (`ended`): that chunk is held back until the request's row is committed.
  */
-import { SseDecoder, sseFrame } from '../streams/sse.js';
-import { EventStreamDecoder } from '../streams/eventstream.js';
-import { isUsageOnlyChunk } from '../providers/openai/frames.js';
-import type { InboundCodec, InboundStreamEncoder } from '../inbound/types.js';
+import { SseDecoder, sseFrame } from '../../streams/sse.js';
+import { EventStreamDecoder } from '../../streams/eventstream.js';
+import { isUsageOnlyChunk } from '../../providers/openai/frames.js';
+import type { InboundCodec, InboundStreamEncoder } from '../../inbound/types.js';
 import type {
   ChatStreamConverter,
   ProviderAdapter,
   StreamEvent,
   UpstreamTarget,
   Usage,
-} from '../providers/types.js';
-import type { OpenAIChatChunk } from '../providers/openai/types.js';
-import type { RelayContext } from './context.js';
+} from '../../providers/types.js';
+import type { OpenAIChatChunk } from '../../providers/openai/types.js';
+import type { RelayContext } from '../context.js';
 import type { OpeningGate } from './stream-gate.js';
-import { isErrorEvent } from './redact.js';
+import { isErrorEvent } from '../redact.js';
 import { collectText, DeliveredText } from './delivered-text.js';
 
 export type Mode = 'raw' | 'filtered' | 'convert';

@@ -4,7 +4,7 @@
  * upstream fail, is checked, and never more strictly than OpenAI checks it; everything else is
  * the upstream's business.
  */
-import { BcError } from '../../shared/errors.js';
+import { BcError } from '../../../shared/errors.js';
 
 type Check = (v: unknown) => boolean;
 

@@ -8,20 +8,20 @@
  * protocol's in-stream error event, also after settlement. The three reading modes live in
  * pump-modes.ts.
  */
-import type { InboundStreamEncoder } from '../inbound/types.js';
-import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../providers/types.js';
-import { UpstreamStreamError } from '../providers/types.js';
-import { getCodec } from '../registry.js';
-import type { RelayContext } from './context.js';
-import { markFirstByte, toWireError, writeHead } from './client-wire.js';
-import type { UpstreamResponse } from './upstream.js';
-import { transportFailure } from './upstream.js';
+import type { InboundStreamEncoder } from '../../inbound/types.js';
+import type { ProviderAdapter, UpstreamFailure, UpstreamTarget } from '../../providers/types.js';
+import { UpstreamStreamError } from '../../providers/types.js';
+import { getCodec } from '../../registry.js';
+import type { RelayContext } from '../context.js';
+import { markFirstByte, toWireError, writeHead } from '../client-wire.js';
+import type { UpstreamResponse } from '../upstream.js';
+import { transportFailure } from '../upstream.js';
 import { OpeningGate } from './stream-gate.js';
-import { countedInput } from './admission.js';
-import { BcError } from '../../shared/errors.js';
-import { redactFailure } from './redact.js';
-import type { Outcome } from './settle.js';
-import { answered, brokeOff, clientLeft, NO_REPLY, served, type Answer } from './answer.js';
+import { countedInput } from '../money/admission.js';
+import { BcError } from '../../../shared/errors.js';
+import { redactFailure } from '../redact.js';
+import type { Outcome } from '../money/settle.js';
+import { answered, brokeOff, clientLeft, NO_REPLY, served, type Answer } from '../answer.js';
 import { convertReader, filteredReader, rawReader, type Mode, type StreamReader } from './pump-modes.js';
 
 export type { Mode } from './pump-modes.js';

@@ -11,11 +11,11 @@
  * OpenAI-compatible servers take them; both of Gemini's field spellings), so nothing the upstream
  * honours is missed. Endpoints without an output limit (embeddings, images, audio...) are not writable.
  */
-import type { ChannelType } from '../../shared/control-api.js';
-import type { OpenAIChatRequest } from '../providers/openai/types.js';
-import { chatOutputField } from '../providers/openai/request.js';
-import { THINKING_BUDGETS } from '../providers/anthropic/request.js';
-import type { RelayContext } from './context.js';
+import type { ChannelType } from '../../../shared/control-api.js';
+import type { OpenAIChatRequest } from '../../providers/openai/types.js';
+import { chatOutputField } from '../../providers/openai/request.js';
+import { THINKING_BUDGETS } from '../../providers/anthropic/request.js';
+import type { RelayContext } from '../context.js';
 
 type Json = Record<string, unknown>;
 

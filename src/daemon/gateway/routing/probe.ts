@@ -3,7 +3,7 @@
  * with a minimal request; a key that passes is re-enabled, and a channel that was auto-disabled
  * becomes enabled again once one of its keys passes.
  */
-import type { GatewayState } from './state.js';
+import type { GatewayState } from '../state.js';
 import { testChannel } from './channel-test.js';
 
 export function startProbe(state: GatewayState, intervalMs: number): () => void {

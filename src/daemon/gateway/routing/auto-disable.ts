@@ -4,7 +4,7 @@
  * The in-memory snapshot changes at once (routing skips it from the next attempt on); the store
  * is updated in the background and a background probe re-enables what passes again.
  */
-import type { GatewayState } from './state.js';
+import type { GatewayState } from '../state.js';
 import type { Candidate } from './router.js';
 
 export function disableSecret(state: GatewayState, pick: Candidate, reason: string): void {

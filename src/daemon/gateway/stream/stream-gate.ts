@@ -8,9 +8,9 @@
  * only until the answer begins; an event the probe cannot read opens the gate rather than failing
  * a stream the client would have understood.
  */
-import type { OpenAIChatChunk } from '../providers/openai/types.js';
-import type { ChatStreamConverter, StreamEvent } from '../providers/types.js';
-import { UpstreamStreamError } from '../providers/types.js';
+import type { OpenAIChatChunk } from '../../providers/openai/types.js';
+import type { ChatStreamConverter, StreamEvent } from '../../providers/types.js';
+import { UpstreamStreamError } from '../../providers/types.js';
 
 /** Whether any of the chunks carries part of the answer (not just a role or usage). */
 export function startsAnswer(chunks: OpenAIChatChunk[]): boolean {

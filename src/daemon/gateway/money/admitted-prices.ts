@@ -8,10 +8,10 @@
  * with a budget a channel whose settlement would have no price is not a candidate at all: served
  * there, the request would settle at cost null and its spend would go uncounted.
  */
-import type { PriceRecord } from '../store/types.js';
-import type { RelayContext } from './context.js';
-import type { GatewayState } from './state.js';
-import type { RouteKey } from './snapshot.js';
+import type { PriceRecord } from '../../store/types.js';
+import type { RelayContext } from '../context.js';
+import type { GatewayState } from '../state.js';
+import type { RouteKey } from '../snapshot.js';
 import { priceFor } from './worst-case.js';
 
 export interface AdmittedPrices {

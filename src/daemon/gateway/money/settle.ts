@@ -3,17 +3,17 @@
  * upstream's, or the offline tokenizer's estimate), cost, budget and rate-limit releases, metrics,
  * and the one log row, committed before the request counts as done (SPEC section 7).
  */
-import type { NewLogRow } from '../store/types.js';
-import type { Usage } from '../providers/types.js';
-import { ZERO_USAGE } from '../providers/types.js';
-import type { RelayContext } from './context.js';
-import { elapsedMs } from './context.js';
-import type { GatewayState } from './state.js';
+import type { NewLogRow } from '../../store/types.js';
+import type { Usage } from '../../providers/types.js';
+import { ZERO_USAGE } from '../../providers/types.js';
+import type { RelayContext } from '../context.js';
+import { elapsedMs } from '../context.js';
+import type { GatewayState } from '../state.js';
 import { countedInput } from './admission.js';
 import { billedPrice } from './admitted-prices.js';
 import { costOf } from './meter.js';
-import { countTextTokens } from './tokens.js';
-import { isBcError } from '../../shared/errors.js';
+import { countTextTokens } from '../tokens/tokens.js';
+import { isBcError } from '../../../shared/errors.js';
 
 export interface Outcome {
   /** HTTP status the client got */

@@ -9,10 +9,10 @@
  * dearest price any serving channel's settlement may apply (dearestOf), and output billed for
  * several answers at once (OutputAsk.choices).
  */
-import { roundHalfUp } from '../../shared/money.js';
-import type { PriceRecord } from '../store/types.js';
-import { dearestPrice, priceAt } from '../pricing/tiers.js';
-import type { Usage } from '../providers/types.js';
+import { roundHalfUp } from '../../../shared/money.js';
+import type { PriceRecord } from '../../store/types.js';
+import { dearestPrice, priceAt } from '../../pricing/tiers.js';
+import type { Usage } from '../../providers/types.js';
 
 /** Output tokens assumed for a reservation when neither the request nor the price table says. */
 export const DEFAULT_OUTPUT_LIMIT = 4096;

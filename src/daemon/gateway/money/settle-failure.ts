@@ -6,10 +6,10 @@
  * channel nor cools the channel down, and the client gets the store's clean error in its own
  * protocol (an in-stream error event if the stream had begun), never the internal cause.
  */
-import { BcError, isBcError } from '../../shared/errors.js';
-import { storeUnavailable } from '../store/write-health.js';
-import type { RelayContext } from './context.js';
-import type { GatewayState } from './state.js';
+import { BcError, isBcError } from '../../../shared/errors.js';
+import { storeUnavailable } from '../../store/write-health.js';
+import type { RelayContext } from '../context.js';
+import type { GatewayState } from '../state.js';
 import { settle, type Outcome } from './settle.js';
 
 export class SettlementFailure extends Error {

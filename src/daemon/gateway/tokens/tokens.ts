@@ -4,7 +4,7 @@
  * first use: its tables (off the V8 heap, see bpe.ts) cost a few MB, and most deployments with
  * upstream usage never need them.
  */
-import type { OpenAIChatRequest, OpenAIMessage } from '../providers/openai/types.js';
+import type { OpenAIChatRequest, OpenAIMessage } from '../../providers/openai/types.js';
 import { createO200kCounter } from './bpe.js';
 
 type CountFn = (text: string) => number;

@@ -7,7 +7,7 @@
  * Node's stack gives out, and the 400 names the field. The check is one iterative walk over the
  * body's objects and arrays (strings are not looked into); the path is only worked out on refusal.
  */
-import { BcError } from '../../shared/errors.js';
+import { BcError } from '../../../shared/errors.js';
 
 export const MAX_JSON_DEPTH = 256;
 

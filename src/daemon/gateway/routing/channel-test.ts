@@ -3,12 +3,12 @@
  * completion), reporting latency or the upstream's error. Also used by the background probe that
  * re-enables auto-disabled channels.
  */
-import type { ChannelTestResult } from '../../shared/control-api.js';
-import { getAdapter } from '../registry.js';
-import type { UpstreamTarget } from '../providers/types.js';
-import type { RouteChannel, RouteSecret } from './snapshot.js';
-import { Aborter } from './context.js';
-import { send } from './upstream.js';
+import type { ChannelTestResult } from '../../../shared/control-api.js';
+import { getAdapter } from '../../registry.js';
+import type { UpstreamTarget } from '../../providers/types.js';
+import type { RouteChannel, RouteSecret } from '../snapshot.js';
+import { Aborter } from '../context.js';
+import { send } from '../upstream.js';
 import type { Dispatcher } from 'undici';
 
 export async function testChannel(

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 
-const DATA_URL = new URL('../../../data/o200k_base.bin.gz', import.meta.url);
+const DATA_URL = new URL('../../../../data/o200k_base.bin.gz', import.meta.url);
 const MAGIC = 0x5042324f; // 'O2BP'
 const VERSION = 1;
 

@@ -4,7 +4,7 @@
  * connections are held at once (BC_MAX_CONNECTIONS) and how many request bodies are received at
  * once (BC_MAX_BODY_READS). A bad value stops startup with a line that names the variable.
  */
-import { BcError } from '../../shared/errors.js';
+import { BcError } from '../../../shared/errors.js';
 
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 /**
