@@ -25,9 +25,9 @@ const PLANS = {
   full: {
     warmupS: 3,
     A: { rounds: 7, seconds: 3 },
-    B: { cs: [1, 16, 64, 256], seconds: 5 },
+    B: { cs: [1, 16, 64, 256], seconds: 5, rounds: 7, roundSeconds: 3 },
     C: { rates: [500, 1000, 2000], seconds: 30 },
-    D: { levels: [1, 16, 64, 256, 512], seconds: 6 },
+    D: { levels: [1, 16, 64, 128, 256, 512], seconds: 6 },
     E: { soakS: 600, soakRate: 500, idleS: 60, streamsS: 6, streamsOn: ['gateway', 'floor', 'peer'] },
     F: { rounds: 7, seconds: 3, levels: [1, 64, 512], streamSeconds: 6 },
     G: { n: 10 },
@@ -36,10 +36,10 @@ const PLANS = {
   quick: {
     warmupS: 1,
     A: { rounds: 3, seconds: 1 },
-    B: { cs: [64], seconds: 1 },
+    B: { cs: [64], seconds: 1, rounds: 3, roundSeconds: 1 },
     C: { rates: [2000], seconds: 3 },
-    D: { levels: [64, 512], seconds: 1 },
-    E: { soakS: 15, soakRate: 500, idleS: 5, streamsS: 1, streamsOn: ['gateway'] },
+    D: { levels: [64, 128, 512], seconds: 1 },
+    E: { soakS: 15, soakRate: 500, idleS: 5, streamsS: 1, streamsOn: ['gateway', 'floor'] },
     F: { rounds: 1, seconds: 1, levels: [], streamSeconds: 0 },
     G: { n: 10 },
     peerIn: ['A', 'F'],
@@ -185,7 +185,7 @@ function print(results, stamp) {
       `INCIDENT: ${i.dead.map((d) => d.name).join(', ')} exited ${i.when} (not stopped by the benchmark); restarted and measured again`,
     );
   }
-  out.push('', table(results), '', 'Targets (issue 6):', targetLines(results.targets), '');
+  out.push('', table(results), '', 'Targets (issues 6 and 15):', targetLines(results.targets), '');
   out.push(`raw results: bench/results/${stamp}.json and bench/results/latest.json`);
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -1,6 +1,9 @@
 // The report: one side-by-side table (direct, floor, gateway, peer, and the ratios gateway/floor
-// and peer/gateway) built from a results object, and the issue's targets judged PASS/MISS (n/a
-// when the run could not measure them).
+// and peer/gateway) built from a results object, and the targets of issues 6 and 15 judged
+// PASS/MISS (n/a when the run could not measure them). Rows of per-round ratios (A, B's c=64
+// rounds) show the ratios' range in the gateway column and their median in the gw/floor column.
+import { judgeA, judgeB, judgeD, judgeE } from './targets-issue15.mjs';
+
 const COLS = ['direct', 'floor', 'gateway', 'peer'];
 const MB_PER_MIB = 1.048576;
 
@@ -14,9 +17,16 @@ const fmt = (v, unit) => {
 const ratio = (a, b) =>
   typeof a === 'number' && typeof b === 'number' && b !== 0 ? (a / b).toFixed(2) : '-';
 
+/** A row of per-round ratios: their range as the gateway cell, their median as gw/floor. */
+function roundRatioRow(add, label, r) {
+  const v = r.rounds.filter((x) => x !== null);
+  const range = v.length === 0 ? null : `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}`;
+  add(label, 'x', { gateway: range }, r.median === null ? '-' : r.median.toFixed(2));
+}
+
 function rows(res) {
   const out = [];
-  const add = (label, unit, vals) => out.push({ label: `${label} (${unit})`, unit, vals });
+  const add = (label, unit, vals, gwFloor) => out.push({ label: `${label} (${unit})`, unit, vals, gwFloor });
   const A = res.scenarios.A?.summary;
   if (A) {
     const pick = (k) => Object.fromEntries(COLS.map((c) => [c, A[c]?.[k]]));
@@ -24,6 +34,8 @@ function rows(res) {
     add('A c=1 0ms p99', 'µs', pick('p99_us'));
     add('A added p50', 'µs', { ...pick('added_p50_us'), direct: null });
     add('A added p99', 'µs', { ...pick('added_p99_us'), direct: null });
+    const r = res.scenarios.A.added_p50_ratio;
+    if (r) roundRatioRow(add, 'A added p50 gw/floor per round', r);
   }
   const B = res.scenarios.B;
   if (B) {
@@ -31,6 +43,10 @@ function rows(res) {
     for (const [c, lv] of Object.entries(B.levels)) {
       add(`B c=${c} 20ms RPS`, 'req/s', Object.fromEntries(COLS.map((x) => [x, lv[x]?.rps])));
       add(`B c=${c} 20ms p99`, 'µs', Object.fromEntries(COLS.map((x) => [x, lv[x]?.p99_us])));
+    }
+    for (const [ms, r] of Object.entries(B.rounds_c64 ?? {})) {
+      add(`B c=64 ${ms} RPS, median of rounds`, 'req/s', r.median_rps);
+      roundRatioRow(add, `B c=64 ${ms} RPS gw/floor per round`, r.rps_ratio);
     }
   }
   for (const [rate, lv] of Object.entries(res.scenarios.C?.rates ?? {})) {
@@ -79,6 +95,7 @@ function streamRows(add, id, d) {
   if (!d) return;
   for (const [n, lv] of Object.entries(d.levels)) {
     const pick = (k) => Object.fromEntries(COLS.map((c) => [c, lv[c]?.[k]]));
+    add(`${id} ${n} streams TTFT p50`, 'µs', pick('ttft_p50_us'));
     add(`${id} ${n} streams TTFT p99`, 'µs', pick('ttft_p99_us'));
     add(`${id} ${n} streams added TTFT p99`, 'µs', { ...pick('added_ttft_p99_us'), direct: null });
     add(`${id} ${n} streams gap p99`, 'µs', pick('gap_p99_us'));
@@ -98,7 +115,7 @@ export function table(res) {
   const body = rows(res).map((r) => [
     r.label,
     ...COLS.map((c) => fmt(r.vals[c], r.unit)),
-    ratio(r.vals.gateway, r.vals.floor),
+    r.gwFloor ?? ratio(r.vals.gateway, r.vals.floor),
     ratio(r.vals.peer, r.vals.gateway),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -111,7 +128,7 @@ export function table(res) {
   ].join('\n');
 }
 
-/** Every target of issue 6 with its measured value and PASS / MISS / n/a. */
+/** Every target of issues 6 and 15 with its measured value and PASS / MISS / n/a. */
 export function targets(res) {
   const s = res.scenarios;
   const out = [];
@@ -137,6 +154,7 @@ export function targets(res) {
       `${g.added_p99_us} vs ${A.peer.added_p99_us} µs (${ratio(A.peer.added_p99_us, g.added_p99_us)}x)`,
       A.peer.added_p99_us >= 5 * g.added_p99_us,
     );
+    judgeA(s.A, judge);
   }
   if (s.B) {
     const lv = Object.entries(s.B.levels).map(([c, l]) => [c, l.gateway.rps / l.floor.rps]);
@@ -157,6 +175,7 @@ export function targets(res) {
         : 'peer not run',
       l64?.peer ? l64.gateway.rps >= 10 * l64.peer.rps : null,
     );
+    judgeB(s.B, judge);
   }
   const c2k = s.C?.rates?.[2000];
   if (c2k) {
@@ -198,6 +217,7 @@ export function targets(res) {
       g >= 512 ? true : top < 512 ? null : directOk ? false : null,
       directOk ? '' : `direct itself not sustained at ${top}: load side saturated`,
     );
+    judgeD(s.D, judge);
   }
   const idle = res.idle_rss_mib?.gateway;
   if (idle) judge('E1', 'idle RSS <= 60 MB', `${(idle * MB_PER_MIB).toFixed(1)} MB`, idle * MB_PER_MIB <= 60);
@@ -222,6 +242,7 @@ export function targets(res) {
       E.after_idle_vs_pre_pct <= 10,
       short,
     );
+    judgeE(E, judge);
   }
   const F = s.F?.summary;
   if (F) {

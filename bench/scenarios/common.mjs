@@ -37,6 +37,15 @@ export function medianOf(rounds, pick) {
 }
 
 /**
+ * Issue 15's measure: a ratio taken within each round (`ratioOf(round)`, null when it cannot be
+ * taken), and the median of those ratios, not the ratio of medians.
+ */
+export function perRoundRatios(rounds, ratioOf) {
+  const list = rounds.map((r) => ratioOf(r));
+  return { rounds: list, median: medianOf(list, (x) => x) };
+}
+
+/**
  * Runs one measurement. Nothing in the benchmark stops a process mid-run, yet on a shared machine
  * something else may: a process of the topology that died before or during the measurement is
  * started again on its port and the measurement repeated (twice at most); every such incident is

@@ -3,7 +3,8 @@
 // the pre-load level, a soak at a fixed
 // open-loop rate (10 % of requests streaming) sampled every second with its growth in MiB/min
 // (least squares after the first fifth, the warm-up), the RSS after an idle period, and the peak RSS while
-// 1,000 streams are open (also for the floor and the peer in full mode).
+// 1,000 streams are open, for the floor too (issue 15's E5 is the gateway's peak over the floor's;
+// the peer as well in full mode).
 import { setTimeout as delay } from 'node:timers/promises';
 import { openLoop, streams } from '../lib/clients.mjs';
 import { rssMiB, sampleRss } from '../lib/procs.mjs';
