@@ -7,6 +7,14 @@
  */
 import type { Command } from 'commander';
 import type { KeyCreated, KeyInput } from '../../shared/control-api.js';
+import {
+  KEY_FIELDS,
+  KEY_WIRES,
+  keyFlagAttribute,
+  type KeyFlagAttribute,
+  type KeyValue,
+  type KeyWire,
+} from '../../shared/key-fields.js';
 import type { CliContext } from '../context.js';
 import { arg, clearable, orNull, repeat } from '../options.js';
 import type { Cleared } from '../options.js';
@@ -21,17 +29,23 @@ import {
 } from '../parse.js';
 import { renderKey, renderKeyCreated, renderKeys } from '../views-catalog.js';
 
-interface KeyFlags {
-  name?: string;
-  group?: string;
-  budget?: number | Cleared;
-  expires?: string | Cleared;
-  models?: string[];
-  allowIp?: string[];
-  rpm?: number | Cleared;
-  tpm?: number | Cleared;
-  concurrency?: number | Cleared;
-  strictBudget?: boolean;
+/** What commander hands over for a field's flag: a value that may be cleared comes as CLEARED. */
+type FlagValue<W extends KeyWire> =
+  null extends KeyValue<W> ? Exclude<KeyValue<W>, null> | Cleared : KeyValue<W>;
+/** The parsed flags, named as commander names them (`--allow-ip` -> `allowIp`). */
+type KeyFlags = { [W in KeyWire as KeyFlagAttribute<W>]?: FlagValue<W> };
+
+interface FlagSpec<W extends KeyWire> {
+  /** the flag's argument, e.g. `<name>`; none: a switch */
+  arg?: string;
+  help: string;
+  /** the help on `edit`, where it says something else */
+  editHelp?: string;
+  parse?: (value: string, previous: FlagValue<W> | undefined) => FlagValue<W>;
+  /** `create` needs it */
+  required?: true;
+  /** the value as the control API takes it; absent: as given (CLEARED as null) */
+  toWire?: (value: FlagValue<W>) => KeyValue<W>;
 }
 
 /** `all` (or `*`) means every model: an empty allow-list. */
@@ -44,45 +58,80 @@ function parseAllowIp(value: string): string {
   return /^any$/i.test(value.trim()) ? 'any' : parseCidr(value);
 }
 
+/**
+ * How each field of the table (shared/key-fields.ts, which names the flags) is given on the
+ * command line, in the table's order (`--help` lists them so); a field missing here is a compile
+ * error.
+ */
+const FLAGS: { readonly [W in KeyWire]: FlagSpec<W> } = {
+  name: {
+    arg: '<name>',
+    help: 'a unique name',
+    editHelp: 'a new unique name',
+    parse: arg(parseName),
+    required: true,
+  },
+  group: {
+    arg: '<group>',
+    help: `the price group (default: ${KEY_FIELDS.group.default})`,
+    parse: arg(parseName),
+  },
+  budget: { arg: '<usd>', help: 'spending limit in USD, or none', parse: clearable(parseBudget) },
+  expires_at: {
+    arg: '<when>',
+    help: 'a duration from now (30d) or a date (2027-01-31, 00:00 UTC), or never',
+    parse: clearable((v) => parseExpires(v)),
+  },
+  models: {
+    arg: '<list>',
+    help: 'comma-separated models this key may use, or all',
+    parse: arg(parseKeyModels),
+  },
+  allow_ips: {
+    arg: '<cidr>',
+    help: 'an address or CIDR block allowed to use the key; repeatable; any clears',
+    parse: repeat(parseAllowIp),
+    toWire: (ips) => (ips.includes('any') ? [] : ips),
+  },
+  rpm: { arg: '<n>', help: 'requests per minute, or none', parse: clearable(parseLimit) },
+  tpm: { arg: '<n>', help: 'tokens per minute, or none', parse: clearable(parseLimit) },
+  concurrency: { arg: '<n>', help: 'requests in flight at once, or none', parse: clearable(parseLimit) },
+  strict_budget: {
+    help: 'refuse a request the budget cannot fully cover instead of lowering its output limit (max_tokens)',
+  },
+};
+
+/** The flags shared by `create` and `edit`; `create` marks its essentials required. */
 function keyFlags(cmd: Command, create: boolean): Command {
-  if (create) cmd.requiredOption('--name <name>', 'a unique name', arg(parseName));
-  else cmd.option('--name <name>', 'a new unique name', arg(parseName));
-  return cmd
-    .option('--group <group>', 'the price group (default: default)', arg(parseName))
-    .option('--budget <usd>', 'spending limit in USD, or none', clearable(parseBudget))
-    .option(
-      '--expires <when>',
-      'a duration from now (30d) or a date (2027-01-31, 00:00 UTC), or never',
-      clearable((v) => parseExpires(v)),
-    )
-    .option('--models <list>', 'comma-separated models this key may use, or all', arg(parseKeyModels))
-    .option(
-      '--allow-ip <cidr>',
-      'an address or CIDR block allowed to use the key; repeatable; any clears',
-      repeat(parseAllowIp),
-    )
-    .option('--rpm <n>', 'requests per minute, or none', clearable(parseLimit))
-    .option('--tpm <n>', 'tokens per minute, or none', clearable(parseLimit))
-    .option('--concurrency <n>', 'requests in flight at once, or none', clearable(parseLimit))
-    .option(
-      '--strict-budget',
-      'refuse a request the budget cannot fully cover instead of lowering its output limit (max_tokens)',
-    );
+  for (const w of KEY_WIRES) addFlag(cmd, w, create);
+  return cmd;
 }
 
+function addFlag<W extends KeyWire>(cmd: Command, w: W, creating: boolean): void {
+  const spec: FlagSpec<W> = FLAGS[w];
+  const flag = KEY_FIELDS[w].flag;
+  const help = creating ? spec.help : (spec.editHelp ?? spec.help);
+  const add = creating && spec.required ? cmd.requiredOption.bind(cmd) : cmd.option.bind(cmd);
+  if (spec.arg === undefined || spec.parse === undefined) add(flag, help);
+  else add(`${flag} ${spec.arg}`, help, spec.parse);
+}
+
+/** Flags to the control API's input: every field given, in the table's order. */
 function toInput(f: KeyFlags): KeyInput {
   const input: KeyInput = {};
-  if (f.name !== undefined) input.name = f.name;
-  if (f.group !== undefined) input.group = f.group;
-  if (f.budget !== undefined) input.budget = orNull(f.budget);
-  if (f.expires !== undefined) input.expires_at = orNull(f.expires);
-  if (f.models !== undefined) input.models = f.models;
-  if (f.allowIp !== undefined) input.allow_ips = f.allowIp.includes('any') ? [] : f.allowIp;
-  if (f.rpm !== undefined) input.rpm = orNull(f.rpm);
-  if (f.tpm !== undefined) input.tpm = orNull(f.tpm);
-  if (f.concurrency !== undefined) input.concurrency = orNull(f.concurrency);
-  if (f.strictBudget !== undefined) input.strict_budget = f.strictBudget;
+  for (const w of KEY_WIRES) copyFlag(input, f, w);
   return input;
+}
+
+function copyFlag<W extends KeyWire>(input: KeyInput, f: KeyFlags, w: W): void {
+  // KeyFlags names each field's value by its flag; the checker cannot follow that renaming for a
+  // generic W, but the value is FlagValue<W>
+  const byAttribute: Partial<Record<string, unknown>> = f;
+  const v = byAttribute[keyFlagAttribute(w)] as FlagValue<W> | undefined;
+  if (v === undefined) return;
+  const toWire = FLAGS[w].toWire;
+  // without its own conversion, a flag's value is the field's, but for CLEARED (null)
+  input[w] = toWire ? toWire(v) : (orNull(v) as KeyValue<W>);
 }
 
 function showSecret(ctx: CliContext, k: KeyCreated, verb: 'created' | 'rotated'): void {

@@ -2,13 +2,12 @@
  * Validation of everything the control API accepts: channel, key, price and group input, and
  * the log and usage queries. Pure functions from untrusted JSON to typed, normalised values (with
  * defaults applied on create); each failure is a 400 BcError naming the field. Channel rules live
- * in validate-channel.ts and query rules in validate-query.ts; this module is the one entry.
+ * in validate-channel.ts, key rules in validate-key.ts and query rules in validate-query.ts; this
+ * module is the one entry.
  */
 import type { LogQuery, UsageDimension } from '../../shared/control-api.js';
-import { BcError } from '../../shared/errors.js';
 import type { GroupRecord, PriceRecord } from '../store/types.js';
 import * as f from './validate-fields.js';
-import { DEFAULT_GROUP } from './validate-channel.js';
 
 export {
   DEFAULT_BEDROCK_REGION,
@@ -21,74 +20,7 @@ export {
   type ChannelFields,
 } from './validate-channel.js';
 export { groupName } from './validate-fields.js';
-
-export interface KeyFields {
-  name: string;
-  group: string;
-  budget: number | null;
-  expiresAt: string | null;
-  models: string[];
-  allowIps: string[];
-  rpm: number | null;
-  tpm: number | null;
-  concurrency: number | null;
-  strictBudget: boolean;
-}
-
-const KEY_FIELDS = [
-  'name',
-  'group',
-  'budget',
-  'expires_at',
-  'models',
-  'allow_ips',
-  'rpm',
-  'tpm',
-  'concurrency',
-  'strict_budget',
-] as const;
-
-export function validateKeyCreate(body: unknown): KeyFields {
-  const given = readKeyFields(f.bodyObject(body, KEY_FIELDS));
-  if (given.name === undefined) throw f.invalid('name', 'is required');
-  return {
-    name: given.name,
-    group: given.group ?? DEFAULT_GROUP,
-    budget: given.budget ?? null,
-    expiresAt: given.expiresAt ?? null,
-    models: given.models ?? [],
-    allowIps: given.allowIps ?? [],
-    rpm: given.rpm ?? null,
-    tpm: given.tpm ?? null,
-    concurrency: given.concurrency ?? null,
-    strictBudget: given.strictBudget ?? false,
-  };
-}
-
-export function validateKeyEdit(body: unknown): Partial<KeyFields> {
-  const given = readKeyFields(f.bodyObject(body, KEY_FIELDS));
-  if (Object.keys(given).length === 0)
-    throw new BcError('INVALID_REQUEST', 'nothing to change: give at least one field');
-  return given;
-}
-
-function readKeyFields(o: f.Json): Partial<KeyFields> {
-  const out: Partial<KeyFields> = {};
-  if (f.has(o, 'name')) out.name = f.entityName(o.name);
-  if (f.has(o, 'group')) out.group = f.groupName(o.group, 'group');
-  if (f.has(o, 'budget')) out.budget = f.limit(o.budget, 'budget');
-  if (f.has(o, 'expires_at'))
-    out.expiresAt = o.expires_at === null ? null : f.isoTime(o.expires_at, 'expires_at');
-  if (f.has(o, 'models')) out.models = f.textList(o.models, 'models');
-  if (f.has(o, 'allow_ips')) {
-    if (!Array.isArray(o.allow_ips))
-      throw f.invalid('allow_ips', 'must be a list of IP addresses or CIDR blocks');
-    out.allowIps = o.allow_ips.map((v, i) => f.ipOrCidr(v, `allow_ips[${i}]`));
-  }
-  for (const k of ['rpm', 'tpm', 'concurrency'] as const) if (f.has(o, k)) out[k] = f.limit(o[k], k);
-  if (f.has(o, 'strict_budget')) out.strictBudget = f.bool(o.strict_budget, 'strict_budget');
-  return out;
-}
+export { validateKeyCreate, validateKeyEdit, type KeyFields } from './validate-key.js';
 
 const PRICE_FIELDS = [
   'input',

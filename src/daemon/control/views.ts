@@ -5,6 +5,7 @@
  * channels behind it and the upstream model each one would be asked for.
  */
 import { storedToWire, type StoredWire } from '../../shared/channel-fields.js';
+import { keyFieldsToWire, type KeyWire } from '../../shared/key-fields.js';
 import type {
   ChannelType,
   ChannelView,
@@ -49,25 +50,44 @@ function firstKeyReason(c: ChannelRecord): string | null {
   return s === undefined ? null : `key ${s.masked} disabled: ${s.disabledReason ?? ''}`;
 }
 
+/**
+ * The order KeyView's properties have always had in the JSON (`bc key show --json`); the table's
+ * fields sit among the store's own. A property missing here still appears, after these.
+ */
+const KEY_VIEW_ORDER: readonly (keyof KeyView)[] = [
+  'id',
+  'name',
+  'prefix',
+  'group',
+  'budget',
+  'spent',
+  'expires_at',
+  'models',
+  'allow_ips',
+  'rpm',
+  'tpm',
+  'concurrency',
+  'status',
+  'strict_budget',
+  'created_at',
+  'last_used_at',
+];
+
 export function keyView(k: KeyRecord): KeyView {
-  return {
+  // the table's fields under their wire names (shared/key-fields.ts); typed through KeyView, so a
+  // field the table adds and the view lacks is a compile error
+  const fields: Pick<KeyView, KeyWire> = keyFieldsToWire(k);
+  const view: KeyView = {
+    ...fields,
     id: k.id,
-    name: k.name,
     prefix: k.prefix,
-    group: k.group,
-    budget: k.budget,
     spent: k.spent,
-    expires_at: k.expiresAt,
-    models: k.models,
-    allow_ips: k.allowIps,
-    rpm: k.rpm,
-    tpm: k.tpm,
-    concurrency: k.concurrency,
     status: k.status,
-    strict_budget: k.strictBudget,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
   };
+  // assigning keeps the order of properties already present and appends the others
+  return Object.assign(Object.fromEntries(KEY_VIEW_ORDER.map((p) => [p, undefined])), view);
 }
 
 /** One row of the effective price table (pricing/listing.ts); all money null when unpriced. */

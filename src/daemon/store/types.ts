@@ -15,6 +15,7 @@ import type {
   UsageDimension,
 } from '../../shared/control-api.js';
 import type { StoredChannelFields } from '../../shared/channel-fields.js';
+import type { KeyFields } from '../../shared/key-fields.js';
 import type { StoreFault } from './write-health.js';
 
 export interface ChannelSecret {
@@ -57,7 +58,12 @@ export interface ChannelRecord extends StoredChannelFields {
 export type NewChannel = Omit<ChannelRecord, 'id' | 'createdAt' | 'updatedAt'>;
 export type ChannelPatch = Partial<Omit<ChannelRecord, 'id' | 'createdAt' | 'updatedAt'>>;
 
-export interface KeyRecord {
+/**
+ * A client key as stored. Its settable fields come from the shared table (shared/key-fields.ts,
+ * via KeyFields): listed here for the reader, and a field the table adds or retypes reaches this
+ * record without an edit. Hash, prefix, spend, status and times are the store's own.
+ */
+export interface KeyRecord extends KeyFields {
   id: number;
   name: string;
   /** hex SHA-256 of the full secret */

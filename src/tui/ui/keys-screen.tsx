@@ -4,6 +4,7 @@
  * limits, enable, disable and revoke (both ask first).
  */
 import type { KeyCreated, KeyInput, KeyView } from '../../shared/control-api.js';
+import { keyDefaults } from '../../shared/key-fields.js';
 import type { Column } from '../components/data-table.js';
 import type { FieldSpec, FormValues } from '../components/form.js';
 import { fmtCount, fmtMoney } from '../format.js';
@@ -36,10 +37,12 @@ const COLUMNS: readonly Column<KeyView>[] = [
 ];
 
 const LIMIT_HINT = 'empty = unlimited';
+/** The daemon's defaults (shared/key-fields.ts): what a field left empty becomes. */
+const DEFAULTS = keyDefaults();
 
 const CREATE_FIELDS: readonly FieldSpec[] = [
   { name: 'name', label: 'name' },
-  { name: 'group', label: 'group', hint: 'empty = default' },
+  { name: 'group', label: 'group', hint: `empty = ${DEFAULTS.group}` },
   { name: 'budget', label: 'budget USD', hint: LIMIT_HINT },
   { name: 'models', label: 'models', hint: 'comma-separated, empty = all' },
   { name: 'rpm', label: 'requests/min', hint: LIMIT_HINT },

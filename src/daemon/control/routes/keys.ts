@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ROUTES, type KeyCreated } from '../../../shared/control-api.js';
+import { keyFields } from '../../../shared/key-fields.js';
 import { BcError } from '../../../shared/errors.js';
 import { generateKeySecret, hashKeySecret, keyPrefix } from '../../secrets.js';
 import type { Services } from '../../service-types.js';
@@ -22,19 +23,11 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   on(app, ROUTES.keyCreate, async (req, reply) => {
     const f = validateKeyCreate(req.body);
     const secret = generateKeySecret();
+    // the table's fields go as they are (shared/key-fields.ts); the secret and status are derived
     const k = await services.store.createKey({
-      name: f.name,
+      ...keyFields(f),
       hash: hashKeySecret(secret),
       prefix: keyPrefix(secret),
-      group: f.group,
-      budget: f.budget,
-      expiresAt: f.expiresAt,
-      models: f.models,
-      allowIps: f.allowIps,
-      rpm: f.rpm,
-      tpm: f.tpm,
-      concurrency: f.concurrency,
-      strictBudget: f.strictBudget,
       status: 'enabled',
     });
     await services.refresh();
@@ -44,8 +37,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   on(app, ROUTES.keyEdit, async (req) => {
     const k = await mustGetKey(services, req.params.id);
-    const f = validateKeyEdit(req.body);
-    const patch: KeyPatch = { ...f };
+    const patch: KeyPatch = keyFields(validateKeyEdit(req.body));
     return keyView(await change(services, k.id, patch));
   });
 

@@ -4,6 +4,8 @@
  * parameter objects built here, so a column rename touches only this file, row-types.ts and the migrations.
  */
 import { STORED_CHANNEL_COLUMNS, type StoredChannelFields } from '../../../shared/channel-fields.js';
+import { fromColumn, toColumn, type StoredColumn } from '../../../shared/field-table.js';
+import { KEY_FIELD_COLUMNS, type KeyFields } from '../../../shared/key-fields.js';
 import type { ChannelStatus, KeyStatus, LogRow } from '../../../shared/control-api.js';
 import type { ChannelRecord, ChannelSecret, KeyRecord, NewLogRow, PriceRecord } from '../types.js';
 import type { ChannelRow, KeyRow, LogDbRow, PriceRow } from './row-types.js';
@@ -18,26 +20,31 @@ function json<T>(text: string): T {
 }
 
 /**
- * The fields of the shared table (shared/channel-fields.ts) each have a column of their own: read
- * and written by walking the table. The rest of the row (status, secrets, settings, times) is the
- * store's own and stays explicit below.
+ * The fields of the shared tables (shared/channel-fields.ts, shared/key-fields.ts) each have a
+ * column of their own: read and written by walking the table. The rest of a row (status, secrets,
+ * settings, a key's hash and spend, times) is the store's own and stays explicit below.
  */
-function storedFromRow(r: ChannelRow): StoredChannelFields {
+function fieldsFromRow<C extends string>(
+  columns: readonly StoredColumn<string, C>[],
+  r: Readonly<Record<C, unknown>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of STORED_CHANNEL_COLUMNS)
-    out[c.record] = c.json ? JSON.parse(String(r[c.column])) : r[c.column];
-  // our own rows, written by storedParams: each column holds its field's type (type: a ChannelType)
-  return out as StoredChannelFields;
-}
-
-function storedParams(c: StoredChannelFields): Params {
-  const out: Params = {};
-  for (const s of STORED_CHANNEL_COLUMNS) {
-    const v = c[s.record];
-    out[s.column] = s.json ? JSON.stringify(v) : (v as string | number | null);
-  }
+  for (const c of columns) out[c.record] = fromColumn(c.as, r[c.column]);
   return out;
 }
+
+function fieldParams<R extends string>(
+  columns: readonly StoredColumn<R>[],
+  f: Readonly<Record<R, unknown>>,
+): Params {
+  const out: Params = {};
+  for (const c of columns) out[c.column] = toColumn(c.as, f[c.record]);
+  return out;
+}
+
+// our own rows, written by fieldParams: each column holds its field's type (type: a ChannelType)
+const storedFromRow = (r: ChannelRow) => fieldsFromRow(STORED_CHANNEL_COLUMNS, r) as StoredChannelFields;
+const keyFieldsFromRow = (r: KeyRow) => fieldsFromRow(KEY_FIELD_COLUMNS, r) as KeyFields;
 
 export function channelFromRow(r: ChannelRow): ChannelRecord {
   return {
@@ -55,7 +62,7 @@ export function channelFromRow(r: ChannelRow): ChannelRecord {
 export function channelParams(c: Omit<ChannelRecord, 'id'> & { id?: number }): Params {
   return {
     id: c.id ?? null,
-    ...storedParams(c),
+    ...fieldParams(STORED_CHANNEL_COLUMNS, c),
     status: c.status,
     status_reason: c.statusReason,
     // only the fields of ChannelSecret, so a caller's stray property can never reach the disk
@@ -71,20 +78,11 @@ export function channelParams(c: Omit<ChannelRecord, 'id'> & { id?: number }): P
 export function keyFromRow(r: KeyRow): KeyRecord {
   return {
     id: r.id,
-    name: r.name,
+    ...keyFieldsFromRow(r),
     hash: r.hash,
     prefix: r.prefix,
-    group: r.group,
-    budget: r.budget,
     spent: r.spent,
-    expiresAt: r.expires_at,
-    models: json<string[]>(r.models),
-    allowIps: json<string[]>(r.allow_ips),
-    rpm: r.rpm,
-    tpm: r.tpm,
-    concurrency: r.concurrency,
     status: r.status as KeyStatus,
-    strictBudget: r.strict_budget !== 0,
     userId: r.user_id,
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
@@ -94,23 +92,14 @@ export function keyFromRow(r: KeyRow): KeyRecord {
 export function keyParams(k: Omit<KeyRecord, 'id'> & { id?: number }): Params {
   return {
     id: k.id ?? null,
-    name: k.name,
+    ...fieldParams(KEY_FIELD_COLUMNS, k),
     hash: k.hash,
     prefix: k.prefix,
-    group: k.group,
-    budget: k.budget,
     spent: k.spent,
-    expires_at: k.expiresAt,
-    models: JSON.stringify(k.models),
-    allow_ips: JSON.stringify(k.allowIps),
-    rpm: k.rpm,
-    tpm: k.tpm,
-    concurrency: k.concurrency,
     status: k.status,
     user_id: k.userId,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
-    strict_budget: k.strictBudget ? 1 : 0,
   };
 }
 
