@@ -20,6 +20,7 @@ import { modelRoutes } from './routes/models.js';
 import { priceRoutes } from './routes/prices.js';
 import { statusRoutes } from './routes/status.js';
 import { usageRoutes } from './routes/usage.js';
+import { lazySchemaController } from '../lifecycle/schema-compilers.js';
 
 export type { ControlHooks } from './context.js';
 
@@ -69,6 +70,7 @@ export async function buildControlApp(
     loggerInstance: services.logger,
     // Every CLI call and metrics poll would be a log line; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    schemaController: lazySchemaController(),
     bodyLimit: BODY_LIMIT,
   });
   installErrorHandlers(app);

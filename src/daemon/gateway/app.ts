@@ -28,6 +28,7 @@ import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
 import { daemonHealth, daemonHealthPrometheus } from '../lifecycle/daemon-health.js';
+import { lazySchemaController } from '../lifecycle/schema-compilers.js';
 import { RelayRoutes, refuse, serveRelay, tooLarge } from './lanes.js';
 
 /** Fastify routes that relay (Gemini's model paths): their key is checked before their body is read. */
@@ -45,6 +46,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     // no logger on the app: Fastify would build a child logger per request; the gateway logs
     // through services.logger where something is worth a line
     logController: new LogController({ disableRequestLogging: true }),
+    schemaController: lazySchemaController(),
     bodyLimit,
     return503OnClosing: true,
     clientErrorHandler: intake.onClientError,

@@ -7,7 +7,7 @@
 import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
-import { defaultBaseUrl } from '../registry.js';
+import { defaultBaseUrl, loadAdapters } from '../registry.js';
 import { parseCidr, type Cidr } from './intake/cidr.js';
 import { PriceBook, servedModels } from '../pricing/price-book.js';
 import { secretRedactor, type Redactor } from './redact.js';
@@ -79,6 +79,8 @@ export async function loadSnapshot(store: Store, secrets: SecretBox): Promise<Sn
     store.listPrices(),
     store.listGroups(),
   ]);
+  // adapters of channel types configured for the first time (registry.ts)
+  await loadAdapters(channels.map((c) => c.type));
   return buildSnapshot(channels, keys, prices, groups, secrets);
 }
 

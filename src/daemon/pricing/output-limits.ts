@@ -6,8 +6,13 @@
  * model it is priced as. Where several entries land on one catalog model the largest limit wins:
  * a reservation may be too large, never too small. Models neither lists take their limit from
  * data/prices.json; the rest have none, and the gateway assumes 4,096 tokens.
+ *
+ * The package is read and indexed on the first lookup, as the price catalog is (catalog.ts):
+ * lookups are synchronous, so its CommonJS build is `require`d then; a daemon that never asks
+ * for a limit never holds it.
  */
-import { MODEL_CONFIGS } from 'llm-zoo';
+import { createRequire } from 'node:module';
+import type { ModelConfig } from 'llm-zoo';
 import type { ChannelType } from '../../shared/control-api.js';
 import { matchCatalog } from './catalog.js';
 import { supplement } from './supplement.js';
@@ -21,18 +26,18 @@ const ZOO_PROVIDER: Record<string, ChannelType> = {
   xai: 'xai',
 };
 
+export const OUTPUT_LIMITS_PACKAGE = 'llm-zoo';
+
 let byCatalogModel: Map<string, number> | undefined;
 let byName: Map<string, number> | undefined;
 
-/** Indexes the package's entries (once; the first lookup does it otherwise). */
-export function loadOutputLimits(): void {
-  if (!byCatalogModel || !byName) build();
-}
-
 function build(): void {
+  const zoo = createRequire(import.meta.url)(OUTPUT_LIMITS_PACKAGE) as {
+    MODEL_CONFIGS: Record<string, ModelConfig>;
+  };
   byCatalogModel = new Map();
   byName = new Map();
-  for (const c of Object.values(MODEL_CONFIGS)) {
+  for (const c of Object.values(zoo.MODEL_CONFIGS)) {
     if (!Number.isSafeInteger(c.maxOutputTokens) || c.maxOutputTokens <= 0) continue;
     raise(byName, c.fullName, c.maxOutputTokens);
     const type = ZOO_PROVIDER[c.provider];
