@@ -229,4 +229,24 @@ describe('SigV4 for Bedrock paths', () => {
     expect(parseAuthorization('Bearer abc')).toBeNull();
     expect(parseAuthorization('AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=x')).toBeNull();
   });
+
+  it("signs with the key of each request's own secret, day, region and service, also interleaved", () => {
+    // the signing key is cached per (secret, day, region, service); every signature must still be
+    // the one the key derived afresh gives
+    const secrets = [creds.secretAccessKey, 'another-secret-key-0000000000000000000000'];
+    const days = [date, new Date('2024-11-06T00:00:01Z'), new Date('2024-11-05T23:59:59Z')];
+    const regions = ['us-east-1', 'eu-west-3'];
+    for (let round = 0; round < 2; round++)
+      for (const secret of secrets)
+        for (const day of days)
+          for (const region of regions) {
+            const r = signRequestDetailed(
+              { method: 'POST', url: MODEL_URL, headers: {}, body: '{}' },
+              { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: secret },
+              { region, service: 'bedrock', date: day },
+            );
+            const key = signingKey(secret, r.headers['x-amz-date']!.slice(0, 8), region, 'bedrock');
+            expect(r.signature).toBe(signature(key, r.stringToSign));
+          }
+  });
 });
