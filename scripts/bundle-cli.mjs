@@ -1,6 +1,6 @@
 // Bundles the compiled CLI (dist/cli/main.js, the dist/cli modules it imports, and commander) into
 // dist/cli/bc.js, the file bin/bc.js runs. Node loads a handful of modules instead of about thirty:
-// see the figures in the README's Performance section (scenario G). Run by `npm run build` after tsc.
+// see the figures in bench/PERFORMANCE.md (scenario G). Run by `npm run build` after tsc.
 //
 // What stays outside the bundle, loaded from its own file:
 // - dist/shared: the daemon and the TUIs import it too, and it must be one module instance in a
