@@ -192,6 +192,8 @@ export interface LogRow {
 
 export interface LogQuery {
   key?: string;
+  /** a user's name or id: the rows of every key the user owns */
+  user?: string;
   model?: string;
   channel?: string;
   errors?: boolean;
@@ -201,7 +203,7 @@ export interface LogQuery {
   since?: string;
 }
 
-export type UsageDimension = 'model' | 'key' | 'channel';
+export type UsageDimension = 'model' | 'key' | 'channel' | 'user';
 
 export interface UsageRow {
   /** the value of the --by dimension; also present under the dimension's own name */

@@ -56,6 +56,18 @@ export const BC_ERR = {
   UPSTREAM_ERROR: def(502, 'upstream', 'api_error', 'upstream_error'),
   UPSTREAM_REJECTED: def(400, 'upstream_rejected', 'invalid_request_error', 'upstream_rejected'),
   INTERNAL: def(500, 'internal', 'api_error', 'internal_error'),
+  // Tenants (SPEC section 11)
+  USER_DISABLED: def(403, 'auth', 'permission_error', 'user_disabled'),
+  NOT_A_USER_KEY: def(403, 'auth', 'permission_error', 'not_a_user_key'),
+  SCOPE_REQUIRED: def(403, 'auth', 'permission_error', 'account_scope_required'),
+  // one answer for every reason a code cannot be redeemed (the admin's route says which)
+  REDEEM_INVALID: def(400, 'bad_request', 'invalid_request_error', 'invalid_redeem_code'),
+  INVITE_INVALID: def(400, 'bad_request', 'invalid_request_error', 'invalid_invite_code'),
+  SIGNUP_CLOSED: def(403, 'auth', 'permission_error', 'signup_closed'),
+  KEY_LIMIT: def(409, 'conflict', 'invalid_request_error', 'key_limit_reached'),
+  USER_UNMETERED: def(409, 'conflict', 'invalid_request_error', 'user_unmetered'),
+  BALANCE_NEGATIVE: def(409, 'conflict', 'invalid_request_error', 'balance_would_go_negative'),
+  CANNOT_REVOKE_SELF: def(409, 'conflict', 'invalid_request_error', 'cannot_revoke_self'),
   // the gateway's own store cannot record requests (a full or read-only disk): nothing is served
   STORE_UNAVAILABLE: def(503, 'internal', 'api_error', 'store_unavailable'),
   // Control-plane and daemon lifecycle

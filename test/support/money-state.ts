@@ -82,10 +82,13 @@ export const keyOf = (over: Partial<KeyRecord> = {}): RouteKey => ({
     status: 'enabled',
     strictBudget: false,
     userId: null,
+    scope: 'relay',
+    createdBy: 'admin',
     createdAt: '2026-01-01T00:00:00.000Z',
     lastUsedAt: null,
     ...over,
   },
+  user: null,
   models: null,
   nets: null,
   expiresAtMs: null,
@@ -101,7 +104,12 @@ export function stateOf(
   groups: { name: string; ratio: number }[] = [],
 ): GatewayState {
   const snapshot = buildSnapshot(channels, [], prices, groups, { decrypt: (s: string) => s });
-  return { snapshot, limiter: new RateLimiter(), ledger: new BudgetLedger() } as unknown as GatewayState;
+  return {
+    snapshot,
+    limiter: new RateLimiter(),
+    userLimiter: new RateLimiter(Date.now, 'user'),
+    ledger: new BudgetLedger(),
+  } as unknown as GatewayState;
 }
 
 /** An OpenAI chat request (or another front's, by endpoint and protocol) for model `m`. */

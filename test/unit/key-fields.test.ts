@@ -58,6 +58,8 @@ const RECORD: KeyRecord = {
   status: 'enabled',
   strictBudget: true,
   userId: null,
+  scope: 'relay',
+  createdBy: 'admin',
   createdAt: '2026-01-01T00:00:00.000Z',
   lastUsedAt: '2026-01-02T00:00:00.000Z',
 };
@@ -83,7 +85,17 @@ describe('the key field table', () => {
     const columns = KEY_FIELD_COLUMNS.map((c) => c.column);
     expect(columns).toEqual(KEY_WIRES);
     const own = KEY_COLUMNS.filter((c) => !(columns as string[]).includes(c));
-    expect(own).toEqual(['hash', 'prefix', 'spent', 'status', 'user_id', 'created_at', 'last_used_at']);
+    expect(own).toEqual([
+      'hash',
+      'prefix',
+      'spent',
+      'status',
+      'user_id',
+      'created_at',
+      'last_used_at',
+      'scope',
+      'created_by',
+    ]);
     expect(own.length + columns.length).toBe(KEY_COLUMNS.length);
     const codecs = Object.fromEntries(KEY_FIELD_COLUMNS.map((c) => [c.column, c.as]));
     expect(codecs).toMatchObject({

@@ -105,6 +105,8 @@ export interface RelayContext extends RequestSpec {
   outputLowered?: boolean;
   /** the request holds a rate-limiter slot */
   admitted: boolean;
+  /** the request also holds a slot in its user's limiter (a user with limits of their own) */
+  userAdmitted?: boolean;
   /** prompt tokens the gateway counted itself (see countedInput); null until counted */
   inputTokens: number | null;
   readonly abort: Aborter;

@@ -4,7 +4,14 @@
  * (Services.refresh), so no request ever queries the database before its final log commit.
  * Runtime state that must survive a rebuild (cooldowns, weights, spend) lives elsewhere, keyed by id.
  */
-import type { ChannelRecord, GroupRecord, KeyRecord, PriceRecord, Store } from '../store/types.js';
+import type {
+  ChannelRecord,
+  GroupRecord,
+  KeyRecord,
+  PriceRecord,
+  Store,
+  UserRecord,
+} from '../store/types.js';
 import type { SecretBox } from '../secrets.js';
 import type { ChannelTarget } from '../providers/types.js';
 import { defaultBaseUrl, loadAdapters } from '../registry.js';
@@ -35,10 +42,18 @@ export interface Tier {
 }
 
 export interface RouteKey {
+  /** for a user-owned key, `group` is its user's group (routing and group ratio follow the user) */
   record: KeyRecord;
+  /** the key's owner (SPEC section 11), null for an operator's key */
+  user: UserRecord | null;
   models: ReadonlySet<string> | null;
   nets: Cidr[] | null;
   expiresAtMs: number | null;
+}
+
+/** Does a request by this key draw on money: a key budget, or a metered user's balance? */
+export function drawsOnMoney(key: RouteKey): boolean {
+  return key.record.budget !== null || (key.user !== null && key.user.balance !== null);
 }
 
 export interface Snapshot {
@@ -50,6 +65,7 @@ export interface Snapshot {
    */
   keysBySecret: Map<string, RouteKey>;
   keysById: Map<number, RouteKey>;
+  usersById: Map<number, UserRecord>;
   channels: RouteChannel[];
   channelsById: Map<number, RouteChannel>;
   /** model -> tiers, highest priority first; enabled channels only */
@@ -64,6 +80,7 @@ export function emptySnapshot(): Snapshot {
     keysByHash: new Map(),
     keysBySecret: new Map(),
     keysById: new Map(),
+    usersById: new Map(),
     channels: [],
     channelsById: new Map(),
     tiersByModel: new Map(),
@@ -73,15 +90,16 @@ export function emptySnapshot(): Snapshot {
 }
 
 export async function loadSnapshot(store: Store, secrets: SecretBox): Promise<Snapshot> {
-  const [channels, keys, prices, groups] = await Promise.all([
+  const [channels, keys, prices, groups, users] = await Promise.all([
     store.listChannels(),
     store.listKeys(),
     store.listPrices(),
     store.listGroups(),
+    store.listUsers(),
   ]);
   // adapters of channel types configured for the first time (registry.ts)
   await loadAdapters(channels.map((c) => c.type));
-  return buildSnapshot(channels, keys, prices, groups, secrets);
+  return buildSnapshot(channels, keys, prices, groups, secrets, users);
 }
 
 export function buildSnapshot(
@@ -90,11 +108,17 @@ export function buildSnapshot(
   prices: PriceRecord[],
   groups: GroupRecord[],
   secrets: Pick<SecretBox, 'decrypt'>,
+  users: readonly UserRecord[] = [],
 ): Snapshot {
   const snap = emptySnapshot();
+  for (const u of users) snap.usersById.set(u.id, u);
   for (const k of keys) {
+    const user = k.userId === null ? null : (snap.usersById.get(k.userId) ?? null);
+    // a deleted user's keys are revoked with them; a key whose owner is gone is not served
+    if (k.userId !== null && user === null) continue;
     const rk: RouteKey = {
-      record: k,
+      record: user === null ? k : { ...k, group: user.group },
+      user,
       models: k.models.length > 0 ? new Set(k.models) : null,
       nets: k.allowIps.length > 0 ? k.allowIps.map(parseCidr) : null,
       expiresAtMs: k.expiresAt ? Date.parse(k.expiresAt) : null,

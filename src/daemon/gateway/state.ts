@@ -28,6 +28,8 @@ export class GatewayState {
   readonly health = new HealthBook();
   readonly router = new Router(this.health);
   readonly limiter = new RateLimiter();
+  /** per-user RPM/TPM/concurrency over all of a user's keys (SPEC section 11), by user id */
+  readonly userLimiter = new RateLimiter(Date.now, 'user');
   readonly ledger = new BudgetLedger();
   requests = 0;
   /** false while draining: /readyz answers 503 */
@@ -46,6 +48,7 @@ export class GatewayState {
   async refresh(): Promise<void> {
     const snap = await loadSnapshot(this.store, this.secrets);
     for (const k of snap.keysById.values()) this.ledger.load(k.record.id, k.record.spent);
+    for (const u of snap.usersById.values()) this.ledger.loadUser(u.id, u.balance);
     this.snapshot = snap;
   }
 

@@ -84,20 +84,141 @@ export interface KeyRecord extends KeyFields {
   status: KeyStatus;
   /** refuse a request whose worst case does not fit instead of lowering its output limit */
   strictBudget: boolean;
-  /** SPEC section 11: keys will belong to users; null until tenants land */
+  /** the user who owns the key (SPEC section 11), null for an operator's key; never changes */
   userId: number | null;
+  /** what a user-owned key may do on /bc/v1/: `relay` (model calls, own usage) or `account` (manage) */
+  scope: KeyScope;
+  /** who made it: `admin` (bc key create), `self` (the user, on /bc/v1/), `import` (bc import) */
+  createdBy: KeyCreator;
   createdAt: string;
   lastUsedAt: string | null;
 }
 
+export type KeyScope = 'relay' | 'account';
+export type KeyCreator = 'admin' | 'self' | 'import';
+
 export type NewKey = Omit<
   KeyRecord,
-  'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId' | 'strictBudget'
+  'id' | 'spent' | 'createdAt' | 'lastUsedAt' | 'userId' | 'strictBudget' | 'scope' | 'createdBy'
 > & {
   userId?: number | null;
   strictBudget?: boolean;
+  scope?: KeyScope;
+  createdBy?: KeyCreator;
+  /** settled spend carried over (bc import); new keys start at 0 */
+  spent?: number;
 };
-export type KeyPatch = Partial<Omit<KeyRecord, 'id' | 'createdAt' | 'spent'>>;
+/** The owner, scope and creator of a key never change once it exists. */
+export type KeyPatch = Partial<
+  Omit<KeyRecord, 'id' | 'createdAt' | 'spent' | 'userId' | 'scope' | 'createdBy'>
+>;
+
+export type UserStatus = 'enabled' | 'disabled' | 'deleted';
+
+/**
+ * A tenant (SPEC section 11). Money is micro-USD; `balance` null means unmetered (only key budgets
+ * limit the user). For a metered user, balance = sum of the user's ledger rows - spent, always.
+ */
+export interface UserRecord {
+  id: number;
+  name: string;
+  group: string;
+  balance: number | null;
+  /** lifetime settled request spend */
+  spent: number;
+  /** lifetime credits (the positive ledger amounts) */
+  credited: number;
+  status: UserStatus;
+  rpm: number | null;
+  tpm: number | null;
+  concurrency: number | null;
+  /** null: the tenant default (settings); counts keys not revoked */
+  maxKeys: number | null;
+  /** public referral code, null until first asked for */
+  referralCode: string | null;
+  invitedBy: number | null;
+  /** rewarded invitations, the inviter cap's counter */
+  referralRewards: number;
+  note: string | null;
+  signupIp: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewUser {
+  name: string;
+  group?: string;
+  /** starting balance in micro-USD (written as a `topup` ledger row when above 0); null = unmetered */
+  balance: number | null;
+  rpm?: number | null;
+  tpm?: number | null;
+  concurrency?: number | null;
+  maxKeys?: number | null;
+  note?: string | null;
+  invitedBy?: number | null;
+  signupIp?: string | null;
+  /** who asks, for the ledger row: 'admin', 'key:<id>', 'system' */
+  actor?: string;
+}
+
+export type UserPatch = Partial<
+  Pick<UserRecord, 'name' | 'group' | 'rpm' | 'tpm' | 'concurrency' | 'maxKeys' | 'note' | 'status'>
+> & {
+  /** true: make the user unmetered (balance null); false: metered, starting from 0 */
+  unmetered?: boolean;
+};
+
+export type LedgerKind =
+  | 'topup'
+  | 'adjust'
+  | 'redeem'
+  | 'invite_bonus'
+  | 'invite_reward'
+  | 'rebate'
+  | 'import';
+
+export interface LedgerRecord {
+  id: number;
+  time: string;
+  userId: number;
+  kind: LedgerKind;
+  /** signed micro-USD */
+  amount: number;
+  /** null for an unmetered user */
+  balanceAfter: number | null;
+  ref: string | null;
+  actor: string;
+  note: string | null;
+}
+
+/** A credit or debit outside settlement: the user's balance and its ledger row, in one transaction. */
+export interface CreditRequest {
+  userId: number;
+  kind: LedgerKind;
+  /** signed micro-USD */
+  amount: number;
+  note?: string | null;
+  ref?: string | null;
+  actor: string;
+  /** an adjustment may take the balance below zero only when asked to */
+  allowNegative?: boolean;
+}
+
+/**
+ * A committed change of a user's balance. Every store method that credits or debits returns the
+ * changes it made, so the gateway's in-memory ledger (budget-ledger.ts) follows them exactly.
+ */
+export interface BalanceChange {
+  userId: number;
+  amount: number;
+}
+
+export interface CreditResult {
+  user: UserRecord;
+  entry: LedgerRecord;
+  /** every balance this credit changed: the user's, and an inviter's reward when it paid one */
+  changes: BalanceChange[];
+}
 
 export interface PriceRecord {
   model: string;
@@ -174,6 +295,26 @@ export interface Store {
   getKeyByHash(hash: string): Promise<KeyRecord | undefined>;
   createKey(k: NewKey): Promise<KeyRecord>;
   updateKey(id: number, patch: KeyPatch): Promise<KeyRecord>;
+
+  // users (SPEC section 11): reads apply journaled settlements first, so balances are current
+  listUsers(): Promise<UserRecord[]>;
+  getUser(idOrName: number | string): Promise<UserRecord | undefined>;
+  /** throws CONFLICT on a taken name; a starting balance is a `topup` ledger row */
+  createUser(u: NewUser): Promise<{ user: UserRecord; changes: BalanceChange[] }>;
+  /** a rename renames the user's keys (`old/x` -> `new/x`) in the same transaction */
+  updateUser(id: number, patch: UserPatch): Promise<UserRecord>;
+  /** throws USER_UNMETERED, BALANCE_NEGATIVE, NOT_FOUND; commits balance and ledger row together */
+  creditUser(c: CreditRequest): Promise<CreditResult>;
+  /** newest first */
+  userLedger(userId: number, limit: number): Promise<LedgerRecord[]>;
+  /**
+   * Deletes a user: revokes their keys, zeroes the balance with an `adjust` row and renames them
+   * `deleted-<id>-<name>`, keeping their history.
+   */
+  removeUser(id: number, actor: string): Promise<{ user: UserRecord; changes: BalanceChange[] }>;
+  /** `tenant.settings` in bc_meta, as stored (validated by the caller); null when never set */
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
 
   // prices (the user's overrides of the catalog, source 'override') and groups
   listPrices(): Promise<PriceRecord[]>;

@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { BcError } from '../../../shared/errors.js';
 import type { RelayContext } from '../context.js';
 import type { GatewayState } from '../state.js';
-import type { RouteKey } from '../snapshot.js';
+import { drawsOnMoney, type RouteKey } from '../snapshot.js';
 import { cidrContains } from '../intake/cidr.js';
 import { countChatTokens, countTextTokens } from '../tokens/tokens.js';
 import { askedOutput, termsCost, type CostTerms, type OutputAsk } from './meter.js';
@@ -55,10 +55,13 @@ export function authenticate(state: GatewayState, secret: string | undefined): R
   return key;
 }
 
-/** May this key be used at all from this address now: status, expiry, IP (no side effects). */
+/** May this key be used at all from this address now: status, owner, expiry, IP (no side effects). */
 export function checkKeyUsable(key: RouteKey, clientIp: string, nowMs: number): void {
   const k = key.record;
   if (k.status !== 'enabled') throw new BcError('KEY_DISABLED', `this key is ${k.status}`);
+  if (key.user !== null && key.user.status !== 'enabled') {
+    throw new BcError('USER_DISABLED', `the user who owns this key (${key.user.name}) is disabled`);
+  }
   if (key.expiresAtMs !== null && nowMs >= key.expiresAtMs) {
     throw new BcError('KEY_EXPIRED', `this key expired at ${k.expiresAt ?? ''}`);
   }
@@ -75,20 +78,36 @@ export function authorize(key: RouteKey, model: string, clientIp: string, nowMs:
   }
 }
 
-/** Rate limits, then the budget reservation. Throws; on success ctx holds both. */
+/**
+ * Rate limits (the key's, then its user's over all their keys), then the budget reservation
+ * against the key's budget and its user's balance together. Throws; on success ctx holds both.
+ */
 export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKey): Promise<void> {
   const k = key.record;
+  const user = key.user;
   // billed at the prices in force now, whatever changes while the request is in flight
   ctx.prices = capturePrices(state, ctx.model, key);
-  const needsCount = k.tpm !== null || k.budget !== null;
+  const metered = drawsOnMoney(key);
+  const userLimited = user !== null && (user.rpm !== null || user.tpm !== null || user.concurrency !== null);
+  const needsCount = k.tpm !== null || metered || (userLimited && user.tpm !== null);
   const inputTokens = needsCount ? await countedInput(ctx) : 0;
   state.limiter.admit(k.id, k, inputTokens);
+  if (userLimited) {
+    try {
+      state.userLimiter.admit(user.id, user, inputTokens, user.name);
+    } catch (err) {
+      state.limiter.release(k.id, 0);
+      throw err;
+    }
+    ctx.userAdmitted = true;
+  }
   ctx.admitted = true;
-  if (k.budget === null) return;
+  if (!metered) return;
   const { terms, ask, wants } = await worstCase(state, ctx, key, inputTokens);
-  // one synchronous step: the ledger decides what fits and reserves it
-  const r = state.ledger.reserve(k.id, k.budget, terms, ask);
-  if (!r.ok) throw budgetRefusal(key, terms, ask, wants, r.left);
+  // one synchronous step: the ledger decides what fits and reserves it on the key and its user
+  const payer = { keyId: k.id, budget: k.budget, userId: user?.balance == null ? null : user.id };
+  const r = state.ledger.reserveJoint(payer, terms, ask);
+  if (!r.ok) throw budgetRefusal(key, terms, ask, wants, r.left, r.short);
   ctx.reserved = r.amount;
   // the upstream gets the limit that was paid for unless it is the client's own
   if (r.clamped || (wants.asked === undefined && wants.writable)) ctx.outputLimit = r.outputTokens;
@@ -101,10 +120,12 @@ function budgetRefusal(
   ask: OutputAsk,
   wants: OutputRequest,
   left: number,
+  short: 'key' | 'user',
 ): BcError {
   const needs = termsCost(terms, askedOutput(ask, ask.limit));
   const answers = ask.choices > 1 ? ` for ${ask.choices} answers` : '';
-  const head = `this key's budget cannot cover the request (needs up to ${needs} micro-USD${answers}, ${left} left)`;
+  const whose = short === 'user' ? `user ${key.user?.name ?? ''}'s balance` : "this key's budget";
+  const head = `${whose} cannot cover the request (needs up to ${needs} micro-USD${answers}, ${left} left)`;
   let why = '';
   if (key.record.strictBudget && wants.writable) {
     why = '; the key has a strict budget, so the output limit is not lowered';
@@ -114,9 +135,13 @@ function budgetRefusal(
       `; what is left cannot pay for ${ask.clamp.min} output tokens, the least a lowered limit keeps` +
       (thinking > 0 ? ` (${MIN_LOWERED_OUTPUT} beyond the thinking budget of ${thinking})` : '');
   }
+  const raise =
+    short === 'user'
+      ? `top up the balance with \`bc user topup ${key.user?.name ?? ''} --usd X\` (or redeem a code)`
+      : `raise the budget with \`bc key edit ${key.record.name} --budget USD\``;
   return new BcError(
     'INSUFFICIENT_QUOTA',
-    `${head}${why}: ask for ${ask.choices > 1 ? 'fewer answers or ' : ''}fewer output tokens, or raise the budget with \`bc key edit ${key.record.name} --budget USD\``,
+    `${head}${why}: ask for ${ask.choices > 1 ? 'fewer answers or ' : ''}fewer output tokens, or ${raise}`,
   );
 }
 

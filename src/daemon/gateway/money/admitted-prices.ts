@@ -11,7 +11,7 @@
 import type { PriceRecord } from '../../store/types.js';
 import type { RelayContext } from '../context.js';
 import type { GatewayState } from '../state.js';
-import type { RouteKey } from '../snapshot.js';
+import { drawsOnMoney, type RouteKey } from '../snapshot.js';
 import { priceFor } from './worst-case.js';
 
 export interface AdmittedPrices {
@@ -41,7 +41,7 @@ export function capturePrices(state: GatewayState, model: string, key: RouteKey)
     ratio: snap.groupRatios.get(group) ?? 1,
     byUpstream,
     unrouted: priceFor(state, model),
-    pricedOnly: key.record.budget !== null,
+    pricedOnly: drawsOnMoney(key),
   };
 }
 

@@ -56,17 +56,22 @@ export interface RateHeaders {
 export class RateLimiter {
   private readonly counters = new Map<number, KeyCounters>();
 
-  constructor(private readonly nowMs: () => number = Date.now) {}
+  /** `subject` names whose limit it is in refusals: "this key", or the user's name given to admit */
+  constructor(
+    private readonly nowMs: () => number = Date.now,
+    private readonly subject: 'key' | 'user' = 'key',
+  ) {}
 
   /**
    * Admits one request of `estTokens` for the key or throws RATE_LIMITED. On success the
    * request holds a concurrency slot until `release`.
    */
-  admit(keyId: number, limits: KeyLimits, estTokens: number): void {
+  admit(keyId: number, limits: KeyLimits, estTokens: number, name?: string): void {
     const c = this.countersFor(keyId);
+    const whose = this.subject === 'key' ? 'this key' : `user ${name ?? String(keyId)}`;
     const nowS = Math.floor(this.nowMs() / 1000);
     if (limits.concurrency !== null && c.inFlight >= limits.concurrency) {
-      throw limited(`concurrency limit of ${limits.concurrency} requests reached for this key`, 1, {
+      throw limited(`concurrency limit of ${limits.concurrency} requests reached for ${whose}`, 1, {
         'x-ratelimit-limit-concurrency': String(limits.concurrency),
       });
     }
@@ -74,7 +79,7 @@ export class RateLimiter {
       const used = c.requests.sum(nowS);
       if (used + 1 > limits.rpm) {
         const reset = c.requests.resetS(nowS);
-        throw limited(`rate limit of ${limits.rpm} requests per minute reached for this key`, reset, {
+        throw limited(`rate limit of ${limits.rpm} requests per minute reached for ${whose}`, reset, {
           'x-ratelimit-limit-requests': String(limits.rpm),
           'x-ratelimit-remaining-requests': '0',
           'x-ratelimit-reset-requests': `${reset}s`,
@@ -85,7 +90,7 @@ export class RateLimiter {
       const used = c.tokens.sum(nowS);
       if (used >= limits.tpm || (used > 0 && used + estTokens > limits.tpm)) {
         const reset = c.tokens.resetS(nowS);
-        throw limited(`rate limit of ${limits.tpm} tokens per minute reached for this key`, reset, {
+        throw limited(`rate limit of ${limits.tpm} tokens per minute reached for ${whose}`, reset, {
           'x-ratelimit-limit-tokens': String(limits.tpm),
           'x-ratelimit-remaining-tokens': String(Math.max(0, limits.tpm - used)),
           'x-ratelimit-reset-tokens': `${reset}s`,

@@ -53,7 +53,9 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
 
   ctx.reserved = 0;
   if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
+  if (ctx.userAdmitted && key.user) state.userLimiter.release(key.user.id, u.inputTokens + u.outputTokens);
   ctx.admitted = false;
+  ctx.userAdmitted = false;
 
   const latencyMs = elapsedMs(ctx);
   const row: NewLogRow = {
@@ -90,7 +92,7 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   } catch (err) {
     refused = { err };
   }
-  state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0));
+  state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0), key.user?.id ?? null);
   const failure = refused && isBcError(refused.err) ? refused.err : null;
   state.metrics.requestFinished({
     channelId: row.channel_id,

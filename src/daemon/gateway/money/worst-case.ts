@@ -97,7 +97,7 @@ export async function worstCase(
   if (!price) {
     throw new BcError(
       'MODEL_NOT_PRICED',
-      `model "${ctx.model}" has no price and this key has a budget: set one with \`bc price set\``,
+      `model "${ctx.model}" has no price and this key draws on a budget or a balance: set one with \`bc price set\``,
     );
   }
   const ratio = ctx.prices?.ratio ?? state.snapshot.groupRatios.get(key.record.group) ?? 1;

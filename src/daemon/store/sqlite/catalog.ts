@@ -38,7 +38,7 @@ function defined<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function isConstraint(e: unknown, kind: 'UNIQUE' | 'FOREIGNKEY'): boolean {
+export function isConstraint(e: unknown, kind: 'UNIQUE' | 'FOREIGNKEY'): boolean {
   return e instanceof Database.SqliteError && e.code === `SQLITE_CONSTRAINT_${kind}`;
 }
 
@@ -169,7 +169,9 @@ export class KeyTable {
       ...k,
       userId: k.userId ?? null,
       strictBudget: k.strictBudget ?? false,
-      spent: 0,
+      scope: k.scope ?? 'relay',
+      createdBy: k.createdBy ?? 'admin',
+      spent: k.spent ?? 0,
       createdAt: new Date().toISOString(),
       lastUsedAt: null,
     };
@@ -180,8 +182,17 @@ export class KeyTable {
   patch(id: number, patch: KeyPatch): KeyRecord {
     return this.db.transaction(() => {
       const current = this.mustGet(id);
-      // spent is owned by settle(); a patch never overwrites it, even if a caller sneaks it in
-      const next: KeyRecord = { ...current, ...defined(patch), id, spent: current.spent };
+      // spent is owned by settle(), the owner never changes: a patch never overwrites them, even
+      // if a caller sneaks them in
+      const next: KeyRecord = {
+        ...current,
+        ...defined(patch),
+        id,
+        spent: current.spent,
+        userId: current.userId,
+        scope: current.scope,
+        createdBy: current.createdBy,
+      };
       this.write(next, () => this.update.run(keyParams(next)));
       return this.mustGet(id);
     })();

@@ -30,7 +30,14 @@ const USAGE_NAME: Record<UsageDimension, string> = {
   model: 'model',
   key: "COALESCE(key_name, '-')",
   channel: "COALESCE(channel_name, '-')",
+  // a key's owner never changes, so a row belongs to the user who owns its key now
+  user: "COALESCE(user_name, '-')",
 };
+
+// rows with their user's name beside them, for usage by user (operator keys: NULL)
+const LOGS_WITH_USER = `(SELECT logs.*, users.name AS user_name FROM logs
+  LEFT JOIN keys ON keys.id = logs.key_id LEFT JOIN users ON users.id = keys.user_id
+  WHERE logs.time >= ?)`;
 
 // a row with tokens but no cost is spend on an unpriced model: counted, never added as $0
 const UNPRICED = 'CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END';
@@ -41,7 +48,7 @@ function usageSql(by: UsageDimension): string {
       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
       CASE WHEN COUNT(cost) = 0 AND SUM(${UNPRICED}) > 0 THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost,
       SUM(${UNPRICED}) AS unpriced
-    FROM logs WHERE time >= ? GROUP BY 1 ORDER BY cost DESC, requests DESC, name`;
+    FROM ${by === 'user' ? LOGS_WITH_USER : 'logs WHERE time >= ?'} GROUP BY 1 ORDER BY cost DESC, requests DESC, name`;
 }
 
 export function normaliseTime(iso: string, what: string): string {
@@ -64,6 +71,7 @@ export class LogTable {
   private readonly insert;
   private readonly spend;
   private readonly touch;
+  private readonly userSpend;
   private readonly count;
   private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
@@ -77,27 +85,32 @@ export class LogTable {
     private readonly db: Db,
     private readonly keyId: IdResolver,
     private readonly channelId: IdResolver,
+    private readonly userId: IdResolver,
   ) {
     this.insert = db.prepare<[Params]>(insertSql('logs', LOG_COLUMNS));
     this.spend = db.prepare<[number, string, number]>(
       'UPDATE keys SET spent = spent + ?, last_used_at = ? WHERE id = ?',
     );
     this.touch = db.prepare<[string, number]>('UPDATE keys SET last_used_at = ? WHERE id = ?');
+    // a user-owned key's spend comes out of its user's balance in the same transaction (an
+    // unmetered user's NULL balance stays NULL); the owner of a key never changes
+    this.userSpend = db.prepare<[number, number, number]>(
+      `UPDATE users SET balance = balance - ?, spent = spent + ?
+       WHERE id = (SELECT user_id FROM keys WHERE id = ?)`,
+    );
     this.count = db.prepare<[], number>('SELECT COUNT(*) FROM logs').pluck();
     this.usageBy = {
       model: db.prepare<[string], UsageAggregate>(usageSql('model')),
       key: db.prepare<[string], UsageAggregate>(usageSql('key')),
       channel: db.prepare<[string], UsageAggregate>(usageSql('channel')),
+      user: db.prepare<[string], UsageAggregate>(usageSql('user')),
     };
     this.settleTx = db.transaction((row: NewLogRow): number => {
       // the relay rounds once at settlement; this only guards against a fractional slip
       const cost = row.cost === null ? null : roundHalfUp(row.cost);
       const now = new Date().toISOString();
       const id = Number(this.insert.run(logParams(row, logTime(row.time, now), cost)).lastInsertRowid);
-      if (row.key_id !== null) {
-        if (cost !== null) this.spend.run(cost, now, row.key_id);
-        else this.touch.run(now, row.key_id);
-      }
+      if (row.key_id !== null) this.charge(row.key_id, cost, now);
       return id;
     });
     // positional, in logValues' order: the id, then LOG_COLUMNS
@@ -139,8 +152,9 @@ export class LogTable {
   }
 
   /**
-   * Inserts the rows (inside the caller's transaction) and adds each new row's cost to its key:
-   * one UPDATE per key for the whole batch, the sum of exactly the rows that were new.
+   * Inserts the rows (inside the caller's transaction) and adds each new row's cost to its key
+   * and the key's user: one UPDATE each per key for the whole batch, the sum of exactly the rows
+   * that were new.
    */
   private applyBatch(entries: JournalEntry[]): void {
     const now = new Date().toISOString();
@@ -153,10 +167,17 @@ export class LogTable {
       const before = perKey.get(row.key_id) ?? null;
       perKey.set(row.key_id, cost === null ? before : (before ?? 0) + cost);
     }
-    for (const [keyId, cost] of perKey) {
-      if (cost !== null) this.spend.run(cost, now, keyId);
-      else this.touch.run(now, keyId);
+    for (const [keyId, cost] of perKey) this.charge(keyId, cost, now);
+  }
+
+  /** Adds settled spend to a key and its user (null: unpriced rows only, the key is just touched). */
+  private charge(keyId: number, cost: number | null, now: string): void {
+    if (cost === null) {
+      this.touch.run(now, keyId);
+      return;
     }
+    this.spend.run(cost, now, keyId);
+    if (cost !== 0) this.userSpend.run(cost, cost, keyId);
   }
 
   settle(row: NewLogRow): number {
@@ -168,6 +189,12 @@ export class LogTable {
     const params: Params = { limit: clampLimit(q.limit) };
     this.refFilter(where, params, 'key', q.key, this.keyId);
     this.refFilter(where, params, 'channel', q.channel, this.channelId);
+    if (q.user !== undefined) {
+      const userId = this.userId(q.user);
+      if (userId === undefined) throw new BcError('NOT_FOUND', `user "${q.user}" not found: see \`bc user list\``);
+      where.push('key_id IN (SELECT id FROM keys WHERE user_id = @user_id)');
+      params.user_id = userId;
+    }
     if (q.model !== undefined) {
       where.push('model = @model');
       params.model = q.model;

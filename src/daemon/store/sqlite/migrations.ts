@@ -161,6 +161,121 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE logs ADD COLUMN max_tokens_clamped INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'tenants',
+    // SPEC section 11 (design note: TENANTS.md 5.2). The users table of version 1 was never
+    // written to (no route created users), so it is recreated with the tenant columns; every
+    // keys.user_id is NULL, so nothing points at it. Money is integer micro-USD; for a metered
+    // user balance = sum(user_ledger.amount) - spent at all times (balance NULL = unmetered).
+    sql: `
+      DROP INDEX keys_user_id;
+      DROP TABLE users;
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        "group" TEXT NOT NULL DEFAULT 'default',
+        balance INTEGER,
+        spent INTEGER NOT NULL DEFAULT 0,
+        credited INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'enabled' CHECK (status IN ('enabled', 'disabled', 'deleted')),
+        rpm INTEGER,
+        tpm INTEGER,
+        concurrency INTEGER,
+        max_keys INTEGER,
+        referral_code TEXT UNIQUE,
+        invited_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        referral_rewards INTEGER NOT NULL DEFAULT 0,
+        note TEXT,
+        signup_ip TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX keys_user_id ON keys(user_id);
+      ALTER TABLE keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'relay' CHECK (scope IN ('relay', 'account'));
+      ALTER TABLE keys ADD COLUMN created_by TEXT NOT NULL DEFAULT 'admin';
+
+      CREATE TABLE user_ledger (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        time TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN
+          ('topup', 'adjust', 'redeem', 'invite_bonus', 'invite_reward', 'rebate', 'import')),
+        amount INTEGER NOT NULL,
+        balance_after INTEGER,
+        ref TEXT,
+        actor TEXT NOT NULL,
+        note TEXT
+      );
+      CREATE INDEX user_ledger_user ON user_ledger(user_id, id);
+
+      CREATE TABLE redeem_codes (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        batch TEXT,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        max_uses INTEGER NOT NULL DEFAULT 1 CHECK (max_uses >= 1),
+        uses INTEGER NOT NULL DEFAULT 0 CHECK (uses <= max_uses),
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        promo INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+        expires_at TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX redeem_codes_batch ON redeem_codes(batch);
+
+      CREATE TABLE redemptions (
+        id INTEGER PRIMARY KEY,
+        code_id INTEGER NOT NULL REFERENCES redeem_codes(id),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        amount INTEGER NOT NULL,
+        time TEXT NOT NULL,
+        ip TEXT,
+        UNIQUE (code_id, user_id)
+      );
+
+      CREATE TABLE invites (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        name TEXT,
+        inviter_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        "group" TEXT,
+        invitee_amount INTEGER NOT NULL DEFAULT 0,
+        inviter_amount INTEGER NOT NULL DEFAULT 0,
+        max_uses INTEGER NOT NULL DEFAULT 1 CHECK (max_uses >= 1),
+        uses INTEGER NOT NULL DEFAULT 0 CHECK (uses <= max_uses),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+        expires_at TEXT,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE invitations (
+        id INTEGER PRIMARY KEY,
+        invitee_id INTEGER NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+        inviter_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        invite_id INTEGER REFERENCES invites(id),
+        invitee_bonus INTEGER NOT NULL,
+        inviter_reward INTEGER NOT NULL,
+        reward_on TEXT NOT NULL CHECK (reward_on IN ('signup', 'first_credit')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'rewarded', 'capped', 'void')),
+        rebate_paid INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        rewarded_at TEXT,
+        signup_ip TEXT
+      );
+      CREATE INDEX invitations_inviter ON invitations(inviter_id, created_at);
+
+      CREATE TABLE import_map (
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source_id INTEGER NOT NULL,
+        target_id INTEGER NOT NULL,
+        PRIMARY KEY (source, kind, source_id)
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -44,6 +44,8 @@ export interface KeyRow {
   created_at: string;
   last_used_at: string | null;
   strict_budget: number;
+  scope: string;
+  created_by: string;
 }
 
 export interface PriceRow {
@@ -123,6 +125,8 @@ export const KEY_COLUMNS = [
   'created_at',
   'last_used_at',
   'strict_budget',
+  'scope',
+  'created_by',
 ] as const;
 
 export const PRICE_COLUMNS = [

@@ -7,7 +7,15 @@ import { STORED_CHANNEL_COLUMNS, type StoredChannelFields } from '../../../share
 import { fromColumn, toColumn, type StoredColumn } from '../../../shared/field-table.js';
 import { KEY_FIELD_COLUMNS, type KeyFields } from '../../../shared/key-fields.js';
 import type { ChannelStatus, KeyStatus, LogRow } from '../../../shared/control-api.js';
-import type { ChannelRecord, ChannelSecret, KeyRecord, NewLogRow, PriceRecord } from '../types.js';
+import type {
+  ChannelRecord,
+  ChannelSecret,
+  KeyCreator,
+  KeyRecord,
+  KeyScope,
+  NewLogRow,
+  PriceRecord,
+} from '../types.js';
 import type { ChannelRow, KeyRow, LogDbRow, PriceRow } from './row-types.js';
 
 export * from './row-types.js';
@@ -84,6 +92,8 @@ export function keyFromRow(r: KeyRow): KeyRecord {
     spent: r.spent,
     status: r.status as KeyStatus,
     userId: r.user_id,
+    scope: r.scope as KeyScope,
+    createdBy: r.created_by as KeyCreator,
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
   };
@@ -98,6 +108,8 @@ export function keyParams(k: Omit<KeyRecord, 'id'> & { id?: number }): Params {
     spent: k.spent,
     status: k.status,
     user_id: k.userId,
+    scope: k.scope,
+    created_by: k.createdBy,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
   };

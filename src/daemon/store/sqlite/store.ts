@@ -7,6 +7,13 @@
  */
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type {
+  BalanceChange,
+  CreditRequest,
+  CreditResult,
+  LedgerRecord,
+  NewUser,
+  UserPatch,
+  UserRecord,
   ChannelPatch,
   ChannelRecord,
   GroupRecord,
@@ -22,6 +29,7 @@ import type {
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
+import { UserTable } from './users.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
 import { SettleJournal } from './journal.js';
@@ -41,6 +49,10 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
+  /** users and their ledger; the tenant tables (codes, invites, import) build on it */
+  readonly users: UserTable;
+  private readonly metaGet;
+  private readonly metaSet;
   /** null for an in-memory database: settle then commits directly */
   private readonly journal: SettleJournal | null;
   private checkpointer: Checkpointer | undefined;
@@ -54,11 +66,15 @@ export class SqliteStore implements Store {
     this.channels = new ChannelTable(db);
     this.keys = new KeyTable(db);
     this.prices = new PriceTable(db);
+    this.users = new UserTable(db);
     this.logs = new LogTable(
       db,
       (ref) => this.keys.get(ref)?.id,
       (ref) => this.channels.get(ref)?.id,
+      (ref) => this.users.get(ref)?.id,
     );
+    this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
+    this.metaSet = db.prepare<[string, string]>('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)');
     if (file === ':memory:') {
       this.journal = null;
     } else {
@@ -120,6 +136,40 @@ export class SqliteStore implements Store {
   }
   async updateKey(id: number, patch: KeyPatch): Promise<KeyRecord> {
     return this.keys.patch(id, patch);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    this.settled();
+    return this.users.list();
+  }
+  async getUser(idOrName: number | string): Promise<UserRecord | undefined> {
+    this.settled();
+    return this.users.get(idOrName);
+  }
+  async createUser(u: NewUser): Promise<{ user: UserRecord; changes: BalanceChange[] }> {
+    return this.users.create(u);
+  }
+  async updateUser(id: number, patch: UserPatch): Promise<UserRecord> {
+    this.settled();
+    return this.users.patch(id, patch);
+  }
+  async creditUser(c: CreditRequest): Promise<CreditResult> {
+    // the balance the ledger row records includes every settled request
+    this.settled();
+    return this.users.credit({ ...c, paid: c.kind === 'topup' });
+  }
+  async userLedger(userId: number, limit: number): Promise<LedgerRecord[]> {
+    return this.users.ledger(userId, limit);
+  }
+  async removeUser(id: number, actor: string): Promise<{ user: UserRecord; changes: BalanceChange[] }> {
+    this.settled();
+    return this.users.remove(id, actor);
+  }
+  async getMeta(key: string): Promise<string | null> {
+    return this.metaGet.get(key) ?? null;
+  }
+  async setMeta(key: string, value: string): Promise<void> {
+    this.metaSet.run(key, value);
   }
 
   async listPrices(): Promise<PriceRecord[]> {
