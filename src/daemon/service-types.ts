@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Paths } from '../shared/paths.js';
 import type { ChannelTestResult } from '../shared/control-api.js';
-import type { ChannelRecord, Store } from './store/types.js';
+import type { BalanceChange, ChannelRecord, Store } from './store/types.js';
 import type { SecretBox } from './secrets.js';
 import type { GatewayState } from './gateway/state.js';
 import type { ChannelHealth } from './metrics/types.js';
@@ -31,6 +31,12 @@ export interface Services {
   listenAddress: string;
   /** Rebuilds the in-memory routing, key and price snapshots; every control-plane change calls it. */
   refresh(): Promise<void>;
+  /**
+   * After a committed credit or debit outside settlement (top-up, adjust, redeem, rewards, user
+   * removal): moves the gateway's in-memory balances by exactly the changes the store returned,
+   * then refreshes. Every store method that changes a balance returns its BalanceChange list.
+   */
+  balancesChanged(changes: readonly BalanceChange[]): Promise<void>;
   /** requests served since start (every request that passed authentication) */
   requestsServed(): number;
   /** runtime routing state of a channel, for listings */

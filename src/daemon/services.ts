@@ -62,6 +62,11 @@ export async function createServices(
       gateway,
       listenAddress: paths.listen,
       refresh: () => gateway.refresh(),
+      balancesChanged: async (changes) => {
+        // the in-memory ledger first, then the snapshot: a user it seeds fresh already has them
+        for (const c of changes) gateway.ledger.credit(c.userId, c.amount);
+        await gateway.refresh();
+      },
       requestsServed: () => gateway.requests,
       channelState: (id) => channelState(gateway, id),
       channelHealth: () => channelHealth(gateway),

@@ -84,6 +84,12 @@ export interface KeyView {
   status: KeyStatus;
   /** refuses a request whose worst case does not fit instead of lowering its output limit */
   strict_budget: boolean;
+  /** the owner's name (SPEC section 11), null for an operator's key */
+  user: string | null;
+  /** `relay` (model calls) or `account` (also manages the user's keys and redeems on /bc/v1/) */
+  scope: 'relay' | 'account';
+  /** `admin`, `self` (made by its user on /bc/v1/) or `import` */
+  created_by: 'admin' | 'self' | 'import';
   created_at: string;
   last_used_at: string | null;
 }
@@ -277,4 +283,28 @@ export const ROUTES = {
   usage: 'GET /v1/usage',
   metricsSnapshot: 'GET /v1/metrics/snapshot',
   metricsStream: 'GET /v1/metrics/stream',
+  // tenants (SPEC section 11; shapes in tenant-api.ts)
+  userList: 'GET /v1/users',
+  userShow: 'GET /v1/users/:id',
+  userCreate: 'POST /v1/users',
+  userEdit: 'PATCH /v1/users/:id',
+  userRemove: 'DELETE /v1/users/:id',
+  userEnable: 'POST /v1/users/:id/enable',
+  userDisable: 'POST /v1/users/:id/disable',
+  userCredit: 'POST /v1/users/:id/credit',
+  userLedger: 'GET /v1/users/:id/ledger',
+  redeemCreate: 'POST /v1/redeem-codes',
+  redeemList: 'GET /v1/redeem-codes',
+  redeemShow: 'GET /v1/redeem-codes/:id',
+  redeemRevoke: 'POST /v1/redeem-codes/:id/revoke',
+  redeemRevokeBatch: 'POST /v1/redeem-codes/revoke',
+  redeemUse: 'POST /v1/redeem',
+  inviteCreate: 'POST /v1/invites',
+  inviteList: 'GET /v1/invites',
+  inviteShow: 'GET /v1/invites/:id',
+  inviteRevoke: 'POST /v1/invites/:id/revoke',
+  invitationList: 'GET /v1/invitations',
+  tenantSettingsShow: 'GET /v1/tenant/settings',
+  tenantSettingsSet: 'PUT /v1/tenant/settings',
+  importOneApi: 'POST /v1/import/one-api',
 } as const;

@@ -27,6 +27,31 @@ import type {
   UsageDimension,
   UsageRow,
 } from './control-api.js';
+import type {
+  CreditAnswer,
+  CreditInput,
+  InvitationView,
+  InviteCreated,
+  InviteInput,
+  InviteView,
+  LedgerRowView,
+  RedeemAnswer,
+  RedeemCodeInput,
+  RedeemCodesCreated,
+  RedeemCodeView,
+  SignupAnswer,
+  TenantSettings,
+  TenantSettingsInput,
+  UserInput,
+  UserView,
+} from './tenant-api.js';
+
+/** Query filters of `GET /v1/redeem-codes`. */
+export interface RedeemListQuery {
+  batch?: string;
+  status?: string;
+  user?: string;
+}
 
 export interface DaemonClientOptions {
   socket: string;
@@ -52,7 +77,8 @@ export interface DaemonClient {
     test(id: string | number, model?: string): Promise<ChannelTestResult>;
   };
   keys: {
-    list(): Promise<KeyView[]>;
+    /** `user`: only the keys that user owns */
+    list(user?: string): Promise<KeyView[]>;
     show(id: string | number): Promise<KeyView>;
     create(input: KeyInput): Promise<KeyCreated>;
     edit(id: string | number, input: KeyInput): Promise<KeyView>;
@@ -71,6 +97,41 @@ export interface DaemonClient {
     list(): Promise<GroupView[]>;
     set(name: string, ratio: number): Promise<GroupView>;
   };
+  users: {
+    list(): Promise<UserView[]>;
+    show(id: string | number): Promise<UserView>;
+    /** with `invite`, the answer is a SignupAnswer (the user and their first key) */
+    create(input: UserInput): Promise<UserView | SignupAnswer>;
+    edit(id: string | number, input: UserInput): Promise<UserView>;
+    /** `force`: also with a balance or enabled keys left; answers with the user as removed */
+    remove(id: string | number, force?: boolean): Promise<UserView>;
+    enable(id: string | number): Promise<UserView>;
+    disable(id: string | number): Promise<UserView>;
+    credit(id: string | number, input: CreditInput): Promise<CreditAnswer>;
+    ledger(id: string | number, limit?: number): Promise<LedgerRowView[]>;
+  };
+  redeem: {
+    create(input: RedeemCodeInput): Promise<RedeemCodesCreated>;
+    list(query?: RedeemListQuery): Promise<RedeemCodeView[]>;
+    show(id: string | number): Promise<RedeemCodeView & { redemptions?: unknown[] }>;
+    revoke(id: string | number): Promise<RedeemCodeView>;
+    revokeBatch(batch: string): Promise<{ revoked: number }>;
+    /** the admin redeems on a user's behalf: exact reasons on failure */
+    use(code: string, user: string): Promise<RedeemAnswer>;
+  };
+  invites: {
+    create(input: InviteInput): Promise<InviteCreated>;
+    list(): Promise<InviteView[]>;
+    show(id: string | number): Promise<InviteView>;
+    revoke(id: string | number): Promise<InviteView>;
+    invitations(): Promise<InvitationView[]>;
+  };
+  tenant: {
+    settings(): Promise<TenantSettings>;
+    set(input: TenantSettingsInput): Promise<TenantSettings>;
+  };
+  /** `bc import one-api`: the daemon applies a plan the CLI read from the source database */
+  importOneApi(plan: unknown): Promise<unknown>;
   models(): Promise<ModelView[]>;
   logs(query?: LogQuery): Promise<LogRow[]>;
   usage(by: UsageDimension, since?: string): Promise<UsageRow[]>;
@@ -288,7 +349,7 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
         call<ChannelTestResult>('channelTest', { params: id(v), body: model ? { model } : {} }),
     },
     keys: {
-      list: () => call<KeyView[]>('keyList'),
+      list: (user) => call<KeyView[]>('keyList', { query: { user } }),
       show: (v) => call<KeyView>('keyShow', { params: id(v) }),
       create: (input) => call<KeyCreated>('keyCreate', { body: input }),
       edit: (v, input) => call<KeyView>('keyEdit', { params: id(v), body: input }),
@@ -306,6 +367,38 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
       list: () => call<GroupView[]>('groupList'),
       set: (name, ratio) => call<GroupView>('groupSet', { params: { name }, body: { ratio } }),
     },
+    users: {
+      list: () => call<UserView[]>('userList'),
+      show: (v) => call<UserView>('userShow', { params: id(v) }),
+      create: (input) => call<UserView | SignupAnswer>('userCreate', { body: input }),
+      edit: (v, input) => call<UserView>('userEdit', { params: id(v), body: input }),
+      remove: (v, force) =>
+        call<UserView>('userRemove', { params: id(v), query: { force: force ? 'true' : undefined } }),
+      enable: (v) => call<UserView>('userEnable', { params: id(v) }),
+      disable: (v) => call<UserView>('userDisable', { params: id(v) }),
+      credit: (v, input) => call<CreditAnswer>('userCredit', { params: id(v), body: input }),
+      ledger: (v, limit) => call<LedgerRowView[]>('userLedger', { params: id(v), query: { limit } }),
+    },
+    redeem: {
+      create: (input) => call<RedeemCodesCreated>('redeemCreate', { body: input }),
+      list: (query = {}) => call<RedeemCodeView[]>('redeemList', { query: { ...query } }),
+      show: (v) => call<RedeemCodeView & { redemptions?: unknown[] }>('redeemShow', { params: id(v) }),
+      revoke: (v) => call<RedeemCodeView>('redeemRevoke', { params: id(v) }),
+      revokeBatch: (batch) => call<{ revoked: number }>('redeemRevokeBatch', { body: { batch } }),
+      use: (code, user) => call<RedeemAnswer>('redeemUse', { body: { code, user } }),
+    },
+    invites: {
+      create: (input) => call<InviteCreated>('inviteCreate', { body: input }),
+      list: () => call<InviteView[]>('inviteList'),
+      show: (v) => call<InviteView>('inviteShow', { params: id(v) }),
+      revoke: (v) => call<InviteView>('inviteRevoke', { params: id(v) }),
+      invitations: () => call<InvitationView[]>('invitationList'),
+    },
+    tenant: {
+      settings: () => call<TenantSettings>('tenantSettingsShow'),
+      set: (input) => call<TenantSettings>('tenantSettingsSet', { body: input }),
+    },
+    importOneApi: (plan) => call<unknown>('importOneApi', { body: plan }),
     models: () => call<ModelView[]>('models'),
     logs: (query = {}) => call<LogRow[]>('logs', { query: { ...query } }),
     usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),

@@ -107,6 +107,9 @@ describe('tables', () => {
       concurrency: null,
       status: 'enabled',
       strict_budget: false,
+      user: null,
+      scope: 'relay',
+      created_by: 'admin',
       created_at: '2026-11-01T00:00:00.000Z',
       last_used_at: null,
     };

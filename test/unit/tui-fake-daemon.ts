@@ -373,6 +373,9 @@ export function keyView(id: number, name: string): KeyView {
     concurrency: null,
     status: 'enabled',
     strict_budget: false,
+    user: null,
+    scope: 'relay',
+    created_by: 'admin',
     created_at: '2026-01-01T00:00:00.000Z',
     last_used_at: null,
   };

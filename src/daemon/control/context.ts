@@ -13,7 +13,7 @@ import type {
 import type { ChannelType } from '../../shared/control-api.js';
 import { BcError } from '../../shared/errors.js';
 import type { Services } from '../service-types.js';
-import type { ChannelRecord, KeyRecord } from '../store/types.js';
+import type { ChannelRecord, KeyRecord, UserRecord } from '../store/types.js';
 import { parseRef } from './validate.js';
 
 export interface ControlHooks {
@@ -62,4 +62,16 @@ export async function mustGetKey(services: Services, raw: string | undefined): P
   const k = await services.store.getKey(ref);
   if (k === undefined) throw new BcError('NOT_FOUND', describe('key', ref));
   return k;
+}
+
+export async function mustGetUser(services: Services, raw: string | undefined): Promise<UserRecord> {
+  const ref = parseRef(raw ?? '');
+  const u = await services.store.getUser(ref);
+  if (u === undefined) throw new BcError('NOT_FOUND', `${describe('user', ref)}: see \`bc user list\``);
+  return u;
+}
+
+/** Users' names by id, for views that name a key's owner or a user's inviter. */
+export async function userNames(services: Services): Promise<Map<number, string>> {
+  return new Map((await services.store.listUsers()).map((u) => [u.id, u.name]));
 }

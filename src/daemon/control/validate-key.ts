@@ -22,7 +22,13 @@ export type { KeyFields } from '../../shared/key-fields.js';
  * field's wire name for its messages; a field missing here is a compile error.
  */
 const PARSE: { readonly [W in KeyWire]: (value: unknown, field: W) => KeyValue<W> } = {
-  name: (v) => f.entityName(v),
+  // `/` separates a user-owned key's owner from its name (`alice/laptop`)
+  name: (v) => {
+    const name = f.entityName(v);
+    if (name.includes('/'))
+      throw f.invalid('name', 'must not contain "/" (it joins a user\'s name to their key\'s)');
+    return name;
+  },
   group: (v, field) => f.groupName(v, field),
   budget: (v, field) => f.limit(v, field),
   expires_at: (v, field) => (v === null ? null : f.isoTime(v, field)),
@@ -33,6 +39,29 @@ const PARSE: { readonly [W in KeyWire]: (value: unknown, field: W) => KeyValue<W
   concurrency: (v, field) => f.limit(v, field),
   strict_budget: (v, field) => f.bool(v, field),
 };
+
+/**
+ * The owner fields of a create body (SPEC section 11), taken out so the rest reads as the key
+ * table's fields: `user` (a user's name or id) and `scope` (`relay` or `account`).
+ */
+export function validateKeyOwner(body: unknown): {
+  body: unknown;
+  user?: string;
+  scope?: 'relay' | 'account';
+} {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body };
+  const { user, scope, ...rest } = body as Record<string, unknown>;
+  const out: { body: unknown; user?: string; scope?: 'relay' | 'account' } = { body: rest };
+  if (user !== undefined && user !== null) {
+    if (typeof user === 'number' && Number.isSafeInteger(user)) out.user = String(user);
+    else out.user = f.text(user, 'user', 64);
+  }
+  if (scope !== undefined && scope !== null) {
+    if (scope !== 'relay' && scope !== 'account') throw f.invalid('scope', 'must be "relay" or "account"');
+    out.scope = scope;
+  }
+  return out;
+}
 
 export function validateKeyCreate(body: unknown): KeyFields {
   const given = readKeyFields(f.bodyObject(body, KEY_WIRES));

@@ -16,7 +16,14 @@ import type {
   UsageRow,
 } from '../../shared/control-api.js';
 import type { ChannelRuntimeState } from '../service-types.js';
-import type { ChannelRecord, KeyRecord, UsageAggregate } from '../store/types.js';
+import type {
+  ChannelRecord,
+  KeyRecord,
+  LedgerRecord,
+  UsageAggregate,
+  UserRecord,
+} from '../store/types.js';
+import type { LedgerRowView, UserView } from '../../shared/tenant-api.js';
 import type { PriceListing } from '../pricing/listing.js';
 
 export function channelView(
@@ -69,11 +76,15 @@ const KEY_VIEW_ORDER: readonly (keyof KeyView)[] = [
   'concurrency',
   'status',
   'strict_budget',
+  'user',
+  'scope',
+  'created_by',
   'created_at',
   'last_used_at',
 ];
 
-export function keyView(k: KeyRecord): KeyView {
+/** `owners`: users' names by id (context.ts userNames), for the key's `user`. */
+export function keyView(k: KeyRecord, owners?: ReadonlyMap<number, string>): KeyView {
   // the table's fields under their wire names (shared/key-fields.ts); typed through KeyView, so a
   // field the table adds and the view lacks is a compile error
   const fields: Pick<KeyView, KeyWire> = keyFieldsToWire(k);
@@ -83,6 +94,9 @@ export function keyView(k: KeyRecord): KeyView {
     prefix: k.prefix,
     spent: k.spent,
     status: k.status,
+    user: k.userId === null ? null : (owners?.get(k.userId) ?? String(k.userId)),
+    scope: k.scope,
+    created_by: k.createdBy,
     created_at: k.createdAt,
     last_used_at: k.lastUsedAt,
   };
@@ -149,4 +163,41 @@ export function modelViews(channels: readonly ChannelRecord[]): ModelView[] {
   return [...byModel.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([model, list]) => ({ model, channels: list }));
+}
+
+/** `keys`: the user's keys that are not revoked; `names`: users' names by id (the inviter's). */
+export function userView(u: UserRecord, keys: number, names: ReadonlyMap<number, string>): UserView {
+  return {
+    id: u.id,
+    name: u.name,
+    group: u.group,
+    balance: u.balance,
+    spent: u.spent,
+    credited: u.credited,
+    status: u.status,
+    rpm: u.rpm,
+    tpm: u.tpm,
+    concurrency: u.concurrency,
+    max_keys: u.maxKeys,
+    keys,
+    invited_by: u.invitedBy === null ? null : (names.get(u.invitedBy) ?? String(u.invitedBy)),
+    referral_code: u.referralCode,
+    note: u.note,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  };
+}
+
+export function ledgerView(e: LedgerRecord, user: string): LedgerRowView {
+  return {
+    id: e.id,
+    time: e.time,
+    user,
+    kind: e.kind,
+    amount: e.amount,
+    balance_after: e.balanceAfter,
+    ref: e.ref,
+    actor: e.actor,
+    note: e.note,
+  };
 }

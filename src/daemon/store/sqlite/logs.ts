@@ -191,7 +191,8 @@ export class LogTable {
     this.refFilter(where, params, 'channel', q.channel, this.channelId);
     if (q.user !== undefined) {
       const userId = this.userId(q.user);
-      if (userId === undefined) throw new BcError('NOT_FOUND', `user "${q.user}" not found: see \`bc user list\``);
+      if (userId === undefined)
+        throw new BcError('NOT_FOUND', `user "${q.user}" not found: see \`bc user list\``);
       where.push('key_id IN (SELECT id FROM keys WHERE user_id = @user_id)');
       params.user_id = userId;
     }

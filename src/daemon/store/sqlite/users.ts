@@ -213,7 +213,8 @@ export class UserTable {
         }).lastInsertRowid,
       );
     } catch (e) {
-      if (isConstraint(e, 'UNIQUE')) throw new BcError('CONFLICT', `a user named "${u.name}" already exists`, { cause: e });
+      if (isConstraint(e, 'UNIQUE'))
+        throw new BcError('CONFLICT', `a user named "${u.name}" already exists`, { cause: e });
       throw e;
     }
     const changes: BalanceChange[] = [];
@@ -279,7 +280,8 @@ export class UserTable {
    * transaction.
    */
   creditInTx(c: CreditInTx): CreditResult {
-    if (!Number.isSafeInteger(c.amount)) throw new BcError('INVALID_REQUEST', 'amount must be an integer number of micro-USD');
+    if (!Number.isSafeInteger(c.amount))
+      throw new BcError('INVALID_REQUEST', 'amount must be an integer number of micro-USD');
     const now = c.now ?? new Date().toISOString();
     const row = this.creditStmt.get({
       id: c.userId,
@@ -321,7 +323,8 @@ export class UserTable {
   /** Only after the conditional UPDATE matched nothing: which rule stopped it. */
   private whyNoCredit(c: CreditRequest): BcError {
     const u = this.byId(c.userId);
-    if (u === undefined || u.status === 'deleted') return new BcError('NOT_FOUND', `user ${c.userId} not found`);
+    if (u === undefined || u.status === 'deleted')
+      return new BcError('NOT_FOUND', `user ${c.userId} not found`);
     if (u.balance === null) {
       return new BcError(
         'USER_UNMETERED',
