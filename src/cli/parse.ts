@@ -187,8 +187,8 @@ export function parseChannelType(input: string): ChannelType {
 
 export function parseUsageDimension(input: string): UsageDimension {
   const s = input.trim().toLowerCase();
-  if (s === 'model' || s === 'key' || s === 'channel') return s;
-  throw new UsageError(`"${input}" is not a usage dimension: one of model, key, channel`);
+  if (s === 'model' || s === 'key' || s === 'channel' || s === 'user') return s;
+  throw new UsageError(`"${input}" is not a usage dimension: one of model, key, channel, user`);
 }
 
 /** `alias=upstream-model` -> [alias, upstream]. */

@@ -13,6 +13,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerGroup } from './commands/group.js';
 import { registerKey } from './commands/key.js';
+import { registerUser } from './commands/user.js';
 import { registerLogs } from './commands/logs.js';
 import { registerModels } from './commands/models.js';
 import { registerPrice } from './commands/price.js';
@@ -61,6 +62,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDaemon(program, ctx);
   registerChannel(program, ctx);
   registerKey(program, ctx);
+  registerUser(program, ctx);
   registerPrice(program, ctx);
   registerGroup(program, ctx);
   registerModels(program, ctx);

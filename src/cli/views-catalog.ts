@@ -113,6 +113,12 @@ export function renderKey(k: KeyView, style: Style): string {
       ['name', k.name],
       ['prefix', k.prefix],
       ['group', k.group],
+      ...(k.user === null
+        ? []
+        : ([
+            ['user', k.user],
+            ['scope', k.scope],
+          ] as const)),
       ['budget', k.budget === null ? 'unlimited' : formatUsd(k.budget)],
       ['spent', formatUsd(k.spent)],
       ['near the end', k.strict_budget ? 'refuse (strict budget)' : 'lower the output limit to what is left'],

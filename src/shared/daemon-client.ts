@@ -80,7 +80,7 @@ export interface DaemonClient {
     /** `user`: only the keys that user owns */
     list(user?: string): Promise<KeyView[]>;
     show(id: string | number): Promise<KeyView>;
-    create(input: KeyInput): Promise<KeyCreated>;
+    create(input: KeyInput & { user?: string; scope?: 'relay' | 'account' }): Promise<KeyCreated>;
     edit(id: string | number, input: KeyInput): Promise<KeyView>;
     enable(id: string | number): Promise<KeyView>;
     disable(id: string | number): Promise<KeyView>;

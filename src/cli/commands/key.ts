@@ -48,6 +48,12 @@ interface FlagSpec<W extends KeyWire> {
   toWire?: (value: FlagValue<W>) => KeyValue<W>;
 }
 
+function parseScope(value: string): 'relay' | 'account' {
+  const v = value.trim().toLowerCase();
+  if (v === 'relay' || v === 'account') return v;
+  throw new UsageError(`"${value}" is not a key scope: relay or account`);
+}
+
 /** `all` (or `*`) means every model: an empty allow-list. */
 function parseKeyModels(value: string): string[] {
   return /^(all|\*)$/i.test(value.trim()) ? [] : parseList(value);
@@ -139,11 +145,23 @@ function showSecret(ctx: CliContext, k: KeyCreated, verb: 'created' | 'rotated')
 }
 
 function registerLifecycle(key: Command, ctx: CliContext): void {
-  keyFlags(key.command('create').description('create a client key; its secret is shown once'), true).action(
-    async (flags: KeyFlags) => {
-      showSecret(ctx, await ctx.client().keys.create(toInput(flags)), 'created');
-    },
-  );
+  keyFlags(key.command('create').description('create a client key; its secret is shown once'), true)
+    .option(
+      '--user <user>',
+      'the user who owns the key (named user/name; draws on their balance)',
+      arg(parseName),
+    )
+    .option(
+      '--scope <scope>',
+      "a user's key: relay (model calls) or account (also manages the user's keys)",
+      arg(parseScope),
+    )
+    .action(async (flags: KeyFlags & { user?: string; scope?: 'relay' | 'account' }) => {
+      if (flags.scope !== undefined && flags.user === undefined)
+        throw new UsageError('--scope applies to a key a user owns: give --user as well');
+      const input = { ...toInput(flags), ...(flags.user ? { user: flags.user, scope: flags.scope } : {}) };
+      showSecret(ctx, await ctx.client().keys.create(input), 'created');
+    });
 
   keyFlags(key.command('edit').description("change a key's settings"), false)
     .option('--no-strict-budget', 'lower the output limit near the end of the budget again (the default)')
@@ -182,8 +200,9 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .command('list')
     .alias('ls')
     .description('list client keys (secrets are never shown)')
-    .action(async () => {
-      const keys = await ctx.client().keys.list();
+    .option('--user <user>', 'only the keys this user owns', arg(parseName))
+    .action(async (flags: { user?: string }) => {
+      const keys = await ctx.client().keys.list(flags.user);
       ctx.out.result(keys, (s) => renderKeys(keys, s));
     });
   key

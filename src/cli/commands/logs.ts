@@ -13,6 +13,7 @@ import { renderLogLines, renderLogs } from '../views-activity.js';
 
 interface LogFlags {
   key?: string;
+  user?: string;
   model?: string;
   channel?: string;
   errors?: boolean;
@@ -26,6 +27,7 @@ const POLL_MS = 1000;
 function toQuery(f: LogFlags): LogQuery {
   const q: LogQuery = { limit: f.limit ?? 100 };
   if (f.key !== undefined) q.key = f.key;
+  if (f.user !== undefined) q.user = f.user;
   if (f.model !== undefined) q.model = f.model;
   if (f.channel !== undefined) q.channel = f.channel;
   if (f.errors) q.errors = true;
@@ -62,6 +64,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
     .command('logs')
     .description('the request log, newest rows')
     .option('--key <key>', 'only this key (id or name)', arg(parseName))
+    .option('--user <user>', "only this user's keys (id or name)", arg(parseName))
     .option('--model <model>', 'only this model', arg(parseName))
     .option('--channel <channel>', 'only this channel (id or name)', arg(parseName))
     .option('--errors', 'only failed requests')

@@ -1,5 +1,5 @@
 /**
- * `bc usage`: requests, tokens and spend summed by model, key or channel over a period.
+ * `bc usage`: requests, tokens and spend summed by model, key, channel or user over a period.
  */
 import type { Command } from 'commander';
 import type { UsageDimension } from '../../shared/control-api.js';
@@ -11,9 +11,9 @@ import { renderUsage } from '../views-activity.js';
 export function registerUsage(program: Command, ctx: CliContext): void {
   program
     .command('usage')
-    .description('usage and spend summed by model, key or channel')
+    .description('usage and spend summed by model, key, channel or user')
     .option('--since <when>', 'a duration back from now (24h, 7d) or a date', arg(parseSince))
-    .option('--by <dimension>', 'model, key or channel', arg(parseUsageDimension), 'model')
+    .option('--by <dimension>', 'model, key, channel or user', arg(parseUsageDimension), 'model')
     .action(async (flags: { since?: string; by: UsageDimension }) => {
       const since = flags.since ?? parseSince('24h');
       const rows = await ctx.client().usage(flags.by, since);

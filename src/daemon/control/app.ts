@@ -20,6 +20,7 @@ import { modelRoutes } from './routes/models.js';
 import { priceRoutes } from './routes/prices.js';
 import { statusRoutes } from './routes/status.js';
 import { usageRoutes } from './routes/usage.js';
+import { userRoutes } from './routes/users.js';
 import { lazySchemaController } from '../lifecycle/schema-compilers.js';
 
 export type { ControlHooks } from './context.js';
@@ -32,6 +33,7 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   lifecycleRoutes,
   channelRoutes,
   keyRoutes,
+  userRoutes,
   priceRoutes,
   groupRoutes,
   modelRoutes,

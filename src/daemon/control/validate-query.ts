@@ -7,8 +7,8 @@
 import type { LogQuery, UsageDimension } from '../../shared/control-api.js';
 import * as f from './validate-fields.js';
 
-const LOG_PARAMS = ['key', 'model', 'channel', 'errors', 'limit', 'after_id', 'since'] as const;
-const USAGE_DIMENSIONS: readonly UsageDimension[] = ['model', 'key', 'channel'];
+const LOG_PARAMS = ['key', 'user', 'model', 'channel', 'errors', 'limit', 'after_id', 'since'] as const;
+const USAGE_DIMENSIONS: readonly UsageDimension[] = ['model', 'key', 'channel', 'user'];
 const DEFAULT_USAGE_WINDOW_MS = 24 * 3600_000;
 const MAX_LOG_LIMIT = 10_000;
 export const DEFAULT_LOG_LIMIT = 100;
@@ -16,7 +16,7 @@ export const DEFAULT_LOG_LIMIT = 100;
 export function validateLogQuery(query: unknown): LogQuery {
   const q = queryObject(query, LOG_PARAMS);
   const out: LogQuery = { limit: DEFAULT_LOG_LIMIT };
-  for (const k of ['key', 'model', 'channel'] as const) if (q[k] !== undefined) out[k] = f.text(q[k], k);
+  for (const k of ['key', 'user', 'model', 'channel'] as const) if (q[k] !== undefined) out[k] = f.text(q[k], k);
   if (q.errors !== undefined) out.errors = flag(q.errors, 'errors');
   if (q.limit !== undefined) out.limit = intParam(q.limit, 'limit', 1, MAX_LOG_LIMIT);
   if (q.after_id !== undefined) out.after_id = intParam(q.after_id, 'after_id', 0, Number.MAX_SAFE_INTEGER);
