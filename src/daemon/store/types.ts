@@ -220,6 +220,69 @@ export interface CreditResult {
   changes: BalanceChange[];
 }
 
+/** A redemption code as stored: only its hash (never returned) and display prefix are kept. */
+export interface RedeemCodeRecord {
+  id: number;
+  prefix: string;
+  batch: string | null;
+  /** micro-USD credited per use */
+  amount: number;
+  maxUses: number;
+  uses: number;
+  /** the only user who may redeem it; null = anyone */
+  userId: number | null;
+  promo: boolean;
+  /** as stored; `used` and `expired` are derived (redeemStatus in sqlite/redeem-codes.ts) */
+  status: 'active' | 'revoked';
+  expiresAt: string | null;
+  createdAt: string;
+}
+
+export interface NewRedeemCodes {
+  amount: number;
+  /** 1..10,000, created in one transaction */
+  count: number;
+  batch: string | null;
+  expiresAt: string | null;
+  maxUses: number;
+  userId: number | null;
+  promo: boolean;
+}
+
+export interface RedeemCodeQuery {
+  batch?: string;
+  status?: 'active' | 'used' | 'expired' | 'revoked';
+  userId?: number;
+}
+
+export interface RedemptionRecord {
+  id: number;
+  codeId: number;
+  userId: number;
+  amount: number;
+  time: string;
+  ip: string | null;
+}
+
+export interface RedeemRequest {
+  /** the code as typed (any case, dashes and spaces optional) */
+  code: string;
+  userId: number;
+  ip: string | null;
+  /** for the ledger row: 'admin', 'key:<id>' */
+  actor: string;
+}
+
+export interface RedeemResult {
+  amount: number;
+  /** the user's balance after the credit (a replay: after the first one) */
+  balance: number;
+  /** this user had already redeemed this code: the first result, nothing credited again */
+  replayed: boolean;
+  /** empty on a replay */
+  changes: BalanceChange[];
+}
+
 export interface PriceRecord {
   model: string;
   /** micro-USD per 1M tokens */
@@ -315,6 +378,21 @@ export interface Store {
   /** `tenant.settings` in bc_meta, as stored (validated by the caller); null when never set */
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+
+  // redemption codes (SPEC section 11): stored hashed; the codes themselves come back once, here
+  createRedeemCodes(c: NewRedeemCodes): Promise<{ record: RedeemCodeRecord; code: string }[]>;
+  listRedeemCodes(q: RedeemCodeQuery): Promise<RedeemCodeRecord[]>;
+  /** by id, by prefix (CONFLICT when several codes share it) or by the whole code */
+  getRedeemCode(ref: number | string): Promise<RedeemCodeRecord | undefined>;
+  redemptions(codeId: number): Promise<RedemptionRecord[]>;
+  revokeRedeemCode(id: number): Promise<RedeemCodeRecord>;
+  /** revokes the batch's codes still redeemable; NOT_FOUND when no code has that batch */
+  revokeRedeemBatch(batch: string): Promise<number>;
+  /**
+   * One transaction: a use of the code, the redemption row, the credit and its ledger row. Throws
+   * RedeemInvalidError (REDEEM_INVALID with a `reason`), USER_DISABLED, USER_UNMETERED, NOT_FOUND.
+   */
+  redeem(r: RedeemRequest): Promise<RedeemResult>;
 
   // prices (the user's overrides of the catalog, source 'override') and groups
   listPrices(): Promise<PriceRecord[]>;

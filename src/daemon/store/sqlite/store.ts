@@ -14,6 +14,12 @@ import type {
   NewUser,
   UserPatch,
   UserRecord,
+  NewRedeemCodes,
+  RedeemCodeQuery,
+  RedeemCodeRecord,
+  RedeemRequest,
+  RedeemResult,
+  RedemptionRecord,
   ChannelPatch,
   ChannelRecord,
   GroupRecord,
@@ -30,6 +36,7 @@ import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
 import { UserTable } from './users.js';
+import { RedeemCodeTable } from './redeem-codes.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
 import { SettleJournal } from './journal.js';
@@ -42,6 +49,9 @@ import {
   type StoreFault,
 } from '../write-health.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import type { InvitationRecord, InviteRecord, NewInvite, SignupRequest, SignupResult } from '../types.js';
+import { InviteTable } from './invites.js';
+import { parseTenantSettings, TENANT_SETTINGS_KEY } from '../../tenants/settings.js';
 
 export class SqliteStore implements Store {
   readonly description: string;
@@ -51,12 +61,16 @@ export class SqliteStore implements Store {
   private readonly logs: LogTable;
   /** users and their ledger; the tenant tables (codes, invites, import) build on it */
   readonly users: UserTable;
+  /** redemption codes (stored hashed) and their redemptions */
+  readonly redeemCodes: RedeemCodeTable;
   private readonly metaGet;
   private readonly metaSet;
   /** null for an in-memory database: settle then commits directly */
   private readonly journal: SettleJournal | null;
   private checkpointer: Checkpointer | undefined;
   private readonly writes = new WriteHealth(() => this.probeWrites());
+  /** admin invites, referral codes, signup, and the invitation payout it hooks on users' paid credits */
+  readonly invites: InviteTable;
 
   constructor(
     private readonly db: Db,
@@ -67,6 +81,7 @@ export class SqliteStore implements Store {
     this.keys = new KeyTable(db);
     this.prices = new PriceTable(db);
     this.users = new UserTable(db);
+    this.redeemCodes = new RedeemCodeTable(db, this.users);
     this.logs = new LogTable(
       db,
       (ref) => this.keys.get(ref)?.id,
@@ -75,6 +90,11 @@ export class SqliteStore implements Store {
     );
     this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
     this.metaSet = db.prepare<[string, string]>('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)');
+    this.invites = new InviteTable(db, this.users, {
+      createKey: (k) => this.keys.create(k),
+      // read inside the paid credit's transaction: a settings change applies to the next credit
+      settings: () => parseTenantSettings(this.metaGet.get(TENANT_SETTINGS_KEY) ?? null),
+    });
     if (file === ':memory:') {
       this.journal = null;
     } else {
@@ -172,6 +192,30 @@ export class SqliteStore implements Store {
     this.metaSet.run(key, value);
   }
 
+  async createRedeemCodes(c: NewRedeemCodes): Promise<{ record: RedeemCodeRecord; code: string }[]> {
+    return this.redeemCodes.create(c);
+  }
+  async listRedeemCodes(q: RedeemCodeQuery): Promise<RedeemCodeRecord[]> {
+    return this.redeemCodes.list(q);
+  }
+  async getRedeemCode(ref: number | string): Promise<RedeemCodeRecord | undefined> {
+    return this.redeemCodes.get(ref);
+  }
+  async redemptions(codeId: number): Promise<RedemptionRecord[]> {
+    return this.redeemCodes.redemptions(codeId);
+  }
+  async revokeRedeemCode(id: number): Promise<RedeemCodeRecord> {
+    return this.redeemCodes.revoke(id);
+  }
+  async revokeRedeemBatch(batch: string): Promise<number> {
+    return this.redeemCodes.revokeBatch(batch);
+  }
+  async redeem(r: RedeemRequest): Promise<RedeemResult> {
+    // the balance the ledger row records includes every settled request
+    this.settled();
+    return this.redeemCodes.redeem(r);
+  }
+
   async listPrices(): Promise<PriceRecord[]> {
     return this.prices.list();
   }
@@ -189,6 +233,29 @@ export class SqliteStore implements Store {
   }
   async setGroup(g: GroupRecord): Promise<GroupRecord> {
     return this.prices.setGroup(g);
+  }
+
+  async createInvite(i: NewInvite): Promise<{ invite: InviteRecord; code: string }> {
+    return this.invites.create(i);
+  }
+  async listInvites(): Promise<InviteRecord[]> {
+    return this.invites.list();
+  }
+  async getInvite(ref: number | string): Promise<InviteRecord | undefined> {
+    return this.invites.get(ref);
+  }
+  async revokeInvite(id: number): Promise<InviteRecord> {
+    return this.invites.revoke(id);
+  }
+  async listInvitations(): Promise<InvitationRecord[]> {
+    return this.invites.listInvitations();
+  }
+  async referralCode(userId: number): Promise<string> {
+    return this.invites.referralCode(userId);
+  }
+  async signup(s: SignupRequest): Promise<SignupResult> {
+    this.settled();
+    return this.invites.signup(s);
   }
 
   /**
