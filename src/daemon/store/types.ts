@@ -17,6 +17,7 @@ import type {
 import type { StoredChannelFields } from '../../shared/channel-fields.js';
 import type { KeyFields } from '../../shared/key-fields.js';
 import type { StoreFault } from './write-health.js';
+import type { TenantSettings } from '../../shared/tenant-api.js';
 
 export interface ChannelSecret {
   /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
@@ -340,6 +341,71 @@ export interface UsageAggregate {
   unpriced: number;
 }
 
+/** An admin invite as stored (SPEC section 11): the code itself is kept only as its hash. */
+export interface InviteRecord {
+  id: number;
+  prefix: string;
+  name: string | null;
+  /** the sponsor rewarded for each user it brings, null = none */
+  inviterId: number | null;
+  /** group of the users it creates, null = `default` */
+  group: string | null;
+  /** micro-USD: the invitee's starting balance (an `invite_bonus` row) and the sponsor's reward */
+  inviteeAmount: number;
+  inviterAmount: number;
+  maxUses: number;
+  uses: number;
+  /** as stored; `used` and `expired` are derived (inviteStatus in sqlite/invites.ts) */
+  status: 'active' | 'revoked';
+  expiresAt: string | null;
+  createdAt: string;
+}
+
+export type NewInvite = Pick<
+  InviteRecord,
+  'name' | 'inviterId' | 'group' | 'inviteeAmount' | 'inviterAmount' | 'maxUses' | 'expiresAt'
+>;
+
+/** One row per user created through an invite or a referral code; amounts frozen at signup. */
+export interface InvitationRecord {
+  id: number;
+  inviteeId: number;
+  inviterId: number | null;
+  /** null for a referral signup */
+  inviteId: number | null;
+  inviteeBonus: number;
+  inviterReward: number;
+  rewardOn: 'signup' | 'first_credit';
+  /** rewarded: paid; capped: the inviter's reward held back by a cap; void: no inviter to pay */
+  status: 'pending' | 'rewarded' | 'capped' | 'void';
+  rebatePaid: number;
+  createdAt: string;
+  rewardedAt: string | null;
+  signupIp: string | null;
+}
+
+export interface SignupRequest {
+  /** an admin invite code, or (signup 'invite+referral') a user's referral code */
+  code: string;
+  /** validated by the caller (tenants/user-name.ts) */
+  name: string;
+  /** the caller's address on the gateway; null from the control socket (no signup limits) */
+  ip: string | null;
+  settings: TenantSettings;
+  /** the first key's secret, hashed by the caller, which alone sees the secret */
+  keyHash: string;
+  keyPrefix: string;
+  now?: string;
+}
+
+export interface SignupResult {
+  user: UserRecord;
+  key: KeyRecord;
+  invitation: InvitationRecord;
+  /** the signup payout's credits, when the invitation pays at signup */
+  changes: BalanceChange[];
+}
+
 export interface Store {
   /** 'sqlite:/path' or 'postgres://host/db' with the password hidden */
   readonly description: string;
@@ -402,6 +468,23 @@ export interface Store {
   listGroups(): Promise<GroupRecord[]>;
   setGroup(g: GroupRecord): Promise<GroupRecord>;
 
+  // invitations (SPEC section 11): admin invites (hashed), referral codes, signup, payouts
+  createInvite(i: NewInvite): Promise<{ invite: InviteRecord; code: string }>;
+  listInvites(): Promise<InviteRecord[]>;
+  /** by id, by the whole code or by its display prefix (CONFLICT when several share it) */
+  getInvite(ref: number | string): Promise<InviteRecord | undefined>;
+  revokeInvite(id: number): Promise<InviteRecord>;
+  /** newest first */
+  listInvitations(): Promise<InvitationRecord[]>;
+  /** the user's public referral code, made on first ask */
+  referralCode(userId: number): Promise<string>;
+  /**
+   * One transaction: a use of the invite (or the referral code's inviter), the user, their first
+   * key (scope account) and the invitation, paid at once when it pays at signup. Throws
+   * SIGNUP_CLOSED, INVITE_INVALID (one answer for every reason), RATE_LIMITED, CONFLICT.
+   */
+  signup(s: SignupRequest): Promise<SignupResult>;
+
   /**
    * Commits one request's log row and adds its cost to the key's spend in one transaction.
    * Resolves only once durable: a settled request survives SIGKILL.
@@ -409,6 +492,13 @@ export interface Store {
   settle(row: NewLogRow): Promise<number>;
   queryLogs(q: LogQuery): Promise<LogRow[]>;
   usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]>;
+  /** a tenant's usage (`GET /bc/v1/me/usage`): the rows of the user's keys only, or of one of them */
+  userUsage(q: {
+    userId: number;
+    keyId: number | null;
+    by: 'model' | 'key' | 'day';
+    since: string;
+  }): Promise<UsageAggregate[]>;
   countRequests(): Promise<number>;
 
   /**

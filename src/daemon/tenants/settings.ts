@@ -15,7 +15,11 @@ import type { Store } from '../store/types.js';
 export const TENANT_SETTINGS_KEY = 'tenant.settings';
 
 export async function readTenantSettings(store: Store): Promise<TenantSettings> {
-  const raw = await store.getMeta(TENANT_SETTINGS_KEY);
+  return parseTenantSettings(await store.getMeta(TENANT_SETTINGS_KEY));
+}
+
+/** The stored document (or null) over the defaults; synchronous, for a store inside a transaction. */
+export function parseTenantSettings(raw: string | null): TenantSettings {
   if (raw === null) return structuredClone(DEFAULT_TENANT_SETTINGS);
   let stored: TenantSettingsInput;
   try {
