@@ -249,3 +249,27 @@ describe('user status, limits and group', () => {
     expect((await user('ivy')).name).toBe('ivy');
   });
 });
+
+describe("One API's billing endpoints for a user's key", () => {
+  it("report the user's credit and spend when the key has no budget, the key's own when it has one", async () => {
+    await user('jon', { balance: 2_000_000 });
+    const k = await userKey('jon', 'k');
+    expect((await chat(k.key)).status).toBe(200);
+    const get = async (path: string) =>
+      (await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${k.key}` } })).json() as Promise<
+        Record<string, number>
+      >;
+    const u = await gw.call<UserView>('GET', '/v1/users/jon');
+    expect(u.spent).toBeGreaterThan(0);
+    expect((await get('/v1/dashboard/billing/subscription')).hard_limit_usd).toBe(2);
+    expect((await get('/v1/dashboard/billing/usage')).total_usage).toBeCloseTo(
+      (u.spent / 1_000_000) * 100,
+      9,
+    );
+    const budgeted = await userKey('jon', 'b', { budget: 500_000 });
+    const sub = await fetch(`${gw.url}/v1/dashboard/billing/subscription`, {
+      headers: { authorization: `Bearer ${budgeted.key}` },
+    });
+    expect(((await sub.json()) as Record<string, number>).hard_limit_usd).toBe(0.5);
+  });
+});

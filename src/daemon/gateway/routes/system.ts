@@ -2,7 +2,7 @@
  * Gateway endpoints that need no upstream: liveness and readiness (not ready while draining or
  * while the store cannot write, with the reason), the key's model list (OpenAI
  * list shape, only what the key may use), and One API's billing endpoints reporting the key's
- * budget and spend.
+ * budget and spend (for a user's key without a budget, the user's credit and spend).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BcError } from '../../../shared/errors.js';
@@ -32,7 +32,13 @@ export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, 
   app.get('/v1/models', (req, reply) => withKey(state, req, reply, (key) => modelList(state, key)));
   app.get('/v1/dashboard/billing/subscription', (req, reply) =>
     withKey(state, req, reply, (key) => {
-      const budgetUsd = key.record.budget === null ? 100_000_000 : key.record.budget / MICRO_PER_USD;
+      const wallet = userWallet(state, key);
+      const budgetUsd =
+        key.record.budget !== null
+          ? key.record.budget / MICRO_PER_USD
+          : wallet
+            ? wallet.credited / MICRO_PER_USD
+            : 100_000_000;
       const until = key.expiresAtMs === null ? 0 : Math.floor(key.expiresAtMs / 1000);
       return {
         object: 'billing_subscription',
@@ -45,12 +51,27 @@ export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, 
     }),
   );
   app.get('/v1/dashboard/billing/usage', (req, reply) =>
-    withKey(state, req, reply, (key) => ({
-      object: 'list',
+    withKey(state, req, reply, (key) => {
+      const wallet = key.record.budget === null ? userWallet(state, key) : null;
+      const spent = wallet ? wallet.spent : state.ledger.spent(key.record.id);
       // One API reports usage in US cents
-      total_usage: (state.ledger.spent(key.record.id) / MICRO_PER_USD) * 100,
-    })),
+      return { object: 'list', total_usage: (spent / MICRO_PER_USD) * 100 };
+    }),
   );
+}
+
+/**
+ * A user-owned key without a budget reports its user's money (One API's rule, one-hub#330): all
+ * the credit the user ever had (the sum of their ledger, which is balance + spent at the last
+ * snapshot) and what of it is gone (that sum less the balance the gateway counts now). Null for
+ * an operator's key or an unmetered user.
+ */
+function userWallet(state: GatewayState, key: RouteKey): { credited: number; spent: number } | null {
+  const u = key.user;
+  if (u === null || u.balance === null) return null;
+  const credited = u.balance + u.spent;
+  const now = state.ledger.balance(u.id) ?? u.balance;
+  return { credited, spent: credited - now };
 }
 
 function modelList(state: GatewayState, key: RouteKey): unknown {
