@@ -5,6 +5,7 @@
 import { BcError } from '../../shared/errors.js';
 import type { CreditInput, UserInput } from '../../shared/tenant-api.js';
 import * as f from './validate-fields.js';
+import { validateUserName } from '../tenants/user-name.js';
 
 const USER_FIELDS = [
   'name',
@@ -19,27 +20,12 @@ const USER_FIELDS = [
   'invite',
 ] as const;
 
-/**
- * A user's name: letters, digits, dot, underscore, dash, starting with a letter or digit, at most
- * 64, not all digits (numbers name ids). No `/`: it joins a user's name to their keys' names.
- */
-export function userName(value: unknown, field = 'name'): string {
-  const s = f.text(value, field, 64);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s))
-    throw f.invalid(
-      field,
-      'may hold only letters, digits, ".", "_" and "-", and must start with a letter or digit',
-    );
-  if (/^\d+$/.test(s)) throw f.invalid(field, 'must not be a number (numbers name ids)');
-  return s;
-}
-
 const money = (v: unknown, field: string) => f.integer(v, field, { min: 0 });
 
 export function validateUserInput(body: unknown, creating: boolean): UserInput {
   const o = f.bodyObject(body, USER_FIELDS);
   const out: UserInput = {};
-  if (f.has(o, 'name')) out.name = userName(o.name);
+  if (f.has(o, 'name')) out.name = validateUserName(f.text(o.name, 'name', 64));
   else if (creating) throw f.invalid('name', 'is required');
   if (f.has(o, 'group')) out.group = f.groupName(o.group, 'group');
   if (f.has(o, 'unmetered')) out.unmetered = f.bool(o.unmetered, 'unmetered');

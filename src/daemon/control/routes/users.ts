@@ -14,6 +14,7 @@ import { mustGetUser, on, userNames, type ControlContext } from '../context.js';
 import { validateCredit, validateUserInput } from '../validate-user.js';
 import { ledgerView, userView } from '../views.js';
 import { DEFAULT_LOG_LIMIT } from '../validate.js';
+import { signup } from '../../tenants/signup.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const { services } = ctx;
@@ -29,7 +30,16 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   on(app, ROUTES.userCreate, async (req, reply) => {
     const input = validateUserInput(req.body, true);
-    // TODO(lead): input.invite -> tenants/signup.ts once it lands
+    if (input.invite !== undefined) {
+      // an invitation decides the group and the starting balance
+      if (input.balance !== undefined || input.group !== undefined || input.unmetered !== undefined)
+        throw new BcError(
+          'INVALID_REQUEST',
+          'a user created with an invitation takes its group and balance from it: drop --group, --balance and --unmetered',
+        );
+      const answer = await signup(services, { code: input.invite, name: input.name, ip: null });
+      return reply.status(201).send(answer);
+    }
     const { user, changes } = await services.store.createUser({
       name: input.name!,
       group: input.group ?? 'default',
