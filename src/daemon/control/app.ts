@@ -12,6 +12,7 @@ import type { ControlContext, ControlHooks } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { channelRoutes } from './routes/channels.js';
 import { groupRoutes } from './routes/groups.js';
+import { inviteRoutes } from './routes/invites.js';
 import { keyRoutes } from './routes/keys.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes } from './routes/logs.js';
@@ -40,6 +41,7 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   logRoutes,
   usageRoutes,
   metricsRoutes,
+  inviteRoutes,
 ];
 
 /** `curl -X POST -H 'content-type: application/json'` without a body is a request without input. */
