@@ -15,6 +15,7 @@ import { registerGroup } from './commands/group.js';
 import { registerInvite } from './commands/invite.js';
 import { registerKey } from './commands/key.js';
 import { registerUser } from './commands/user.js';
+import { registerRedeem } from './commands/redeem.js';
 import { registerLogs } from './commands/logs.js';
 import { registerModels } from './commands/models.js';
 import { registerPrice } from './commands/price.js';
@@ -65,6 +66,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerChannel(program, ctx);
   registerKey(program, ctx);
   registerUser(program, ctx);
+  registerRedeem(program, ctx);
   registerPrice(program, ctx);
   registerGroup(program, ctx);
   registerInvite(program, ctx);

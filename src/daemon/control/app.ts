@@ -19,6 +19,7 @@ import { logRoutes } from './routes/logs.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { priceRoutes } from './routes/prices.js';
+import { redeemRoutes } from './routes/redeem.js';
 import { statusRoutes } from './routes/status.js';
 import { usageRoutes } from './routes/usage.js';
 import { userRoutes } from './routes/users.js';
@@ -35,6 +36,7 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   channelRoutes,
   keyRoutes,
   userRoutes,
+  redeemRoutes,
   priceRoutes,
   groupRoutes,
   modelRoutes,
