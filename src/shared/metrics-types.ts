@@ -62,9 +62,9 @@ export interface MetricsSeries {
   inflight: number[];
 }
 
-/** One row of the tables by model, by key and by channel. */
+/** One row of the tables by model, by key, by user and by channel. */
 export interface MetricsRow {
-  /** stable identity: channel or key id as a string, the model name, or `other` */
+  /** stable identity: channel, key or user id as a string, the model name, or `other` */
   id: string;
   name: string;
   inflight: number;
@@ -102,6 +102,11 @@ export interface MetricsSnapshot {
   channels: ChannelMetricsRow[];
   models: MetricsRow[];
   keys: MetricsRow[];
+  /**
+   * by the key's user (tenants); requests of operator keys count toward no user. A daemon older
+   * than tenants sends none, so readers take a missing table as empty.
+   */
+  users: MetricsRow[];
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -73,7 +73,7 @@ export async function handleRelay(
   } catch (err) {
     invalid = err;
   }
-  state.metrics.requestStarted(ctx.model, ctx.key.record.id);
+  state.metrics.requestStarted(ctx.model, ctx.key.record.id, ctx.key.user?.id ?? null);
   try {
     if (invalid !== undefined) throw invalid instanceof Error ? invalid : new Error('invalid request');
     authorize(ctx.key, ctx.model, ctx.clientIp, Date.now());

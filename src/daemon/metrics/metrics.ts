@@ -1,10 +1,11 @@
 /**
  * The daemon's live metrics: createMetrics() returns the recorder the relay calls on every request
  * plus the two readers (the JSON snapshot the TUIs stream, and Prometheus text for `GET /metrics`).
- * Series exist overall and per channel, model and key; a model gets its own series only when the
+ * Series exist overall and per channel, model, key and user (the key's owner; an operator's key
+ * has none); a model gets its own series only when the
  * gateway knows it (a channel serves it or a price names it: knowModels), because clients choose
- * model names and any key holder could otherwise fill the slots with junk. Known models and keys
- * are also capped; what is unknown or beyond the cap shares an `other` series. Channels are the
+ * model names and any key holder could otherwise fill the slots with junk. Known models, keys and
+ * users are also capped; what is unknown or beyond the cap shares an `other` series. Channels are the
  * configured ones and are all kept. The clock is injected so tests can walk through time.
  */
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
@@ -26,7 +27,7 @@ export interface MetricsOptions {
   now?: () => number;
   /** seconds of history (>= 60); default 900 */
   windowS?: number;
-  /** most distinct models and keys tracked (each), beyond which they share `other`; default 100 */
+  /** most distinct models, keys and users tracked (each), beyond which they share `other`; default 100 */
   maxLabels?: number;
 }
 
@@ -82,6 +83,22 @@ class Labels {
     return k;
   }
 
+  /** the key's user's series; null for an operator's key, which counts toward no user */
+  user(userId: number | null | undefined, s: number): Series | null {
+    if (userId === null || userId === undefined) return null;
+    const st = this.state;
+    let u = st.users.get(userId);
+    if (!u) {
+      if (st.users.size >= this.maxLabels) u = st.otherUser ??= this.make(OTHER);
+      else {
+        u = this.make(`#${userId}`);
+        st.users.set(userId, u);
+      }
+    }
+    u.advance(s);
+    return u;
+  }
+
   channel(id: number, s: number): Series {
     let c = this.state.channels.get(id);
     if (!c) {
@@ -127,17 +144,21 @@ function newState(now: () => number, windowS: number, overall: Series): MetricsS
     transport: new TransportStats(),
     models: new Map(),
     keys: new Map(),
+    users: new Map(),
     channels: new Map(),
     cells: new Map(),
     otherModel: null,
     otherKey: null,
+    otherUser: null,
     advanceAll(s) {
       state.overall.advance(s);
       for (const m of state.models.values()) m.advance(s);
       for (const k of state.keys.values()) k.advance(s);
+      for (const u of state.users.values()) u.advance(s);
       for (const c of state.channels.values()) c.advance(s);
       state.otherModel?.advance(s);
       state.otherKey?.advance(s);
+      state.otherUser?.advance(s);
     },
   };
   return state;
@@ -168,6 +189,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     if (sample.keyName !== null && key.name !== OTHER) key.name = sample.keyName;
     record(key, sample, isError);
     key.ended();
+    const user = labels.user(sample.userId, s);
+    if (user) {
+      if (sample.userName && user.name !== OTHER) user.name = sample.userName;
+      record(user, sample, isError);
+      user.ended();
+    }
     if (sample.channelId !== null) {
       const channel = labels.channel(sample.channelId, s);
       if (sample.channelName !== null) channel.name = sample.channelName;
@@ -177,12 +204,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   }
 
   return {
-    requestStarted(model, keyId) {
+    requestStarted(model, keyId, userId) {
       const s = sec();
       state.overall.advance(s);
       state.overall.started();
       labels.model(model, s).started();
       labels.key(keyId, s).started();
+      labels.user(userId, s)?.started();
     },
     attemptStarted: (channelId) => labels.channel(channelId, sec()).started(),
     attemptEnded: (channelId) => labels.channel(channelId, sec()).ended(),

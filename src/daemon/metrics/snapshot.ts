@@ -166,6 +166,9 @@ export function buildSnapshot(state: MetricsState, health: ChannelHealth[]): Met
   const keys: MetricsRow[] = [];
   for (const [id, s] of state.keys) if (s.active()) keys.push(row(String(id), s));
   if (state.otherKey?.active()) keys.push(row(OTHER, state.otherKey));
+  const users: MetricsRow[] = [];
+  for (const [id, s] of state.users) if (s.active()) users.push(row(String(id), s));
+  if (state.otherUser?.active()) users.push(row(OTHER, state.otherUser));
   return {
     version: METRICS_SNAPSHOT_VERSION,
     time: new Date(nowMs).toISOString(),
@@ -182,5 +185,6 @@ export function buildSnapshot(state: MetricsState, health: ChannelHealth[]): Met
     channels: channelRows(state, health, nowMs),
     models: models.sort(byRecentTraffic),
     keys: keys.sort(byRecentTraffic),
+    users: users.sort(byRecentTraffic),
   };
 }

@@ -23,7 +23,7 @@ export const ERROR_CATEGORIES = [
   'other',
 ] as const;
 
-/** the shared series of models or keys beyond the cap */
+/** the shared series of models, keys or users beyond the cap */
 export const OTHER = 'other';
 /** the key series of requests that carried no key */
 export const NO_KEY = -1;
@@ -34,11 +34,14 @@ export interface MetricsState {
   readonly overall: Series;
   readonly models: Map<string, Series>;
   readonly keys: Map<number, Series>;
+  /** by user id; requests of operator keys (no user) have no user series */
+  readonly users: Map<number, Series>;
   readonly channels: Map<number, Series>;
   /** model label -> channel id (-1 none) -> cell */
   readonly cells: Map<string, Map<number, PromCell>>;
   otherModel: Series | null;
   otherKey: Series | null;
+  otherUser: Series | null;
   /** the gateway's door: connections, body reads, timeouts, early 401s */
   readonly transport: TransportStats;
   /** moves every series to second `s` */

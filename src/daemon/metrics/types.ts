@@ -13,6 +13,9 @@ export interface RequestSample {
   model: string;
   keyId: number | null;
   keyName: string | null;
+  /** the user who owns the key; null or absent for an operator's key (no user series then) */
+  userId?: number | null;
+  userName?: string | null;
   /** the HTTP status the client got (499 when the client went away) */
   status: number;
   /** BcError category or null on success */
@@ -38,8 +41,8 @@ export interface ChannelHealth {
 }
 
 export interface MetricsRecorder {
-  /** a request passed authentication and is now in flight */
-  requestStarted(model: string, keyId: number | null): void;
+  /** a request passed authentication and is now in flight (`userId`: the key's user, if any) */
+  requestStarted(model: string, keyId: number | null, userId?: number | null): void;
   /** an attempt on a channel began / ended (per-channel in-flight) */
   attemptStarted(channelId: number): void;
   attemptEnded(channelId: number): void;

@@ -100,6 +100,8 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
     model: ctx.model,
     keyId: key.record.id,
     keyName: key.record.name,
+    userId: key.user?.id ?? null,
+    userName: key.user?.name ?? null,
     status: refused ? (failure?.status ?? 500) : outcome.status,
     errorCategory: refused ? (failure?.category ?? 'internal') : outcome.error,
     inputTokens: u.inputTokens,
