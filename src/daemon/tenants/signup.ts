@@ -27,7 +27,12 @@ export interface SignupInput {
 export async function signup(services: Services, input: SignupInput): Promise<SignupAnswer> {
   const settings = await readTenantSettings(services.store);
   if (settings.signup === 'off') {
-    throw new BcError('SIGNUP_CLOSED', 'signup is closed on this gateway: ask its operator for an account');
+    // the operator (control socket, no address) is told how to open it; a tenant only that it is shut
+    const message =
+      input.ip === null
+        ? 'signup with invitations is off: open it with `bc tenant settings --signup invite`'
+        : 'signup is closed on this gateway: ask its operator for an account';
+    throw new BcError('SIGNUP_CLOSED', message);
   }
   const name = validateUserName(input.name);
   if (typeof input.code !== 'string' || input.code.trim() === '') {
