@@ -12,6 +12,7 @@ import type { Paths } from '../shared/paths.js';
 import { readCliConfig } from './config-file.js';
 import type { CliConfig } from './config-file.js';
 import { Output } from './output.js';
+import type { GatewayFlags } from './gateway-flags.js';
 import type { OutputStreams } from './output.js';
 
 export interface GlobalFlags {
@@ -35,6 +36,8 @@ export class CliContext {
   readonly io: CliIo;
   /** the exit code main.ts ends with once the action returns */
   exitCode = 0;
+  /** `--gateway`/`--key` before the command (gateway-flags.ts): `bc` as a tenant against a gateway */
+  gatewayFlags: GatewayFlags = {};
   private flags: GlobalFlags = {};
   private command: Command | undefined;
   private outCache: Output | undefined;

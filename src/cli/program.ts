@@ -17,6 +17,7 @@ import { registerKey } from './commands/key.js';
 import { registerUser } from './commands/user.js';
 import { registerRedeem } from './commands/redeem.js';
 import { registerLogs } from './commands/logs.js';
+import { registerMe } from './commands/me.js';
 import { registerModels } from './commands/models.js';
 import { registerPrice } from './commands/price.js';
 import { registerService } from './commands/service.js';
@@ -27,6 +28,7 @@ import { registerUsage } from './commands/usage.js';
 import { CliContext } from './context.js';
 import type { CliIo } from './context.js';
 import { UsageError } from './parse.js';
+import { takeGatewayFlags } from './gateway-flags.js';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -74,6 +76,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerModels(program, ctx);
   registerLogs(program, ctx);
   registerUsage(program, ctx);
+  registerMe(program, ctx);
   registerTui(program, ctx);
   registerConfig(program, ctx);
   registerService(program, ctx);
@@ -121,7 +124,9 @@ function asksJson(argv: string[]): boolean {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const ctx = new CliContext(io);
   try {
-    await buildProgram(ctx).parseAsync(argv, { from: 'user' });
+    const { argv: rest, flags } = takeGatewayFlags(argv);
+    ctx.gatewayFlags = flags;
+    await buildProgram(ctx).parseAsync(rest, { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     return reportError(ctx, err, asksJson(argv));

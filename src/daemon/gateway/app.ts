@@ -26,6 +26,7 @@ import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerAnthropicRoutes } from './routes/anthropic.js';
 import { registerGeminiRoutes } from './routes/gemini.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerSelfServiceRoutes } from './routes/self-service.js';
 import { registerPrometheusRoute } from './routes/metrics.js';
 import { daemonHealth, daemonHealthPrometheus } from '../lifecycle/daemon-health.js';
 import { lazySchemaController } from '../lifecycle/schema-compilers.js';
@@ -86,6 +87,7 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
   });
 
   registerSystemRoutes(app, state, () => state.accepting);
+  registerSelfServiceRoutes(app, services);
   registerGeminiRoutes(app, state);
   registerPrometheusRoute(
     app,

@@ -35,6 +35,7 @@ import type {
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
+import { TenantQueries, type UserUsageQuery } from './tenant-queries.js';
 import { UserTable } from './users.js';
 import { RedeemCodeTable } from './redeem-codes.js';
 import type { Migration } from './migrations.js';
@@ -59,6 +60,7 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
+  private readonly tenantQueries: TenantQueries;
   /** users and their ledger; the tenant tables (codes, invites, import) build on it */
   readonly users: UserTable;
   /** redemption codes (stored hashed) and their redemptions */
@@ -82,6 +84,7 @@ export class SqliteStore implements Store {
     this.prices = new PriceTable(db);
     this.users = new UserTable(db);
     this.redeemCodes = new RedeemCodeTable(db, this.users);
+    this.tenantQueries = new TenantQueries(db);
     this.logs = new LogTable(
       db,
       (ref) => this.keys.get(ref)?.id,
@@ -312,6 +315,10 @@ export class SqliteStore implements Store {
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
     this.settled();
     return this.logs.usage(by, sinceIso);
+  }
+  async userUsage(q: UserUsageQuery): Promise<UsageAggregate[]> {
+    this.settled();
+    return this.tenantQueries.userUsage(q);
   }
   async countRequests(): Promise<number> {
     this.settled();
