@@ -113,5 +113,5 @@ function checkInput(input: unknown): TenantSettingsInput {
       );
     out[k] = check(v, k);
   }
-  return out as TenantSettingsInput;
+  return out;
 }
