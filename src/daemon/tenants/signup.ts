@@ -25,14 +25,13 @@ export interface SignupInput {
 }
 
 export async function signup(services: Services, input: SignupInput): Promise<SignupAnswer> {
-  const settings = await readTenantSettings(services.store);
+  const stored = await readTenantSettings(services.store);
+  // `signup` governs the gateway's public route; the operator (control socket, no address) may
+  // always sign a user up with an admin invite
+  const settings =
+    input.ip === null && stored.signup === 'off' ? { ...stored, signup: 'invite' as const } : stored;
   if (settings.signup === 'off') {
-    // the operator (control socket, no address) is told how to open it; a tenant only that it is shut
-    const message =
-      input.ip === null
-        ? 'signup with invitations is off: open it with `bc tenant settings --signup invite`'
-        : 'signup is closed on this gateway: ask its operator for an account';
-    throw new BcError('SIGNUP_CLOSED', message);
+    throw new BcError('SIGNUP_CLOSED', 'signup is closed on this gateway: ask its operator for an account');
   }
   const name = validateUserName(input.name);
   if (typeof input.code !== 'string' || input.code.trim() === '') {
