@@ -73,7 +73,7 @@ describe('validateUsageQuery', () => {
   });
 
   it('rejects an unknown dimension or time', () => {
-    expect(param(() => validateUsageQuery({ by: 'user' }, now))).toBe('by');
+    expect(param(() => validateUsageQuery({ by: 'tenant' }, now))).toBe('by');
     expect(param(() => validateUsageQuery({ since: 'soon' }, now))).toBe('since');
   });
 });

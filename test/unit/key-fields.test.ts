@@ -190,6 +190,9 @@ describe('the walkers', () => {
       'concurrency',
       'status',
       'strict_budget',
+      'user',
+      'scope',
+      'created_by',
       'created_at',
       'last_used_at',
     ]);
