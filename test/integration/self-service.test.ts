@@ -43,13 +43,8 @@ async function refused(p: Promise<unknown>): Promise<Refusal> {
     await p;
   } catch (err) {
     if (!(err instanceof APIError)) throw err;
-    return {
-      status: err.status ?? 0,
-      code: err.code,
-      message: err.message,
-      headers: err.headers,
-      body: err.error,
-    };
+    const e = err as APIError;
+    return { status: e.status ?? 0, code: e.code, message: e.message, headers: e.headers, body: e.error };
   }
   throw new Error('expected a refusal, got an answer');
 }
@@ -62,7 +57,7 @@ async function chat(key: string, model = 'm'): Promise<string | null> {
       .withResponse();
     return response.headers.get('x-request-id');
   } catch (err) {
-    if (err instanceof APIError) return err.headers?.get('x-request-id') ?? null;
+    if (err instanceof APIError) return (err as APIError).headers?.get('x-request-id') ?? null;
     throw err;
   }
 }
@@ -162,7 +157,7 @@ describe('who may call', () => {
     const relay = tenant(keys.aliceRelay.key);
     const me = await relay.get<MeView>('/bc/v1/me');
     expect(me.key).toMatchObject({ id: keys.aliceRelay.id, name: 'alice/relay', scope: 'relay' });
-    expect(me.user).toMatchObject({ name: 'alice', balance: expect.any(Number), rpm: 50 });
+    expect(me.user).toMatchObject({ name: 'alice', balance: expect.any(Number) as number, rpm: 50 });
     for (const call of [
       () => relay.post('/bc/v1/me/redeem', { body: { code: 'BCR-00000-00000-00000-00000' } }),
       () => relay.get('/bc/v1/me/ledger'),
