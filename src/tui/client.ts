@@ -16,11 +16,25 @@ import type {
   PriceInput,
   PriceView,
 } from '../shared/control-api.js';
+import type {
+  CreditAnswer,
+  CreditInput,
+  RedeemCodeInput,
+  RedeemCodesCreated,
+  SignupAnswer,
+  UserInput,
+  UserView,
+} from '../shared/tenant-api.js';
 
 export interface MetricsSource {
   metricsSnapshot(): Promise<unknown>;
   /** one parsed document per snapshot until `signal` aborts; ends or throws when the daemon goes away */
   metricsStream(signal?: AbortSignal): AsyncIterable<unknown>;
+}
+
+/** What the users view of `bc top` reads besides the stream: the balances. */
+export interface UserBalanceSource {
+  users: { list(): Promise<UserView[]> };
 }
 
 export interface ManagementClient extends MetricsSource {
@@ -47,6 +61,16 @@ export interface ManagementClient extends MetricsSource {
     remove(model: string): Promise<unknown>;
   };
   logs(query?: LogQuery): Promise<LogRow[]>;
+  users: {
+    list(): Promise<UserView[]>;
+    create(input: UserInput): Promise<UserView | SignupAnswer>;
+    enable(id: string | number): Promise<UserView>;
+    disable(id: string | number): Promise<UserView>;
+    credit(id: string | number, input: CreditInput): Promise<CreditAnswer>;
+  };
+  redeem: {
+    create(input: RedeemCodeInput): Promise<RedeemCodesCreated>;
+  };
 }
 
 /** The daemon's message for an error, without a stack: what a screen shows. */

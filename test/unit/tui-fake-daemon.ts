@@ -18,6 +18,13 @@ import type {
   PriceInput,
   PriceView,
 } from '../../src/shared/control-api.js';
+import type {
+  CreditInput,
+  RedeemCodeInput,
+  RedeemCodesCreated,
+  UserInput,
+  UserView,
+} from '../../src/shared/tenant-api.js';
 
 export const T0 = 1_750_000_000_000;
 
@@ -73,7 +80,7 @@ export function scenario() {
     traffic(n: number, over: Partial<RequestSample> = {}) {
       for (let i = 0; i < n; i++) {
         const s = sample(over);
-        metrics.requestStarted(s.model, s.keyId);
+        metrics.requestStarted(s.model, s.keyId, s.userId);
         metrics.requestFinished(s);
       }
     },
@@ -207,7 +214,7 @@ function priceView(model: string, p: Partial<PriceView> & { source: string }): P
   };
 }
 
-/** A fake control API with in-memory channels, keys, prices and logs, recording every call. */
+/** A fake control API with in-memory channels, keys, prices, logs, users and codes, recording every call. */
 export class FakeManagement extends FakeDaemon implements ManagementClient {
   calls: [string, ...unknown[]][] = [];
   channelList: ChannelView[] = [
@@ -227,6 +234,12 @@ export class FakeManagement extends FakeDaemon implements ManagementClient {
     priceView('llama3', { source: 'unpriced' }),
   ];
   logRows: LogRow[] = [];
+  userList: UserView[] = [
+    userView(1, 'alice', { balance: 12_500_000, spent: 2_500_000, credited: 15_000_000, keys: 2 }),
+    userView(2, 'bob', { group: 'vip', balance: null }),
+  ];
+  /** codes created so far, each batch numbered from 1 */
+  codesMade = 0;
   testAnswer: ChannelTestResult = { ok: true, model: 'gpt-4o', latency_ms: 320, status: 200, error: null };
 
   private find<T extends { id: number; name: string }>(list: T[], id: string | number): T {
@@ -308,6 +321,66 @@ export class FakeManagement extends FakeDaemon implements ManagementClient {
     },
   };
 
+  users = {
+    list: async () => this.userList.map((u) => ({ ...u })),
+    create: async (input: UserInput) => {
+      this.calls.push(['users.create', input]);
+      const u = userView(this.userList.length + 1, input.name ?? '?', {
+        group: input.group ?? 'default',
+        balance: input.unmetered ? null : (input.balance ?? 0),
+        credited: input.balance ?? 0,
+      });
+      this.userList.push(u);
+      return { ...u };
+    },
+    enable: async (id: string | number) => this.setStatus('users.enable', this.userList, id, 'enabled'),
+    disable: async (id: string | number) => this.setStatus('users.disable', this.userList, id, 'disabled'),
+    credit: async (id: string | number, input: CreditInput) => {
+      this.calls.push(['users.credit', id, input]);
+      const u = this.find(this.userList, id);
+      if (u.balance === null) throw new Error(`user "${u.name}" is unmetered`);
+      u.balance += input.amount;
+      u.credited += input.amount;
+      const entry = {
+        id: 1,
+        time: '2026-01-01T00:00:00.000Z',
+        user: u.name,
+        kind: input.kind,
+        amount: input.amount,
+        balance_after: u.balance,
+        ref: null,
+        actor: 'admin',
+        note: input.note ?? null,
+      };
+      return { user: { ...u }, entry };
+    },
+  };
+
+  redeem = {
+    create: async (input: RedeemCodeInput): Promise<RedeemCodesCreated> => {
+      this.calls.push(['redeem.create', input]);
+      const codes = Array.from({ length: input.count ?? 1 }, () => {
+        const n = ++this.codesMade;
+        const code = `BCR-TEST${String(n).padStart(4, '0')}-XXXX-YYYY`;
+        return {
+          id: n,
+          prefix: code.slice(0, 9),
+          batch: input.batch ?? null,
+          amount: input.amount,
+          max_uses: input.uses ?? 1,
+          uses: 0,
+          user: input.user ?? null,
+          promo: input.promo ?? false,
+          status: 'active' as const,
+          expires_at: null,
+          created_at: '2026-01-01T00:00:00.000Z',
+          code,
+        };
+      });
+      return { batch: input.batch ?? null, amount: input.amount, codes };
+    },
+  };
+
   async logs(query?: LogQuery): Promise<LogRow[]> {
     this.calls.push(['logs', query]);
     return this.logRows
@@ -378,6 +451,29 @@ export function keyView(id: number, name: string): KeyView {
     created_by: 'admin',
     created_at: '2026-01-01T00:00:00.000Z',
     last_used_at: null,
+  };
+}
+
+export function userView(id: number, name: string, over: Partial<UserView> = {}): UserView {
+  return {
+    id,
+    name,
+    group: 'default',
+    balance: 0,
+    spent: 0,
+    credited: 0,
+    status: 'enabled',
+    rpm: null,
+    tpm: null,
+    concurrency: null,
+    max_keys: null,
+    keys: 0,
+    invited_by: null,
+    referral_code: null,
+    note: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+    ...over,
   };
 }
 

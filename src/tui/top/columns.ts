@@ -1,11 +1,13 @@
 /**
- * The tables of `bc top`: columns by channel, by model and by key, and the sort and filter that
- * the keys switch. Everything comes from the snapshot's last-minute figures.
+ * The tables of `bc top`: columns by channel, by model, by key and by user, and the sort and
+ * filter that the keys switch. Everything comes from the snapshot's last-minute figures, except
+ * the users' balances, which the user list supplies (the stream does not carry money held).
  */
-import type { ChannelMetricsRow, MetricsRow } from '../../shared/metrics-types.js';
+import type { ChannelMetricsRow, MetricsRow, MetricsSnapshot } from '../../shared/metrics-types.js';
 import type { Column } from '../components/data-table.js';
 import { fmtCount, fmtMoney, fmtMs } from '../format.js';
-import type { SortKey } from './top-state.js';
+import type { Balances } from '../hooks/use-user-balances.js';
+import type { SortKey, View } from './top-state.js';
 
 export function channelState(r: Pick<ChannelMetricsRow, 'status' | 'cooldown_s'>): string {
   if (r.status === 'disabled') return 'off';
@@ -82,6 +84,51 @@ function usageColumns(title: string): readonly Column<MetricsRow>[] {
 
 export const MODEL_COLUMNS = usageColumns('MODEL');
 export const KEY_COLUMNS = usageColumns('KEY');
+
+/** A user's balance as the list last said: "unmetered", or "-" while unknown (or for `other`). */
+export function balanceText(r: MetricsRow, balances: Balances | null): string {
+  if (!balances?.has(r.id)) return '-';
+  const b = balances.get(r.id);
+  return b === null || b === undefined ? 'unmetered' : fmtMoney(b);
+}
+
+/** The users view: traffic and spend per minute over all of a user's keys, and what they have left. */
+export function userColumns(balances: Balances | null): readonly Column<MetricsRow>[] {
+  return [
+    { title: 'USER', value: (r) => r.name },
+    rpm,
+    errors,
+    { title: 'IN/m', width: 6, align: 'right', value: (r) => fmtCount(r.last_minute.input_tokens) },
+    { title: 'OUT/m', width: 6, align: 'right', value: (r) => fmtCount(r.last_minute.output_tokens) },
+    { title: '$/m', width: 7, align: 'right', value: (r) => fmtMoney(r.last_minute.cost) },
+    {
+      title: 'BALANCE',
+      width: 9,
+      align: 'right',
+      value: (r) => balanceText(r, balances),
+      color: (r, t) => {
+        const b = balances?.get(r.id);
+        return typeof b === 'number' && b <= 0 ? t.bad : undefined;
+      },
+    },
+    p50,
+    inflight,
+  ];
+}
+
+/** The rows of a table view (the overview shows the channels); a daemon older than users sends none. */
+export function viewRows(s: MetricsSnapshot, view: View): readonly MetricsRow[] {
+  switch (view) {
+    case 'models':
+      return s.models;
+    case 'keys':
+      return s.keys;
+    case 'users':
+      return s.users ?? [];
+    default:
+      return s.channels;
+  }
+}
 
 function sortValue(r: MetricsRow, key: SortKey): number {
   switch (key) {

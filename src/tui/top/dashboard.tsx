@@ -1,8 +1,8 @@
 /**
  * The monitoring screen's body, shared by `bc top`, `bc top --once` and the monitor tab of
  * `bc ui`: the summary figures, the three graphs over the chosen window, and the table of the
- * current view. It is exactly `height` lines tall at any size from 80x24 up, so the frame never
- * outgrows the terminal.
+ * current view (channels, models, keys or users). It is exactly `height` lines tall at any size
+ * from 80x24 up, so the frame never outgrows the terminal.
  */
 import { Box, Text } from 'ink';
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
@@ -11,7 +11,8 @@ import { DataTable } from '../components/data-table.js';
 import { LineGraph } from '../components/line-graph.js';
 import { SummaryBar, wrapFigures, type Figure } from '../components/summary-bar.js';
 import { fmtCount, fmtMoney, fmtMs, fmtPct } from '../format.js';
-import { CHANNEL_COLUMNS, KEY_COLUMNS, MODEL_COLUMNS, arrange } from './columns.js';
+import type { Balances } from '../hooks/use-user-balances.js';
+import { CHANNEL_COLUMNS, KEY_COLUMNS, MODEL_COLUMNS, arrange, userColumns, viewRows } from './columns.js';
 import type { TopState } from './top-state.js';
 
 export type DashboardState = Pick<
@@ -25,6 +26,8 @@ export interface DashboardProps {
   readonly width: number;
   readonly height: number;
   readonly theme: Theme;
+  /** the users' balances for the users view, null or absent while unknown */
+  readonly balances?: Balances | null;
 }
 
 export function summaryFigures(s: MetricsSnapshot): Figure[] {
@@ -136,6 +139,16 @@ function Table(props: DashboardProps & { rows: number }) {
         columns={KEY_COLUMNS}
         rows={arrange(s.keys, state.sort, state.descending, state.filter)}
         empty={empty}
+      />
+    );
+  }
+  if (state.view === 'users') {
+    return (
+      <DataTable
+        {...common}
+        columns={userColumns(props.balances ?? null)}
+        rows={arrange(viewRows(s, 'users'), state.sort, state.descending, state.filter)}
+        empty={state.filter ? empty : 'no requests by users in the window'}
       />
     );
   }

@@ -7,7 +7,7 @@
 import { useReducer, useRef, useState } from 'react';
 import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { MetricsSnapshot } from '../../shared/metrics-types.js';
-import type { MetricsSource } from '../client.js';
+import type { MetricsSource, UserBalanceSource } from '../client.js';
 import type { Theme } from '../theme.js';
 import { HelpLine } from '../components/help-line.js';
 import { splitEnters } from '../components/split-input.js';
@@ -15,11 +15,14 @@ import { fit, fmtSpan } from '../format.js';
 import { useMetricsStream, type MetricsStreamState } from '../hooks/use-metrics-stream.js';
 import type { FollowOptions } from '../hooks/follow-metrics.js';
 import { useTerminalSize, type TerminalSize } from '../hooks/use-terminal-size.js';
+import { useUserBalances } from '../hooks/use-user-balances.js';
+import { viewRows } from './columns.js';
 import { Dashboard, Waiting } from './dashboard.js';
 import { INITIAL_TOP_STATE, reduceTop, topKeys, topActionForKey, type TopState } from './top-state.js';
 
 export interface TopAppProps {
-  readonly client: MetricsSource;
+  /** `users` (the real client has it) gives the users view its balances */
+  readonly client: MetricsSource & Partial<UserBalanceSource>;
   readonly theme: Theme;
   /** fixes the size instead of reading the terminal (tests) */
   readonly size?: Partial<TerminalSize>;
@@ -28,7 +31,7 @@ export interface TopAppProps {
 
 function rowCount(s: MetricsSnapshot | null, state: TopState): number {
   if (!s) return 0;
-  const rows = state.view === 'models' ? s.models : state.view === 'keys' ? s.keys : s.channels;
+  const rows = viewRows(s, state.view);
   const f = state.filter.toLowerCase();
   return f ? rows.filter((r) => r.name.toLowerCase().includes(f)).length : rows.length;
 }
@@ -70,7 +73,7 @@ function StatusLine(props: {
 function HelpScreen(props: { height: number; theme: Theme }) {
   const lines: [string, string][] = [
     ['q, Ctrl-C', 'quit'],
-    ['1 2 3 4, Tab', 'overview, channels, models, keys'],
+    ['1-5, Tab', 'overview, channels, models, keys, users'],
     ['w', 'graph window: 1, 5 or 15 minutes'],
     ['s / r', 'sort by rpm, errors, p50, in-flight, name / reverse'],
     ['/', 'filter rows by name (Enter applies, Esc clears)'],
@@ -100,6 +103,7 @@ export function TopApp(props: TopAppProps) {
   const [state, dispatch] = useReducer(reduceTop, INITIAL_TOP_STATE);
   const [frozen, setFrozen] = useState<MetricsSnapshot | null>(null);
   const shown = state.paused ? (frozen ?? stream.snapshot) : stream.snapshot;
+  const balances = useUserBalances(props.client, state.view === 'users');
 
   // Ink may call a handler registered before the latest render: read the newest values from a ref
   const latest = useRef({ state, shown, live: stream.snapshot });
@@ -131,7 +135,14 @@ export function TopApp(props: TopAppProps) {
       {state.help ? (
         <HelpScreen height={body} theme={theme} />
       ) : shown ? (
-        <Dashboard snapshot={shown} state={state} width={width} height={body} theme={theme} />
+        <Dashboard
+          snapshot={shown}
+          state={state}
+          width={width}
+          height={body}
+          theme={theme}
+          balances={balances}
+        />
       ) : (
         <Waiting height={body} text={waiting} theme={theme} />
       )}

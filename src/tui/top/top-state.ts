@@ -5,7 +5,7 @@
  */
 import type { Key } from 'ink';
 
-export const VIEWS = ['overview', 'channels', 'models', 'keys'] as const;
+export const VIEWS = ['overview', 'channels', 'models', 'keys', 'users'] as const;
 export type View = (typeof VIEWS)[number];
 export const WINDOWS = [60, 300, 900] as const;
 export type WindowS = (typeof WINDOWS)[number];
@@ -100,7 +100,7 @@ export function reduceTop(s: TopState, a: TopAction): TopState {
 export function topKeys(ascii: boolean): readonly (readonly [string, string])[] {
   return [
     ['q', 'quit'],
-    ['1-4', 'view'],
+    ['1-5', 'view'],
     ['w', 'window'],
     ['s', 'sort'],
     ['r', 'reverse'],
@@ -131,7 +131,7 @@ export function topActionForKey(input: string, key: Key, s: TopState): TopAction
   if (key.pageDown) return { type: 'move', delta: 10 };
   if (key.escape) return s.help ? { type: 'help' } : { type: 'clearFilter' };
   const view = VIEWS[Number(input) - 1];
-  if (/^[1-4]$/.test(input) && view) return { type: 'view', view };
+  if (/^[1-5]$/.test(input) && view) return { type: 'view', view };
   switch (input) {
     case 'q':
       return { type: 'quit' };

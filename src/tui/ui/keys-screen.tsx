@@ -1,7 +1,7 @@
 /**
- * The keys tab of `bc ui`: client keys with budget, spend and limits, and the actions of
- * `bc key`: create (the secret is shown once, in a notice, and never again), set budget and
- * limits, enable, disable and revoke (both ask first).
+ * The keys tab of `bc ui`: client keys with budget, spend and limits (and owner and scope, once
+ * users own keys), and the actions of `bc key`: create (the secret is shown once, in a notice,
+ * and never again), set budget and limits, enable, disable and revoke (both ask first).
  */
 import type { KeyCreated, KeyInput, KeyView } from '../../shared/control-api.js';
 import { keyDefaults } from '../../shared/key-fields.js';
@@ -34,6 +34,16 @@ const COLUMNS: readonly Column<KeyView>[] = [
   { title: 'RPM', width: 5, align: 'right', value: (k) => limit(k.rpm) },
   { title: 'TPM', width: 6, align: 'right', value: (k) => limit(k.tpm) },
   { title: 'CONC', width: 4, align: 'right', value: (k) => limit(k.concurrency) },
+];
+
+/**
+ * Once any key belongs to a user (SPEC section 11), the owner and the key's scope are shown too,
+ * where there is room: below 100 columns the name (`user/name`) already says whose key it is.
+ */
+const USER_COLUMNS: readonly Column<KeyView>[] = [
+  ...COLUMNS,
+  { title: 'USER', width: 10, value: (k) => k.user ?? '-' },
+  { title: 'SCOPE', width: 7, value: (k) => (k.user === null ? '-' : k.scope) },
 ];
 
 const LIMIT_HINT = 'empty = unlimited';
@@ -162,7 +172,7 @@ export function KeysScreen(props: ScreenProps) {
   return (
     <ManagedView
       {...list.view}
-      columns={COLUMNS}
+      columns={props.width >= 100 && list.rows.some((k) => k.user !== null) ? USER_COLUMNS : COLUMNS}
       rowKey={(k) => String(k.id)}
       empty={list.loaded ? 'no keys yet: press c to create one' : 'loading…'}
       help="c create  b budget/limits  d enable/disable  r revoke"

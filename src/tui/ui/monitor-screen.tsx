@@ -4,6 +4,8 @@
  */
 import { useReducer, useRef } from 'react';
 import { Text, useInput } from 'ink';
+import { useUserBalances } from '../hooks/use-user-balances.js';
+import { viewRows } from '../top/columns.js';
 import { Dashboard } from '../top/dashboard.js';
 import { INITIAL_TOP_STATE, reduceTop } from '../top/top-state.js';
 import { ScreenFrame, type ScreenProps } from './screen.js';
@@ -11,10 +13,9 @@ import { ScreenFrame, type ScreenProps } from './screen.js';
 export function MonitorScreen(props: ScreenProps) {
   const [state, dispatch] = useReducer(reduceTop, INITIAL_TOP_STATE);
   const count = useRef(0);
+  const balances = useUserBalances(props.client, state.view === 'users');
   const s = props.snapshot;
-  count.current = s
-    ? (state.view === 'models' ? s.models : state.view === 'keys' ? s.keys : s.channels).length
-    : 0;
+  count.current = s ? viewRows(s, state.view).length : 0;
   useInput((input, key) => {
     if (input === 'w') dispatch({ type: 'cycleWindow' });
     else if (input === 'v') dispatch({ type: 'cycleView', delta: 1 });
@@ -45,6 +46,7 @@ export function MonitorScreen(props: ScreenProps) {
         width={props.width}
         height={props.height - 1}
         theme={props.theme}
+        balances={balances}
       />
     </ScreenFrame>
   );

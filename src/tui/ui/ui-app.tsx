@@ -1,8 +1,8 @@
 /**
- * `bc ui`: the management TUI. A tab bar (monitor, channels, keys, prices, logs) over the current
- * screen and a help line, sized to the terminal minus one line like `bc top`. The metrics stream
- * runs for the whole session so every tab can show live figures; while a screen has a form or a
- * question open, the app leaves every key to it (so typing `q` or `3` in a form is just text).
+ * `bc ui`: the management TUI. A tab bar (monitor, channels, keys, prices, logs, users) over the
+ * current screen and a help line, sized to the terminal minus one line like `bc top`. The metrics
+ * stream runs for the whole session so every tab can show live figures; while a screen has a form
+ * or a question open, the app leaves every key to it (so typing `q` or `3` in a form is just text).
  */
 import { useCallback, useRef, useState } from 'react';
 import { Box, useApp, useInput } from 'ink';
@@ -18,10 +18,12 @@ import { KeysScreen } from './keys-screen.js';
 import { LogsScreen } from './logs-screen.js';
 import { MonitorScreen } from './monitor-screen.js';
 import { PricesScreen } from './prices-screen.js';
+import { UsersScreen } from './users-screen.js';
 import type { ScreenProps } from './screen.js';
 
-export const UI_TABS = ['monitor', 'channels', 'keys', 'prices', 'logs'] as const;
-const SCREENS = [MonitorScreen, ChannelsScreen, KeysScreen, PricesScreen, LogsScreen] as const;
+// users came last so that the older tabs keep their digits
+export const UI_TABS = ['monitor', 'channels', 'keys', 'prices', 'logs', 'users'] as const;
+const SCREENS = [MonitorScreen, ChannelsScreen, KeysScreen, PricesScreen, LogsScreen, UsersScreen] as const;
 
 export interface UiAppProps {
   readonly client: ManagementClient;
@@ -51,7 +53,8 @@ export function UiApp(props: UiAppProps) {
       captured.current = false;
       return setTab((t) => (t + (key.shift ? n - 1 : 1)) % n);
     }
-    if (/^[1-5]$/.test(input)) setTab(Number(input) - 1);
+    const digit = Number(input);
+    if (/^[1-9]$/.test(input) && digit <= n) setTab(digit - 1);
   });
 
   const width = size.columns;
@@ -76,7 +79,7 @@ export function UiApp(props: UiAppProps) {
     stream.connection === 'live' ? theme.good : stream.connection === 'connecting' ? theme.warn : theme.bad;
   const keys: (readonly [string, string])[] = [
     ['q', 'quit'],
-    ['Tab/1-5', 'switch tab'],
+    [`Tab/1-${UI_TABS.length}`, 'switch tab'],
     [theme.ascii ? 'j/k' : '↑↓', 'select'],
   ];
   return (
