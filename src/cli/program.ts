@@ -12,6 +12,7 @@ import { registerChannel } from './commands/channel.js';
 import { registerConfig } from './commands/config.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerGroup } from './commands/group.js';
+import { registerImport } from './commands/import.js';
 import { registerInvite } from './commands/invite.js';
 import { registerKey } from './commands/key.js';
 import { registerUser } from './commands/user.js';
@@ -78,6 +79,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerUsage(program, ctx);
   registerMe(program, ctx);
   registerTui(program, ctx);
+  registerImport(program, ctx);
   registerConfig(program, ctx);
   registerService(program, ctx);
   addHints(program);

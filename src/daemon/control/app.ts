@@ -12,6 +12,7 @@ import type { ControlContext, ControlHooks } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { channelRoutes } from './routes/channels.js';
 import { groupRoutes } from './routes/groups.js';
+import { importRoutes } from './routes/import.js';
 import { inviteRoutes } from './routes/invites.js';
 import { keyRoutes } from './routes/keys.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
@@ -42,6 +43,7 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   modelRoutes,
   logRoutes,
   usageRoutes,
+  importRoutes,
   metricsRoutes,
   inviteRoutes,
 ];

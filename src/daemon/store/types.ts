@@ -18,6 +18,7 @@ import type { StoredChannelFields } from '../../shared/channel-fields.js';
 import type { KeyFields } from '../../shared/key-fields.js';
 import type { StoreFault } from './write-health.js';
 import type { TenantSettings } from '../../shared/tenant-api.js';
+import type { ImportApplied, PreparedImport } from './import-types.js';
 
 export interface ChannelSecret {
   /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
@@ -509,6 +510,9 @@ export interface Store {
   writeFault(): StoreFault | null;
   /** Called when the store starts failing (the fault) and when it recovers (null). */
   onWriteFault(listener: (fault: StoreFault | null) => void): void;
+
+  /** bc import one-api: the whole prepared import in one transaction, skipping what import_map holds */
+  applyImport(p: PreparedImport): Promise<ImportApplied>;
 
   close(): Promise<void>;
 }

@@ -49,10 +49,27 @@ export function authenticate(state: GatewayState, secret: string | undefined): R
   const snap = state.snapshot;
   const known = snap.keysBySecret.get(secret);
   if (known) return known;
-  const key = snap.keysByHash.get(createHash('sha256').update(secret).digest('hex'));
+  const key = snap.keysByHash.get(sha256(secret)) ?? legacyKey(snap.keysByHash, secret);
   if (!key) throw new BcError('INVALID_API_KEY', 'invalid API key');
   snap.keysBySecret.set(secret, key);
   return key;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/**
+ * A key imported from One API / New API (stored as the hash of `sk-<key>`) presented the ways
+ * their clients send it: `<key>`, `sk-<key>` or `sk-<key>-<channelId>` (a channel pin, ignored).
+ * Their auth drops `sk-` and keeps what comes before the first `-`; this does the same, once, and
+ * only after the exact lookup missed.
+ */
+function legacyKey(byHash: ReadonlyMap<string, RouteKey>, secret: string): RouteKey | undefined {
+  if (secret.startsWith('sk-bc-')) return undefined;
+  const bare = secret.startsWith('sk-') ? secret.slice(3) : secret;
+  const canonical = `sk-${bare.split('-', 1)[0] ?? ''}`;
+  return canonical === secret || canonical === 'sk-' ? undefined : byHash.get(sha256(canonical));
 }
 
 /** May this key be used at all from this address now: status, owner, expiry, IP (no side effects). */

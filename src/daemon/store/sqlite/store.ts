@@ -35,6 +35,8 @@ import type {
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
+import { applyImport } from './import-apply.js';
+import type { ImportApplied, PreparedImport } from '../import-types.js';
 import { TenantQueries, type UserUsageQuery } from './tenant-queries.js';
 import { UserTable } from './users.js';
 import { RedeemCodeTable } from './redeem-codes.js';
@@ -323,6 +325,11 @@ export class SqliteStore implements Store {
   async countRequests(): Promise<number> {
     this.settled();
     return this.logs.countRequests();
+  }
+
+  async applyImport(p: PreparedImport): Promise<ImportApplied> {
+    this.settled();
+    return applyImport(this.db, p);
   }
 
   async close(): Promise<void> {
