@@ -21,8 +21,23 @@ export const SELF_ROUTES = {
   keyDisable: 'POST /bc/v1/me/keys/:id/disable',
   keyRevoke: 'POST /bc/v1/me/keys/:id/revoke',
   keyRotate: 'POST /bc/v1/me/keys/:id/rotate',
+  referral: 'GET /bc/v1/me/referral',
   signup: 'POST /bc/v1/signup',
 } as const;
+
+/** `GET /bc/v1/me/referral` (signup `invite+referral` only): the user's code and what it brought. */
+export interface ReferralView {
+  /** the public referral code others sign up with */
+  code: string;
+  /** users who signed up with it */
+  invited: number;
+  /** of them, how many paid the inviter's reward */
+  rewarded: number;
+  /** waiting for their first paid credit */
+  pending: number;
+  /** micro-USD earned: rewards plus rebates */
+  earned: number;
+}
 
 export type SelfRouteName = keyof typeof SELF_ROUTES;
 

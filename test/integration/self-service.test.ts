@@ -15,7 +15,7 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { createDaemonClient, type DaemonClient } from '../../src/shared/daemon-client.js';
 import type { KeyCreated, KeyView, UsageRow } from '../../src/shared/control-api.js';
-import type { MeView, SelfKeyCreated, SelfLogRow } from '../../src/shared/self-service-api.js';
+import type { MeView, ReferralView, SelfKeyCreated, SelfLogRow } from '../../src/shared/self-service-api.js';
 import type { LedgerRowView, RedeemAnswer, SignupAnswer } from '../../src/shared/tenant-api.js';
 
 let d: TestDaemon;
@@ -439,5 +439,39 @@ describe('signup', () => {
       tenant('none').post('/bc/v1/signup', { body: { code: invite.code, name: 'dave' } }),
     );
     expect([reused.status, reused.code]).toEqual([400, 'invalid_invite_code']);
+  });
+});
+
+describe('referrals', () => {
+  it("shows a user's referral code and what it brought, and nothing while referrals are off", async () => {
+    const off = await refused(tenant(keys.aliceAcct.key).get('/bc/v1/me/referral'));
+    expect([off.status, off.code]).toEqual([404, 'not_found']);
+    const relay = await refused(tenant(keys.aliceRelay.key).get('/bc/v1/me/referral'));
+    expect([relay.status, relay.code]).toEqual([403, 'account_scope_required']);
+    await control.tenant.set({
+      signup: 'invite+referral',
+      referral: { inviter_amount: 2_000_000, invitee_amount: 500_000, min_credit: 5_000_000 },
+    });
+    const before = await tenant(keys.aliceAcct.key).get<ReferralView>('/bc/v1/me/referral');
+    expect(before).toMatchObject({ invited: 0, rewarded: 0, pending: 0, earned: 0 });
+    expect(before.code).toMatch(/^[0-9A-Z]{8}$/);
+    const joined = await tenant('none').post<SignupAnswer>('/bc/v1/signup', {
+      body: { code: before.code.toLowerCase(), name: 'referred' },
+    });
+    expect(joined.user).toMatchObject({ name: 'referred', invited_by: 'alice' });
+    expect(await tenant(keys.aliceAcct.key).get<ReferralView>('/bc/v1/me/referral')).toMatchObject({
+      code: before.code,
+      invited: 1,
+      pending: 1,
+      rewarded: 0,
+    });
+    // the invitee pays: the inviter is rewarded once
+    await control.users.credit('referred', { kind: 'topup', amount: 5_000_000 });
+    expect(await tenant(keys.aliceAcct.key).get<ReferralView>('/bc/v1/me/referral')).toMatchObject({
+      invited: 1,
+      pending: 0,
+      rewarded: 1,
+      earned: 2_000_000,
+    });
   });
 });

@@ -17,6 +17,7 @@ import {
   SELF_ROUTES,
   SELF_USAGE_DIMENSIONS,
   type MeView,
+  type ReferralView,
   type SelfLogRow,
   type SelfUsageDimension,
   type SelfUsageRow,
@@ -126,6 +127,22 @@ function meRoutes(router: SelfRouter): void {
     // the query filters by the user already; rows are checked once more against the key ids it may see
     const mine = new Set(key ? [key.id] : await userKeyIds(router.services, user.id));
     return rows.filter((r) => r.key_id !== null && mine.has(r.key_id)).map(selfLogRow);
+  });
+
+  // a user's own referral code and what it brought; like an unknown route while referrals are off
+  router.on(SELF_ROUTES.referral, 'A', async (_req, c): Promise<ReferralView> => {
+    if (c.settings.signup !== 'invite+referral')
+      throw new BcError('NOT_FOUND', 'referrals are off on this gateway');
+    const code = await store.referralCode(c.user.id);
+    const mine = (await store.listInvitations()).filter((i) => i.inviterId === c.user.id);
+    const rewarded = mine.filter((i) => i.status === 'rewarded');
+    return {
+      code,
+      invited: mine.length,
+      rewarded: rewarded.length,
+      pending: mine.filter((i) => i.status === 'pending').length,
+      earned: rewarded.reduce((n, i) => n + i.inviterReward, 0) + mine.reduce((n, i) => n + i.rebatePaid, 0),
+    };
   });
 
   router.on(SELF_ROUTES.ledger, 'A', async (req, c) => {
