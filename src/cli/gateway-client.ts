@@ -17,6 +17,7 @@ import {
   type SelfKeyCreated,
   type SelfKeyInput,
   type SelfLogRow,
+  type ReferralView,
   type SelfRouteName,
   type SelfUsageDimension,
 } from '../shared/self-service-api.js';
@@ -57,6 +58,7 @@ export interface GatewayClient {
   logs(q: { limit?: number; key?: string }): Promise<SelfLogRow[]>;
   ledger(limit?: number): Promise<LedgerRowView[]>;
   redeem(code: string): Promise<RedeemAnswer>;
+  referral(): Promise<ReferralView>;
   keys: {
     list(): Promise<KeyView[]>;
     create(input: SelfKeyInput): Promise<SelfKeyCreated>;
@@ -85,6 +87,7 @@ export function createGatewayClient(url: string, key: string | null): GatewayCli
     logs: (q) => call('logs', { query: { limit: q.limit, key: q.key } }),
     ledger: (limit) => call('ledger', { query: { limit } }),
     redeem: (code) => call('redeem', { body: { code } }),
+    referral: () => call('referral'),
     keys: {
       list: () => call('keyList'),
       create: (input) => call('keyCreate', { body: input }),

@@ -473,5 +473,11 @@ describe('referrals', () => {
       rewarded: 1,
       earned: 2_000_000,
     });
+    const cli = await bcAs(keys.aliceAcct.key, ['me', 'referral', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ code: before.code, rewarded: 1, earned: 2_000_000 });
+    const human = await bcAs(keys.aliceAcct.key, ['me', 'referral']);
+    expect(human.stdout).toContain(`referral code: ${before.code}`);
+    expect(human.stdout).toContain('earned: $2.00');
   });
 });

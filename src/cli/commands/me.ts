@@ -8,6 +8,7 @@
  */
 import type { Command } from 'commander';
 import type { SelfKeyInput, SelfUsageDimension } from '../../shared/self-service-api.js';
+import { formatUsd } from '../../shared/money.js';
 import type { CliContext } from '../context.js';
 import { openGateway } from '../gateway-flags.js';
 import { arg, clearable, orNull, repeat, type Cleared } from '../options.js';
@@ -148,6 +149,18 @@ function registerActivity(me: Command, ctx: CliContext): void {
     .action(async (flags: { limit?: number }) => {
       const rows = await (await openGateway(ctx, { keyed: true })).ledger(flags.limit);
       ctx.out.result(rows, (s) => renderLedger(rows, s));
+    });
+  me.command('referral')
+    .description('your referral code and what it brought (needs an account key; referrals on)')
+    .action(async () => {
+      const r = await (await openGateway(ctx, { keyed: true })).referral();
+      ctx.out.result(r, () =>
+        [
+          `referral code: ${r.code}`,
+          `signed up with it: ${r.invited} (${r.pending} not yet paying, ${r.rewarded} rewarded)`,
+          `earned: ${formatUsd(r.earned)}`,
+        ].join('\n'),
+      );
     });
   me.command('redeem')
     .description('add a redemption code to your balance (needs an account key)')
