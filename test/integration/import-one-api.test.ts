@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelView, GroupView, KeyView, PriceView } from '../../src/shared/control-api.js';
 import type { ImportPlan, ImportReport } from '../../src/shared/import-plan.js';
+import { createDaemonClient, DaemonError } from '../../src/shared/daemon-client.js';
 import { hashCode } from '../../src/shared/redeem-code.js';
 import type { LedgerRowView, RedeemCodeView, UserView } from '../../src/shared/tenant-api.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
@@ -281,6 +282,24 @@ describe('bc import one-api', () => {
     const ann = await json<UserView>(['user', 'show', 'ann']);
     const ledger = await json<LedgerRowView[]>(['user', 'ledger', 'ann']);
     expect(ledger.reduce((s, l) => s + l.amount, 0) - ann.spent).toBe(ann.balance);
+  });
+
+  it('the daemon refuses a plan of the wrong shape, and leaves out an entry that breaks a rule', async () => {
+    const client = createDaemonClient({ socket: d.socket });
+    try {
+      const wrong = await client.importOneApi({ version: 99 }).catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(DaemonError);
+      expect((wrong as DaemonError).message).toMatch(/^version must be 1/);
+      const plan = (await json<{ plan: ImportPlan }>(['import', 'one-api', newApiDb, '--dry-run'])).plan;
+      const bad = { ...plan, source: 'one-api:000000000000', users: [{ ...plan.users[0], name: '12345' }] };
+      const report = (await client.importOneApi(bad)) as ImportReport;
+      expect(report.counts.users).toEqual({ imported: 0, skipped: 1, already: 0 });
+      expect(report.warnings).toContain(
+        'users[0] "12345" (#7): skipped: name cannot be all digits (it would read as an id)',
+      );
+    } finally {
+      await client.close();
+    }
   });
 
   it('a second run imports nothing and says what it had already', async () => {
