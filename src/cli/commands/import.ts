@@ -92,7 +92,7 @@ export function registerImport(program: Command, ctx: CliContext): void {
     )
     .option(
       '--admins <mode>',
-      'unmetered (default) or metered: admins and root keep their balance',
+      'unmetered: admins and root get no balance (only key budgets limit them); metered: they keep theirs',
       arg(oneOf('admins mode', ['unmetered', 'metered'] as const)),
       'unmetered',
     )
