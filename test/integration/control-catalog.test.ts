@@ -285,7 +285,7 @@ describe('logs and usage', () => {
     expect(byKey.find((r) => r.key === 'other')?.cost).toBe(300);
     const byChannel = (await call<UsageRow[]>('GET', '/v1/usage?by=channel')).body;
     expect(byChannel.map((r) => r.channel).sort()).toEqual(['anth', 'main']);
-    expectError(await call('GET', '/v1/usage?by=user'), 400, 'invalid_request', /^by /);
+    expectError(await call('GET', '/v1/usage?by=tenant'), 400, 'invalid_request', /^by /);
   });
 
   it('counts spend on an unpriced model as unpriced: cost null, never 0', async () => {
