@@ -1,8 +1,9 @@
 /**
  * Crash safety of balances (SPEC section 11): SIGKILL the real daemon during a burst of top-ups,
- * adjustments and settled requests by several users, start it again, and check for every user that
- * the ledger invariant holds (sum of ledger rows - spent = balance), that spend equals the sum of
- * the user's log rows, and that every top-up the control socket confirmed is in the ledger once.
+ * adjustments, code redemptions and settled requests by several users, start it again, and check
+ * for every user that the ledger invariant holds (sum of ledger rows - spent = balance), that spend
+ * equals the sum of the user's log rows, that every credit and redemption the control socket
+ * confirmed is in the ledger once, and that codes used equal redemption rows.
  * Also `bc user` end to end through the real binary: JSON field names (SPEC section 12) and exit
  * codes (SPEC section 4).
  */
@@ -13,7 +14,7 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { createDaemonClient } from '../../src/shared/daemon-client.js';
 import type { KeyCreated, LogRow } from '../../src/shared/control-api.js';
-import type { LedgerRowView, UserView } from '../../src/shared/tenant-api.js';
+import type { LedgerRowView, RedeemCodeView, UserView } from '../../src/shared/tenant-api.js';
 
 let daemon: TestDaemon;
 let sim: OpenAISim;
@@ -131,6 +132,9 @@ describe('SIGKILL during top-ups and settlements', () => {
       );
     }
     const client = createDaemonClient({ socket: daemon.socket, timeoutMs: 5000 });
+    // codes to redeem during the burst: more than can be used before the kill
+    const { codes } = await client.redeem.create({ amount: 777, count: 600 });
+    const redeemed: { user: string; code: string }[] = [];
     const confirmed: { user: string; note: string }[] = [];
     let stop = false;
     const requests = Array.from({ length: 9 }, async (_, w) => {
@@ -147,11 +151,22 @@ describe('SIGKILL during top-ups and settlements', () => {
         }
       }
     });
+    const redemptions = users.map(async (name, u) => {
+      for (let i = u; !stop && i < codes.length; i += users.length) {
+        try {
+          await client.redeem.use(codes[i]!.code, name);
+          redeemed.push({ user: name, code: codes[i]!.code });
+        } catch {
+          return;
+        }
+      }
+    });
     await new Promise((r) => setTimeout(r, 1500));
     daemon.kill('SIGKILL');
     stop = true;
-    await Promise.all([...requests, ...credits]);
+    await Promise.all([...requests, ...credits, ...redemptions]);
     expect(confirmed.length).toBeGreaterThan(10);
+    expect(redeemed.length).toBeGreaterThan(10);
 
     const restarted = await daemon.bc(['start'], { timeoutMs: 60_000 });
     expect(restarted.code, restarted.stderr).toBe(0);
@@ -170,6 +185,23 @@ describe('SIGKILL during top-ups and settlements', () => {
       const notes = ledger.map((r) => r.note);
       for (const c of confirmed.filter((x) => x.user === name))
         expect(notes.filter((n) => n === c.note)).toHaveLength(1);
+      // every confirmed redemption too, and no code is credited without its use being counted
+      const mine = redeemed.filter((r) => r.user === name).length;
+      const redeemRows = ledger.filter((r) => r.kind === 'redeem');
+      expect(redeemRows.length).toBeGreaterThanOrEqual(mine);
+      expect(new Set(redeemRows.map((r) => r.ref)).size).toBe(redeemRows.length);
     }
+    const used = json<RedeemCodeView[]>(await daemon.bc(['redeem', 'list', '--status', 'used', '--json']));
+    const redeemTotal = (
+      await Promise.all(
+        users.map(async (name) =>
+          json<LedgerRowView[]>(await daemon.bc(['user', 'ledger', name, '--json', '--limit', '10000'])),
+        ),
+      )
+    )
+      .flat()
+      .filter((r) => r.kind === 'redeem').length;
+    // a code's use and its credit commit together: as many used codes as redeem rows
+    expect(used.filter((c) => c.amount === 777).length).toBe(redeemTotal);
   }, 120_000);
 });
