@@ -216,7 +216,7 @@ describe('user status, limits and group', () => {
       payload: { group: 'default' },
     });
     expect(refused.statusCode).toBe(409);
-    expect(refused.json().error.message).toMatch(/bc user edit gil --group/);
+    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(/bc user edit gil --group/);
     // the user moves to default: the vip-only channel no longer serves their key
     await gw.call('PATCH', '/v1/users/gil', { group: 'default' });
     expect((await chat(k.key, { model: 'm-vip-only' })).status).toBe(404);
