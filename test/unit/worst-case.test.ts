@@ -52,7 +52,8 @@ describe('worstCase', () => {
     const s = stateOf([channel('openai', ['m'])], []);
     await expect(worstCase(s, ctx({}), keyOf(), 10)).rejects.toMatchObject({
       code: 'MODEL_NOT_PRICED',
-      message: 'model "m" has no price and this key draws on a budget or a balance: set one with `bc price set`',
+      message:
+        'model "m" has no price and this key draws on a budget or a balance: set one with `bc price set`',
     });
     // no channel at all for the model
     await expect(worstCase(s, ctx({}, { model: 'ghost' }), keyOf(), 10)).rejects.toMatchObject({

@@ -16,7 +16,8 @@ export const DEFAULT_LOG_LIMIT = 100;
 export function validateLogQuery(query: unknown): LogQuery {
   const q = queryObject(query, LOG_PARAMS);
   const out: LogQuery = { limit: DEFAULT_LOG_LIMIT };
-  for (const k of ['key', 'user', 'model', 'channel'] as const) if (q[k] !== undefined) out[k] = f.text(q[k], k);
+  for (const k of ['key', 'user', 'model', 'channel'] as const)
+    if (q[k] !== undefined) out[k] = f.text(q[k], k);
   if (q.errors !== undefined) out.errors = flag(q.errors, 'errors');
   if (q.limit !== undefined) out.limit = intParam(q.limit, 'limit', 1, MAX_LOG_LIMIT);
   if (q.after_id !== undefined) out.after_id = intParam(q.after_id, 'after_id', 0, Number.MAX_SAFE_INTEGER);

@@ -20,12 +20,7 @@ export {
   type ChannelFields,
 } from './validate-channel.js';
 export { groupName } from './validate-fields.js';
-export {
-  validateKeyCreate,
-  validateKeyEdit,
-  validateKeyOwner,
-  type KeyFields,
-} from './validate-key.js';
+export { validateKeyCreate, validateKeyEdit, validateKeyOwner, type KeyFields } from './validate-key.js';
 
 const PRICE_FIELDS = [
   'input',

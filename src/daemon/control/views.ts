@@ -16,13 +16,7 @@ import type {
   UsageRow,
 } from '../../shared/control-api.js';
 import type { ChannelRuntimeState } from '../service-types.js';
-import type {
-  ChannelRecord,
-  KeyRecord,
-  LedgerRecord,
-  UsageAggregate,
-  UserRecord,
-} from '../store/types.js';
+import type { ChannelRecord, KeyRecord, LedgerRecord, UsageAggregate, UserRecord } from '../store/types.js';
 import type { LedgerRowView, UserView } from '../../shared/tenant-api.js';
 import type { PriceListing } from '../pricing/listing.js';
 

@@ -171,13 +171,7 @@ export type UserPatch = Partial<
 };
 
 export type LedgerKind =
-  | 'topup'
-  | 'adjust'
-  | 'redeem'
-  | 'invite_bonus'
-  | 'invite_reward'
-  | 'rebate'
-  | 'import';
+  'topup' | 'adjust' | 'redeem' | 'invite_bonus' | 'invite_reward' | 'rebate' | 'import';
 
 export interface LedgerRecord {
   id: number;
