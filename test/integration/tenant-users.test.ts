@@ -220,6 +220,8 @@ describe('user status, limits and group', () => {
     // the user moves to default: the vip-only channel no longer serves their key
     await gw.call('PATCH', '/v1/users/gil', { group: 'default' });
     expect((await chat(k.key, { model: 'm-vip-only' })).status).toBe(404);
+    // and the key shows the group it now routes by
+    expect((await gw.call<{ group: string }>('GET', `/v1/keys/${k.id}`)).group).toBe('default');
   });
 
   it("renames a user's keys with the user and attributes usage to the user", async () => {

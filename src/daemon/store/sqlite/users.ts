@@ -117,6 +117,7 @@ export class UserTable {
   private readonly ledgerStmt;
   private readonly renameKeys;
   private readonly revokeKeys;
+  private readonly regroupKeys;
   private readonly paidHooks: PaidCreditHook[] = [];
 
   constructor(private readonly db: Db) {
@@ -154,6 +155,8 @@ export class UserTable {
       "UPDATE keys SET name = ? || substr(name, ? + 1) WHERE user_id = ? AND name LIKE '%/%'",
     );
     this.revokeKeys = db.prepare<[number]>("UPDATE keys SET status = 'revoked' WHERE user_id = ?");
+    // a user's keys show the user's group, which is the one they route and are priced by
+    this.regroupKeys = db.prepare<[string, number]>('UPDATE keys SET "group" = ? WHERE user_id = ?');
   }
 
   /** The invitation payout registers here (invites.ts). */
@@ -261,6 +264,7 @@ export class UserTable {
         });
         // the user's keys are named `user/key`: a rename carries them along
         if (name !== cur.name) this.renameKeys.run(name, cur.name.length, id);
+        if (patch.group !== undefined && patch.group !== cur.group) this.regroupKeys.run(patch.group, id);
       } catch (e) {
         if (isConstraint(e, 'UNIQUE'))
           throw new BcError('CONFLICT', `a user or key named "${name}" already exists`, { cause: e });
