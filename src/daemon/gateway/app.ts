@@ -31,6 +31,7 @@ import { registerPrometheusRoute } from './routes/metrics.js';
 import { daemonHealth, daemonHealthPrometheus } from '../lifecycle/daemon-health.js';
 import { lazySchemaController } from '../lifecycle/schema-compilers.js';
 import { RelayRoutes, refuse, serveRelay, tooLarge } from './lanes.js';
+import { isTrusted } from './intake/client-address.js';
 
 /** Fastify routes that relay (Gemini's model paths): their key is checked before their body is read. */
 const KEYED_ROUTES = new Set(['/v1beta/models/*', '/v1/models/*']);
@@ -50,6 +51,10 @@ export async function buildGatewayApp(services: DaemonServices): Promise<Fastify
     schemaController: lazySchemaController(),
     bodyLimit,
     return503OnClosing: true,
+    // req.ip behind trusted proxies, by the same rule as the relay's lanes (intake/client-address.ts)
+    ...(state.options.trustedProxies.length > 0
+      ? { trustProxy: (address: string) => isTrusted(state.options.trustedProxies, address) }
+      : {}),
     clientErrorHandler: intake.onClientError,
     // the relay's fixed-path endpoints are served before Fastify routes anything (lanes.ts)
     serverFactory: (fastifyHandler) =>

@@ -15,6 +15,7 @@ import { handleRelay, keyFromHeaders, newRequestId, pathOf, type SpecBuilder } f
 import type { Intake } from './intake/intake.js';
 import type { RouteKey } from './snapshot.js';
 import type { GatewayState } from './state.js';
+import { clientAddress } from './intake/client-address.js';
 
 export interface RelayRoute {
   protocol: InboundProtocol;
@@ -93,7 +94,11 @@ function readThenRelay(
   const onEnd = (): void => {
     const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     const url = req.url ?? '/';
-    const clientIp = req.socket.remoteAddress ?? '';
+    const clientIp = clientAddress(
+      req.socket.remoteAddress ?? '',
+      req.headers['x-forwarded-for'],
+      state.options.trustedProxies,
+    );
     const call = { raw, headers: req.headers, url, clientIp, res, key };
     handleRelay(state, call, route.protocol, route.build).catch((err: unknown) => {
       state.logger.error({ err }, 'relay failed outside the request lifecycle');
