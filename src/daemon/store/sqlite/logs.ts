@@ -59,7 +59,7 @@ export function normaliseTime(iso: string, what: string): string {
 }
 
 /** A settled request must leave a row, so an unreadable time falls back to now instead of failing. */
-function logTime(time: string, now: string): string {
+export function logTime(time: string, now: string): string {
   // the relay's own rows carry toISOString() already
   if (time.length === 24 && time.charCodeAt(23) === 90 /* Z */ && time.charCodeAt(10) === 84 /* T */)
     return time;

@@ -515,6 +515,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'one log row per request id (PostgreSQL)',
+    // Several daemons settle into one PostgreSQL database, and a settlement may be retried after
+    // a lost reply: INSERT ... ON CONFLICT (request_id) DO NOTHING keeps a replay from logging or
+    // charging twice, which needs this unique index. SQLite gets a no-op on purpose: its single
+    // writer settles through the journal, made idempotent by the journal's own row ids (INSERT OR
+    // IGNORE by id); an index there would cost every commit on the request path, and an existing
+    // file may already hold repeated request ids (nothing there ever required them to be
+    // unique), on which creating it would fail and the file would no longer open.
+    sql: `SELECT 1;`,
+    postgres: `CREATE UNIQUE INDEX logs_request_id ON logs(request_id);`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -11,7 +11,7 @@ import { insertSql, PRICE_COLUMNS, priceFromRow, priceParams, type Params, type 
 const MONEY_FIELDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'perRequest', 'maxOutputTokens'] as const;
 
 /** Catches a caller's float or negative amount before it becomes a REAL in an integer column. */
-function checkPrice(p: PriceRecord): void {
+export function checkPrice(p: PriceRecord): void {
   if (p.model.length === 0)
     throw new BcError('INVALID_REQUEST', 'a price needs a model name', { param: 'model' });
   for (const f of MONEY_FIELDS) {
