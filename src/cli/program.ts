@@ -16,6 +16,7 @@ import { registerImport } from './commands/import.js';
 import { registerInvite } from './commands/invite.js';
 import { registerKey } from './commands/key.js';
 import { registerUser } from './commands/user.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerRedeem } from './commands/redeem.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMe } from './commands/me.js';
@@ -69,6 +70,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerChannel(program, ctx);
   registerKey(program, ctx);
   registerUser(program, ctx);
+  registerMigrate(program, ctx);
   registerRedeem(program, ctx);
   registerPrice(program, ctx);
   registerGroup(program, ctx);
