@@ -70,6 +70,8 @@ export const BC_ERR = {
   CANNOT_REVOKE_SELF: def(409, 'conflict', 'invalid_request_error', 'cannot_revoke_self'),
   // the gateway's own store cannot record requests (a full or read-only disk): nothing is served
   STORE_UNAVAILABLE: def(503, 'internal', 'api_error', 'store_unavailable'),
+  // the shared coordination store (Redis) cannot confirm a budget or limit now: retry shortly
+  COORDINATION_UNAVAILABLE: def(503, 'internal', 'api_error', 'coordination_unavailable'),
   // Control-plane and daemon lifecycle
   DAEMON_UNREACHABLE: def(503, 'internal', 'api_error', 'daemon_unreachable'),
   STARTUP_FAILED: def(500, 'internal', 'api_error', 'startup_failed'),

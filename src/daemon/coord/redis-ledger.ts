@@ -1,0 +1,180 @@
+/**
+ * The budget ledger on Redis (SCALEOUT.md 2(a)): BudgetLedger's reserveJoint / settle / credit,
+ * each one Lua script (scripts.ts), so that any number of daemons share one set of budgets and
+ * balances without ever overdrawing them. Reservations are recorded per request id with a lease:
+ * a node that dies holding some loses them when the lease runs out. Seeding from the durable store
+ * is SET-max for a key's spent and SET-if-absent for a user's balance, never an increment; the
+ * ready flag tells an empty Redis (after a restart) from a seeded one, and an empty one refuses
+ * (NOT_READY) until seeded again.
+ */
+import { BcError } from '../../shared/errors.js';
+import type { JointResult } from '../gateway/money/budget-ledger.js';
+import type { CostTerms, OutputAsk } from '../gateway/money/meter.js';
+import { LEASE_MS, type SharedBudget, type SharedPayer } from './coordinator.js';
+import { CoordKeys } from './keys.js';
+import { NOT_READY, unavailable, type CoordClient } from './redis-client.js';
+import { CREDIT, RENEW, RESERVE, SEED_KEY, SEED_USER, SETTLE } from './scripts.js';
+
+/** How long a settled request id is remembered (a repeated settle in that time changes nothing). */
+const DONE_TTL_MS = 10 * 60_000;
+
+export interface RedisLedgerOptions {
+  leaseMs?: number;
+}
+
+export class RedisLedger implements SharedBudget {
+  readonly keys: CoordKeys;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly client: CoordClient,
+    opts: RedisLedgerOptions = {},
+  ) {
+    this.keys = new CoordKeys(client.prefix);
+    this.leaseMs = opts.leaseMs ?? LEASE_MS;
+  }
+
+  async reserve(
+    requestId: string,
+    payer: SharedPayer,
+    terms: CostTerms,
+    ask: OutputAsk,
+  ): Promise<JointResult> {
+    const hasKey = payer.budget !== null;
+    const hasUser = payer.userId !== null;
+    const clamp = ask.clamp;
+    const reply = await this.client.run(
+      RESERVE,
+      [this.keys.ready, ...this.keys.keyBudget(payer.keyId), ...this.keys.userWallet(payer.userId ?? 0)],
+      [
+        requestId,
+        hasKey ? 1 : 0,
+        payer.budget ?? 0,
+        payer.spentHint ?? -1,
+        hasUser ? 1 : 0,
+        terms.inputPart,
+        terms.outputPrice,
+        terms.ratio,
+        terms.perRequest,
+        ask.limit,
+        ask.choices,
+        ask.extra,
+        clamp ? 1 : 0,
+        clamp?.min ?? 0,
+        clamp?.max ?? 0,
+        this.leaseMs,
+      ],
+    );
+    const r = reply as (string | number)[];
+    switch (r[0]) {
+      case 'OK':
+        return { ok: true, amount: Number(r[1]), outputTokens: Number(r[2]), clamped: Number(r[3]) === 1 };
+      case 'REFUSED':
+        return { ok: false, left: Number(r[1]), short: r[2] === 'user' ? 'user' : 'key' };
+      case 'NOT_READY':
+        throw notReady();
+      case 'NOT_SEEDED':
+        throw unavailable(
+          `coordination store has no ${r[1] === 'user' ? `balance for user ${payer.userId}` : `spend for key ${payer.keyId}`} yet: seed it from the store`,
+          'NOT_SEEDED',
+        );
+      case 'DUPLICATE':
+        throw new BcError('INTERNAL', `request ${requestId} already holds a reservation`);
+      default:
+        throw new BcError('INTERNAL', `unexpected reply from the reserve script: ${JSON.stringify(r)}`);
+    }
+  }
+
+  async settle(
+    requestId: string,
+    keyId: number,
+    userId: number | null,
+    cost: number,
+    spentFloor?: number,
+  ): Promise<void> {
+    await this.client.run(
+      SETTLE,
+      [
+        this.keys.ready,
+        ...this.keys.keyBudget(keyId),
+        ...this.keys.userWallet(userId ?? 0),
+        this.keys.settled(requestId),
+      ],
+      // a key-only settle names user 0's keys: no user has id 0, so nothing is there to touch
+      [requestId, cost, spentFloor ?? -1, DONE_TTL_MS],
+    );
+  }
+
+  async credit(userId: number, amount: number): Promise<void> {
+    await this.client.run(CREDIT, [this.keys.userWallet(userId)[0]], [amount]);
+  }
+
+  async renew(requestId: string, keyId: number, userId: number | null): Promise<void> {
+    const leases = [this.keys.keyBudget(keyId)[2]];
+    if (userId !== null) leases.push(this.keys.userWallet(userId)[2]);
+    await this.client.run(RENEW, leases, [requestId, this.leaseMs]);
+  }
+
+  /** Seeds a key's settled spend (SET-max); returns what Redis holds after. */
+  async seedKey(keyId: number, spent: number): Promise<number> {
+    return Number(await this.client.run(SEED_KEY, [this.keys.keyBudget(keyId)[0]], [spent]));
+  }
+
+  /** Seeds a metered user's balance (SET if absent, or always with force); returns what Redis holds. */
+  async seedUser(userId: number, balance: number, force = false): Promise<number> {
+    const r = await this.client.run(SEED_USER, [this.keys.userWallet(userId)[0]], [balance, force ? 1 : 0]);
+    return Number(r);
+  }
+
+  /** The user became unmetered (or was deleted): drop the wallet and its holds. */
+  async forgetUser(userId: number): Promise<void> {
+    const keys = this.keys.userWallet(userId);
+    await this.client.call('forgetUser', (r) => r.del(...keys));
+  }
+
+  async forgetKey(keyId: number): Promise<void> {
+    const keys = this.keys.keyBudget(keyId);
+    await this.client.call('forgetKey', (r) => r.del(...keys));
+  }
+
+  /** Marks Redis seeded: scripts stop answering NOT_READY. */
+  async markReady(): Promise<void> {
+    await this.client.call('markReady', (r) => r.set(this.keys.ready, String(Date.now())));
+  }
+
+  async isReady(): Promise<boolean> {
+    return (await this.client.call('isReady', (r) => r.exists(this.keys.ready))) === 1;
+  }
+
+  /** One node re-seeds an empty Redis: the first to claim this lock (SET NX PX). */
+  async claimReseed(owner: string, ttlMs = 5_000): Promise<boolean> {
+    const r = await this.client.call('claimReseed', (c) =>
+      c.set(this.keys.reseedLock, owner, 'PX', ttlMs, 'NX'),
+    );
+    return r === 'OK';
+  }
+
+  /** A key's spent and reserved as Redis holds them (null: not seeded). */
+  async account(keyId: number): Promise<{ spent: number; reserved: number } | null> {
+    const [spent, reserved] = await this.client.call('account', (r) =>
+      r.hmget(this.keys.keyBudget(keyId)[0], 'spent', 'reserved'),
+    );
+    return spent === null || spent === undefined
+      ? null
+      : { spent: Number(spent), reserved: Number(reserved ?? 0) };
+  }
+
+  /** A user's balance and reserved as Redis holds them (null: not seeded). */
+  async wallet(userId: number): Promise<{ balance: number; reserved: number } | null> {
+    const [balance, reserved] = await this.client.call('wallet', (r) =>
+      r.hmget(this.keys.userWallet(userId)[0], 'balance', 'reserved'),
+    );
+    return balance === null || balance === undefined
+      ? null
+      : { balance: Number(balance), reserved: Number(reserved ?? 0) };
+  }
+}
+
+export function notReady(): BcError {
+  return unavailable('coordination store was restarted and is being re-seeded: retry shortly', NOT_READY);
+}

@@ -1,0 +1,383 @@
+/**
+ * The Lua scripts that make every shared budget, rate-limit, lease and cooldown decision atomic
+ * on Redis (SCALEOUT.md 2(a), 2(b), 2(c)). Each decision is one script: Redis runs a script to the
+ * end before it runs anything else, so reading what is left and taking it cannot interleave with
+ * another node's request, which is the whole point (no read-then-write from TypeScript). Time is
+ * always Redis's own clock (TIME), never a node's, so nodes with skewed clocks agree on windows
+ * and lease deadlines.
+ *
+ * Numbers: Lua 5.1 numbers are IEEE doubles like JavaScript's, so the fit below repeats meter.ts's
+ * termsCost/fitOutput operation for operation and gets the same doubles (the property test in
+ * test/integration/redis-coord.test.ts holds it to that). Redis turns a Lua number handed to
+ * redis.call or returned into "%.14g" text or a truncated integer, so every number crossing that
+ * boundary goes through fmt() ("%.0f", exact for whole numbers below 2^53); only whole numbers
+ * (micro-USD, tokens, milliseconds) ever cross it.
+ */
+import { script } from './redis-client.js';
+
+/** Shared helpers, pasted at the top of the scripts that need them. */
+const HELPERS = `
+local function fmt(x) return string.format('%.0f', x) end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** meter.ts termsCost, askedOutput and fitOutput, in the same order of operations. */
+const FIT = `
+local function termsCost(ip, op, ratio, per, out)
+  return math.ceil(((ip + out * op) / 1000000) * ratio + per)
+end
+local function askedOutput(choices, extra, n)
+  return math.max(1, choices) * n + extra
+end
+-- returns amount, outputTokens, clamped (0/1), or nil when nothing fits
+local function fitOutput(left, ip, op, ratio, per, limit, choices, extra, hasClamp, cmin, cmax)
+  local function cost(n) return termsCost(ip, op, ratio, per, askedOutput(choices, extra, n)) end
+  local full = cost(limit)
+  if full <= left then return full, limit, 0 end
+  if hasClamp ~= 1 or cmin > cmax or cost(cmin) > left then return nil end
+  local lo, hi = cmin, cmax
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    if cost(mid) <= left then lo = mid else hi = mid - 1 end
+  end
+  return cost(lo), lo, 1
+end
+`;
+
+/**
+ * Drops an account's reservations whose lease deadline has passed (a node that died, or never
+ * settled): subtracts them from the account's reserved total and forgets them. This is how a dead
+ * node's holds heal.
+ */
+const EXPIRE_HOLDS = `
+local function expireHolds(acct, res, lease, now)
+  local gone = redis.call('ZRANGEBYSCORE', lease, '-inf', fmt(now))
+  if #gone == 0 then return end
+  local freed = 0
+  for _, id in ipairs(gone) do
+    freed = freed + tonumber(redis.call('HGET', res, id) or '0')
+    redis.call('HDEL', res, id)
+  end
+  redis.call('ZREMRANGEBYSCORE', lease, '-inf', fmt(now))
+  if freed ~= 0 then redis.call('HINCRBY', acct, 'reserved', fmt(-freed)) end
+end
+`;
+
+/**
+ * Reserve, against the key's budget and the user's wallet together (BudgetLedger.reserveJoint).
+ * KEYS: ready, key acct, key res, key lease, user acct, user res, user lease.
+ * ARGV: requestId, hasKey, budget, spentHint (-1: none), hasUser, inputPart, outputPrice, ratio,
+ *   perRequest, limit, choices, extra, hasClamp, clampMin, clampMax, leaseMs.
+ * Returns {'OK', amount, outputTokens, clamped} | {'REFUSED', left, 'key'|'user'} |
+ *   {'NOT_READY'} | {'NOT_SEEDED', 'key'|'user'} | {'DUPLICATE'}.
+ * The key's spent is max(what Redis has, the node's durable hint): a stale-low Redis can never
+ * count less than the node has seen committed. An account Redis has never been given is refused
+ * (NOT_SEEDED), never taken as zero.
+ */
+export const RESERVE = script(
+  'reserve',
+  HELPERS +
+    FIT +
+    EXPIRE_HOLDS +
+    `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_READY'} end
+local rid = ARGV[1]
+local hasKey, hasUser = ARGV[2] == '1', ARGV[5] == '1'
+local budget, hint = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = nowMs()
+if (hasKey and redis.call('HEXISTS', KEYS[3], rid) == 1) or
+   (hasUser and redis.call('HEXISTS', KEYS[6], rid) == 1) then return {'DUPLICATE'} end
+local keyLeft, userLeft = math.huge, math.huge
+if hasKey then
+  local stored = redis.call('HGET', KEYS[2], 'spent')
+  if not stored and hint < 0 then return {'NOT_SEEDED', 'key'} end
+  local spent = tonumber(stored or '-1')
+  if hint > spent then
+    spent = hint
+    redis.call('HSET', KEYS[2], 'spent', fmt(spent))
+  end
+  expireHolds(KEYS[2], KEYS[3], KEYS[4], now)
+  keyLeft = budget - spent - tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
+end
+if hasUser then
+  local balance = redis.call('HGET', KEYS[5], 'balance')
+  if not balance then return {'NOT_SEEDED', 'user'} end
+  expireHolds(KEYS[5], KEYS[6], KEYS[7], now)
+  userLeft = tonumber(balance) - tonumber(redis.call('HGET', KEYS[5], 'reserved') or '0')
+end
+local left = math.min(keyLeft, userLeft)
+local amount, out, clamped = fitOutput(left, tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]),
+  tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]),
+  tonumber(ARGV[14]), tonumber(ARGV[15]))
+if not amount then
+  local short = 'key'
+  if userLeft < keyLeft then short = 'user' end
+  return {'REFUSED', fmt(math.max(0, left)), short}
+end
+local deadline = fmt(now + tonumber(ARGV[16]))
+if hasKey then
+  redis.call('HINCRBY', KEYS[2], 'reserved', fmt(amount))
+  redis.call('HSET', KEYS[3], rid, fmt(amount))
+  redis.call('ZADD', KEYS[4], deadline, rid)
+end
+if hasUser then
+  redis.call('HINCRBY', KEYS[5], 'reserved', fmt(amount))
+  redis.call('HSET', KEYS[6], rid, fmt(amount))
+  redis.call('ZADD', KEYS[7], deadline, rid)
+end
+return {'OK', fmt(amount), fmt(out), clamped}
+`,
+);
+
+/**
+ * Settle: swaps the request's reservation for its real cost, once per request id (a done marker;
+ * a repeated settle changes nothing). Accounts Redis does not hold are not created: the durable
+ * store already has the cost and the next seed brings it. Before the ready flag is back (a
+ * re-seed from the durable store in progress, which already counts this committed cost) only the
+ * reservation is released, so the cost is not counted twice.
+ * KEYS: ready, key acct, key res, key lease, user acct, user res, user lease, done marker.
+ * ARGV: requestId, cost, spentFloor (-1: none), doneTtlMs.
+ * Returns 1 when settled now, 0 when it already was.
+ */
+export const SETTLE = script(
+  'settle',
+  HELPERS +
+    `
+local rid, cost, floor = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if not redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[4]) then return 0 end
+local ready = redis.call('EXISTS', KEYS[1]) == 1
+local function release(acct, res, lease)
+  local held = redis.call('HGET', res, rid)
+  if held then
+    redis.call('HINCRBY', acct, 'reserved', fmt(-tonumber(held)))
+    redis.call('HDEL', res, rid)
+  end
+  redis.call('ZREM', lease, rid)
+end
+release(KEYS[2], KEYS[3], KEYS[4])
+release(KEYS[5], KEYS[6], KEYS[7])
+local spent = redis.call('HGET', KEYS[2], 'spent')
+if spent then
+  local nextSpent = tonumber(spent)
+  if ready then nextSpent = nextSpent + cost end
+  if floor > nextSpent then nextSpent = floor end
+  redis.call('HSET', KEYS[2], 'spent', fmt(nextSpent))
+end
+if ready and cost ~= 0 and redis.call('HEXISTS', KEYS[5], 'balance') == 1 then
+  redis.call('HINCRBY', KEYS[5], 'balance', fmt(-cost))
+end
+return 1
+`,
+);
+
+/**
+ * Seeds a key's settled spend from the durable store: SET-max (spent only grows, so a stale read
+ * can never lower it, and N nodes seeding together never multiply it).
+ * KEYS: key acct. ARGV: spent. Returns the spent Redis now holds.
+ */
+export const SEED_KEY = script(
+  'seedKey',
+  HELPERS +
+    `
+local have = redis.call('HGET', KEYS[1], 'spent')
+local want = tonumber(ARGV[1])
+if have and tonumber(have) >= want then return have end
+redis.call('HSET', KEYS[1], 'spent', fmt(want))
+return fmt(want)
+`,
+);
+
+/**
+ * Seeds a user's balance from the durable store: SET when absent (a wallet Redis already holds
+ * has moved with credits and settlements since, like BudgetLedger.loadUser), or always with
+ * force (an operator's correction). KEYS: user acct. ARGV: balance, force (0/1).
+ * Returns the balance Redis now holds.
+ */
+export const SEED_USER = script(
+  'seedUser',
+  HELPERS +
+    `
+local have = redis.call('HGET', KEYS[1], 'balance')
+if have and ARGV[2] ~= '1' then return have end
+redis.call('HSET', KEYS[1], 'balance', ARGV[1])
+return ARGV[1]
+`,
+);
+
+/**
+ * A committed credit or debit outside settlement, on a wallet Redis holds (none: the next seed
+ * reads the store, which has it). KEYS: user acct. ARGV: amount. Returns the new balance or false.
+ */
+export const CREDIT = script(
+  'credit',
+  `
+if redis.call('HEXISTS', KEYS[1], 'balance') == 0 then return false end
+return tostring(redis.call('HINCRBY', KEYS[1], 'balance', ARGV[1]))
+`,
+);
+
+/**
+ * Renews a request's leases (budget holds and concurrency slots) that still exist: ZADD XX never
+ * brings back one that expired. KEYS: lease sets. ARGV: requestId, leaseMs.
+ */
+export const RENEW = script(
+  'renew',
+  HELPERS +
+    `
+local deadline = fmt(nowMs() + tonumber(ARGV[2]))
+local n = 0
+for _, k in ipairs(KEYS) do n = n + redis.call('ZADD', k, 'XX', 'CH', deadline, ARGV[1]) end
+return n
+`,
+);
+
+/**
+ * The sum of a minute window (HASH epochSecond -> amount) and the seconds until its oldest
+ * counted bucket leaves it (limits.ts MinuteWindow.sum/resetS); older buckets are deleted.
+ */
+const WINDOW = `
+local function window(k, nowS)
+  local all = redis.call('HGETALL', k)
+  local total, oldest = 0, nowS
+  for i = 1, #all, 2 do
+    local s, v = tonumber(all[i]), tonumber(all[i + 1])
+    if nowS - s < 60 then
+      total = total + v
+      if v > 0 and s < oldest then oldest = s end
+    else
+      redis.call('HDEL', k, all[i])
+    end
+  end
+  return total, math.max(1, oldest + 60 - nowS)
+end
+`;
+
+/**
+ * Admits one request under the key's limits and its user's (RateLimiter.admit, both subjects,
+ * all or nothing): concurrency leases first, then requests per minute, then tokens per minute,
+ * the key before the user. On success each subject counts the request in its rpm window and
+ * holds a concurrency lease (ZSET requestId -> deadline) until release or the deadline.
+ * KEYS: ready, then per subject rpm, tpm, conc. ARGV: requestId, estTokens, leaseMs, then per
+ * subject rpm, tpm, concurrency (-1: no limit).
+ * Returns {'OK'} | {'NOT_READY'} | {'CONC', subject, limit} | {'RPM', subject, limit, reset} |
+ *   {'TPM', subject, limit, used, reset}.
+ */
+export const RATE_ADMIT = script(
+  'rateAdmit',
+  HELPERS +
+    WINDOW +
+    `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_READY'} end
+local rid, est, leaseMs = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local now = nowMs()
+local nowS = math.floor(now / 1000)
+local n = (#KEYS - 1) / 3
+for i = 1, n do
+  local rpmK, tpmK, concK = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+  local rpm, tpm, conc = tonumber(ARGV[3 * i + 1]), tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
+  redis.call('ZREMRANGEBYSCORE', concK, '-inf', fmt(now))
+  if conc >= 0 and redis.call('ZCARD', concK) >= conc then return {'CONC', i, fmt(conc)} end
+  if rpm >= 0 then
+    local used, reset = window(rpmK, nowS)
+    if used + 1 > rpm then return {'RPM', i, fmt(rpm), fmt(reset)} end
+  end
+  if tpm >= 0 then
+    local used, reset = window(tpmK, nowS)
+    if used >= tpm or (used > 0 and used + est > tpm) then
+      return {'TPM', i, fmt(tpm), fmt(used), fmt(reset)}
+    end
+  end
+end
+local deadline = fmt(now + leaseMs)
+for i = 1, n do
+  local rpmK, concK = KEYS[3 * i - 1], KEYS[3 * i + 1]
+  redis.call('HINCRBY', rpmK, fmt(nowS), 1)
+  redis.call('EXPIRE', rpmK, 61)
+  redis.call('ZADD', concK, deadline, rid)
+  redis.call('PEXPIRE', concK, fmt(leaseMs * 2))
+end
+return {'OK'}
+`,
+);
+
+/**
+ * Releases a request's concurrency leases and counts the tokens it used in the tpm windows, once
+ * per request id (a release marker). KEYS: marker, then per subject tpm, conc.
+ * ARGV: requestId, tokens, markerTtlMs. Returns 1 when released now, 0 when it already was.
+ */
+export const RATE_RELEASE = script(
+  'rateRelease',
+  HELPERS +
+    `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then return 0 end
+local tokens = tonumber(ARGV[2])
+local nowS = fmt(math.floor(nowMs() / 1000))
+for i = 2, #KEYS, 2 do
+  redis.call('ZREM', KEYS[i + 1], ARGV[1])
+  if tokens > 0 then
+    redis.call('HINCRBY', KEYS[i], nowS, fmt(tokens))
+    redis.call('EXPIRE', KEYS[i], 61)
+  end
+end
+return 1
+`,
+);
+
+/**
+ * A retryable failure of one channel key (HealthBook.failure): failures + 1, and the cooldown
+ * ends at max(the end already set, now + wait), so a shorter re-cool never shortens a longer one
+ * (LiteLLM #40130). wait = Retry-After when given (capped), else base x 2^(failures-1) capped.
+ * The probe claim is dropped. The record outlives the cooldown (the failure count drives the
+ * backoff until a success) by keepMs.
+ * KEYS: cooldown hash, probe claim. ARGV: retryAfterMs (0: none), baseMs, maxMs, maxRetryAfterMs, keepMs.
+ * Returns {failures, until}.
+ */
+export const COOL_FAILURE = script(
+  'coolFailure',
+  HELPERS +
+    `
+local ra, base, max, maxRa = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = nowMs()
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local wait
+if ra > 0 then wait = math.min(ra, maxRa) else wait = math.min(max, base * 2 ^ (failures - 1)) end
+local untilMs = math.max(tonumber(redis.call('HGET', KEYS[1], 'until') or '0'), now + wait)
+redis.call('HSET', KEYS[1], 'until', fmt(untilMs))
+redis.call('PEXPIREAT', KEYS[1], fmt(untilMs + tonumber(ARGV[5])))
+redis.call('DEL', KEYS[2])
+return {failures, fmt(untilMs)}
+`,
+);
+
+/**
+ * May this channel key take a request (HealthBook.tryAcquire)? 'FREE' with no failures on
+ * record, 'COOLING' before the cooldown ends, 'PROBING' while another claim is out, else it
+ * claims the half-open probe (SET NX PX, so exactly one node in the cluster probes): 'PROBE'.
+ * KEYS: cooldown hash, probe claim. ARGV: owner, probeTtlMs.
+ * Returns {state, until}.
+ */
+export const COOL_ACQUIRE = script(
+  'coolAcquire',
+  HELPERS +
+    `
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures == 0 then return {'FREE', '0'} end
+local untilMs = redis.call('HGET', KEYS[1], 'until') or '0'
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'PROBING', untilMs} end
+if nowMs() < tonumber(untilMs) then return {'COOLING', untilMs} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'PROBE', untilMs} end
+return {'PROBING', untilMs}
+`,
+);
+
+/** Deletes a claim only when this owner holds it. KEYS: claim. ARGV: owner. Returns 1 or 0. */
+export const DELETE_IF_OWNER = script(
+  'deleteIfOwner',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+);
