@@ -1,21 +1,26 @@
-// The SQLite store's request logs: settle (journaled, then the log row + spend applied together), log queries and
-// usage aggregation.
+// The stores' request logs. On both stores (SQLite, and PostgreSQL on the test run's server): settle's
+// row and spend, log queries and usage aggregation. SQLite only: its journal (settle journaled, then
+// the log row + spend applied together), batched apply, WAL checkpoints, the table's edges.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/daemon/store/sqlite/store.js';
-import type { KeyRecord, NewLogRow, Store } from '../../src/daemon/store/types.js';
+import type { KeyRecord, NewLogRow } from '../../src/daemon/store/types.js';
 import { LOG_COLUMNS, logParams, logValues } from '../../src/daemon/store/sqlite/rows.js';
+import { openPostgresStore, type CatalogLogStore } from '../../src/daemon/store/postgres/store.js';
+import { freshPgDatabase } from '../support/stores.js';
 
 let dir: string;
 let file: string;
-let store: Store;
+let store: CatalogLogStore;
+let seq = 0;
 
 function logRow(over: Partial<NewLogRow> = {}): NewLogRow {
   return {
-    request_id: 'req',
+    // each row its own request, as the relay's are (PostgreSQL logs a request id once)
+    request_id: `req-${++seq}`,
     time: '2026-01-01T00:00:00.000Z',
     key: null,
     key_id: null,
@@ -71,42 +76,7 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('settle', () => {
-  it('writes every field and adds the cost to the key', async () => {
-    const k = await makeKey('ci');
-    const row = logRow({
-      request_id: 'r-1',
-      key: 'ci',
-      key_id: k.id,
-      channel: 'main',
-      channel_id: 7,
-      upstream_model: 'gpt-4o-2024-08-06',
-      status: 200,
-      input_tokens: 100,
-      cached_tokens: 20,
-      cache_write_tokens: 5,
-      output_tokens: 50,
-      reasoning_tokens: 10,
-      cost: 1234,
-      usage_estimated: true,
-      latency_ms: 250,
-      ttft_ms: 80,
-      retries: 1,
-      stream: true,
-      dropped_fields: ['logprobs', 'seed'],
-      max_tokens_clamped: 3000,
-    });
-    const id = await store.settle(row);
-    const [back] = await store.queryLogs({});
-    expect(back).toEqual({ ...row, id });
-    const after = await store.getKey(k.id);
-    expect(after?.spent).toBe(1234);
-    expect(after?.lastUsedAt).not.toBeNull();
-
-    await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 766 }));
-    expect((await store.getKey(k.id))?.spent).toBe(2000);
-  });
-
+describe('settle through the journal', () => {
   it('replays a journal line written before rows had max_tokens_clamped, as null', async () => {
     await store.close();
     const { max_tokens_clamped: _gone, ...old } = logRow({ request_id: 'old', cost: 5 });
@@ -114,24 +84,6 @@ describe('settle', () => {
     store = openSqliteStore(file);
     const [back] = await store.queryLogs({});
     expect(back).toMatchObject({ id: 7, request_id: 'old', max_tokens_clamped: null });
-  });
-
-  it('stores times as ISO UTC and never loses a row over an unreadable time', async () => {
-    await store.settle(logRow({ request_id: 'tz', time: '2026-03-01T02:00:00+02:00' }));
-    await store.settle(logRow({ request_id: 'junk', time: 'not a time' }));
-    const [junk, tz] = await store.queryLogs({});
-    expect(tz?.time).toBe('2026-03-01T00:00:00.000Z');
-    expect(junk?.request_id).toBe('junk');
-    expect(Math.abs(Date.parse(junk?.time ?? '') - Date.now())).toBeLessThan(60_000);
-  });
-
-  it('a null cost is stored as null and leaves spend untouched', async () => {
-    const k = await makeKey('ci');
-    await store.settle(logRow({ key: 'ci', key_id: k.id, cost: null }));
-    expect((await store.queryLogs({}))[0]?.cost).toBeNull();
-    const after = await store.getKey(k.id);
-    expect(after?.spent).toBe(0);
-    expect(after?.lastUsedAt).not.toBeNull();
   });
 
   it('applies a row and its spend together or not at all, keeping a row it could not apply', async () => {
@@ -243,188 +195,287 @@ describe('WAL checkpoints', () => {
   });
 });
 
-describe('queryLogs', () => {
-  async function seed(): Promise<{ a: KeyRecord; b: KeyRecord }> {
-    const a = await makeKey('alice');
-    const b = await makeKey('bob');
-    const rows: Partial<NewLogRow>[] = [
-      {
-        time: '2026-01-01T00:00:00.000Z',
-        key: 'alice',
-        key_id: a.id,
-        model: 'gpt-4o',
-        channel: 'c1',
-        channel_id: 1,
-      },
-      {
-        time: '2026-01-02T00:00:00.000Z',
-        key: 'bob',
-        key_id: b.id,
-        model: 'gpt-4o',
-        status: 502,
-        error: 'upstream',
-      },
-      {
-        time: '2026-01-03T00:00:00.000Z',
-        key: 'alice',
-        key_id: a.id,
-        model: 'o3',
-        channel: 'c2',
-        channel_id: 2,
-      },
-      {
-        time: '2026-01-04T00:00:00.000Z',
-        key: 'alice',
-        key_id: a.id,
-        model: 'o3',
-        status: 429,
-        channel: 'c1',
-        channel_id: 1,
-      },
-      {
-        time: '2026-01-05T00:00:00.000Z',
-        key: 'bob',
-        key_id: b.id,
-        model: 'gpt-4o',
-        channel: 'c2',
-        channel_id: 2,
-      },
-    ];
-    for (const [i, r] of rows.entries()) await store.settle(logRow({ ...r, request_id: `r${i + 1}` }));
-    return { a, b };
-  }
-
-  const ids = (rows: { request_id: string }[]): string[] => rows.map((r) => r.request_id);
-
-  it('lists newest first with each filter alone and combined', async () => {
-    const { a } = await seed();
-    expect(ids(await store.queryLogs({}))).toEqual(['r5', 'r4', 'r3', 'r2', 'r1']);
-    expect(ids(await store.queryLogs({ key: 'alice' }))).toEqual(['r4', 'r3', 'r1']);
-    expect(ids(await store.queryLogs({ key: String(a.id) }))).toEqual(['r4', 'r3', 'r1']);
-    expect(ids(await store.queryLogs({ model: 'o3' }))).toEqual(['r4', 'r3']);
-    expect(ids(await store.queryLogs({ errors: true }))).toEqual(['r4', 'r2']);
-    expect(ids(await store.queryLogs({ since: '2026-01-03T00:00:00Z' }))).toEqual(['r5', 'r4', 'r3']);
-    expect(ids(await store.queryLogs({ channel: 'c1' }))).toEqual(['r4', 'r1']);
-    expect(ids(await store.queryLogs({ channel: '2' }))).toEqual(['r5', 'r3']);
-    expect(ids(await store.queryLogs({ key: 'alice', model: 'o3', errors: true }))).toEqual(['r4']);
-    expect(ids(await store.queryLogs({ key: 'nobody' }))).toEqual([]);
-    expect(ids(await store.queryLogs({ limit: 2 }))).toEqual(['r5', 'r4']);
+describe.each(['sqlite', 'postgres'])('%s store', (kind) => {
+  beforeEach(async () => {
+    if (kind !== 'postgres') return;
+    await store.close();
+    store = await openPostgresStore(await freshPgDatabase(), { max: 2 });
   });
 
-  it('finds rows of a renamed key by id, and of a deleted channel by its logged name', async () => {
-    const { a } = await seed();
-    await store.updateKey(a.id, { name: 'alice2' });
-    expect(ids(await store.queryLogs({ key: 'alice2' }))).toEqual(['r4', 'r3', 'r1']);
-    const ch = await store.createChannel({
-      name: 'gone',
-      type: 'openai',
-      baseUrl: null,
-      models: [],
-      map: {},
-      groups: [],
-      priority: 0,
-      weight: 1,
-      status: 'enabled',
-      statusReason: null,
-      secrets: [],
-      timeoutMs: 1000,
-      region: null,
-      apiVersion: null,
-      settings: {},
+  describe('settle', () => {
+    it('writes every field and adds the cost to the key', async () => {
+      const k = await makeKey('ci');
+      const row = logRow({
+        request_id: 'r-1',
+        key: 'ci',
+        key_id: k.id,
+        channel: 'main',
+        channel_id: 7,
+        upstream_model: 'gpt-4o-2024-08-06',
+        status: 200,
+        input_tokens: 100,
+        cached_tokens: 20,
+        cache_write_tokens: 5,
+        output_tokens: 50,
+        reasoning_tokens: 10,
+        cost: 1234,
+        usage_estimated: true,
+        latency_ms: 250,
+        ttft_ms: 80,
+        retries: 1,
+        stream: true,
+        dropped_fields: ['logprobs', 'seed'],
+        max_tokens_clamped: 3000,
+      });
+      const id = await store.settle(row);
+      const [back] = await store.queryLogs({});
+      expect(back).toEqual({ ...row, id });
+      const after = await store.getKey(k.id);
+      expect(after?.spent).toBe(1234);
+      expect(after?.lastUsedAt).not.toBeNull();
+
+      await store.settle(logRow({ key: 'ci', key_id: k.id, cost: 766 }));
+      expect((await store.getKey(k.id))?.spent).toBe(2000);
     });
-    await store.settle(logRow({ request_id: 'r6', channel: 'gone', channel_id: ch.id }));
-    await store.deleteChannel(ch.id);
-    expect(ids(await store.queryLogs({ channel: 'gone' }))).toEqual(['r6']);
-  });
 
-  it('with after_id returns only newer rows in ascending order (for logs -f)', async () => {
-    await seed();
-    const all = await store.queryLogs({});
-    const second = all[3]?.id ?? -1;
-    expect(ids(await store.queryLogs({ after_id: second }))).toEqual(['r3', 'r4', 'r5']);
-    expect(ids(await store.queryLogs({ after_id: second, limit: 2 }))).toEqual(['r3', 'r4']);
-    expect(ids(await store.queryLogs({ after_id: second, key: 'bob' }))).toEqual(['r5']);
-    expect(await store.queryLogs({ after_id: all[0]?.id ?? 0 })).toEqual([]);
-  });
+    it('stores times as ISO UTC and never loses a row over an unreadable time', async () => {
+      await store.settle(logRow({ request_id: 'tz', time: '2026-03-01T02:00:00+02:00' }));
+      await store.settle(logRow({ request_id: 'junk', time: 'not a time' }));
+      const [junk, tz] = await store.queryLogs({});
+      expect(tz?.time).toBe('2026-03-01T00:00:00.000Z');
+      expect(junk?.request_id).toBe('junk');
+      expect(Math.abs(Date.parse(junk?.time ?? '') - Date.now())).toBeLessThan(60_000);
+    });
 
-  it('defaults to 100 rows and caps the limit at 10,000', async () => {
-    for (let i = 0; i < 120; i++) await store.settle(logRow({ request_id: `x${i}` }));
-    expect(await store.queryLogs({})).toHaveLength(100);
-    expect(await store.queryLogs({ limit: 1_000_000 })).toHaveLength(120);
-    expect(await store.countRequests()).toBe(120);
-  });
-
-  it('refuses an unparseable since time', async () => {
-    await expect(store.queryLogs({ since: 'yesterday-ish' })).rejects.toMatchObject({
-      code: 'INVALID_REQUEST',
+    it('a null cost is stored as null and leaves spend untouched', async () => {
+      const k = await makeKey('ci');
+      await store.settle(logRow({ key: 'ci', key_id: k.id, cost: null }));
+      expect((await store.queryLogs({}))[0]?.cost).toBeNull();
+      const after = await store.getKey(k.id);
+      expect(after?.spent).toBe(0);
+      expect(after?.lastUsedAt).not.toBeNull();
     });
   });
-});
 
-describe('usage', () => {
-  it('groups by model, key and channel, counts unpriced rows apart, sorts by cost desc, honours since', async () => {
-    const a = await makeKey('alice');
-    const b = await makeKey('bob');
-    const t = '2026-02-01T00:00:00.000Z';
-    await store.settle(
-      logRow({
-        time: t,
-        key: 'alice',
-        key_id: a.id,
-        model: 'm1',
-        channel: 'c1',
-        channel_id: 1,
-        input_tokens: 10,
-        output_tokens: 1,
-        cost: 100,
-      }),
-    );
-    await store.settle(
-      logRow({
-        time: t,
-        key: 'alice',
-        key_id: a.id,
-        model: 'm2',
-        channel: 'c1',
-        channel_id: 1,
-        input_tokens: 5,
-        output_tokens: 2,
-        cost: null,
-      }),
-    );
-    await store.settle(
-      logRow({
-        time: t,
-        key: 'bob',
-        key_id: b.id,
-        model: 'm1',
-        channel: 'c2',
-        channel_id: 2,
-        input_tokens: 1,
-        output_tokens: 3,
-        cost: 300,
-        status: 500,
-      }),
-    );
-    await store.settle(
-      logRow({ time: '2025-01-01T00:00:00.000Z', key: 'bob', key_id: b.id, model: 'm3', cost: 9999 }),
-    );
+  describe('queryLogs', () => {
+    async function seed(): Promise<{ a: KeyRecord; b: KeyRecord }> {
+      const a = await makeKey('alice');
+      const b = await makeKey('bob');
+      const rows: Partial<NewLogRow>[] = [
+        {
+          time: '2026-01-01T00:00:00.000Z',
+          key: 'alice',
+          key_id: a.id,
+          model: 'gpt-4o',
+          channel: 'c1',
+          channel_id: 1,
+        },
+        {
+          time: '2026-01-02T00:00:00.000Z',
+          key: 'bob',
+          key_id: b.id,
+          model: 'gpt-4o',
+          status: 502,
+          error: 'upstream',
+        },
+        {
+          time: '2026-01-03T00:00:00.000Z',
+          key: 'alice',
+          key_id: a.id,
+          model: 'o3',
+          channel: 'c2',
+          channel_id: 2,
+        },
+        {
+          time: '2026-01-04T00:00:00.000Z',
+          key: 'alice',
+          key_id: a.id,
+          model: 'o3',
+          status: 429,
+          channel: 'c1',
+          channel_id: 1,
+        },
+        {
+          time: '2026-01-05T00:00:00.000Z',
+          key: 'bob',
+          key_id: b.id,
+          model: 'gpt-4o',
+          channel: 'c2',
+          channel_id: 2,
+        },
+      ];
+      for (const [i, r] of rows.entries()) await store.settle(logRow({ ...r, request_id: `r${i + 1}` }));
+      return { a, b };
+    }
 
-    const since = '2026-01-01T00:00:00Z';
-    expect(await store.usage('model', since)).toEqual([
-      { name: 'm1', requests: 2, errors: 1, input_tokens: 11, output_tokens: 4, cost: 400, unpriced: 0 },
-      // spend on an unpriced model is unpriced, not $0
-      { name: 'm2', requests: 1, errors: 0, input_tokens: 5, output_tokens: 2, cost: null, unpriced: 1 },
-    ]);
-    expect(await store.usage('key', since)).toEqual([
-      { name: 'bob', requests: 1, errors: 1, input_tokens: 1, output_tokens: 3, cost: 300, unpriced: 0 },
-      { name: 'alice', requests: 2, errors: 0, input_tokens: 15, output_tokens: 3, cost: 100, unpriced: 1 },
-    ]);
-    expect((await store.usage('channel', since)).map((r) => [r.name, r.cost])).toEqual([
-      ['c2', 300],
-      ['c1', 100],
-    ]);
-    expect((await store.usage('model', '2024-01-01T00:00:00Z'))[0]).toMatchObject({ name: 'm3', cost: 9999 });
+    const ids = (rows: { request_id: string }[]): string[] => rows.map((r) => r.request_id);
+
+    it('lists newest first with each filter alone and combined', async () => {
+      const { a } = await seed();
+      expect(ids(await store.queryLogs({}))).toEqual(['r5', 'r4', 'r3', 'r2', 'r1']);
+      expect(ids(await store.queryLogs({ key: 'alice' }))).toEqual(['r4', 'r3', 'r1']);
+      expect(ids(await store.queryLogs({ key: String(a.id) }))).toEqual(['r4', 'r3', 'r1']);
+      expect(ids(await store.queryLogs({ model: 'o3' }))).toEqual(['r4', 'r3']);
+      expect(ids(await store.queryLogs({ errors: true }))).toEqual(['r4', 'r2']);
+      expect(ids(await store.queryLogs({ since: '2026-01-03T00:00:00Z' }))).toEqual(['r5', 'r4', 'r3']);
+      expect(ids(await store.queryLogs({ channel: 'c1' }))).toEqual(['r4', 'r1']);
+      expect(ids(await store.queryLogs({ channel: '2' }))).toEqual(['r5', 'r3']);
+      expect(ids(await store.queryLogs({ key: 'alice', model: 'o3', errors: true }))).toEqual(['r4']);
+      expect(ids(await store.queryLogs({ key: 'nobody' }))).toEqual([]);
+      expect(ids(await store.queryLogs({ limit: 2 }))).toEqual(['r5', 'r4']);
+    });
+
+    it('finds rows of a renamed key by id, and of a deleted channel by its logged name', async () => {
+      const { a } = await seed();
+      await store.updateKey(a.id, { name: 'alice2' });
+      expect(ids(await store.queryLogs({ key: 'alice2' }))).toEqual(['r4', 'r3', 'r1']);
+      const ch = await store.createChannel({
+        name: 'gone',
+        type: 'openai',
+        baseUrl: null,
+        models: [],
+        map: {},
+        groups: [],
+        priority: 0,
+        weight: 1,
+        status: 'enabled',
+        statusReason: null,
+        secrets: [],
+        timeoutMs: 1000,
+        region: null,
+        apiVersion: null,
+        settings: {},
+      });
+      await store.settle(logRow({ request_id: 'r6', channel: 'gone', channel_id: ch.id }));
+      await store.deleteChannel(ch.id);
+      expect(ids(await store.queryLogs({ channel: 'gone' }))).toEqual(['r6']);
+    });
+
+    it('with after_id returns only newer rows in ascending order (for logs -f)', async () => {
+      await seed();
+      const all = await store.queryLogs({});
+      const second = all[3]?.id ?? -1;
+      expect(ids(await store.queryLogs({ after_id: second }))).toEqual(['r3', 'r4', 'r5']);
+      expect(ids(await store.queryLogs({ after_id: second, limit: 2 }))).toEqual(['r3', 'r4']);
+      expect(ids(await store.queryLogs({ after_id: second, key: 'bob' }))).toEqual(['r5']);
+      expect(await store.queryLogs({ after_id: all[0]?.id ?? 0 })).toEqual([]);
+    });
+
+    it('defaults to 100 rows and caps the limit at 10,000', async () => {
+      for (let i = 0; i < 120; i++) await store.settle(logRow({ request_id: `x${i}` }));
+      expect(await store.queryLogs({})).toHaveLength(100);
+      expect(await store.queryLogs({ limit: 1_000_000 })).toHaveLength(120);
+      expect(await store.countRequests()).toBe(120);
+    });
+
+    it('refuses an unparseable since time', async () => {
+      await expect(store.queryLogs({ since: 'yesterday-ish' })).rejects.toMatchObject({
+        code: 'INVALID_REQUEST',
+      });
+    });
+  });
+
+  describe('usage', () => {
+    it('groups by model, key and channel, counts unpriced rows apart, sorts by cost desc, honours since', async () => {
+      const a = await makeKey('alice');
+      const b = await makeKey('bob');
+      const t = '2026-02-01T00:00:00.000Z';
+      await store.settle(
+        logRow({
+          time: t,
+          key: 'alice',
+          key_id: a.id,
+          model: 'm1',
+          channel: 'c1',
+          channel_id: 1,
+          input_tokens: 10,
+          output_tokens: 1,
+          cost: 100,
+        }),
+      );
+      await store.settle(
+        logRow({
+          time: t,
+          key: 'alice',
+          key_id: a.id,
+          model: 'm2',
+          channel: 'c1',
+          channel_id: 1,
+          input_tokens: 5,
+          output_tokens: 2,
+          cost: null,
+        }),
+      );
+      await store.settle(
+        logRow({
+          time: t,
+          key: 'bob',
+          key_id: b.id,
+          model: 'm1',
+          channel: 'c2',
+          channel_id: 2,
+          input_tokens: 1,
+          output_tokens: 3,
+          cost: 300,
+          status: 500,
+        }),
+      );
+      await store.settle(
+        logRow({ time: '2025-01-01T00:00:00.000Z', key: 'bob', key_id: b.id, model: 'm3', cost: 9999 }),
+      );
+
+      const since = '2026-01-01T00:00:00Z';
+      expect(await store.usage('model', since)).toEqual([
+        { name: 'm1', requests: 2, errors: 1, input_tokens: 11, output_tokens: 4, cost: 400, unpriced: 0 },
+        // spend on an unpriced model is unpriced, not $0
+        { name: 'm2', requests: 1, errors: 0, input_tokens: 5, output_tokens: 2, cost: null, unpriced: 1 },
+      ]);
+      expect(await store.usage('key', since)).toEqual([
+        { name: 'bob', requests: 1, errors: 1, input_tokens: 1, output_tokens: 3, cost: 300, unpriced: 0 },
+        { name: 'alice', requests: 2, errors: 0, input_tokens: 15, output_tokens: 3, cost: 100, unpriced: 1 },
+      ]);
+      expect((await store.usage('channel', since)).map((r) => [r.name, r.cost])).toEqual([
+        ['c2', 300],
+        ['c1', 100],
+      ]);
+      expect((await store.usage('model', '2024-01-01T00:00:00Z'))[0]).toMatchObject({
+        name: 'm3',
+        cost: 9999,
+      });
+    });
+  });
+
+  describe('the logs table at its edges', () => {
+    it('normalises a time without milliseconds to ISO UTC', async () => {
+      await store.settle(logRow({ time: '2026-01-01T00:00:00Z' }));
+      await store.settle(logRow({ time: '2026-01-01T02:00:00.000+02:00' }));
+      // 24 characters like toISOString's, but with an offset
+      await store.settle(logRow({ time: '2026-01-01T02:00:00+0200' }));
+      expect((await store.queryLogs({})).map((r) => r.time)).toEqual([
+        '2026-01-01T00:00:00.000Z',
+        '2026-01-01T00:00:00.000Z',
+        '2026-01-01T00:00:00.000Z',
+      ]);
+    });
+
+    it('says which time it cannot read, and what it expects', async () => {
+      await expect(store.queryLogs({ since: 'yesterday-ish' })).rejects.toThrow(
+        'invalid since time "yesterday-ish": expected ISO 8601',
+      );
+      await expect(store.usage('model', 'soon')).rejects.toThrow(
+        'invalid since time "soon": expected ISO 8601',
+      );
+    });
+
+    it('finds the rows of a deleted channel by a number of several digits, as its logged id or name', async () => {
+      await store.settle(logRow({ request_id: 'by-id', channel: 'old', channel_id: 12 }));
+      await store.settle(logRow({ request_id: 'by-name', channel: '345', channel_id: 99 }));
+      await store.settle(logRow({ request_id: 'other', channel: 'x12', channel_id: 13 }));
+      const ids = async (channel: string) => (await store.queryLogs({ channel })).map((r) => r.request_id);
+      expect(await ids('12')).toEqual(['by-id']);
+      expect(await ids('345')).toEqual(['by-name']);
+      expect(await ids('x12')).toEqual(['other']);
+    });
   });
 });
 
@@ -461,36 +512,5 @@ describe('the logs table at its edges', () => {
       [2, 'b'],
       [1, 'a'],
     ]);
-  });
-
-  it('normalises a time without milliseconds to ISO UTC', async () => {
-    await store.settle(logRow({ time: '2026-01-01T00:00:00Z' }));
-    await store.settle(logRow({ time: '2026-01-01T02:00:00.000+02:00' }));
-    // 24 characters like toISOString's, but with an offset
-    await store.settle(logRow({ time: '2026-01-01T02:00:00+0200' }));
-    expect((await store.queryLogs({})).map((r) => r.time)).toEqual([
-      '2026-01-01T00:00:00.000Z',
-      '2026-01-01T00:00:00.000Z',
-      '2026-01-01T00:00:00.000Z',
-    ]);
-  });
-
-  it('says which time it cannot read, and what it expects', async () => {
-    await expect(store.queryLogs({ since: 'yesterday-ish' })).rejects.toThrow(
-      'invalid since time "yesterday-ish": expected ISO 8601',
-    );
-    await expect(store.usage('model', 'soon')).rejects.toThrow(
-      'invalid since time "soon": expected ISO 8601',
-    );
-  });
-
-  it('finds the rows of a deleted channel by a number of several digits, as its logged id or name', async () => {
-    await store.settle(logRow({ request_id: 'by-id', channel: 'old', channel_id: 12 }));
-    await store.settle(logRow({ request_id: 'by-name', channel: '345', channel_id: 99 }));
-    await store.settle(logRow({ request_id: 'other', channel: 'x12', channel_id: 13 }));
-    const ids = async (channel: string) => (await store.queryLogs({ channel })).map((r) => r.request_id);
-    expect(await ids('12')).toEqual(['by-id']);
-    expect(await ids('345')).toEqual(['by-name']);
-    expect(await ids('x12')).toEqual(['other']);
   });
 });
