@@ -243,7 +243,7 @@ export function journalLine(id: number, r: NewLogRow): string {
 }
 
 /** Entries of a journal file; a torn last line (the process died inside the write) is ignored. */
-function readEntries(file: string): JournalEntry[] {
+export function readEntries(file: string): JournalEntry[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
