@@ -195,12 +195,23 @@ describe('budget ledger on Redis', () => {
     const cases: { terms: CostTerms; ask: OutputAsk; left: number; viaUser: boolean }[] = [];
     for (let i = 0; i < 2_000; i++) {
       const price = int(4) === 0 ? int(100) : int(75_000_000);
-      const terms: CostTerms = {
-        inputPart: int(200_000) * Math.max(price, int(90_000_000)),
-        outputPrice: int(5) === 0 ? 0 : int(150_000_000),
-        ratio: int(3) === 0 ? Math.round(rnd() * 400) / 100 : ratios[int(ratios.length)]!,
-        perRequest: int(3) === 0 ? int(50_000) : 0,
-      };
+      // a quarter of the cases in round dollars and decimal ratios, whose exact products are whole
+      // numbers that binary floating point lands just above or below: only the same order of
+      // operations gives the same ceiling there
+      const round = int(4) === 0;
+      const terms: CostTerms = round
+        ? {
+            inputPart: int(50) * 1_000_000 * 1_000,
+            outputPrice: (1 + int(30)) * 1_000_000,
+            ratio: [0.1, 0.3, 0.7, 1.1, 0.07, 0.15, 2.3][int(7)]!,
+            perRequest: 0,
+          }
+        : {
+            inputPart: int(200_000) * Math.max(price, int(90_000_000)),
+            outputPrice: int(5) === 0 ? 0 : int(150_000_000),
+            ratio: int(3) === 0 ? Math.round(rnd() * 400) / 100 : ratios[int(ratios.length)]!,
+            perRequest: int(3) === 0 ? int(50_000) : 0,
+          };
       const limit = 1 + int(200_000);
       const min = 1 + int(4_000);
       const ask: OutputAsk = {
@@ -451,6 +462,39 @@ describe('Redis empty, gone or hung', () => {
     await l.markReady();
     const r = await Promise.all(Array.from({ length: 6 }, () => l.reserve(nextId(), payer, ONE_UNIT, ASK)));
     expect(r.filter((x) => x.ok)).toHaveLength(4);
+    await deletePrefix(c.redis, p);
+  });
+
+  it('a settle while Redis is being re-seeded releases the hold but adds no cost (the seed already has it); spentFloor lifts spent', async () => {
+    const p = freshRedisPrefix();
+    const c = await client(p);
+    const l = new RedisLedger(c);
+    await l.seedKey(8201, 0);
+    await l.seedUser(8202, 50 * UNIT);
+    await l.markReady();
+    const payer = { keyId: 8201, budget: 100 * UNIT, userId: 8202 };
+    const a = nextId();
+    const b = nextId();
+    expect((await l.reserve(a, payer, ONE_UNIT, ASK)).ok).toBe(true);
+    expect((await l.reserve(b, payer, ONE_UNIT, ASK)).ok).toBe(true);
+    // the restart loses the ready flag; the durable store already counts a's committed cost
+    await c.redis.del(l.keys.ready);
+    await l.settle(a, 8201, 8202, UNIT);
+    expect(await l.account(8201)).toEqual({ spent: 0, reserved: UNIT });
+    expect(await l.wallet(8202)).toEqual({ balance: 50 * UNIT, reserved: UNIT });
+    await l.seedKey(8201, UNIT);
+    await l.markReady();
+    // b settles normally; the store says the key's spend is 7 units after b's commit (other nodes)
+    await l.settle(b, 8201, 8202, UNIT, 7 * UNIT);
+    expect(await l.account(8201)).toEqual({ spent: 7 * UNIT, reserved: 0 });
+    expect(await l.wallet(8202)).toEqual({ balance: 49 * UNIT, reserved: 0 });
+    // a user without a wallet in Redis (unmetered, or forgotten) is not created by a settle or credit
+    await l.forgetUser(8202);
+    const d = nextId();
+    await l.settle(d, 8201, 8202, UNIT);
+    await l.credit(8202, UNIT);
+    expect(await l.wallet(8202)).toBeNull();
+    expect(await l.account(8201)).toEqual({ spent: 8 * UNIT, reserved: 0 });
     await deletePrefix(c.redis, p);
   });
 

@@ -16,7 +16,7 @@ import { NOT_READY, unavailable, type CoordClient } from './redis-client.js';
 import { CREDIT, RENEW, RESERVE, SEED_KEY, SEED_USER, SETTLE } from './scripts.js';
 
 /** How long a settled request id is remembered (a repeated settle in that time changes nothing). */
-const DONE_TTL_MS = 10 * 60_000;
+const DONE_TTL_MS = 120_000;
 
 export interface RedisLedgerOptions {
   leaseMs?: number;

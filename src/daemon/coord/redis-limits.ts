@@ -15,7 +15,7 @@ import { notReady } from './redis-ledger.js';
 import { RATE_ADMIT, RATE_RELEASE, RENEW } from './scripts.js';
 
 /** How long a release is remembered (a repeated release in that time counts nothing twice). */
-const RELEASED_TTL_MS = 10 * 60_000;
+const RELEASED_TTL_MS = 120_000;
 
 export interface RedisRatesOptions {
   leaseMs?: number;
