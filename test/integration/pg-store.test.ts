@@ -211,6 +211,26 @@ describe('settle on PostgreSQL', () => {
     expect((await s.getKey(k.id))?.spent).toBe(400);
   });
 
+  it('locks the user before the key, as a user patch does: the two queue instead of deadlocking', async () => {
+    const s = await store();
+    const uid = await makeUser(s, 'dee', 1000);
+    const k = await makeKey(s, 'dee/a', uid);
+    let locked!: () => void;
+    const userLocked = new Promise<void>((r) => (locked = r));
+    // what the tenant tables' rename does: the user's row, then (a moment later) the user's keys
+    const patch = s.sql.begin(async (tx) => {
+      await tx`SELECT 1 FROM users WHERE id = ${uid} FOR NO KEY UPDATE`;
+      locked();
+      await tx`SELECT pg_sleep(0.3)`;
+      await tx`UPDATE keys SET name = 'dee/b' WHERE user_id = ${uid}`;
+    });
+    await userLocked;
+    const settled = s.settle(row('d-1', k.id, 40));
+    await Promise.all([patch, settled]);
+    expect(await s.getKey(k.id)).toMatchObject({ name: 'dee/b', spent: 40 });
+    expect(await userMoney(s, uid)).toEqual({ balance: 960, spent: 40 });
+  });
+
   it('rolls the row back when the charge fails: nothing half-settled, and a retry then settles once', async () => {
     const s = await store();
     const uid = await makeUser(s, 'cat', 1000);

@@ -3,8 +3,9 @@
  * errors and messages as the SQLite tables (sqlite/catalog.ts, sqlite/pricing.ts). PostgreSQL
  * returns the same column names (and BIGINTs as numbers, connection.ts), so rows go through the
  * SQLite side's mappers (sqlite/rows.ts) unchanged. An update reads, merges and rewrites the row in
- * one transaction holding the row's lock (SELECT ... FOR UPDATE), so two daemons patching one row
- * at once apply one after the other instead of losing a field. Lists sort names byte-wise
+ * one transaction holding the row's lock (SELECT ... FOR NO KEY UPDATE, the lock the UPDATE takes
+ * anyway), so two daemons patching one row at once apply one after the other instead of losing a
+ * field, and a key's settled spend is never written back stale. Lists sort names byte-wise
  * (COLLATE "C"), as SQLite's BINARY collation does, whatever the database's locale.
  */
 import postgres from 'postgres';
@@ -127,7 +128,7 @@ export class PgChannelTable {
     const [row] =
       plausibleId(id) === null
         ? []
-        : await tx<ChannelRow[]>`SELECT * FROM channels WHERE id = ${id} FOR UPDATE`;
+        : await tx<ChannelRow[]>`SELECT * FROM channels WHERE id = ${id} FOR NO KEY UPDATE`;
     return channelFromRow(mustExist(row, 'channel', id));
   }
 
@@ -202,7 +203,9 @@ export class PgKeyTable {
       next,
       this.sql.begin(async (tx) => {
         const [locked] =
-          plausibleId(id) === null ? [] : await tx<KeyRow[]>`SELECT * FROM keys WHERE id = ${id} FOR UPDATE`;
+          plausibleId(id) === null
+            ? []
+            : await tx<KeyRow[]>`SELECT * FROM keys WHERE id = ${id} FOR NO KEY UPDATE`;
         const current = keyFromRow(mustExist(locked, 'key', id));
         // spent is owned by settle(), the owner never changes: a patch never overwrites them, even
         // if a caller sneaks them in

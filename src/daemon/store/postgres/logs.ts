@@ -4,10 +4,10 @@
  * spent, as the SQLite store's charge() does (sqlite/logs.ts). A settlement is idempotent by its
  * request id (unique since migration 6): the INSERT does nothing on a request id already logged,
  * and only a row actually inserted is charged, so a replay after a lost reply, or the same row
- * sent by two daemons, never charges twice. The spend moves by conditional-free increments on
- * the locked rows (`spent = spent + $cost`): under READ COMMITTED each UPDATE waits for the row
- * and adds to the committed value, so concurrent settlements over any number of connections sum
- * exactly. Lock order is always keys, then users.
+ * sent by two daemons, never charges twice. Spend moves by increments (`spent = spent + $cost`),
+ * never by writing back a value read earlier: under READ COMMITTED each UPDATE waits for the row's
+ * lock and adds to the committed value, so concurrent settlements over any number of connections
+ * sum exactly. Rows are locked users first, then keys (charge()).
  *
  * The read side (log queries, usage by model/key/channel/user, one user's usage) is the SQLite
  * queries in PostgreSQL's dialect: SUMs cast back to BIGINT (PostgreSQL sums BIGINT as NUMERIC,
@@ -188,18 +188,21 @@ export class PgLogTable {
 
 /**
  * Adds settled spend to a key and its user, inside the settlement's transaction (null: an
- * unpriced row, the key is only touched). A user's NULL balance (unmetered) stays NULL.
+ * unpriced row, the key is only touched). A user's NULL balance (unmetered) stays NULL. The user's
+ * row is locked before the key's, the order the tenant tables take them in (a user's patch or
+ * removal locks the user, then changes their keys), so the two never wait on each other in a
+ * cycle; the key's owner never changes, so it is read without a lock.
  */
 async function charge(tx: TxSql, keyId: number, cost: number | null, now: string): Promise<void> {
   if (cost === null) {
     await tx`UPDATE keys SET last_used_at = ${now} WHERE id = ${keyId}`;
     return;
   }
-  const [key] = await tx<{ user_id: number | null }[]>`
-    UPDATE keys SET spent = spent + ${cost}, last_used_at = ${now} WHERE id = ${keyId} RETURNING user_id`;
-  if (cost !== 0 && key !== undefined && key.user_id !== null) {
-    await tx`UPDATE users SET balance = balance - ${cost}, spent = spent + ${cost} WHERE id = ${key.user_id}`;
+  if (cost !== 0) {
+    await tx`UPDATE users SET balance = balance - ${cost}, spent = spent + ${cost}
+      WHERE id = (SELECT user_id FROM keys WHERE id = ${keyId})`;
   }
+  await tx`UPDATE keys SET spent = spent + ${cost}, last_used_at = ${now} WHERE id = ${keyId}`;
 }
 
 function clampLimit(limit: number | undefined): number {
