@@ -8,7 +8,7 @@ import { connectPostgres, type Sql } from '../../src/daemon/store/postgres/conne
 import { migratePostgres } from '../../src/daemon/store/postgres/migrate.js';
 import { openPostgresStore, type PostgresStore } from '../../src/daemon/store/postgres/store.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/daemon/store/sqlite/migrations.js';
-import type { KeyRecord, NewLogRow } from '../../src/daemon/store/types.js';
+import type { KeyRecord, NewKey, NewLogRow } from '../../src/daemon/store/types.js';
 import { settledRow } from '../support/log-row.js';
 import { freshPgDatabase } from '../support/stores.js';
 
@@ -102,10 +102,10 @@ describe('migrations on PostgreSQL', () => {
   });
 });
 
-async function makeKey(s: PostgresStore, name: string, userId: number | null = null): Promise<KeyRecord> {
-  return s.createKey({
+function newKey(name: string, hash = `hash-${name}`): NewKey {
+  return {
     name,
-    hash: `hash-${name}`,
+    hash,
     prefix: 'sk-bc-Abcd',
     group: 'default',
     budget: null,
@@ -116,8 +116,11 @@ async function makeKey(s: PostgresStore, name: string, userId: number | null = n
     tpm: null,
     concurrency: null,
     status: 'enabled',
-    userId,
-  });
+  };
+}
+
+async function makeKey(s: PostgresStore, name: string, userId: number | null = null): Promise<KeyRecord> {
+  return s.createKey({ ...newKey(name), userId });
 }
 
 /** A user row written directly (the tenant tables' PostgreSQL part is not in this store yet). */
@@ -301,5 +304,49 @@ describe('log reads by user on PostgreSQL', () => {
     expect((await mine('model', a2.id)).map((u) => u.name)).toEqual(['m2']);
     // another user's key under ann's filter matches nothing
     expect(await mine('model', b1.id)).toEqual([]);
+  });
+});
+
+describe('catalog on PostgreSQL', () => {
+  it('keeps bc_meta values, last writer wins, null when never set', async () => {
+    const s = await store();
+    expect(await s.getMeta('tenant.settings')).toBeNull();
+    await s.setMeta('tenant.settings', '{"signup":"closed"}');
+    await s.setMeta('tenant.settings', '{"signup":"invite"}');
+    expect(await s.getMeta('tenant.settings')).toBe('{"signup":"invite"}');
+  });
+
+  it("never lets a patch change a key's owner, scope or creator", async () => {
+    const s = await store();
+    const uid = await makeUser(s, 'eve', 0);
+    const k = await s.createKey({
+      ...newKey('eve/acct'),
+      userId: uid,
+      scope: 'account',
+      createdBy: 'self',
+    });
+    const sneaky = {
+      name: 'eve/x',
+      userId: null,
+      scope: 'relay',
+      createdBy: 'admin',
+    } as unknown as Parameters<PostgresStore['updateKey']>[1];
+    const after = await s.updateKey(k.id, sneaky);
+    expect(after).toMatchObject({ name: 'eve/x', userId: uid, scope: 'account', createdBy: 'self' });
+    expect(await s.getKey('eve/x')).toEqual(after);
+  });
+
+  it('two daemons creating one name at once: one record, the other gets CONFLICT with the same message', async () => {
+    const url = await freshPgDatabase();
+    const [a, b] = [await store(url, 2), await store(url, 2)];
+    const results = await Promise.allSettled([
+      a.createKey(newKey('shared', 'h1')),
+      b.createKey(newKey('shared', 'h2')),
+    ]);
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as BcError] : []));
+    expect(refused.map((e) => `${e.code}: ${e.message}`)).toEqual([
+      'CONFLICT: a key named "shared" already exists',
+    ]);
+    expect((await b.listKeys()).map((k) => k.name)).toEqual(['shared']);
   });
 });
