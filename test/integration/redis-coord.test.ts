@@ -17,6 +17,8 @@ import {
   type OutputAsk,
 } from '../../src/daemon/gateway/money/meter.js';
 import { RateLimiter } from '../../src/daemon/gateway/money/limits.js';
+import { BudgetLedger, type Payer } from '../../src/daemon/gateway/money/budget-ledger.js';
+import { MemoryBudget, MemoryRates } from '../../src/daemon/coord/memory-coordinator.js';
 import { CoordClient, connectRedis, isNotReady } from '../../src/daemon/coord/redis-client.js';
 import { RedisLedger } from '../../src/daemon/coord/redis-ledger.js';
 import { RedisRates } from '../../src/daemon/coord/redis-limits.js';
@@ -141,6 +143,15 @@ describe('budget ledger on Redis', () => {
     );
     expect(more.filter((r) => r.ok)).toHaveLength(20 - spent1 / UNIT);
     for (const r of more) if (!r.ok) expect(r).toEqual({ ok: false, left: 0, short: 'key' });
+    // both exhausted: the key is named, as BudgetLedger does (the user only when strictly tighter)
+    await ledgers[0]!.seedUser(2002, 0);
+    await ledgers[0]!.seedKey(2103, 20 * UNIT);
+    const both = { keyId: 2103, budget: 20 * UNIT, userId: 2002 };
+    expect(await ledgers[0]!.reserve(nextId(), both, ONE_UNIT, ASK)).toEqual({
+      ok: false,
+      left: 0,
+      short: 'key',
+    });
   });
 
   it('an unseeded account is refused, never taken as zero; the spent hint is a floor (SET-max)', async () => {
@@ -283,6 +294,131 @@ describe('budget ledger on Redis', () => {
   });
 });
 
+describe('the Redis books and the in-memory ones give the same answers', () => {
+  it('1,500 random reserves, settles and credits on keys and wallets (seed 1717)', async () => {
+    const rnd = seededRandom(1717);
+    const int = (max: number): number => Math.floor(rnd() * max);
+    const p = freshRedisPrefix();
+    const rc = await client(p);
+    const redis = new RedisLedger(rc);
+    const memory = new MemoryBudget(new BudgetLedger());
+    await redis.markReady();
+    const payers: Payer[] = [
+      { keyId: 1, budget: 4_000 * UNIT, userId: 11 },
+      { keyId: 2, budget: null, userId: 11 },
+      { keyId: 3, budget: 2_500 * UNIT, userId: null },
+      { keyId: 4, budget: 9_000 * UNIT, userId: 12 },
+    ];
+    for (const k of [1, 2, 3, 4]) {
+      memory.ledger.load(k, 10 * UNIT);
+      await redis.seedKey(k, 10 * UNIT);
+    }
+    for (const [u, b] of [
+      [11, 3_000 * UNIT],
+      [12, 2_000 * UNIT],
+    ] as const) {
+      memory.ledger.loadUser(u, b);
+      await redis.seedUser(u, b);
+    }
+    const open: { id: string; payer: Payer; amount: number }[] = [];
+    let admitted = 0;
+    let refused = 0;
+    for (let op = 0; op < 1_500; op++) {
+      const what = int(10);
+      if (what < 6 || open.length === 0) {
+        const payer = payers[int(payers.length)]!;
+        const terms: CostTerms = {
+          inputPart: int(2_000) * 3_000_000,
+          outputPrice: 15_000_000,
+          ratio: [1, 0.5, 1.3][int(3)]!,
+          perRequest: int(2) * 500,
+        };
+        const limit = 100 + int(4_000);
+        const ask: OutputAsk = {
+          limit,
+          choices: 1 + int(2),
+          extra: int(3) === 0 ? int(500) : 0,
+          clamp: int(3) === 0 ? null : { min: 50, max: limit - 1 },
+        };
+        const id = nextId();
+        const a = await memory.reserve(id, payer, terms, ask);
+        const b = await redis.reserve(id, payer, terms, ask);
+        expect(b, `op ${op}`).toEqual(a);
+        if (a.ok) {
+          admitted++;
+          open.push({ id, payer, amount: a.amount });
+        } else refused++;
+      } else if (what < 9) {
+        const [h] = open.splice(int(open.length), 1);
+        // mostly within the hold; now and then an overrun (an upstream that ignored the limit)
+        const cost = int(8) === 0 ? h!.amount + int(5 * UNIT) : int(h!.amount + 1);
+        await memory.settle(h!.id, h!.payer.keyId, h!.payer.userId, cost);
+        await redis.settle(h!.id, h!.payer.keyId, h!.payer.userId, cost);
+      } else {
+        const u = [11, 12][int(2)]!;
+        const amount = int(500 * UNIT);
+        await memory.credit(u, amount);
+        await redis.credit(u, amount);
+      }
+      if (op % 100 === 99 || op === 1_499) {
+        for (const k of [1, 2, 3, 4])
+          expect(await redis.account(k), `key ${k} at op ${op}`).toEqual({
+            spent: memory.ledger.spent(k),
+            reserved: memory.ledger.reserved(k),
+          });
+        for (const u of [11, 12])
+          expect(await redis.wallet(u), `user ${u} at op ${op}`).toEqual({
+            balance: memory.ledger.balance(u),
+            reserved: memory.ledger.userReserved(u),
+          });
+      }
+    }
+    expect(admitted).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(100);
+    await deletePrefix(rc.redis, p);
+  });
+
+  it('rate limits: the same admissions and refusals as RateLimiter over a random sequence (seed 99)', async () => {
+    const rnd = seededRandom(99);
+    const int = (max: number): number => Math.floor(rnd() * max);
+    const p = freshRedisPrefix();
+    const rc = await client(p);
+    const redis = new RedisRates(rc);
+    await new RedisLedger(rc).markReady();
+    const memory = new MemoryRates(new RateLimiter(), new RateLimiter(Date.now, 'user'));
+    const key = { id: 1, limits: { rpm: 40, tpm: 20_000, concurrency: 4 } };
+    const user = { id: 2, limits: { rpm: 30, tpm: null, concurrency: 3 }, name: 'cy' };
+    const open: { id: string; withUser: boolean }[] = [];
+    let refused = 0;
+    for (let op = 0; op < 300; op++) {
+      if (int(3) > 0 || open.length === 0) {
+        const id = nextId();
+        const withUser = int(2) === 0;
+        const est = int(3_000);
+        const a = await memory.admit(id, key, withUser ? user : null, est).then(
+          () => 'ok',
+          (e: BcError) => e.message,
+        );
+        const b = await redis.admit(id, key, withUser ? user : null, est).then(
+          () => 'ok',
+          (e: BcError) => e.message,
+        );
+        expect(b, `op ${op}`).toBe(a);
+        if (a === 'ok') open.push({ id, withUser });
+        else refused++;
+      } else {
+        const [h] = open.splice(int(open.length), 1);
+        const tokens = int(2_000);
+        await memory.release(h!.id, key.id, h!.withUser ? user.id : null, tokens);
+        await redis.release(h!.id, key.id, h!.withUser ? user.id : null, tokens);
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+    expect(await redis.inFlight('k', 1)).toBe(memory.keys.inFlight(1));
+    await deletePrefix(rc.redis, p);
+  });
+});
+
 describe('rate limits on Redis', () => {
   it('rpm 60 across 3 connections: exactly 60 of 150 admitted in the window', async () => {
     const key = { id: 5001, limits: { rpm: 60, tpm: null, concurrency: null } };
@@ -328,11 +464,12 @@ describe('rate limits on Redis', () => {
       const limiter = c.subject === 'key' ? mem : memUser;
       const first = nextId();
       const second = nextId();
-      // two requests of 60 tokens each (the second refused by tpm), the first released
+      // two requests of 60 tokens each, the first released having used 150
       await rates[0]!.admit(first, key, user, 60);
       limiter.admit(id, c.limits, 60, 'ann');
-      await rates[1]!.release(first, id, user ? id : null, 60);
-      limiter.release(id, 60);
+      // more tokens than the tpm limit: remaining is then 0, never negative
+      await rates[1]!.release(first, id, user ? id : null, 150);
+      limiter.release(id, 150);
       await rates[1]!.admit(second, key, user, 60).catch(() => undefined);
       try {
         limiter.admit(id, c.limits, 60, 'ann');
