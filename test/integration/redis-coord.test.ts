@@ -19,6 +19,8 @@ import {
 import { RateLimiter } from '../../src/daemon/gateway/money/limits.js';
 import { BudgetLedger, type Payer } from '../../src/daemon/gateway/money/budget-ledger.js';
 import { MemoryBudget, MemoryRates } from '../../src/daemon/coord/memory-coordinator.js';
+import { reseedIfEmpty } from '../../src/daemon/coord/reseed.js';
+import type { KeyRecord, UserRecord } from '../../src/daemon/store/types.js';
 import { CoordClient, connectRedis, isNotReady } from '../../src/daemon/coord/redis-client.js';
 import { RedisLedger } from '../../src/daemon/coord/redis-ledger.js';
 import { RedisRates } from '../../src/daemon/coord/redis-limits.js';
@@ -600,6 +602,33 @@ describe('Redis empty, gone or hung', () => {
     const r = await Promise.all(Array.from({ length: 6 }, () => l.reserve(nextId(), payer, ONE_UNIT, ASK)));
     expect(r.filter((x) => x.ok)).toHaveLength(4);
     await deletePrefix(c.redis, p);
+  });
+
+  it('reseedIfEmpty: one node copies spend and balances from the store (SET-max / if absent), then opens', async () => {
+    const p = freshRedisPrefix();
+    const [a, b] = [new RedisLedger(await client(p)), new RedisLedger(await client(p))];
+    const store = {
+      listKeys: async () => [{ id: 8301, spent: 4 * UNIT } as KeyRecord, { id: 8302, spent: 0 } as KeyRecord],
+      listUsers: async () => [
+        { id: 8311, balance: 2 * UNIT } as UserRecord,
+        { id: 8312, balance: null } as UserRecord,
+      ],
+    };
+    // a node's durable hint already lifted one key higher than the store's (stale) read
+    await a.seedKey(8302, 3 * UNIT);
+    const outcomes = await Promise.all([
+      reseedIfEmpty(a, store, 'n1', 100),
+      reseedIfEmpty(b, store, 'n2', 100),
+    ]);
+    expect(outcomes.sort()).toEqual(['other-node', 'seeded']);
+    expect(await reseedIfEmpty(b, store, 'n2', 0)).toBe('ready');
+    expect(await a.account(8301)).toEqual({ spent: 4 * UNIT, reserved: 0 });
+    expect(await a.account(8302)).toEqual({ spent: 3 * UNIT, reserved: 0 });
+    expect(await a.wallet(8311)).toEqual({ balance: 2 * UNIT, reserved: 0 });
+    expect(await a.wallet(8312)).toBeNull();
+    const r = await b.reserve(nextId(), { keyId: 8301, budget: 10 * UNIT, userId: 8311 }, ONE_UNIT, ASK);
+    expect(r).toEqual({ ok: true, amount: UNIT, outputTokens: 100, clamped: false });
+    await deletePrefix(nodes[0]!.redis, p);
   });
 
   it('a settle while Redis is being re-seeded releases the hold but adds no cost (the seed already has it); spentFloor lifts spent', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Bringing an empty Redis back (SCALEOUT.md 2(g)): Redis runs without persistence, so after a
+ * restart it is empty, which the missing ready flag shows, rather than stale, which nothing would
+ * show. One node (the first to take the re-seed lock, SET NX PX) copies every key's settled spend
+ * and every metered user's balance from the durable store into Redis, SET-max and SET-if-absent
+ * (never an increment: N nodes seeding together, or a seed racing a settle, cannot multiply or
+ * lower anything), waits a grace period in which the other nodes re-register what they hold in
+ * flight, then sets the ready flag. Until then every budget and rate script answers NOT_READY.
+ */
+import type { KeyRecord, UserRecord } from '../store/types.js';
+import type { RedisLedger } from './redis-ledger.js';
+
+/** What re-seeding reads from the durable store (Store has both). */
+export interface SeedSource {
+  listKeys(): Promise<KeyRecord[]>;
+  listUsers(): Promise<UserRecord[]>;
+}
+
+export type ReseedOutcome = 'ready' | 'seeded' | 'other-node';
+
+/**
+ * Re-seeds Redis when it is empty. 'ready': nothing to do; 'seeded': this node did it;
+ * 'other-node': another node holds the lock (call again shortly).
+ */
+export async function reseedIfEmpty(
+  ledger: RedisLedger,
+  store: SeedSource,
+  node: string,
+  graceMs = 1_000,
+): Promise<ReseedOutcome> {
+  if (await ledger.isReady()) return 'ready';
+  // the lock outlives a slow seed of many keys: it is only a guard against doing the work twice
+  if (!(await ledger.claimReseed(node, 30_000 + graceMs))) return 'other-node';
+  const [keys, users] = await Promise.all([store.listKeys(), store.listUsers()]);
+  // a hundred at a time: one connection pipelines them, and a 200 ms command timeout still holds
+  const seeds = [
+    ...keys.map((k) => () => ledger.seedKey(k.id, k.spent)),
+    ...users.flatMap((u) => (u.balance === null ? [] : [() => ledger.seedUser(u.id, u.balance!)])),
+  ];
+  for (let i = 0; i < seeds.length; i += 100) await Promise.all(seeds.slice(i, i + 100).map((f) => f()));
+  if (graceMs > 0) await new Promise((r) => setTimeout(r, graceMs));
+  await ledger.markReady();
+  return 'seeded';
+}
