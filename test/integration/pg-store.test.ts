@@ -276,6 +276,11 @@ describe('log reads by user on PostgreSQL', () => {
     expect(await refusal(s.queryLogs({ user: 'nobody' }))).toBe(
       'NOT_FOUND: user "nobody" not found: see `bc user list`',
     );
+    // a deleted user is not found, by name or id, as on SQLite
+    const gone = await makeUser(s, 'gone', 0);
+    await s.sql`UPDATE users SET status = 'deleted' WHERE id = ${gone}`;
+    expect(await refusal(s.queryLogs({ user: String(gone) }))).toMatch(/^NOT_FOUND: /);
+    expect(await refusal(s.queryLogs({ user: 'gone' }))).toMatch(/^NOT_FOUND: /);
 
     const since = '2026-01-01T00:00:00Z';
     expect((await s.usage('user', since)).map((u) => [u.name, u.requests, u.cost])).toEqual([

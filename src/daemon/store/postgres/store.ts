@@ -168,10 +168,11 @@ export class PostgresStore implements CatalogLogStore {
   private async userIdOf(ref: string): Promise<number | undefined> {
     const { name, id } = idOrNameParams(ref);
     const safeId = id !== null && Number.isSafeInteger(id) ? id : null;
-    const [row] = await this.sql<{ id: number }[]>`
-      SELECT id FROM users WHERE name = ${name} OR id = ${safeId}
+    const [row] = await this.sql<{ id: number; status: string }[]>`
+      SELECT id, status FROM users WHERE name = ${name} OR id = ${safeId}
       ORDER BY name = ${name} IS TRUE DESC LIMIT 1`;
-    return row?.id;
+    // a deleted user is gone for lookups, as in the SQLite user table's get()
+    return row === undefined || row.status === 'deleted' ? undefined : row.id;
   }
 }
 
