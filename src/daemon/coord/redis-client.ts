@@ -22,6 +22,8 @@ const BREAKER_OPEN_MS = 1_000;
 export const RETRY_AFTER_S = 1;
 
 export const NOT_READY = 'NOT_READY';
+/** the cause of a refusal for an account Redis was never given: seed it from the store, then retry */
+export const NOT_SEEDED = 'NOT_SEEDED';
 
 export interface CoordRedisOptions {
   /** connection name shown by CLIENT LIST */
@@ -69,6 +71,11 @@ export function unavailable(message: string, cause?: unknown): BcError {
 /** Is this the refusal of an empty (not yet re-seeded) Redis? */
 export function isNotReady(err: unknown): boolean {
   return err instanceof BcError && err.code === 'COORDINATION_UNAVAILABLE' && err.cause === NOT_READY;
+}
+
+/** Is this the refusal of an account Redis does not hold yet (seed it, then retry)? */
+export function isNotSeeded(err: unknown): boolean {
+  return err instanceof BcError && err.code === 'COORDINATION_UNAVAILABLE' && err.cause === NOT_SEEDED;
 }
 
 /**

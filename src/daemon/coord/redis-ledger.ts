@@ -12,7 +12,7 @@ import type { JointResult } from '../gateway/money/budget-ledger.js';
 import type { CostTerms, OutputAsk } from '../gateway/money/meter.js';
 import { LEASE_MS, type SharedBudget, type SharedPayer } from './coordinator.js';
 import { CoordKeys } from './keys.js';
-import { NOT_READY, unavailable, type CoordClient } from './redis-client.js';
+import { NOT_READY, NOT_SEEDED, unavailable, type CoordClient } from './redis-client.js';
 import { CREDIT, RENEW, RESERVE, SEED_KEY, SEED_USER, SETTLE } from './scripts.js';
 
 /** How long a settled request id is remembered (a repeated settle in that time changes nothing). */
@@ -76,7 +76,7 @@ export class RedisLedger implements SharedBudget {
       case 'NOT_SEEDED':
         throw unavailable(
           `coordination store has no ${r[1] === 'user' ? `balance for user ${payer.userId}` : `spend for key ${payer.keyId}`} yet: seed it from the store`,
-          'NOT_SEEDED',
+          NOT_SEEDED,
         );
       case 'DUPLICATE':
         throw new BcError('INTERNAL', `request ${requestId} already holds a reservation`);
