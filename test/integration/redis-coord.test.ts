@@ -20,6 +20,7 @@ import { RateLimiter } from '../../src/daemon/gateway/money/limits.js';
 import { BudgetLedger, type Payer } from '../../src/daemon/gateway/money/budget-ledger.js';
 import { MemoryBudget, MemoryRates } from '../../src/daemon/coord/memory-coordinator.js';
 import { reseedIfEmpty } from '../../src/daemon/coord/reseed.js';
+import { errorResponse } from '../../src/daemon/gateway/client-wire.js';
 import type { KeyRecord, UserRecord } from '../../src/daemon/store/types.js';
 import { CoordClient, connectRedis, isNotReady, isNotSeeded } from '../../src/daemon/coord/redis-client.js';
 import { RedisLedger } from '../../src/daemon/coord/redis-ledger.js';
@@ -681,6 +682,13 @@ describe('Redis empty, gone or hung', () => {
       expect(performance.now() - t0).toBeLessThan(250);
       expect(err).toBeInstanceOf(BcError);
       expect(err).toMatchObject({ code: 'COORDINATION_UNAVAILABLE', status: 503, retryAfterS: 1 });
+      // what the gateway's error answer makes of it: 503, Retry-After, the wire code
+      const answer = errorResponse('openai', err);
+      expect(answer.status).toBe(503);
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(JSON.parse(answer.body.toString())).toMatchObject({
+        error: { code: 'coordination_unavailable' },
+      });
       // three failures in a row open the breaker: no more trips to the network for a second
       expect(c.open).toBe(i >= 2);
     }
