@@ -544,6 +544,17 @@ describe('rate limits on Redis', () => {
     await new Promise((r) => setTimeout(r, 250));
     await rates[0]!.admit(nextId(), k2, null, 0);
     expect(await rates[0]!.inFlight('k', 7002)).toBe(1);
+
+    // a slot renewed by its owner outlives its lease, and the set's own TTL, however long
+    const k3 = { id: 7003, limits: { rpm: null, tpm: null, concurrency: 1 } };
+    const stream = nextId();
+    await shortLived.admit(stream, k3, null, 0);
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 80));
+      await shortLived.renew(stream, k3.id, null);
+    }
+    expect(await rates[0]!.inFlight('k', 7003)).toBe(1);
+    await expect(rates[0]!.admit(nextId(), k3, null, 0)).rejects.toThrow('concurrency limit of 1');
   });
 });
 
