@@ -530,8 +530,19 @@ describe('rate limits on Redis', () => {
         await rates[w % 3]!.release(id, key.id, null, 0);
       }
     };
-    await Promise.all(Array.from({ length: 15 }, (_, w) => worker(w)));
+    // and as Redis itself counts them, sampled while the workers run
+    let sampledMost = 0;
+    const sampler = async (): Promise<void> => {
+      const end = Date.now() + 1_500;
+      while (Date.now() < end) {
+        sampledMost = Math.max(sampledMost, await rates[0]!.inFlight('k', 7001));
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    };
+    await Promise.all([...Array.from({ length: 15 }, (_, w) => worker(w)), sampler()]);
     expect(most).toBe(5);
+    expect(sampledMost).toBeLessThanOrEqual(5);
+    expect(sampledMost).toBeGreaterThanOrEqual(3);
     expect(served).toBeGreaterThan(20);
     expect(await rates[0]!.inFlight('k', 7001)).toBe(0);
 

@@ -221,15 +221,25 @@ return tostring(redis.call('HINCRBY', KEYS[1], 'balance', ARGV[1]))
 
 /**
  * Renews a request's leases (budget holds and concurrency slots) that still exist: ZADD XX never
- * brings back one that expired. KEYS: lease sets. ARGV: requestId, leaseMs.
+ * brings back one that expired. A concurrency set carries a TTL of two leases (set at admission);
+ * it is pushed out too (PEXPIRE GT: never shortened, and a set without a TTL keeps none), or a
+ * long stream renewing its slot would lose the whole set when no other request came by.
+ * KEYS: lease sets. ARGV: requestId, leaseMs.
  */
 export const RENEW = script(
   'renew',
   HELPERS +
     `
-local deadline = fmt(nowMs() + tonumber(ARGV[2]))
+local leaseMs = tonumber(ARGV[2])
+local deadline = fmt(nowMs() + leaseMs)
 local n = 0
-for _, k in ipairs(KEYS) do n = n + redis.call('ZADD', k, 'XX', 'CH', deadline, ARGV[1]) end
+for _, k in ipairs(KEYS) do
+  if redis.call('ZSCORE', k, ARGV[1]) then
+    redis.call('ZADD', k, 'XX', deadline, ARGV[1])
+    redis.call('PEXPIRE', k, fmt(leaseMs * 2), 'GT')
+    n = n + 1
+  end
+end
 return n
 `,
 );
