@@ -182,6 +182,17 @@ describe('users and the ledger', () => {
     await expect(users.patch(u.id, { note: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('edits racing credits lose none of them (patch reads the row locked)', async () => {
+    const u = await newUser(USD);
+    const { failed } = await race<unknown>(60, (i) =>
+      i % 6 === 0
+        ? users.patch(u.id, { note: `edit ${i}` })
+        : users.credit({ userId: u.id, kind: 'topup', amount: 1_000, actor: 'admin' }),
+    );
+    expect(failed).toEqual([]);
+    expect((await users.mustGet(u.id)).balance).toBe(USD + 50 * 1_000);
+  });
+
   it('100 concurrent debits against a balance that covers 37: exactly 37 succeed, never below zero', async () => {
     const u = await newUser(37_000);
     const { ok, failed } = await race(100, () =>
@@ -479,6 +490,25 @@ describe('invitations', () => {
     expect((await users.mustGet(inviter.id)).balance).toBe(USD + 3 * USD);
     const [inv] = await invites.listInvitations();
     expect(inv).toMatchObject({ inviteeId: invitee.id, status: 'rewarded', rebatePaid: 3 * USD });
+  });
+
+  it('an invite with 3 uses, 10 signups at once: exactly 3 users, the rest INVITE_INVALID', async () => {
+    const s = await setSettings({});
+    const { code } = await invites.create({
+      name: null,
+      inviterId: null,
+      group: null,
+      inviteeAmount: USD,
+      inviterAmount: 0,
+      maxUses: 3,
+      expiresAt: null,
+    });
+    const { ok, failed } = await race(10, () => invites.signup(signupRequest(code, s)));
+    expect(ok).toHaveLength(3);
+    for (const r of ok) expect(r.user.balance).toBe(USD);
+    expect(failed).toHaveLength(7);
+    for (const e of failed) expect((e as BcError).code).toBe('INVITE_INVALID');
+    expect((await invites.get(code))?.uses).toBe(3);
   });
 
   it('signup limits are exact when signups race: 3 a day from one address, 10 at once', async () => {
