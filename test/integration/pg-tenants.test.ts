@@ -13,11 +13,11 @@ import type { TenantSettings } from '../../src/shared/tenant-api.js';
 import { DEFAULT_TENANT_SETTINGS } from '../../src/shared/tenant-api.js';
 import { TENANT_SETTINGS_KEY } from '../../src/daemon/tenants/settings.js';
 import { connectPostgres, type Sql, type TxSql } from '../../src/daemon/store/postgres/connection.js';
+import { migratePostgres } from '../../src/daemon/store/postgres/migrate.js';
 import { PgUserTable } from '../../src/daemon/store/postgres/tenants-users.js';
 import { PgRedeemCodeTable } from '../../src/daemon/store/postgres/tenants-codes.js';
 import { PgInviteTable } from '../../src/daemon/store/postgres/tenants-invites.js';
 import { RedeemInvalidError } from '../../src/daemon/store/sqlite/redeem-codes.js';
-import { MIGRATIONS } from '../../src/daemon/store/sqlite/migrations.js';
 import type { KeyRecord, NewKey, SignupRequest } from '../../src/daemon/store/types.js';
 import { freshPgDatabase } from '../support/stores.js';
 
@@ -50,8 +50,9 @@ async function insertKey(tx: TxSql, k: NewKey): Promise<KeyRecord> {
 }
 
 beforeAll(async () => {
-  sql = connectPostgres(await freshPgDatabase(), { max: 20, name: 'pg-tenants-test' });
-  for (const m of MIGRATIONS) await sql.begin((tx) => tx.unsafe(m.postgres!));
+  const url = await freshPgDatabase();
+  sql = connectPostgres(url, { max: 20, name: 'pg-tenants-test' });
+  await migratePostgres(sql, url);
   users = new PgUserTable(sql);
   codes = new PgRedeemCodeTable(sql, users);
   invites = new PgInviteTable(sql, users, { createKey: insertKey });
