@@ -70,14 +70,15 @@ export function importRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 }
 
-interface Prepared {
+export interface Prepared {
   prepared: PreparedImport;
   /** entries refused by validation, per kind */
   refused: Record<(typeof IMPORT_KINDS)[number], number>;
   warnings: string[];
 }
 
-function prepare(plan: ImportPlan, services: Services): Prepared {
+/** Exported for the stores' tests, which build their PreparedImport exactly as this route does. */
+export function prepare(plan: ImportPlan, services: Pick<Services, 'secrets'>): Prepared {
   const refused = { channels: 0, keys: 0, users: 0, codes: 0, prices: 0, groups: 0 };
   const warnings: string[] = [];
   /** Each entry through its reader; one that fails is counted and named, not fatal. */
@@ -113,7 +114,7 @@ function describe(x: unknown): string {
   return `${typeof name === 'string' ? `"${name}"` : ''}${typeof id === 'number' ? ` (#${id})` : ''}`.trim();
 }
 
-function sealChannel(c: PlanChannel, services: Services): PreparedChannel {
+function sealChannel(c: PlanChannel, services: Pick<Services, 'secrets'>): PreparedChannel {
   const fields = validateChannelCreate({
     name: c.name,
     type: c.type,
