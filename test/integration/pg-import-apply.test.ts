@@ -340,31 +340,7 @@ describe('applyImportPostgres', () => {
     const wantRows = await snapshot(lite);
     for (let round = 0; round < 2; round++) {
       const { url, sql: admin } = await pgSide();
-      const runners = [pgClient(url), pgClient(url), pgClient(url)];
-      // hold import_map so all three queue on their first claim, then let them go together
-      let open!: () => void;
-      const gate = new Promise<void>((r) => (open = r));
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => (locked = r));
-      const blocker = admin.begin(async (tx) => {
-        await tx`LOCK TABLE import_map IN SHARE ROW EXCLUSIVE MODE`;
-        locked();
-        await gate;
-      });
-      await isLocked;
-      const applies = runners.map((sql) => applyImportPostgres(sql, oneApi, NOW));
-      let waiting = 0;
-      for (let i = 0; i < 300 && waiting < runners.length; i++) {
-        const [w] = await admin<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks
-          WHERE relation = 'import_map'::regclass AND NOT granted`;
-        waiting = w?.n ?? 0;
-        if (waiting < runners.length) await new Promise((r) => setTimeout(r, 10));
-      }
-      open();
-      // all three were queued on their first claim, so they really ran side by side
-      expect(waiting).toBe(runners.length);
-      await blocker;
-      const results = await Promise.all(applies);
+      const results = await together(admin, url, [oneApi, oneApi, oneApi]);
       for (const kind of ['channels', 'keys', 'users', 'codes', 'prices', 'groups'] as const) {
         // each entity imported by exactly one of them; the others found it already there
         expect(
@@ -382,4 +358,53 @@ describe('applyImportPostgres', () => {
       expect(await snapshot(pgSideOn(admin))).toEqual(wantRows);
     }
   });
+
+  it('two sources with the same names at once: both commit, the later one renames, as SQLite in one order or the other', async () => {
+    const other: PreparedImport = { ...oneApi, source: 'one-api:ffffffffffff' };
+    const orders: Record<string, string[]>[] = [];
+    for (const order of [
+      [oneApi, other],
+      [other, oneApi],
+    ]) {
+      const lite = sqliteSide();
+      for (const p of order) await lite.apply(p);
+      orders.push(await snapshot(lite));
+    }
+    const { url, sql: admin } = await pgSide();
+    const results = await together(admin, url, [oneApi, other]);
+    expect(results.map((r) => r.counts.users.imported)).toEqual([3, 3]);
+    const got = await snapshot(pgSideOn(admin));
+    expect(got.users).toHaveLength(6);
+    expect(orders).toContainEqual(got);
+  });
 });
+
+/**
+ * Applies the imports at the same moment, each on its own pool: `admin` holds import_map locked
+ * until every one of them is queued on its first claim, then lets them all go.
+ */
+async function together(admin: Sql, url: string, imports: PreparedImport[]): Promise<ImportApplied[]> {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const blocker = admin.begin(async (tx) => {
+    await tx`LOCK TABLE import_map IN SHARE ROW EXCLUSIVE MODE`;
+    locked();
+    await gate;
+  });
+  await isLocked;
+  const applies = imports.map((p) => applyImportPostgres(pgClient(url), p, NOW));
+  let waiting = 0;
+  for (let i = 0; i < 300 && waiting < imports.length; i++) {
+    const [w] = await admin<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_locks
+      WHERE relation = 'import_map'::regclass AND NOT granted`;
+    waiting = w?.n ?? 0;
+    if (waiting < imports.length) await new Promise((r) => setTimeout(r, 10));
+  }
+  open();
+  await blocker;
+  // all of them were queued on their first claim, so they really ran side by side
+  expect(waiting).toBe(imports.length);
+  return Promise.all(applies);
+}
