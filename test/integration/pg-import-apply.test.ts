@@ -305,6 +305,13 @@ describe('applyImportPostgres', () => {
     };
     await expect(lite.apply(failLate)).rejects.toThrow(/NOT NULL/);
     await expect(pg.apply(failLate)).rejects.toMatchObject({ code: '23502' });
+    // a channel listing one source id twice breaks import_map's primary key on both
+    const twice: PreparedImport = {
+      ...oneApi,
+      channels: [...oneApi.channels, { ...oneApi.channels[0]!, sourceIds: [77, 77] }],
+    };
+    await expect(lite.apply(twice)).rejects.toThrow(/UNIQUE constraint failed: import_map/);
+    await expect(pg.apply(twice)).rejects.toMatchObject({ code: '23505', table_name: 'import_map' });
     const empty = await snapshot(lite);
     expect(Object.values(empty).flat()).toEqual(['{"name":"default","ratio":1}']);
     expect(await snapshot(pg)).toEqual(empty);

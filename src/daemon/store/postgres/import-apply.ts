@@ -220,6 +220,11 @@ class PgImportRun {
         claimed.push(s);
         continue;
       }
+      // a source id listed twice in one channel: SQLite's second map row breaks the primary key
+      // and the whole import rolls back; the same plain insert does the same here
+      if (claimed.includes(s))
+        await this.tx`INSERT INTO import_map (source, kind, source_id, target_id)
+          VALUES (${this.p.source}, 'channel', ${s}, 0)`;
       for (const mine of claimed) await this.release('channel', mine);
       this.counts.channels.already++;
       return;
