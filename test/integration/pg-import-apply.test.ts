@@ -5,7 +5,8 @@
 // sealed, key secrets hashed). The same prepared import is applied to a SQLite file and a fresh
 // PostgreSQL database, and every table is compared row by row with ids replaced by what they point
 // at; a re-run brings nothing twice; a failure halfway leaves no row; every metered user's ledger
-// sums to balance + spent; and imports of one source running at once create each entity once.
+// sums to balance + spent; imports of one source running at once create each entity once; and
+// two sources with the same names running at once both commit, the later one renaming.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
