@@ -7,14 +7,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/daemon/store/sqlite/store.js';
-import type { KeyRecord, NewLogRow } from '../../src/daemon/store/types.js';
+import type { KeyRecord, NewLogRow, Store } from '../../src/daemon/store/types.js';
 import { LOG_COLUMNS, logParams, logValues } from '../../src/daemon/store/sqlite/rows.js';
-import { openPostgresStore, type CatalogLogStore } from '../../src/daemon/store/postgres/store.js';
+import { openPostgresStore } from '../../src/daemon/store/postgres/store.js';
 import { freshPgDatabase } from '../support/stores.js';
 
 let dir: string;
 let file: string;
-let store: CatalogLogStore;
+let store: Store;
 let seq = 0;
 
 function logRow(over: Partial<NewLogRow> = {}): NewLogRow {

@@ -10,7 +10,7 @@ import { resolvePaths } from '../../src/shared/paths.js';
 import { hashKeySecret, maskSecret, SecretBox } from '../../src/daemon/secrets.js';
 import { openStore } from '../../src/daemon/store/open.js';
 import { openSqliteStore } from '../../src/daemon/store/sqlite/store.js';
-import { openPostgresStore, type CatalogLogStore } from '../../src/daemon/store/postgres/store.js';
+import { openPostgresStore } from '../../src/daemon/store/postgres/store.js';
 import { freshPgDatabase } from '../support/stores.js';
 import type { NewChannel, NewKey, PriceRecord, Store } from '../../src/daemon/store/types.js';
 
@@ -77,8 +77,8 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 let dir: string;
-let store: CatalogLogStore;
-let opened: CatalogLogStore | undefined;
+let store: Store;
+let opened: Store | undefined;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
@@ -91,7 +91,7 @@ afterEach(async () => {
 });
 
 /** Each store kind, opened empty: a SQLite file in the test's folder, a fresh PostgreSQL database. */
-const STORES: [string, () => Promise<CatalogLogStore>][] = [
+const STORES: [string, () => Promise<Store>][] = [
   ['sqlite', async () => openSqliteStore(path.join(dir, 'bc.db'))],
   ['postgres', async () => openPostgresStore(await freshPgDatabase(), { max: 2 })],
 ];

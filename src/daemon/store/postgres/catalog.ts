@@ -178,7 +178,8 @@ export class PgKeyTable {
     return row === undefined ? undefined : keyFromRow(row);
   }
 
-  async create(k: NewKey): Promise<KeyRecord> {
+  /** `q`: a transaction to create the key in (a signup's first key), else a statement of its own. */
+  async create(k: NewKey, q: Sql | TxSql = this.sql): Promise<KeyRecord> {
     const record = {
       ...k,
       userId: k.userId ?? null,
@@ -192,7 +193,7 @@ export class PgKeyTable {
     const params = keyParams(record);
     const [row] = await this.write(
       record,
-      this.sql<KeyRow[]>`INSERT INTO keys ${this.sql(params, KEY_COLUMNS)} RETURNING *`,
+      q<KeyRow[]>`INSERT INTO keys ${q(params, KEY_COLUMNS)} RETURNING *`,
     );
     return keyFromRow(mustExist(row, 'key', 0));
   }

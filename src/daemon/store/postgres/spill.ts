@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import type { NewLogRow } from '../types.js';
 import { journalLine, readEntries } from '../sqlite/journal.js';
 
-export type SettleRow = (row: NewLogRow) => Promise<unknown>;
+/** Settles one row in PostgreSQL; resolves with its log id. */
+export type SettleRow = (row: NewLogRow) => Promise<number>;
 
 export interface SpillOptions {
   /** how long a settlement may take before its row is spilled (default 2 s) */
@@ -48,19 +49,20 @@ export class SettleSpill {
 
   /**
    * Settles the row in PostgreSQL, or, when that fails or takes too long, makes it durable here.
-   * Rejects only when neither works (the local disk failed too).
+   * Resolves with the row's log id, or 0 when spilled (the id comes when it is applied). Rejects
+   * only when neither works (the local disk failed too).
    */
-  async settle(row: NewLogRow): Promise<void> {
+  async settle(row: NewLogRow): Promise<number> {
     // rows already waiting go first: a newer row must not overtake them into the database
     if (this.pending.length === 0) {
       try {
-        await withTimeout(this.settleRow(row), this.opts.settleTimeoutMs ?? 2000);
-        return;
+        return await withTimeout(this.settleRow(row), this.opts.settleTimeoutMs ?? 2000);
       } catch {
         // PostgreSQL unreachable, failing or too slow: keep the row here
       }
     }
     this.spill(row);
+    return 0;
   }
 
   /** Rows waiting for PostgreSQL. */

@@ -1,10 +1,12 @@
 /**
- * The Store on PostgreSQL (SPEC section 9), part 1: the catalog (channels, keys, prices, groups,
- * bc_meta) and the request log with its settlement. Built like SqliteStore: one table object per
- * concern, all on the one shared connection pool this class is given, so the tenant tables
- * (users, ledger, codes, invites; postgres/tenants*.ts) are composed in beside them later. Every
- * read goes to the database: there is no journal in front of it, a settlement is durable when
- * settle() resolves, and any daemon's reads see every daemon's commits.
+ * The Store on PostgreSQL (SPEC section 9): the catalog (channels, keys, prices, groups, bc_meta),
+ * the request log with its settlement, and the tenants (users and ledger, codes, invitations,
+ * import). Built like SqliteStore: one table object per concern, all on the one shared connection
+ * pool this class is given. Every read goes to the database, and any daemon's reads see every
+ * daemon's commits. A settlement is durable when settle() resolves: committed to PostgreSQL, or,
+ * while PostgreSQL cannot take it, written to the node's spill file (spill.ts) and applied once it
+ * returns; while rows wait there the store reports a write fault, so /readyz answers 503 and the
+ * gateway takes no new work until they are in.
  */
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type {
@@ -19,67 +21,95 @@ import type {
   PriceRecord,
   Store,
   UsageAggregate,
+  BalanceChange,
+  CreditRequest,
+  CreditResult,
+  InvitationRecord,
+  InviteRecord,
+  LedgerRecord,
+  NewInvite,
+  NewRedeemCodes,
+  NewUser,
+  RedeemCodeQuery,
+  RedeemCodeRecord,
+  RedeemRequest,
+  RedeemResult,
+  RedemptionRecord,
+  SignupRequest,
+  SignupResult,
+  UserPatch,
+  UserRecord,
 } from '../types.js';
 import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
 import { connectPostgres, describePostgresUrl, type PostgresOptions, type Sql } from './connection.js';
-import { idOrNameParams, PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
+import { PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
 import { PgLogTable } from './logs.js';
+import { PgUserTable } from './tenants-users.js';
+import { PgRedeemCodeTable } from './tenants-codes.js';
+import { PgInviteTable } from './tenants-invites.js';
+import { applyImportPostgres } from './import-apply.js';
+import { SettleSpill } from './spill.js';
+import type { StoreFault } from '../write-health.js';
+import type { ImportApplied, PreparedImport } from '../import-types.js';
 import { migratePostgres } from './migrate.js';
 
-/** The part of the Store interface this class implements so far (the tenant part comes later). */
-export type CatalogLogStore = Pick<
-  Store,
-  | 'description'
-  | 'listChannels'
-  | 'getChannel'
-  | 'createChannel'
-  | 'updateChannel'
-  | 'deleteChannel'
-  | 'listKeys'
-  | 'getKey'
-  | 'getKeyByHash'
-  | 'createKey'
-  | 'updateKey'
-  | 'listPrices'
-  | 'getPrice'
-  | 'setPrice'
-  | 'deletePrice'
-  | 'listGroups'
-  | 'setGroup'
-  | 'getMeta'
-  | 'setMeta'
-  | 'settle'
-  | 'queryLogs'
-  | 'usage'
-  | 'userUsage'
-  | 'countRequests'
-  | 'close'
->;
-
-export class PostgresStore implements CatalogLogStore {
+export class PostgresStore implements Store {
   readonly description: string;
   private readonly channels: PgChannelTable;
   private readonly keys: PgKeyTable;
   private readonly prices: PgPriceTable;
   private readonly meta: PgMetaTable;
   private readonly logs: PgLogTable;
+  private readonly users: PgUserTable;
+  private readonly codes: PgRedeemCodeTable;
+  private readonly invites: PgInviteTable;
+  private readonly spill: SettleSpill | null;
+  private fault: StoreFault | null = null;
+  private readonly faultListeners: ((fault: StoreFault | null) => void)[] = [];
 
-  /** `sql` is migrated already (openPostgresStore); the store ends it on close(). */
+  /**
+   * `sql` is migrated already (openPostgresStore); the store ends it on close(). `spillFile`: where
+   * settled rows wait while PostgreSQL is away (none: settle() rejects instead).
+   */
   constructor(
     readonly sql: Sql,
     url: string,
+    spillFile?: string,
   ) {
     this.description = describePostgresUrl(url);
     this.channels = new PgChannelTable(sql);
     this.keys = new PgKeyTable(sql);
     this.prices = new PgPriceTable(sql);
     this.meta = new PgMetaTable(sql);
+    this.users = new PgUserTable(sql);
+    this.codes = new PgRedeemCodeTable(sql, this.users);
+    this.invites = new PgInviteTable(sql, this.users, { createKey: (tx, k) => this.keys.create(k, tx) });
     this.logs = new PgLogTable(
       sql,
       async (ref) => (await this.keys.get(ref))?.id,
       async (ref) => (await this.channels.get(ref))?.id,
-      (ref) => this.userIdOf(ref),
+      async (ref) => (await this.users.get(ref))?.id,
     );
+    this.spill =
+      spillFile === undefined
+        ? null
+        : SettleSpill.open(spillFile, (row) => this.logs.settle(row), {
+            onBacklog: (rows) => this.setFault(rows),
+          });
+    if (this.spill && this.spill.backlog > 0) this.setFault(this.spill.backlog);
+  }
+
+  private setFault(rows: number): void {
+    const next =
+      rows === 0
+        ? null
+        : (this.fault ?? {
+            reason: `postgres: settled rows are waiting in the spill file until PostgreSQL takes them`,
+            since: new Date().toISOString(),
+          });
+    if (next === this.fault) return;
+    this.fault = next;
+    for (const l of this.faultListeners) l(next);
   }
 
   async listChannels(): Promise<ChannelRecord[]> {
@@ -140,9 +170,93 @@ export class PostgresStore implements CatalogLogStore {
     return this.meta.set(key, value);
   }
 
-  /** Resolves once the row and its spend are committed (one transaction; a replay charges nothing). */
+  /**
+   * Resolves once the row is durable: its row and spend committed in one transaction (a replay
+   * charges nothing), or, while PostgreSQL cannot take it, written to the spill file (then 0: its
+   * id is assigned when it is applied).
+   */
   async settle(row: NewLogRow): Promise<number> {
-    return this.logs.settle(row);
+    return this.spill === null ? this.logs.settle(row) : this.spill.settle(row);
+  }
+
+  writeFault(): StoreFault | null {
+    return this.fault;
+  }
+  onWriteFault(listener: (fault: StoreFault | null) => void): void {
+    this.faultListeners.push(listener);
+  }
+
+  // users (SPEC section 11)
+  async listUsers(): Promise<UserRecord[]> {
+    return this.users.list();
+  }
+  async getUser(idOrName: number | string): Promise<UserRecord | undefined> {
+    return this.users.get(idOrName);
+  }
+  async createUser(u: NewUser): Promise<{ user: UserRecord; changes: BalanceChange[] }> {
+    return this.users.create(u);
+  }
+  async updateUser(id: number, patch: UserPatch): Promise<UserRecord> {
+    return this.users.patch(id, patch);
+  }
+  async creditUser(c: CreditRequest): Promise<CreditResult> {
+    return this.users.credit({ ...c, paid: c.kind === 'topup' });
+  }
+  async userLedger(userId: number, limit: number): Promise<LedgerRecord[]> {
+    return this.users.ledger(userId, limit);
+  }
+  async removeUser(id: number, actor: string): Promise<{ user: UserRecord; changes: BalanceChange[] }> {
+    return this.users.remove(id, actor);
+  }
+
+  // redemption codes
+  async createRedeemCodes(c: NewRedeemCodes): Promise<{ record: RedeemCodeRecord; code: string }[]> {
+    return this.codes.create(c);
+  }
+  async listRedeemCodes(q: RedeemCodeQuery): Promise<RedeemCodeRecord[]> {
+    return this.codes.list(q);
+  }
+  async getRedeemCode(ref: number | string): Promise<RedeemCodeRecord | undefined> {
+    return this.codes.get(ref);
+  }
+  async redemptions(codeId: number): Promise<RedemptionRecord[]> {
+    return this.codes.redemptions(codeId);
+  }
+  async revokeRedeemCode(id: number): Promise<RedeemCodeRecord> {
+    return this.codes.revoke(id);
+  }
+  async revokeRedeemBatch(batch: string): Promise<number> {
+    return this.codes.revokeBatch(batch);
+  }
+  async redeem(r: RedeemRequest): Promise<RedeemResult> {
+    return this.codes.redeem(r);
+  }
+
+  // invitations
+  async createInvite(i: NewInvite): Promise<{ invite: InviteRecord; code: string }> {
+    return this.invites.create(i);
+  }
+  async listInvites(): Promise<InviteRecord[]> {
+    return this.invites.list();
+  }
+  async getInvite(ref: number | string): Promise<InviteRecord | undefined> {
+    return this.invites.get(ref);
+  }
+  async revokeInvite(id: number): Promise<InviteRecord> {
+    return this.invites.revoke(id);
+  }
+  async listInvitations(): Promise<InvitationRecord[]> {
+    return this.invites.listInvitations();
+  }
+  async referralCode(userId: number): Promise<string> {
+    return this.invites.referralCode(userId);
+  }
+  async signup(s: SignupRequest): Promise<SignupResult> {
+    return this.invites.signup(s);
+  }
+
+  async applyImport(p: PreparedImport): Promise<ImportApplied> {
+    return applyImportPostgres(this.sql, p);
   }
   async queryLogs(q: LogQuery): Promise<LogRow[]> {
     return this.logs.query(q);
@@ -158,26 +272,16 @@ export class PostgresStore implements CatalogLogStore {
   }
 
   async close(): Promise<void> {
+    await this.spill?.close();
     await this.sql.end({ timeout: 5 });
-  }
-
-  /**
-   * A user reference (name or id) for the log filter `--user`, with the same id-or-name rule as
-   * the SQLite user table; the tenant part's user table takes this over when it is composed in.
-   */
-  private async userIdOf(ref: string): Promise<number | undefined> {
-    const { name, id } = idOrNameParams(ref);
-    const safeId = id !== null && Number.isSafeInteger(id) ? id : null;
-    const [row] = await this.sql<{ id: number; status: string }[]>`
-      SELECT id, status FROM users WHERE name = ${name} OR id = ${safeId}
-      ORDER BY name = ${name} IS TRUE DESC LIMIT 1`;
-    // a deleted user is gone for lookups, as in the SQLite user table's get()
-    return row === undefined || row.status === 'deleted' ? undefined : row.id;
   }
 }
 
 /** Connects, applies pending migrations (safe with other daemons starting at once) and opens the store. */
-export async function openPostgresStore(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
+export async function openPostgresStore(
+  url: string,
+  opts: PostgresOptions & { spillFile?: string } = {},
+): Promise<PostgresStore> {
   const sql = connectPostgres(url, opts);
   try {
     await migratePostgres(sql, describePostgresUrl(url));
@@ -185,5 +289,5 @@ export async function openPostgresStore(url: string, opts: PostgresOptions = {})
     await sql.end({ timeout: 5 });
     throw e;
   }
-  return new PostgresStore(sql, url);
+  return new PostgresStore(sql, url, opts.spillFile);
 }
