@@ -312,10 +312,28 @@ describe('openStore', () => {
     }
   });
 
-  it('refuses postgres for now and unknown URLs with the accepted forms, hiding passwords', async () => {
-    expect(await codeOf(openStore(resolvePaths({ home: dir, db: 'postgres://u:pw@h/db' }, {})))).toBe(
-      'STARTUP_FAILED: PostgreSQL store is not available in this build yet (BC_DB=postgres://...): use sqlite, the default',
+  it('opens PostgreSQL for one daemon at a time, and says so to a second', async () => {
+    const url = await freshPgDatabase();
+    const first = await openStore(resolvePaths({ home: dir, db: url }, {}));
+    try {
+      expect(first.description).toBe(url);
+      expect(await codeOf(openStore(resolvePaths({ home: dir, db: url }, {})))).toMatch(
+        /^STARTUP_FAILED: another BurnCloud daemon is using .*one daemon per database/,
+      );
+    } finally {
+      await first.close();
+    }
+    // the lock went with the first daemon's connection
+    const second = await openStore(resolvePaths({ home: dir, db: url }, {}));
+    await second.close();
+  });
+
+  it('refuses an unreachable PostgreSQL and unknown URLs with the accepted forms, hiding passwords', async () => {
+    const down = await codeOf(
+      openStore(resolvePaths({ home: dir, db: 'postgres://u:pw@127.0.0.1:1/db' }, {})),
     );
+    expect(down).toMatch(/^STARTUP_FAILED: cannot open postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db/);
+    expect(down).not.toContain(':pw@');
     const bad = await codeOf(openStore(resolvePaths({ home: dir, db: 'mysql://root:hunter2@h/db' }, {})));
     expect(bad).toMatch(/^STARTUP_FAILED: .*mysql:\/\/root:\*\*\*@h\/db.*sqlite:.*postgres:\/\//);
     expect(bad).not.toContain('hunter2');

@@ -1,7 +1,9 @@
 /**
- * Chooses the Store implementation from the store URL in Paths (`BC_DB`). Only SQLite exists in
- * this build; PostgreSQL is recognised so the user gets a clear answer instead of a parse error.
+ * Chooses the Store implementation from the store URL in Paths (`BC_DB`): SQLite (the default, a
+ * file in the home folder) or PostgreSQL (`postgres://...`, one daemon per database in this build;
+ * rows PostgreSQL cannot take wait in `settle-spill.jsonl` in the home folder).
  */
+import path from 'node:path';
 import { BcError } from '../../shared/errors.js';
 import type { Paths } from '../../shared/paths.js';
 import { openSqliteStore } from './sqlite/store.js';
@@ -10,10 +12,21 @@ import type { Store } from './types.js';
 export async function openStore(paths: Paths): Promise<Store> {
   if (paths.sqliteFile !== undefined) return openSqliteStore(paths.sqliteFile);
   if (/^postgres(ql)?:\/\//i.test(paths.db)) {
-    throw new BcError(
-      'STARTUP_FAILED',
-      'PostgreSQL store is not available in this build yet (BC_DB=postgres://...): use sqlite, the default',
-    );
+    const { openPostgresStore } = await import('./postgres/store.js');
+    try {
+      return await openPostgresStore(paths.db, {
+        spillFile: path.join(paths.home, 'settle-spill.jsonl'),
+        exclusive: true,
+        name: 'burncloud daemon',
+      });
+    } catch (err) {
+      if (err instanceof BcError) throw err;
+      throw new BcError(
+        'STARTUP_FAILED',
+        `cannot open ${hidePassword(paths.db)} (BC_DB): ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
   throw new BcError(
     'STARTUP_FAILED',

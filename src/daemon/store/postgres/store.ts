@@ -51,7 +51,8 @@ import { applyImportPostgres } from './import-apply.js';
 import { SettleSpill } from './spill.js';
 import type { StoreFault } from '../write-health.js';
 import type { ImportApplied, PreparedImport } from '../import-types.js';
-import { migratePostgres } from './migrate.js';
+import { MIGRATION_LOCK, migratePostgres } from './migrate.js';
+import { BcError } from '../../../shared/errors.js';
 
 export class PostgresStore implements Store {
   readonly description: string;
@@ -280,14 +281,38 @@ export class PostgresStore implements Store {
 /** Connects, applies pending migrations (safe with other daemons starting at once) and opens the store. */
 export async function openPostgresStore(
   url: string,
-  opts: PostgresOptions & { spillFile?: string } = {},
+  opts: PostgresOptions & { spillFile?: string; exclusive?: boolean } = {},
 ): Promise<PostgresStore> {
   const sql = connectPostgres(url, opts);
   try {
     await migratePostgres(sql, describePostgresUrl(url));
+    if (opts.exclusive === true) await holdDaemonLock(sql, describePostgresUrl(url));
   } catch (e) {
     await sql.end({ timeout: 5 });
     throw e;
   }
   return new PostgresStore(sql, url, opts.spillFile);
+}
+
+/** The session lock one daemon holds on its database: "BCLD" + 1 (the migrations take "BCLD"). */
+export const DAEMON_LOCK = MIGRATION_LOCK + 1;
+
+/**
+ * Budgets, balances and rate limits are kept in each daemon's memory until the Redis coordination
+ * is wired in (issue 17), so two daemons on one database would each allow the whole budget. Until
+ * then a daemon holds a session advisory lock on its connection for as long as it runs, and a
+ * second one is refused with the reason. The lock goes with the connection: a killed daemon's
+ * lock is released by PostgreSQL when its connection drops.
+ */
+async function holdDaemonLock(sql: Sql, where: string): Promise<void> {
+  const conn = await sql.reserve();
+  const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${DAEMON_LOCK}) AS ok`;
+  if (row?.ok !== true) {
+    conn.release();
+    throw new BcError(
+      'STARTUP_FAILED',
+      `another BurnCloud daemon is using ${where}: this build keeps budgets and limits in the daemon, so one daemon per database (several need the Redis coordination, not in this build yet)`,
+    );
+  }
+  // held until sql.end() closes the connection
 }
