@@ -12,6 +12,13 @@ import { HealthBook } from './routing/health.js';
 import { Router } from './routing/router.js';
 import { RateLimiter } from './money/limits.js';
 import { BudgetLedger } from './money/budget-ledger.js';
+import type { SharedBudget, SharedRates } from '../coord/coordinator.js';
+
+/** What admission and settlement need of the Redis coordinator (coord/). */
+export interface SharedBooks {
+  budget: SharedBudget;
+  rates: SharedRates;
+}
 import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
 import type { IntakeOptions } from './intake/intake-env.js';
 
@@ -31,6 +38,12 @@ export class GatewayState {
   /** per-user RPM/TPM/concurrency over all of a user's keys (SPEC section 11), by user id */
   readonly userLimiter = new RateLimiter(Date.now, 'user');
   readonly ledger = new BudgetLedger();
+  /**
+   * The budget and rate books shared by several daemons through Redis (BC_REDIS, SPEC section 9),
+   * used by admission and settlement in place of `ledger` and the limiters; null for one daemon
+   * on its own, whose books stay the in-memory ones above.
+   */
+  shared: SharedBooks | null = null;
   requests = 0;
   /** false while draining: /readyz answers 503 */
   accepting = true;
