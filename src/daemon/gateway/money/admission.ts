@@ -20,6 +20,7 @@ import { askedOutput, termsCost, type CostTerms, type OutputAsk } from './meter.
 import type { OutputRequest } from './output-limit.js';
 import { MIN_LOWERED_OUTPUT, worstCase } from './worst-case.js';
 import { capturePrices } from './admitted-prices.js';
+import { admitShared } from './shared-admission.js';
 
 export { MIN_LOWERED_OUTPUT, priceFor } from './worst-case.js';
 
@@ -108,6 +109,9 @@ export async function admit(state: GatewayState, ctx: RelayContext, key: RouteKe
   const userLimited = user !== null && (user.rpm !== null || user.tpm !== null || user.concurrency !== null);
   const needsCount = k.tpm !== null || metered || (userLimited && user.tpm !== null);
   const inputTokens = needsCount ? await countedInput(ctx) : 0;
+  // several daemons share the books through Redis (shared-admission.ts); one daemon alone keeps
+  // the synchronous in-memory path below
+  if (state.shared) return admitShared(state, state.shared, ctx, key, inputTokens, budgetRefusal);
   state.limiter.admit(k.id, k, inputTokens);
   if (userLimited) {
     try {

@@ -12,6 +12,7 @@ import type { GatewayState } from '../state.js';
 import { countedInput } from './admission.js';
 import { billedPrice } from './admitted-prices.js';
 import { costOf } from './meter.js';
+import { settleShared } from './shared-admission.js';
 import { countTextTokens } from '../tokens/tokens.js';
 import { isBcError } from '../../../shared/errors.js';
 
@@ -52,10 +53,14 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   if (estimated && cost !== null && reserved > 0) cost = Math.min(cost, reserved);
 
   ctx.reserved = 0;
-  if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
-  if (ctx.userAdmitted && key.user) state.userLimiter.release(key.user.id, u.inputTokens + u.outputTokens);
-  ctx.admitted = false;
-  ctx.userAdmitted = false;
+  // with shared books (shared-admission.ts) the slots go back after the commit, with the money
+  const shared = state.shared;
+  if (!shared) {
+    if (ctx.admitted) state.limiter.release(key.record.id, u.inputTokens + u.outputTokens);
+    if (ctx.userAdmitted && key.user) state.userLimiter.release(key.user.id, u.inputTokens + u.outputTokens);
+    ctx.admitted = false;
+    ctx.userAdmitted = false;
+  }
 
   const latencyMs = elapsedMs(ctx);
   const row: NewLogRow = {
@@ -92,7 +97,9 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   } catch (err) {
     refused = { err };
   }
-  state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0), key.user?.id ?? null);
+  if (shared)
+    await settleShared(state, shared, ctx, refused ? 0 : (cost ?? 0), u.inputTokens + u.outputTokens);
+  else state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0), key.user?.id ?? null);
   const failure = refused && isBcError(refused.err) ? refused.err : null;
   state.metrics.requestFinished({
     channelId: row.channel_id,
