@@ -23,9 +23,26 @@ export function renderStatus(s: StatusView, style: Style): string {
       ['requests', formatCount(s.requests)],
       ['writes', storeWrites(s, style)],
       ['log', logHealth(s, style)],
+      // a cluster's (BC_REDIS): absent for a daemon on its own
+      ...clusterFields(s, style),
     ],
     style,
   );
+}
+
+/** Redis's health, then the live nodes, one line each (id, address, pid, version, uptime, requests). */
+function clusterFields(s: StatusView, style: Style): [string, string][] {
+  const fields: [string, string][] = [];
+  if (s.redis !== undefined) fields.push(['redis', s.redis === 'ok' ? 'ok' : style.red(s.redis)]);
+  if (s.nodes !== undefined) {
+    fields.push(['nodes', formatCount(s.nodes.length)]);
+    for (const n of s.nodes)
+      fields.push([
+        'node',
+        `${n.node_id}  ${n.listen}  pid ${n.pid}  v${n.version}  up ${formatDuration(n.uptime_s * 1000)}  ${formatCount(n.requests)} req`,
+      ]);
+  }
+  return fields;
 }
 
 /** A store that cannot write refuses every request: say so, and why, in red. */

@@ -12,6 +12,7 @@ import type { SecretBox } from './secrets.js';
 import type { GatewayState } from './gateway/state.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { Metrics } from './metrics/index.js';
+import type { ClusterStatus } from './cluster/cluster.js';
 
 export interface ChannelRuntimeState {
   /** ISO time until which the channel (or all of its keys) cools down, else null */
@@ -45,6 +46,8 @@ export interface Services {
   channelHealth(): ChannelHealth[];
   /** one real minimal request through the channel's adapter */
   testChannel(channel: ChannelRecord, model?: string): Promise<ChannelTestResult>;
+  /** Redis's health and the live nodes, for a daemon started with BC_REDIS (absent otherwise) */
+  clusterStatus?(): Promise<ClusterStatus>;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,8 @@ import { startProbe } from './gateway/routing/probe.js';
 import { testChannel } from './gateway/routing/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
+import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
+import type { PostgresStore } from './store/postgres/store.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -32,14 +34,19 @@ function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 
 /**
  * Opens everything the daemon needs, in order: store, master key, price catalog, metrics,
- * gateway state, background probe. Throws BcError STARTUP_FAILED with a one-line reason.
+ * gateway state, the cluster (with BC_REDIS: shared books, change feed, node list), background
+ * probe. Throws BcError STARTUP_FAILED with a one-line reason.
  */
 export async function createServices(
   paths: Paths,
   logger: FastifyBaseLogger,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DaemonServices> {
-  const store = await openStore(paths);
+  const clusterConfig = clusterConfigFromEnv(env, paths.db);
+  // with BC_REDIS any number of daemons share the database; without it this one is alone on it
+  const store = await openStore(paths, { exclusive: clusterConfig === null });
+  let cluster: Cluster | null = null;
+  let built: DaemonServices | undefined;
   try {
     const secrets = await openSecrets(store, paths, env);
     loadPricing();
@@ -50,7 +57,29 @@ export async function createServices(
       ...intakeOptionsFromEnv(env),
     });
     await gateway.refresh();
+    if (clusterConfig !== null) {
+      cluster = await Cluster.start({
+        config: clusterConfig,
+        sql: (store as PostgresStore).sql,
+        store,
+        gateway,
+        version: VERSION,
+        // the bound address once the gateway listens (services below is built after this)
+        listen: () => built?.listenAddress ?? paths.listen,
+        requests: () => gateway.requests,
+        logger,
+      });
+    }
+    const joined = cluster;
     const stopProbe = startProbe(gateway, envInt(env, 'BC_PROBE_INTERVAL_MS', 60_000));
+    // a control-plane change (every route refreshes after one) is announced to the other nodes,
+    // whose change feeds refresh them without announcing again
+    const refresh = async (): Promise<void> => {
+      await gateway.refresh();
+      if (joined === null) return;
+      await joined.seedNew();
+      await joined.announce();
+    };
     const services: DaemonServices = {
       paths,
       version: VERSION,
@@ -61,24 +90,31 @@ export async function createServices(
       metrics,
       gateway,
       listenAddress: paths.listen,
-      refresh: () => gateway.refresh(),
+      refresh,
       balancesChanged: async (changes) => {
         // the in-memory ledger first, then the snapshot: a user it seeds fresh already has them
         for (const c of changes) gateway.ledger.credit(c.userId, c.amount);
-        await gateway.refresh();
+        // the shared wallets too (a wallet Redis does not hold yet is seeded from the store)
+        await joined?.credit(changes);
+        await refresh();
       },
       requestsServed: () => gateway.requests,
       channelState: (id) => channelState(gateway, id),
       channelHealth: () => channelHealth(gateway),
       testChannel: (channel, model) => runChannelTest(gateway, channel, model),
+      ...(joined === null ? {} : { clusterStatus: () => joined.status() }),
       close: async () => {
         stopProbe();
         await gateway.close();
+        // leaves the node list and stops listening before the store (the feed polls it) goes
+        await joined?.close();
         await store.close();
       },
     };
+    built = services;
     return services;
   } catch (err) {
+    await cluster?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -242,6 +242,21 @@ export interface StatusView {
   log_lines_dropped: number;
   /** the code of the last failed log write (ENOSPC...), null if none failed */
   log_error: string | null;
+  /** with BC_REDIS only: `ok`, or why Redis cannot be used right now */
+  redis?: string;
+  /** with BC_REDIS only: every live node of the cluster (SPEC section 12 `node`) */
+  nodes?: NodeView[];
+}
+
+/** One live daemon of a cluster (SPEC section 12). */
+export interface NodeView {
+  node_id: string;
+  host: string;
+  pid: number;
+  version: string;
+  uptime_s: number;
+  listen: string;
+  requests: number;
 }
 
 export interface ChannelTestResult {

@@ -1,7 +1,8 @@
 /**
  * Chooses the Store implementation from the store URL in Paths (`BC_DB`): SQLite (the default, a
- * file in the home folder) or PostgreSQL (`postgres://...`, one daemon per database in this build;
- * rows PostgreSQL cannot take wait in `settle-spill.jsonl` in the home folder).
+ * file in the home folder) or PostgreSQL (`postgres://...`; rows PostgreSQL cannot take wait in
+ * `settle-spill.jsonl` in the home folder). On PostgreSQL a daemon is alone on its database
+ * (`exclusive`, the default) unless it coordinates with the others through Redis (BC_REDIS).
  */
 import path from 'node:path';
 import { BcError } from '../../shared/errors.js';
@@ -9,14 +10,19 @@ import type { Paths } from '../../shared/paths.js';
 import { openSqliteStore } from './sqlite/store.js';
 import type { Store } from './types.js';
 
-export async function openStore(paths: Paths): Promise<Store> {
+export interface OpenStoreOptions {
+  /** alone on a PostgreSQL database (default); false with BC_REDIS: shared with other such daemons */
+  exclusive?: boolean;
+}
+
+export async function openStore(paths: Paths, opts: OpenStoreOptions = {}): Promise<Store> {
   if (paths.sqliteFile !== undefined) return openSqliteStore(paths.sqliteFile);
   if (/^postgres(ql)?:\/\//i.test(paths.db)) {
     const { openPostgresStore } = await import('./postgres/store.js');
     try {
       return await openPostgresStore(paths.db, {
         spillFile: path.join(paths.home, 'settle-spill.jsonl'),
-        exclusive: true,
+        ...(opts.exclusive === false ? { clustered: true } : { exclusive: true }),
         name: 'burncloud daemon',
       });
     } catch (err) {

@@ -1,7 +1,8 @@
 /**
  * `GET /v1/status`: what `bc status` prints and what `bc start` polls to know the daemon is up.
  * Cheap on purpose (two listings and a counter), since it is also the liveness probe; it also
- * says whether the store can write and how many log lines were dropped (daemon-health.ts).
+ * says whether the store can write and how many log lines were dropped (daemon-health.ts), and,
+ * in a cluster (BC_REDIS), Redis's health and the live nodes.
  */
 import type { FastifyInstance } from 'fastify';
 import { ROUTES, type StatusView } from '../../../shared/control-api.js';
@@ -28,6 +29,8 @@ export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
       log_lines_dropped: health.logLinesDropped,
       log_error: health.logError,
     };
+    // a daemon started with BC_REDIS also says how Redis is and which nodes are alive
+    if (services.clusterStatus) Object.assign(status, await services.clusterStatus());
     return status;
   });
 }

@@ -281,12 +281,13 @@ export class PostgresStore implements Store {
 /** Connects, applies pending migrations (safe with other daemons starting at once) and opens the store. */
 export async function openPostgresStore(
   url: string,
-  opts: PostgresOptions & { spillFile?: string; exclusive?: boolean } = {},
+  opts: PostgresOptions & { spillFile?: string; exclusive?: boolean; clustered?: boolean } = {},
 ): Promise<PostgresStore> {
   const sql = connectPostgres(url, opts);
   try {
     await migratePostgres(sql, describePostgresUrl(url));
-    if (opts.exclusive === true) await holdDaemonLock(sql, describePostgresUrl(url));
+    if (opts.exclusive === true) await holdDaemonLock(sql, describePostgresUrl(url), 'alone');
+    else if (opts.clustered === true) await holdDaemonLock(sql, describePostgresUrl(url), 'clustered');
   } catch (e) {
     await sql.end({ timeout: 5 });
     throw e;
@@ -298,20 +299,27 @@ export async function openPostgresStore(
 export const DAEMON_LOCK = MIGRATION_LOCK + 1;
 
 /**
- * Budgets, balances and rate limits are kept in each daemon's memory until the Redis coordination
- * is wired in (issue 17), so two daemons on one database would each allow the whole budget. Until
- * then a daemon holds a session advisory lock on its connection for as long as it runs, and a
- * second one is refused with the reason. The lock goes with the connection: a killed daemon's
- * lock is released by PostgreSQL when its connection drops.
+ * A daemon without BC_REDIS keeps budgets, balances and rate limits in its own memory, so two of
+ * them on one database would each allow the whole budget; daemons started with BC_REDIS share
+ * them through Redis and may be any number. Each holds the session advisory lock DAEMON_LOCK for
+ * as long as it runs: one alone takes it exclusively, clustered ones take it shared, so a second
+ * daemon alone, or a daemon alone beside clustered ones (or the other way round), is refused with
+ * the reason. The lock goes with the connection: a killed daemon's lock is released by PostgreSQL
+ * when its connection drops.
  */
-async function holdDaemonLock(sql: Sql, where: string): Promise<void> {
+async function holdDaemonLock(sql: Sql, where: string, mode: 'alone' | 'clustered'): Promise<void> {
   const conn = await sql.reserve();
-  const [row] = await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${DAEMON_LOCK}) AS ok`;
+  const [row] =
+    mode === 'alone'
+      ? await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${DAEMON_LOCK}) AS ok`
+      : await conn<{ ok: boolean }[]>`SELECT pg_try_advisory_lock_shared(${DAEMON_LOCK}) AS ok`;
   if (row?.ok !== true) {
     conn.release();
     throw new BcError(
       'STARTUP_FAILED',
-      `another BurnCloud daemon is using ${where}: this build keeps budgets and limits in the daemon, so one daemon per database (several need the Redis coordination, not in this build yet)`,
+      mode === 'alone'
+        ? `another BurnCloud daemon is using ${where}: without BC_REDIS a daemon keeps budgets and limits in its own memory, so one daemon per database (start every daemon with BC_REDIS=redis://... to run several)`
+        : `a BurnCloud daemon without BC_REDIS is using ${where}: it keeps budgets and limits in its own memory, so no other daemon may join it (restart it with BC_REDIS=redis://... as well)`,
     );
   }
   // held until sql.end() closes the connection
