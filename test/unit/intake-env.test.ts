@@ -24,13 +24,14 @@ describe('BC_BODY_TIMEOUT and the door caps from the environment', () => {
       bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS,
       maxConnections: DEFAULT_MAX_CONNECTIONS,
       maxBodyReads: DEFAULT_MAX_BODY_READS,
+      trustedProxies: [],
     });
     expect([DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_BODY_READS]).toEqual([
       30_000, 4096, 64,
     ]);
     expect(
       intakeOptionsFromEnv({ BC_BODY_TIMEOUT: '750ms', BC_MAX_CONNECTIONS: '10', BC_MAX_BODY_READS: '2' }),
-    ).toEqual({ bodyTimeoutMs: 750, maxConnections: 10, maxBodyReads: 2 });
+    ).toEqual({ bodyTimeoutMs: 750, maxConnections: 10, maxBodyReads: 2, trustedProxies: [] });
   });
 
   it('refuses what is not a positive value, naming the variable', () => {
