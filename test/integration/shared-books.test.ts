@@ -80,6 +80,8 @@ beforeAll(async () => {
   await gw.call<UserView>('POST', '/v1/users', { name: 'ann', balance: 10 * UNIT });
   await key('ann-a', { user: 'ann' });
   await key('ann-b', { user: 'ann' });
+  await gw.call<UserView>('POST', '/v1/users', { name: 'bob', unmetered: true, rpm: 3 });
+  await key('bob-a', { user: 'bob' });
   for (const k of await gw.services.gateway.store.listKeys()) ids.set(k.name, k.id);
   for (const u of await gw.services.gateway.store.listUsers()) ids.set(`user:${u.name}`, u.id);
   coord = await coordinator('gw');
@@ -176,6 +178,22 @@ describe('shared books: admission and settlement across nodes', () => {
     await Promise.all(taken.map((id) => other.rates.release(id, keyId, null, 10)));
   });
 
+  it("a user's rpm 3 shared over the user's keys: another node takes 2 for the user, the gateway admits exactly 1 and names the user", async () => {
+    const userId = ids.get('user:bob')!;
+    const user = { id: userId, limits: { rpm: 3, tpm: null, concurrency: null }, name: 'bob' };
+    // another key of bob's on the other node (its own limits none): the user's window is one
+    const otherKey = { id: 999_001, limits: { rpm: null, tpm: null, concurrency: null } };
+    const taken = [nextId(), nextId()];
+    for (const id of taken) await other.rates.admit(id, otherKey, user, 10);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => chat('bob-a')));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      expect(a.status).toBe(429);
+      expect(a.body.error?.message).toMatch(/rate limit of 3 requests per minute reached for user bob/);
+    }
+    await Promise.all(taken.map((id) => other.rates.release(id, otherKey.id, userId, 10)));
+  });
+
   it("a user's balance of 10 units over two keys on two nodes: 3 through the gateway, then both at once: exactly 10 in all, refusals name the user", async () => {
     const userId = ids.get('user:ann')!;
     const otherKey = ids.get('ann/ann-b')!;
@@ -259,17 +277,17 @@ describe('shared books: admission and settlement across nodes', () => {
   });
 
   it('a request longer than its lease keeps its concurrency slot by renewing it', async () => {
-    const short = await coordinator('gw-short-lease', 500);
+    const short = await coordinator('gw-short-lease', 800);
     const renewMs = sharedTiming.renewMs;
     sharedTiming.renewMs = 150;
     useBooks(short);
-    sim.setDelay(1_600);
+    sim.setDelay(2_000);
     try {
       const keyId = ids.get('conc1')!;
       const subject = { id: keyId, limits: { rpm: null, tpm: null, concurrency: 1 } };
       const inFlight = chat('conc1');
       // well past one lease of the gateway's request: its slot is still held
-      await new Promise((r) => setTimeout(r, 1_100));
+      await new Promise((r) => setTimeout(r, 1_400));
       expect(await other.rates.inFlight('k', keyId)).toBe(1);
       const err = await other.rates.admit(nextId(), subject, null, 1).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BcError);
