@@ -10,16 +10,20 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { openaiChannelArgs, runBc } from '../support/cli.js';
 import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { freshPgDatabase, freshRedisPrefix, redisUrl } from '../support/stores.js';
 import { createDaemonClient, type DaemonClient } from '../../src/shared/daemon-client.js';
 import type { KeyCreated, StatusView } from '../../src/shared/control-api.js';
+import type { UserView } from '../../src/shared/tenant-api.js';
 
 let sim: OpenAISim;
 let db: string;
 let env: Record<string, string>;
+let prefix: string;
+let redis: Redis;
 const nodes: TestDaemon[] = [];
 const clients: DaemonClient[] = [];
 
@@ -31,10 +35,12 @@ const json = <T>(r: { code: number; stdout: string; stderr: string }): T => {
 beforeAll(async () => {
   sim = await startOpenAISim();
   db = await freshPgDatabase();
+  prefix = freshRedisPrefix();
+  redis = new Redis(redisUrl());
   env = {
     BC_DB: db,
     BC_REDIS: redisUrl(),
-    BC_REDIS_PREFIX: freshRedisPrefix(),
+    BC_REDIS_PREFIX: prefix,
     // every node needs the same master key (SPEC section 9)
     BC_MASTER_KEY: randomBytes(32).toString('hex'),
   };
@@ -46,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.cleanup()));
   await sim?.close();
+  redis?.disconnect();
 });
 
 function chat(gatewayUrl: string, key: string): Promise<number> {
@@ -149,6 +156,30 @@ describe('three daemons on one PostgreSQL database and one Redis', () => {
     expect(alone.code).not.toBe(0);
     expect(alone.stderr).toMatch(/another BurnCloud daemon is using .*BC_REDIS/);
   }, 120_000);
+
+  it('keeps Redis seeded: new keys and wallets, credits once, and everything again after Redis lost it', async () => {
+    const [a] = nodes as [TestDaemon];
+    const wallet = async (id: number) => Number(await redis.hget(`${prefix}u:${id}:acct`, 'balance'));
+    const u = json<UserView>(await a.bc(['user', 'create', '--name', 'bob', '--balance', '5', '--json']));
+    const k = json<KeyCreated>(
+      await a.bc(['key', 'create', '--name', 'bk', '--user', 'bob', '--budget', '3', '--json']),
+    );
+    expect(await msUntil(async () => (await wallet(u.id)) === 5_000_000)).toBeLessThan(1000);
+    expect(
+      await msUntil(async () => (await redis.hget(`${prefix}k:${k.id}:acct`, 'spent')) === '0'),
+    ).toBeLessThan(1000);
+    // a top-up through one node moves the shared wallet once (the others only seed if absent)
+    json(await a.bc(['user', 'topup', 'bob', '--usd', '2', '--json']));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await wallet(u.id)).toBe(7_000_000);
+
+    // Redis restarted empty: the nodes notice within a second and re-seed it from the store
+    const keys = await redis.keys(`${prefix}*`);
+    await redis.del(...keys.filter((x) => !x.startsWith(`${prefix}node:`)));
+    expect(await msUntil(async () => (await redis.exists(`${prefix}ready`)) === 1)).toBeLessThan(4000);
+    expect(await wallet(u.id)).toBe(7_000_000);
+    expect(await redis.hget(`${prefix}k:${k.id}:acct`, 'spent')).toBe('0');
+  }, 60_000);
 
   it('a stopped node leaves the list', async () => {
     const gone = nodes[2]!;
