@@ -4,6 +4,8 @@
  * would refuse the others), `bc status` on any of them shows Redis's health and lists all three
  * nodes, an edit through one node's socket (new key, channel disable, price set, user disable, key
  * revoke) is seen on the other two in under a second, and a stopped node leaves the list. Also the
+ * shared books: a key budget of 10 requests' worth admits exactly 10 of 30 concurrent requests
+ * spread over the three nodes, and Redis is kept seeded (credits once, re-seeded after a loss). The
  * start-up refusals: BC_REDIS without PostgreSQL, a malformed BC_REDIS, and a daemon without
  * BC_REDIS on a database the cluster uses (it would keep its own budgets).
  */
@@ -16,7 +18,7 @@ import { startTestDaemon, type TestDaemon } from '../support/daemon.js';
 import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { freshPgDatabase, freshRedisPrefix, redisUrl } from '../support/stores.js';
 import { createDaemonClient, type DaemonClient } from '../../src/shared/daemon-client.js';
-import type { KeyCreated, StatusView } from '../../src/shared/control-api.js';
+import type { KeyCreated, KeyView, StatusView } from '../../src/shared/control-api.js';
 import type { UserView } from '../../src/shared/tenant-api.js';
 
 let sim: OpenAISim;
@@ -67,6 +69,25 @@ function chat(gatewayUrl: string, key: string): Promise<number> {
     });
     req.on('error', () => resolve(0));
     req.end(JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }));
+  });
+}
+
+/** A streamed request with sim directions in `body`; its status once the stream has ended. */
+function stream(gatewayUrl: string, key: string, body: Record<string, unknown>): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request(`${gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(
+      JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
+    );
   });
 }
 
@@ -179,6 +200,30 @@ describe('three daemons on one PostgreSQL database and one Redis', () => {
     expect(await msUntil(async () => (await redis.exists(`${prefix}ready`)) === 1)).toBeLessThan(4000);
     expect(await wallet(u.id)).toBe(7_000_000);
     expect(await redis.hget(`${prefix}k:${k.id}:acct`, 'spent')).toBe('0');
+  }, 60_000);
+
+  it('a key budget holds across the nodes: 10 requests worth, 30 at once over three nodes, exactly 10 served', async () => {
+    const [a] = nodes as [TestDaemon];
+    // input free, output $100 per 1M tokens: max_tokens 1000 is a worst case of $0.10, $1 covers 10
+    json(await a.bc(['price', 'set', 'm', '--input', '0', '--output', '100', '--json']));
+    const k = json<KeyCreated>(
+      await a.bc(['key', 'create', '--name', 'tenth', '--budget', '1', '--strict-budget', '--json']),
+    );
+    // every node learns of the key and the price (under a second, as tested above)
+    await new Promise((r) => setTimeout(r, 1500));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        stream(nodes[i % 3]!.gatewayUrl, k.key, {
+          max_tokens: 1000,
+          metadata: { 'x-sim-pace-ms': '150', 'x-sim-deltas': '7' },
+        }),
+      ),
+    );
+    expect(answers.filter((x) => x === 200).length).toBe(10);
+    expect(answers.filter((x) => x === 403).length).toBe(20);
+    const after = json<KeyView>(await a.bc(['key', 'show', 'tenth', '--json']));
+    expect(after.spent).toBeGreaterThan(0);
+    expect(after.spent).toBeLessThanOrEqual(1_000_000);
   }, 60_000);
 
   it('a stopped node leaves the list', async () => {
