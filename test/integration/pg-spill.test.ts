@@ -6,7 +6,6 @@
  * spilled all the same (a lost reply), and for rows an earlier run left in the file (a crash).
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,32 +14,7 @@ import { SettleSpill } from '../../src/daemon/store/postgres/spill.js';
 import type { NewLogRow } from '../../src/daemon/store/types.js';
 import { freshPgDatabase } from '../support/stores.js';
 import { freePort } from '../support/servers.js';
-
-/** A TCP proxy to PostgreSQL that can refuse and drop connections, and come back on its port. */
-class Proxy {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  constructor(
-    readonly port: number,
-    private readonly target: number,
-  ) {}
-  async open(): Promise<void> {
-    this.server = net.createServer((client) => {
-      const upstream = net.connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-  }
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server!.close(() => r()));
-  }
-}
+import { Proxy } from '../support/tcp-proxy.js';
 
 let dir: string;
 let proxy: Proxy;
