@@ -77,8 +77,7 @@ export async function createServices(
     const refresh = async (): Promise<void> => {
       await gateway.refresh();
       if (joined === null) return;
-      await joined.seedNew();
-      await joined.announce();
+      await joined.changed();
     };
     const services: DaemonServices = {
       paths,

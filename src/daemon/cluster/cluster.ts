@@ -144,6 +144,19 @@ export class Cluster {
     await this.feed.announce();
   }
 
+  /**
+   * After a control-plane change committed here and this node refreshed: seeds what is new on
+   * Redis and tells the others. A Redis that is away must not turn the committed change into an
+   * error for the caller (who would retry a create that already happened): seeding is left to the
+   * next refresh, and announce() bumps the version row on PostgreSQL, which the others poll.
+   */
+  async changed(): Promise<void> {
+    await this.seedNew().catch((err: unknown) => {
+      this.opts.logger.warn({ err }, 'cluster: seeding new keys and users on Redis failed');
+    });
+    await this.announce();
+  }
+
   /** Seeds what this node's snapshot has that it has not seeded yet (after every refresh). */
   async seedNew(): Promise<void> {
     const snap = this.opts.gateway.snapshot;
