@@ -177,9 +177,9 @@ describe('a cluster of three daemons under failures', () => {
     let during: Awaited<ReturnType<TestDaemon['bc']>>;
     try {
       const cutAt = Date.now();
-      // a control-plane change while Redis is away is committed and reported as done: the other
-      // nodes learn of it by their version poll, and Redis is seeded for it once it is back
-      during = await a.bc(['key', 'create', '--name', 'rc', '--json']);
+      // a control-plane change while Redis is away (a budgeted key) is committed and reported as
+      // done: the other nodes learn of it by their version poll, and it is seeded once Redis is back
+      during = await a.bc(['key', 'create', '--name', 'rc', '--budget', '1', '--json']);
       await sleep(2000 - (Date.now() - cutAt));
     } finally {
       // back even if something above threw, so that the next test finds Redis
