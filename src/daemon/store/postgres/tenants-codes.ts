@@ -30,52 +30,9 @@ import type {
   RedemptionRecord,
 } from '../types.js';
 import { MAX_CODES_PER_CREATE, RedeemInvalidError, type RedeemCodeStatus } from '../sqlite/redeem-codes.js';
+import { codeFromRow, redemptionFromRow, type CodeRow, type RedemptionRow } from '../sqlite/redeem-codes.js';
 import type { Sql, TxSql } from './connection.js';
 import type { PgUserTable, Q } from './tenants-users.js';
-
-interface CodeRow {
-  id: number;
-  hash: string;
-  prefix: string;
-  batch: string | null;
-  amount: number;
-  max_uses: number;
-  uses: number;
-  user_id: number | null;
-  promo: number;
-  status: string;
-  expires_at: string | null;
-  created_at: string;
-}
-
-interface RedemptionRow {
-  id: number;
-  code_id: number;
-  user_id: number;
-  amount: number;
-  time: string;
-  ip: string | null;
-}
-
-function codeFromRow(r: CodeRow): RedeemCodeRecord {
-  return {
-    id: r.id,
-    prefix: r.prefix,
-    batch: r.batch,
-    amount: r.amount,
-    maxUses: r.max_uses,
-    uses: r.uses,
-    userId: r.user_id,
-    promo: r.promo === 1,
-    status: r.status === 'revoked' ? 'revoked' : 'active',
-    expiresAt: r.expires_at,
-    createdAt: r.created_at,
-  };
-}
-
-function redemptionFromRow(r: RedemptionRow): RedemptionRecord {
-  return { id: r.id, codeId: r.code_id, userId: r.user_id, amount: r.amount, time: r.time, ip: r.ip };
-}
 
 /** Thrown inside the transaction to roll back a use taken by a user who had redeemed already. */
 class Replay extends Error {

@@ -26,13 +26,12 @@ import type {
   BalanceChange,
   CreditRequest,
   CreditResult,
-  LedgerKind,
   LedgerRecord,
   NewUser,
   UserPatch,
   UserRecord,
-  UserStatus,
 } from '../types.js';
+import { ledgerFromRow, userFromRow, type LedgerRow, type UserRow } from '../sqlite/users.js';
 import type { Sql, TxSql } from './connection.js';
 
 /** A pool or a transaction: the tables' reads run on either. */
@@ -48,75 +47,8 @@ export function pgCode(e: unknown): string | undefined {
 export const UNIQUE_VIOLATION = '23505';
 export const FOREIGN_KEY_VIOLATION = '23503';
 
-export interface UserRow {
-  id: number;
-  name: string;
-  group: string;
-  balance: number | null;
-  spent: number;
-  credited: number;
-  status: string;
-  rpm: number | null;
-  tpm: number | null;
-  concurrency: number | null;
-  max_keys: number | null;
-  referral_code: string | null;
-  invited_by: number | null;
-  referral_rewards: number;
-  note: string | null;
-  signup_ip: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface LedgerRow {
-  id: number;
-  user_id: number;
-  time: string;
-  kind: string;
-  amount: number;
-  balance_after: number | null;
-  ref: string | null;
-  actor: string;
-  note: string | null;
-}
-
-export function userFromRow(r: UserRow): UserRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    group: r.group,
-    balance: r.balance,
-    spent: r.spent,
-    credited: r.credited,
-    status: r.status as UserStatus,
-    rpm: r.rpm,
-    tpm: r.tpm,
-    concurrency: r.concurrency,
-    maxKeys: r.max_keys,
-    referralCode: r.referral_code,
-    invitedBy: r.invited_by,
-    referralRewards: r.referral_rewards,
-    note: r.note,
-    signupIp: r.signup_ip,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function ledgerFromRow(r: LedgerRow): LedgerRecord {
-  return {
-    id: r.id,
-    time: r.time,
-    userId: r.user_id,
-    kind: r.kind as LedgerKind,
-    amount: r.amount,
-    balanceAfter: r.balance_after,
-    ref: r.ref,
-    actor: r.actor,
-    note: r.note,
-  };
-}
+// rows have the same columns on both stores: mapped by the SQLite side's mappers
+export { userFromRow, type UserRow } from '../sqlite/users.js';
 
 /**
  * Called inside the transaction of a paid credit (a top-up, or a redemption of a code that is not

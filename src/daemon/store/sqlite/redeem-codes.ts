@@ -50,7 +50,7 @@ export function redeemStatus(c: RedeemCodeRecord, now: string = new Date().toISO
   return 'active';
 }
 
-interface CodeRow {
+export interface CodeRow {
   id: number;
   hash: string;
   prefix: string;
@@ -65,7 +65,7 @@ interface CodeRow {
   created_at: string;
 }
 
-interface RedemptionRow {
+export interface RedemptionRow {
   id: number;
   code_id: number;
   user_id: number;
@@ -74,7 +74,7 @@ interface RedemptionRow {
   ip: string | null;
 }
 
-function codeFromRow(r: CodeRow): RedeemCodeRecord {
+export function codeFromRow(r: CodeRow): RedeemCodeRecord {
   return {
     id: r.id,
     prefix: r.prefix,
@@ -90,7 +90,7 @@ function codeFromRow(r: CodeRow): RedeemCodeRecord {
   };
 }
 
-function redemptionFromRow(r: RedemptionRow): RedemptionRecord {
+export function redemptionFromRow(r: RedemptionRow): RedemptionRecord {
   return { id: r.id, codeId: r.code_id, userId: r.user_id, amount: r.amount, time: r.time, ip: r.ip };
 }
 

@@ -45,7 +45,7 @@ export interface UserRow {
   updated_at: string;
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   id: number;
   user_id: number;
   time: string;
@@ -80,7 +80,7 @@ export function userFromRow(r: UserRow): UserRecord {
   };
 }
 
-function ledgerFromRow(r: LedgerRow): LedgerRecord {
+export function ledgerFromRow(r: LedgerRow): LedgerRecord {
   return {
     id: r.id,
     time: r.time,
