@@ -38,6 +38,7 @@ import type {
   SignupRequest,
   SignupResult,
 } from '../types.js';
+import { inviteFromRow, type InviteRow } from '../sqlite/invites.js';
 import type { Sql, TxSql } from './connection.js';
 import { PgInvitePayout } from './tenants-payout.js';
 import {
@@ -47,39 +48,6 @@ import {
   type PgUserTable,
   type Q,
 } from './tenants-users.js';
-
-interface InviteRow {
-  id: number;
-  hash: string;
-  prefix: string;
-  name: string | null;
-  inviter_id: number | null;
-  group: string | null;
-  invitee_amount: number;
-  inviter_amount: number;
-  max_uses: number;
-  uses: number;
-  status: string;
-  expires_at: string | null;
-  created_at: string;
-}
-
-function inviteFromRow(r: InviteRow): InviteRecord {
-  return {
-    id: r.id,
-    prefix: r.prefix,
-    name: r.name,
-    inviterId: r.inviter_id,
-    group: r.group,
-    inviteeAmount: r.invitee_amount,
-    inviterAmount: r.inviter_amount,
-    maxUses: r.max_uses,
-    uses: r.uses,
-    status: r.status as InviteRecord['status'],
-    expiresAt: r.expires_at,
-    createdAt: r.created_at,
-  };
-}
 
 const REFERRAL_ATTEMPTS = 10;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -23,7 +23,7 @@ import { invitationFromRow, InvitePayout, type InvitationRow } from './invite-pa
 import { InviteSignup, randomReferralCode } from './invite-signup.js';
 import type { UserTable } from './users.js';
 
-interface InviteRow {
+export interface InviteRow {
   id: number;
   hash: string;
   prefix: string;
@@ -39,7 +39,7 @@ interface InviteRow {
   created_at: string;
 }
 
-function inviteFromRow(r: InviteRow): InviteRecord {
+export function inviteFromRow(r: InviteRow): InviteRecord {
   return {
     id: r.id,
     prefix: r.prefix,
