@@ -19,7 +19,6 @@ import { testChannel } from './gateway/routing/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
-import type { PostgresStore } from './store/postgres/store.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -60,7 +59,6 @@ export async function createServices(
     if (clusterConfig !== null) {
       cluster = await Cluster.start({
         config: clusterConfig,
-        sql: (store as PostgresStore).sql,
         store,
         gateway,
         version: VERSION,

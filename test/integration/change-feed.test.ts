@@ -11,16 +11,19 @@ import { Redis } from 'ioredis';
 import { ChangeFeed } from '../../src/daemon/cluster/change-feed.js';
 import { connectPostgres, type Sql } from '../../src/daemon/store/postgres/connection.js';
 import { MIGRATIONS } from '../../src/daemon/store/sqlite/migrations.js';
+import { PgMetaTable } from '../../src/daemon/store/postgres/catalog.js';
 import { freshPgDatabase, freshRedisPrefix, redisUrl } from '../support/stores.js';
 import { freePort } from '../support/servers.js';
 
 let sql: Sql;
+let meta: PgMetaTable;
 let admin: Redis;
 const feeds: ChangeFeed[] = [];
 
 beforeAll(async () => {
   sql = connectPostgres(await freshPgDatabase(), { max: 4 });
   for (const m of MIGRATIONS) await sql.begin((tx) => tx.unsafe(m.postgres!));
+  meta = new PgMetaTable(sql);
   admin = new Redis(redisUrl());
 });
 
@@ -40,7 +43,7 @@ async function nodes(n: number, redis: string | undefined, prefix: string, pollM
   for (let i = 0; i < n; i++) {
     const refreshes: { at: number; via: string }[] = [];
     const feed = new ChangeFeed({
-      sql,
+      store: { getMeta: (k) => meta.get(k), bumpMeta: (k) => meta.bump(k) },
       ...(redis ? { redisUrl: redis } : {}),
       prefix,
       pollMs,

@@ -271,6 +271,17 @@ describe.each(STORES)('%s store', (_kind, open) => {
       expect(await codeOf(store.setGroup({ name: 'bad', ratio: Number.NaN }))).toMatch(/^INVALID_REQUEST: /);
     });
   });
+
+  describe('meta', () => {
+    it('bumps a counter atomically: 20 concurrent bumps get 1..20 once each, and the value reads back', async () => {
+      expect(await store.getMeta('config.version')).toBeNull();
+      const got = await Promise.all(Array.from({ length: 20 }, () => store.bumpMeta('config.version')));
+      expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await store.getMeta('config.version')).toBe('20');
+      await store.setMeta('config.version', '41');
+      expect(await store.bumpMeta('config.version')).toBe(42);
+    });
+  });
 });
 
 describe('secrets at rest', () => {

@@ -1,7 +1,7 @@
 /**
  * How an edit made through one node's socket reaches every node within a second (SPEC section 9,
  * SCALEOUT.md 2(d)). After a node commits a control-plane change and refreshed itself, it
- * `announce()`s: one statement raises the configuration version in PostgreSQL (`bc_meta`
+ * `announce()`s: one statement raises the configuration version in the shared database (`bc_meta`
  * `config.version`) and the new version is published on Redis (`<prefix>config`). Every node
  * refreshes when it hears of a version above the one it has, from either of two paths:
  *
@@ -15,12 +15,13 @@
  * database is away) is retried by the next poll.
  */
 import { Redis } from 'ioredis';
-import type { Sql } from '../store/postgres/connection.js';
+import type { Store } from '../store/types.js';
 
 export const CONFIG_VERSION_KEY = 'config.version';
 
 export interface ChangeFeedOptions {
-  sql: Sql;
+  /** where the version row lives: the shared database (PostgreSQL, or the SQLite file of --workers) */
+  store: Pick<Store, 'getMeta' | 'bumpMeta'>;
   /** Redis URL; without it, the poll alone carries changes (still under a second) */
   redisUrl?: string;
   /** key prefix on Redis, shared by every node of one gateway */
@@ -90,11 +91,7 @@ export class ChangeFeed {
    * others learn of it from their next poll.
    */
   async announce(): Promise<number> {
-    const [row] = await this.opts.sql<{ value: string }[]>`
-      INSERT INTO bc_meta (key, value) VALUES (${CONFIG_VERSION_KEY}, '1')
-      ON CONFLICT (key) DO UPDATE SET value = (bc_meta.value::bigint + 1)::text
-      RETURNING value`;
-    const v = Number(row!.value);
+    const v = await this.opts.store.bumpMeta(CONFIG_VERSION_KEY);
     // this node is up to date with its own change
     if (v > this.version) this.version = v;
     if (v > this.wanted) this.wanted = v;
@@ -120,9 +117,8 @@ export class ChangeFeed {
   }
 
   private async readVersion(): Promise<number> {
-    const rows = await this.opts.sql<{ value: string }[]>`
-      SELECT value FROM bc_meta WHERE key = ${CONFIG_VERSION_KEY}`;
-    return rows.length === 0 ? 0 : Number(rows[0]!.value);
+    const value = await this.opts.store.getMeta(CONFIG_VERSION_KEY);
+    return value === null ? 0 : Number(value);
   }
 
   private schedulePoll(): void {

@@ -15,7 +15,6 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { BcError } from '../../shared/errors.js';
-import type { Sql } from '../store/postgres/connection.js';
 import type { BalanceChange, Store } from '../store/types.js';
 import type { GatewayState } from '../gateway/state.js';
 import { RedisCoordinator } from '../coord/redis-coordinator.js';
@@ -62,9 +61,8 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv, db: string): Cluste
 
 export interface ClusterOptions {
   config: ClusterConfig;
-  /** the PostgreSQL pool of the store (the change feed's version row lives there) */
-  sql: Sql;
-  store: Pick<Store, 'listKeys' | 'listUsers'>;
+  /** the shared database: seeding reads keys and users, the change feed's version row is there */
+  store: Pick<Store, 'listKeys' | 'listUsers' | 'getMeta' | 'bumpMeta'>;
   gateway: GatewayState;
   version: string;
   /** the gateway's bound address, known once it listens */
@@ -94,7 +92,7 @@ export class Cluster {
     this.coordinator = RedisCoordinator.connect(redisUrl, { prefix, node: this.nodeId });
     // the feed's refresh is the gateway's own: a refresh it causes must not announce again
     this.feed = new ChangeFeed({
-      sql: opts.sql,
+      store: opts.store,
       redisUrl,
       prefix,
       refresh: () => this.refreshLocal(),

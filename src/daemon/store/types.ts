@@ -230,6 +230,11 @@ export interface Store {
   /** `tenant.settings` in bc_meta, as stored (validated by the caller); null when never set */
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Adds one to an integer in bc_meta (absent = 0) in one statement and returns the new value:
+   * concurrent callers, in any process or on any node, each get a distinct value.
+   */
+  bumpMeta(key: string): Promise<number>;
 
   // redemption codes (SPEC section 11): stored hashed; the codes themselves come back once, here
   createRedeemCodes(c: NewRedeemCodes): Promise<{ record: RedeemCodeRecord; code: string }[]>;

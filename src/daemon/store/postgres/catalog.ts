@@ -309,7 +309,7 @@ export class PgPriceTable {
   }
 }
 
-/** bc_meta: small settings (`tenant.settings`) as text, last writer wins. */
+/** bc_meta: small settings (`tenant.settings`) as text, last writer wins; counters bumped atomically. */
 export class PgMetaTable {
   constructor(private readonly sql: Sql) {}
 
@@ -321,6 +321,14 @@ export class PgMetaTable {
   async set(key: string, value: string): Promise<void> {
     await this.sql`INSERT INTO bc_meta (key, value) VALUES (${key}, ${value})
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+  }
+
+  async bump(key: string): Promise<number> {
+    const [row] = await this.sql<{ value: string }[]>`
+      INSERT INTO bc_meta (key, value) VALUES (${key}, '1')
+      ON CONFLICT (key) DO UPDATE SET value = (bc_meta.value::bigint + 1)::text
+      RETURNING value`;
+    return Number(row!.value);
   }
 }
 

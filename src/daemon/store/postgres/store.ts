@@ -44,6 +44,7 @@ import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
 import { connectPostgres, describePostgresUrl, type PostgresOptions, type Sql } from './connection.js';
 import { PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
 import { PgLogTable } from './logs.js';
+import { LogBatcher } from './log-batch.js';
 import { PgUserTable } from './tenants-users.js';
 import { PgRedeemCodeTable } from './tenants-codes.js';
 import { PgInviteTable } from './tenants-invites.js';
@@ -61,6 +62,7 @@ export class PostgresStore implements Store {
   private readonly prices: PgPriceTable;
   private readonly meta: PgMetaTable;
   private readonly logs: PgLogTable;
+  private readonly batch: LogBatcher;
   private readonly users: PgUserTable;
   private readonly codes: PgRedeemCodeTable;
   private readonly invites: PgInviteTable;
@@ -91,10 +93,11 @@ export class PostgresStore implements Store {
       async (ref) => (await this.channels.get(ref))?.id,
       async (ref) => (await this.users.get(ref))?.id,
     );
+    this.batch = new LogBatcher(sql);
     this.spill =
       spillFile === undefined
         ? null
-        : SettleSpill.open(spillFile, (row) => this.logs.settle(row), {
+        : SettleSpill.open(spillFile, (row) => this.batch.settle(row), {
             onBacklog: (rows) => this.setFault(rows),
           });
     if (this.spill && this.spill.backlog > 0) this.setFault(this.spill.backlog);
@@ -170,14 +173,18 @@ export class PostgresStore implements Store {
   async setMeta(key: string, value: string): Promise<void> {
     return this.meta.set(key, value);
   }
+  async bumpMeta(key: string): Promise<number> {
+    return this.meta.bump(key);
+  }
 
   /**
-   * Resolves once the row is durable: its row and spend committed in one transaction (a replay
-   * charges nothing), or, while PostgreSQL cannot take it, written to the spill file (then 0: its
-   * id is assigned when it is applied).
+   * Resolves once the row is durable: its row and spend committed in one transaction, shared
+   * with the settlements beside it (log-batch.ts; a replay charges nothing), or, while
+   * PostgreSQL cannot take it, written to the spill file (then 0: its id is assigned when it is
+   * applied).
    */
   async settle(row: NewLogRow): Promise<number> {
-    return this.spill === null ? this.logs.settle(row) : this.spill.settle(row);
+    return this.spill === null ? this.batch.settle(row) : this.spill.settle(row);
   }
 
   writeFault(): StoreFault | null {

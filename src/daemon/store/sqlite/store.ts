@@ -69,6 +69,7 @@ export class SqliteStore implements Store {
   readonly redeemCodes: RedeemCodeTable;
   private readonly metaGet;
   private readonly metaSet;
+  private readonly metaBump;
   /** null for an in-memory database: settle then commits directly */
   private readonly journal: SettleJournal | null;
   private checkpointer: Checkpointer | undefined;
@@ -95,6 +96,13 @@ export class SqliteStore implements Store {
     );
     this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
     this.metaSet = db.prepare<[string, string]>('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)');
+    // one statement: atomic under SQLite's write lock, also between processes (--workers)
+    this.metaBump = db
+      .prepare<[string], string>(
+        `INSERT INTO bc_meta (key, value) VALUES (?, '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING value`,
+      )
+      .pluck();
     this.invites = new InviteTable(db, this.users, {
       createKey: (k) => this.keys.create(k),
       // read inside the paid credit's transaction: a settings change applies to the next credit
@@ -195,6 +203,9 @@ export class SqliteStore implements Store {
   }
   async setMeta(key: string, value: string): Promise<void> {
     this.metaSet.run(key, value);
+  }
+  async bumpMeta(key: string): Promise<number> {
+    return Number(this.metaBump.get(key));
   }
 
   async createRedeemCodes(c: NewRedeemCodes): Promise<{ record: RedeemCodeRecord; code: string }[]> {
