@@ -9,6 +9,7 @@ import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
+export type ReservedSql = postgres.ReservedSql;
 
 export interface PostgresOptions {
   /** connections in the pool (default 10) */

@@ -41,7 +41,13 @@ import type {
   UserRecord,
 } from '../types.js';
 import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
-import { connectPostgres, describePostgresUrl, type PostgresOptions, type Sql } from './connection.js';
+import {
+  connectPostgres,
+  describePostgresUrl,
+  type PostgresOptions,
+  type ReservedSql,
+  type Sql,
+} from './connection.js';
 import { PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
 import { PgLogTable } from './logs.js';
 import { LogBatcher } from './log-batch.js';
@@ -72,12 +78,15 @@ export class PostgresStore implements Store {
 
   /**
    * `sql` is migrated already (openPostgresStore); the store ends it on close(). `spillFile`: where
-   * settled rows wait while PostgreSQL is away (none: settle() rejects instead).
+   * settled rows wait while PostgreSQL is away (none: settle() rejects instead). `lock`: the
+   * connection holding the daemon lock, released on close() (sql.end() waits for a reserved
+   * connection until its timeout).
    */
   constructor(
     readonly sql: Sql,
     url: string,
     spillFile?: string,
+    private readonly lock: ReservedSql | null = null,
   ) {
     this.description = describePostgresUrl(url);
     this.channels = new PgChannelTable(sql);
@@ -281,6 +290,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.spill?.close();
+    this.lock?.release();
     await this.sql.end({ timeout: 5 });
   }
 }
@@ -291,15 +301,16 @@ export async function openPostgresStore(
   opts: PostgresOptions & { spillFile?: string; exclusive?: boolean; clustered?: boolean } = {},
 ): Promise<PostgresStore> {
   const sql = connectPostgres(url, opts);
+  let lock: ReservedSql | null = null;
   try {
     await migratePostgres(sql, describePostgresUrl(url));
-    if (opts.exclusive === true) await holdDaemonLock(sql, describePostgresUrl(url), 'alone');
-    else if (opts.clustered === true) await holdDaemonLock(sql, describePostgresUrl(url), 'clustered');
+    if (opts.exclusive === true) lock = await holdDaemonLock(sql, describePostgresUrl(url), 'alone');
+    else if (opts.clustered === true) lock = await holdDaemonLock(sql, describePostgresUrl(url), 'clustered');
   } catch (e) {
     await sql.end({ timeout: 5 });
     throw e;
   }
-  return new PostgresStore(sql, url, opts.spillFile);
+  return new PostgresStore(sql, url, opts.spillFile, lock);
 }
 
 /** The session lock one daemon holds on its database: "BCLD" + 1 (the migrations take "BCLD"). */
@@ -314,7 +325,7 @@ export const DAEMON_LOCK = MIGRATION_LOCK + 1;
  * the reason. The lock goes with the connection: a killed daemon's lock is released by PostgreSQL
  * when its connection drops.
  */
-async function holdDaemonLock(sql: Sql, where: string, mode: 'alone' | 'clustered'): Promise<void> {
+async function holdDaemonLock(sql: Sql, where: string, mode: 'alone' | 'clustered'): Promise<ReservedSql> {
   const conn = await sql.reserve();
   const [row] =
     mode === 'alone'
@@ -329,5 +340,6 @@ async function holdDaemonLock(sql: Sql, where: string, mode: 'alone' | 'clustere
         : `a BurnCloud daemon without BC_REDIS is using ${where}: it keeps budgets and limits in its own memory, so no other daemon may join it (restart it with BC_REDIS=redis://... as well)`,
     );
   }
-  // held until sql.end() closes the connection
+  // held until close() releases the connection and sql.end() closes it
+  return conn;
 }
