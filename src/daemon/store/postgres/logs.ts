@@ -1,27 +1,17 @@
 /**
- * Request logs and spend in PostgreSQL. `settle` is one transaction: the log row (its id assigned
- * by PostgreSQL), the key's spend and last use, and for a user-owned key the user's balance and
- * spent, as the SQLite store's charge() does (sqlite/logs.ts). A settlement is idempotent by its
- * request id (unique since migration 6): the INSERT does nothing on a request id already logged,
- * and only a row actually inserted is charged, so a replay after a lost reply, or the same row
- * sent by two daemons, never charges twice. Spend moves by increments (`spent = spent + $cost`),
- * never by writing back a value read earlier: under READ COMMITTED each UPDATE waits for the row's
- * lock and adds to the committed value, so concurrent settlements over any number of connections
- * sum exactly. Rows are locked users first, then keys (charge()).
- *
- * The read side (log queries, usage by model/key/channel/user, one user's usage) is the SQLite
+ * Request logs in PostgreSQL, the read side. Rows are written, and their spend charged, by the
+ * group commit in log-batch.ts. The read side (log queries, usage by model/key/channel/user, one user's usage) is the SQLite
  * queries in PostgreSQL's dialect: SUMs cast back to BIGINT (PostgreSQL sums BIGINT as NUMERIC,
  * which the client would return as a string), NULL costs sorted last as SQLite sorts them, and
  * names compared byte-wise (COLLATE "C") as SQLite's BINARY collation does.
  */
 import { BcError } from '../../../shared/errors.js';
-import { roundHalfUp } from '../../../shared/money.js';
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
-import type { NewLogRow, UsageAggregate } from '../types.js';
-import { DEFAULT_LOG_LIMIT, logTime, MAX_LOG_LIMIT, normaliseTime } from '../sqlite/logs.js';
-import { LOG_COLUMNS, logFromRow, logParams, type LogDbRow } from '../sqlite/rows.js';
+import type { UsageAggregate } from '../types.js';
+import { DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, normaliseTime } from '../sqlite/logs.js';
+import { logFromRow, type LogDbRow } from '../sqlite/rows.js';
 import type { UserUsageDimension, UserUsageQuery } from '../sqlite/tenant-queries.js';
-import type { Sql, TxSql } from './connection.js';
+import type { Sql } from './connection.js';
 
 /** Maps a key, channel or user reference (name or id) to its current id, if it still exists. */
 export type AsyncIdResolver = (ref: string) => Promise<number | undefined>;
@@ -85,29 +75,6 @@ export class PgLogTable {
     private readonly channelId: AsyncIdResolver,
     private readonly userId: AsyncIdResolver,
   ) {}
-
-  /**
-   * Logs the row and charges its cost, together; resolves with the row's id (a replayed request
-   * id: the id of the row logged the first time, nothing charged again).
-   */
-  async settle(row: NewLogRow): Promise<number> {
-    // the relay rounds once at settlement; this only guards against a fractional slip
-    const cost = row.cost === null ? null : roundHalfUp(row.cost);
-    const now = new Date().toISOString();
-    const params = logParams(row, logTime(row.time, now), cost);
-    return this.sql.begin(async (tx) => {
-      const [inserted] = await tx<{ id: number }[]>`
-        INSERT INTO logs ${tx(params, LOG_COLUMNS)}
-        ON CONFLICT (request_id) DO NOTHING RETURNING id`;
-      if (inserted === undefined) {
-        const [first] = await tx<{ id: number }[]>`SELECT id FROM logs WHERE request_id = ${row.request_id}`;
-        if (first === undefined) throw new Error(`log row of request ${row.request_id} vanished`);
-        return first.id;
-      }
-      if (row.key_id !== null) await charge(tx, row.key_id, cost, now);
-      return inserted.id;
-    });
-  }
 
   async query(q: LogQuery): Promise<LogRow[]> {
     const where: string[] = [];
@@ -184,25 +151,6 @@ export class PgLogTable {
       where.push(`${what}_name = ${param(ref)}`);
     }
   }
-}
-
-/**
- * Adds settled spend to a key and its user, inside the settlement's transaction (null: an
- * unpriced row, the key is only touched). A user's NULL balance (unmetered) stays NULL. The user's
- * row is locked before the key's, the order the tenant tables take them in (a user's patch or
- * removal locks the user, then changes their keys), so the two never wait on each other in a
- * cycle; the key's owner never changes, so it is read without a lock.
- */
-async function charge(tx: TxSql, keyId: number, cost: number | null, now: string): Promise<void> {
-  if (cost === null) {
-    await tx`UPDATE keys SET last_used_at = ${now} WHERE id = ${keyId}`;
-    return;
-  }
-  if (cost !== 0) {
-    await tx`UPDATE users SET balance = balance - ${cost}, spent = spent + ${cost}
-      WHERE id = (SELECT user_id FROM keys WHERE id = ${keyId})`;
-  }
-  await tx`UPDATE keys SET spent = spent + ${cost}, last_used_at = ${now} WHERE id = ${keyId}`;
 }
 
 function clampLimit(limit: number | undefined): number {
