@@ -195,6 +195,41 @@ describe('group commit of settlements on PostgreSQL', () => {
     });
   });
 
+  it('every field goes through the column arrays intact: quotes, commas, braces, backslashes, NULL-like text, nulls', async () => {
+    const s = await store(await freshPgDatabase());
+    const k = await makeKey(s.sql, 'ops', null);
+    const odd = 'a,"b"} {c\\d\'e NULL \u00e9\u{1F600}\n';
+    const rows = [
+      row('x-1', k, 5, {
+        model: odd,
+        error: 'NULL',
+        channel: null,
+        channel_id: null,
+        upstream_model: null,
+        ttft_ms: null,
+        dropped_fields: [odd, 'NULL', ''],
+        max_tokens_clamped: 9_007_199_254_740,
+        usage_estimated: true,
+        stream: true,
+      }),
+      row('x-2', k, null, { error: '', key: null, key_id: null, endpoint: '{}' }),
+    ];
+    await Promise.all(rows.map((r) => s.settle(r)));
+    const got = await s.queryLogs({ after_id: 0 });
+    expect(got.map((l) => [l.request_id, l.model, l.error, l.channel, l.upstream_model, l.ttft_ms])).toEqual([
+      ['x-1', odd, 'NULL', null, null, null],
+      ['x-2', 'gpt-4o', '', 'sim', 'gpt-4o-2024-08-06', null],
+    ]);
+    expect(got[0]).toMatchObject({
+      dropped_fields: [odd, 'NULL', ''],
+      max_tokens_clamped: 9_007_199_254_740,
+      usage_estimated: true,
+      stream: true,
+      cost: 5,
+    });
+    expect(got[1]).toMatchObject({ key: null, key_id: null, endpoint: '{}', cost: null });
+  });
+
   it('rows/s at concurrency 64: one transaction per row against group commit (printed)', async () => {
     const rate = async (opts: { maxRows: number; maxInFlight: number }): Promise<number> => {
       const sql = await database(4);
