@@ -579,7 +579,12 @@ describe('cooldowns and the half-open probe', () => {
     expect(short.failures).toBe(2);
     expect(short.until).toBe(long.until); // re-cooling never shortens (max)
     expect((await c2.tryAcquire(9, 0)).state).toBe('COOLING');
-    expect((await c1.read(9, [0, 1])).get(0)).toEqual({ failures: 2, until: long.until });
+    expect((await c1.readAll()).records).toContainEqual({
+      channelId: 9,
+      index: 0,
+      failures: 2,
+      until: long.until,
+    });
     // backoff without Retry-After: 5 s, then 10 s
     const a = await c1.failure(9, 1);
     const b = await c1.failure(9, 1);
@@ -597,6 +602,8 @@ describe('cooldowns and the half-open probe', () => {
     expect((await c2.tryAcquire(9, 2)).state).toBe('PROBE');
     await c2.success(9, 2);
     expect((await c1.tryAcquire(9, 2)).state).toBe('FREE');
+    // a success takes the key off the list every node reads
+    expect((await c1.readAll()).records.filter((r) => r.channelId === 9).map((r) => r.index)).toEqual([0]);
   });
 });
 

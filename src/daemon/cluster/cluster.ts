@@ -21,6 +21,7 @@ import { RedisCoordinator } from '../coord/redis-coordinator.js';
 import { reseedIfEmpty } from '../coord/reseed.js';
 import { ChangeFeed } from './change-feed.js';
 import { NodeRegistry, type NodeView } from './nodes.js';
+import { SharedHealth } from './shared-health.js';
 
 /** Where the cluster's Redis is and which keys are this deployment's. */
 export interface ClusterConfig {
@@ -80,6 +81,7 @@ export class Cluster {
   readonly coordinator: RedisCoordinator;
   readonly feed: ChangeFeed;
   readonly registry: NodeRegistry;
+  readonly health: SharedHealth;
   private readonly seededKeys = new Set<number>();
   private readonly seededUsers = new Set<number>();
   private readyTimer: NodeJS.Timeout | undefined;
@@ -90,6 +92,7 @@ export class Cluster {
     this.nodeId = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const { redisUrl, prefix } = opts.config;
     this.coordinator = RedisCoordinator.connect(redisUrl, { prefix, node: this.nodeId });
+    this.health = new SharedHealth({ book: opts.gateway.health, cooldowns: this.coordinator.cooldowns });
     // the feed's refresh is the gateway's own: a refresh it causes must not announce again
     this.feed = new ChangeFeed({
       store: opts.store,
@@ -123,6 +126,7 @@ export class Cluster {
       await c.waitConnected(2_000);
       await c.initialSeed(opts.reseedTries ?? 5);
       opts.gateway.shared = { budget: c.coordinator.budget, rates: c.coordinator.rates };
+      c.health.start();
       await c.feed.start();
       await c.registry.start().catch((err: unknown) => {
         // the next beat registers it once Redis answers
@@ -215,6 +219,7 @@ export class Cluster {
     await this.reseeding;
     await this.registry.stop();
     await this.feed.stop();
+    await this.health.stop();
     await this.coordinator.close();
   }
 

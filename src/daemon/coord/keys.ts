@@ -46,6 +46,11 @@ export class CoordKeys {
     return `${this.prefix}cd:${channelId}:${index}`;
   }
 
+  /** ZSET "channelId:index" -> when the cooldown record lapses: the keys with failures on record */
+  get cooldownIndex(): string {
+    return `${this.prefix}cds`;
+  }
+
   probe(channelId: number, index: number): string {
     return `${this.prefix}probe:${channelId}:${index}`;
   }

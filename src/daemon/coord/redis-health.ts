@@ -4,12 +4,12 @@
  * mirrors: per channel key a HASH {failures, until} whose end only ever moves later (max), and a
  * half-open probe claim taken with SET NX PX so exactly one node in the cluster probes a key whose
  * cooldown is over. Same backoff as HealthBook.failure: Retry-After when given, else 5 s x 2^(n-1)
- * capped at 5 minutes.
+ * capped at 5 minutes. An index of the keys on record lets a node read them all in one call.
  */
 import type { AcquireState, SharedCooldowns } from './coordinator.js';
 import { CoordKeys } from './keys.js';
 import type { CoordClient } from './redis-client.js';
-import { COOL_ACQUIRE, COOL_FAILURE, DELETE_IF_OWNER } from './scripts.js';
+import { COOL_ACQUIRE, COOL_FAILURE, COOL_READ, COOL_SUCCESS, DELETE_IF_OWNER } from './scripts.js';
 
 const BASE_COOLDOWN_MS = 5_000;
 const MAX_COOLDOWN_MS = 300_000;
@@ -19,6 +19,14 @@ const MAX_RETRY_AFTER_MS = MAX_COOLDOWN_MS * 12;
 export const PROBE_CLAIM_MS = 30_000;
 /** how long a failure count outlives its cooldown (it drives the backoff until a success) */
 const KEEP_MS = 15 * 60_000;
+
+/** One channel key's record, as read by every node (times on the Redis clock). */
+export interface CooldownRecord {
+  channelId: number;
+  index: number;
+  failures: number;
+  until: number;
+}
 
 export class RedisCooldowns implements SharedCooldowns {
   readonly keys: CoordKeys;
@@ -38,17 +46,19 @@ export class RedisCooldowns implements SharedCooldowns {
     retryAfterMs?: number,
   ): Promise<{ failures: number; until: number }> {
     const ra = retryAfterMs !== undefined && retryAfterMs > 0 ? Math.round(retryAfterMs) : 0;
-    const r = (await this.client.run(
-      COOL_FAILURE,
-      [this.keys.cooldown(channelId, index), this.keys.probe(channelId, index)],
-      [ra, BASE_COOLDOWN_MS, MAX_COOLDOWN_MS, MAX_RETRY_AFTER_MS, KEEP_MS],
-    )) as (string | number)[];
+    const r = (await this.client.run(COOL_FAILURE, this.recordKeys(channelId, index), [
+      ra,
+      BASE_COOLDOWN_MS,
+      MAX_COOLDOWN_MS,
+      MAX_RETRY_AFTER_MS,
+      KEEP_MS,
+      `${channelId}:${index}`,
+    ])) as (string | number)[];
     return { failures: Number(r[0]), until: Number(r[1]) };
   }
 
   async success(channelId: number, index: number): Promise<void> {
-    const keys = [this.keys.cooldown(channelId, index), this.keys.probe(channelId, index)];
-    await this.client.call('cooldownSuccess', (r) => r.del(...keys));
+    await this.client.run(COOL_SUCCESS, this.recordKeys(channelId, index), [`${channelId}:${index}`]);
   }
 
   async tryAcquire(channelId: number, index: number): Promise<{ state: AcquireState; until: number }> {
@@ -65,26 +75,28 @@ export class RedisCooldowns implements SharedCooldowns {
   }
 
   /**
-   * The cooldown ends on record for some keys of a channel (the once-a-second backstop read a
-   * node mirrors into its HealthBook): index -> {failures, until}; keys with no record left out.
+   * Every channel key with a failure on record, and Redis's clock at the read (a node's periodic
+   * mirror into its HealthBook): one script call however many channels there are.
    */
-  async read(
-    channelId: number,
-    indexes: number[],
-  ): Promise<Map<number, { failures: number; until: number }>> {
-    const out = new Map<number, { failures: number; until: number }>();
-    if (indexes.length === 0) return out;
-    const rows = await this.client.call('cooldownRead', async (r) => {
-      const p = r.pipeline();
-      for (const i of indexes) p.hmget(this.keys.cooldown(channelId, i), 'failures', 'until');
-      return (await p.exec()) ?? [];
-    });
-    rows.forEach(([err, v], n) => {
-      if (err) throw err;
-      const [failures, until] = v as (string | null)[];
-      if (failures !== null && failures !== undefined)
-        out.set(indexes[n]!, { failures: Number(failures), until: Number(until ?? 0) });
-    });
-    return out;
+  async readAll(): Promise<{ now: number; records: CooldownRecord[] }> {
+    const r = (await this.client.run(COOL_READ, [this.keys.cooldownIndex], [this.client.prefix])) as (
+      string | number
+    )[];
+    const records: CooldownRecord[] = [];
+    for (let i = 1; i + 2 < r.length; i += 3) {
+      const [channelId, index] = String(r[i]).split(':').map(Number) as [number, number];
+      records.push({
+        channelId,
+        index,
+        failures: Number(r[i + 1]),
+        until: Number(r[i + 2]),
+      });
+    }
+    return { now: Number(r[0]), records };
+  }
+
+  /** KEYS of the failure and success scripts: the record, the probe claim and the index */
+  private recordKeys(channelId: number, index: number): string[] {
+    return [this.keys.cooldown(channelId, index), this.keys.probe(channelId, index), this.keys.cooldownIndex];
   }
 }

@@ -341,9 +341,10 @@ return 1
  * ends at max(the end already set, now + wait), so a shorter re-cool never shortens a longer one
  * (LiteLLM #40130). wait = Retry-After when given (capped), else base x 2^(failures-1) capped.
  * The probe claim is dropped. The record outlives the cooldown (the failure count drives the
- * backoff until a success) by keepMs.
- * KEYS: cooldown hash, probe claim. ARGV: retryAfterMs (0: none), baseMs, maxMs, maxRetryAfterMs, keepMs.
- * Returns {failures, until}.
+ * backoff until a success) by keepMs, and is listed in the index (scored by when it lapses) that
+ * COOL_READ reads.
+ * KEYS: cooldown hash, probe claim, index. ARGV: retryAfterMs (0: none), baseMs, maxMs,
+ * maxRetryAfterMs, keepMs, index member. Returns {failures, until}.
  */
 export const COOL_FAILURE = script(
   'coolFailure',
@@ -357,8 +358,50 @@ if ra > 0 then wait = math.min(ra, maxRa) else wait = math.min(max, base * 2 ^ (
 local untilMs = math.max(tonumber(redis.call('HGET', KEYS[1], 'until') or '0'), now + wait)
 redis.call('HSET', KEYS[1], 'until', fmt(untilMs))
 redis.call('PEXPIREAT', KEYS[1], fmt(untilMs + tonumber(ARGV[5])))
+redis.call('ZADD', KEYS[3], fmt(untilMs + tonumber(ARGV[5])), ARGV[6])
 redis.call('DEL', KEYS[2])
 return {failures, fmt(untilMs)}
+`,
+);
+
+/**
+ * A channel key answered (HealthBook.success): its record, its probe claim and its index entry
+ * go. KEYS: cooldown hash, probe claim, index. ARGV: index member. Returns 1 when there was a record.
+ */
+export const COOL_SUCCESS = script(
+  'coolSuccess',
+  `
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[2])
+return redis.call('DEL', KEYS[1])
+`,
+);
+
+/**
+ * Every channel key with a failure on record, for a node's periodic mirror: one call whose cost
+ * follows the keys that failed, not the number of channels. Lapsed index entries are pruned.
+ * The records are read by name from the members ("channelId:index") under the prefix, so this
+ * assumes one Redis (not Redis Cluster), like the rest of the coordinator.
+ * KEYS: index. ARGV: key prefix. Returns {nowMs, member, failures, until, member, ...}.
+ */
+export const COOL_READ = script(
+  'coolRead',
+  HELPERS +
+    `
+local now = nowMs()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now))
+local out = {fmt(now)}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local r = redis.call('HMGET', ARGV[1] .. 'cd:' .. m, 'failures', 'until')
+  if r[1] then
+    table.insert(out, m)
+    table.insert(out, r[1])
+    table.insert(out, r[2] or '0')
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
 `,
 );
 
