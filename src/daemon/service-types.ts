@@ -13,6 +13,7 @@ import type { GatewayState } from './gateway/state.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { Metrics } from './metrics/index.js';
 import type { ClusterStatus } from './cluster/cluster.js';
+import type { ClusterMetricsReader } from './cluster/metrics-publisher.js';
 
 export interface ChannelRuntimeState {
   /** ISO time until which the channel (or all of its keys) cools down, else null */
@@ -48,6 +49,8 @@ export interface Services {
   testChannel(channel: ChannelRecord, model?: string): Promise<ChannelTestResult>;
   /** Redis's health and the live nodes, for a daemon started with BC_REDIS (absent otherwise) */
   clusterStatus?(): Promise<ClusterStatus>;
+  /** the other nodes' live metrics, for `bc top` over the cluster (absent without BC_REDIS) */
+  readonly clusterMetrics?: ClusterMetricsReader;
   close(): Promise<void>;
 }
 

@@ -19,6 +19,7 @@ import { testChannel } from './gateway/routing/channel-test.js';
 import type { ChannelHealth } from './metrics/types.js';
 import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
+import { publishMetrics } from './cluster/metrics-publisher.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -69,6 +70,11 @@ export async function createServices(
       });
     }
     const joined = cluster;
+    // each node shares its live metrics so `bc top` on any node can show the whole cluster
+    const published =
+      joined &&
+      clusterConfig &&
+      publishMetrics(joined, clusterConfig.prefix, metrics, () => channelHealth(gateway));
     const stopProbe = startProbe(gateway, envInt(env, 'BC_PROBE_INTERVAL_MS', 60_000));
     // a control-plane change (every route refreshes after one) is announced to the other nodes,
     // whose change feeds refresh them without announcing again
@@ -100,9 +106,11 @@ export async function createServices(
       channelHealth: () => channelHealth(gateway),
       testChannel: (channel, model) => runChannelTest(gateway, channel, model),
       ...(joined === null ? {} : { clusterStatus: () => joined.status() }),
+      ...(published ? { clusterMetrics: published } : {}),
       close: async () => {
         stopProbe();
         await gateway.close();
+        await published?.stop();
         // leaves the node list and stops listening before the store (the feed polls it) goes
         await joined?.close();
         await store.close();

@@ -85,6 +85,22 @@ export interface ChannelMetricsRow extends MetricsRow {
   cooldown_s: number;
 }
 
+/**
+ * Which nodes a clustered daemon's snapshot covers (SPEC section 9); a daemon that is not in a
+ * cluster sends no scope. In a cluster view, a channel's health is the most severe status and the
+ * latest cooldown any node reports, and a second's in-flight peak is the sum of the nodes' peaks.
+ */
+export interface MetricsScope {
+  /** the node shown, or null for the whole cluster */
+  node: string | null;
+  /** the nodes whose numbers are in the snapshot */
+  nodes: string[];
+  /** the node whose control socket answered */
+  answered_by: string;
+  /** set when the whole cluster was asked for but Redis could not be read: this node's numbers only */
+  cluster_unavailable?: string;
+}
+
 export interface MetricsSnapshot {
   version: typeof METRICS_SNAPSHOT_VERSION;
   /** ISO time the snapshot was taken */
@@ -107,6 +123,8 @@ export interface MetricsSnapshot {
    * than tenants sends none, so readers take a missing table as empty.
    */
   users: MetricsRow[];
+  /** clustered daemons only: whose numbers these are */
+  scope?: MetricsScope;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -64,10 +64,8 @@ function acceptEmptyJson(app: FastifyInstance): void {
 
 /** The monitor routes (`bc top`, /metrics) read the metrics' snapshots and the channels' health. */
 function metricsRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  const m = ctx.services.metrics;
-  registerMetricsRoutes(app, { snapshot: (health) => m.snapshot(health) }, () =>
-    ctx.services.channelHealth(),
-  );
+  const { metrics, clusterMetrics } = ctx.services;
+  registerMetricsRoutes(app, metrics, () => ctx.services.channelHealth(), { cluster: clusterMetrics });
 }
 
 export async function buildControlApp(

@@ -13,6 +13,8 @@ import type { ChannelHealth, MetricsRecorder, RequestSample } from './types.js';
 import { PromCell } from './prom-cell.js';
 import { BASE_FIELDS, F_COST, F_ERR, F_REQ, F_TIN, F_TOUT, Series } from './series.js';
 import { buildSnapshot } from './snapshot.js';
+import { takeDigest, type MetricsDigest } from './digest.js';
+import { mergeDigests } from './digest-view.js';
 import { renderPrometheus } from './prometheus.js';
 import { ERROR_CATEGORIES, NO_KEY, OTHER, type MetricsState } from './state.js';
 import { TransportStats } from './transport.js';
@@ -33,6 +35,10 @@ export interface MetricsOptions {
 
 export interface Metrics extends MetricsRecorder {
   snapshot(health: ChannelHealth[]): MetricsSnapshot;
+  /** this node's numbers in the form that merges exactly (digest.ts), named `node` */
+  digest(health: ChannelHealth[], node: string): MetricsDigest;
+  /** the snapshot of several nodes' digests merged (at least one), on this clock */
+  merged(digests: readonly MetricsDigest[]): MetricsSnapshot;
   prometheus(health: ChannelHealth[]): string;
   /** the gateway's door (connections, body reads, timeouts), moved by gateway/intake/intake.ts */
   readonly transport: TransportStats;
@@ -219,7 +225,21 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     knowModels(known) {
       labels.known = known;
     },
-    snapshot: (health) => buildSnapshot(state, health),
+    snapshot(health) {
+      const nowMs = now();
+      state.advanceAll(Math.floor(nowMs / 1000));
+      return buildSnapshot(state, health, nowMs);
+    },
+    digest(health, node) {
+      const nowMs = now();
+      state.advanceAll(Math.floor(nowMs / 1000));
+      return takeDigest(state, health, node, nowMs);
+    },
+    merged(digests) {
+      const nowMs = now();
+      const { source, health } = mergeDigests(digests, Math.floor(nowMs / 1000));
+      return buildSnapshot(source, health, nowMs);
+    },
     prometheus(health) {
       state.advanceAll(sec());
       return renderPrometheus(state, health);

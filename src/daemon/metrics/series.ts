@@ -181,6 +181,16 @@ export class Series {
     return Number.isNaN(v) ? null : v;
   }
 
+  /**
+   * The latency (or TTFT) bucket counts of second `t`, null outside the kept history: what a
+   * cluster merges bucket-wise (metrics/digest.ts). A view into the ring, valid until advance().
+   */
+  histogramAt(t: number, ttft: boolean): Uint32Array | null {
+    if (t > this.cur || t <= this.cur - this.histRing) return null;
+    const h = (t % this.histRing) * LAT_BUCKETS;
+    return (ttft ? this.ttft : this.lat).subarray(h, h + LAT_BUCKETS);
+  }
+
   /** Sum of field `f` over the `n` complete seconds before the current one. */
   sumRecent(f: number, n: number): number {
     let sum = 0;

@@ -2,6 +2,8 @@
  * Turns the in-memory series into the JSON snapshot the control socket serves (once on request,
  * once a second on the stream). This runs once per second however many monitors are attached, so
  * it reads the running sums and cached per-second percentiles rather than rescanning the rings.
+ * It reads them through SeriesView, which this node's Series satisfies and so does a cluster's
+ * merge of several nodes' digests (digest-view.ts): one renderer for a node and for a cluster.
  */
 import {
   METRICS_SNAPSHOT_VERSION,
@@ -15,13 +17,44 @@ import {
 } from '../../shared/metrics-types.js';
 import type { ChannelHealth } from './types.js';
 import { percentile } from './histogram.js';
-import { BASE_FIELDS, F_COST, F_ERR, F_REQ, F_TIN, F_TOUT, MINUTE, type Series } from './series.js';
-import { ERROR_CATEGORIES, OTHER, type MetricsState } from './state.js';
+import { BASE_FIELDS, F_COST, F_ERR, F_REQ, F_TIN, F_TOUT, MINUTE } from './series.js';
+import { ERROR_CATEGORIES, OTHER } from './state.js';
+
+/** What the snapshot reads of one series (Series has all of it; see series.ts for meanings). */
+export interface SeriesView {
+  name: string;
+  readonly inflight: number;
+  /** the current (partial) second */
+  readonly cur: number;
+  readonly total: ArrayLike<number>;
+  readonly minute: ArrayLike<number>;
+  readonly win: ArrayLike<number>;
+  readonly minuteLat: ArrayLike<number>;
+  readonly minuteTtft: ArrayLike<number>;
+  at(t: number, f: number): number;
+  inflightAt(t: number): number;
+  pctAt(t: number, which: 0 | 1 | 2): number | null;
+  sumRecent(f: number, n: number): number;
+  active(): boolean;
+}
+
+/** The series a snapshot is made of, already advanced to the current second. */
+export interface SnapshotSource {
+  readonly windowS: number;
+  readonly overall: SeriesView;
+  readonly models: ReadonlyMap<string, SeriesView>;
+  readonly keys: ReadonlyMap<number, SeriesView>;
+  readonly users: ReadonlyMap<number, SeriesView>;
+  readonly channels: ReadonlyMap<number, SeriesView>;
+  readonly otherModel: SeriesView | null;
+  readonly otherKey: SeriesView | null;
+  readonly otherUser: SeriesView | null;
+}
 
 /** seconds the header's rates are averaged over */
 const RATE_SPAN = 5;
 
-function counts(sums: Float64Array): MetricsCounts {
+function counts(sums: ArrayLike<number>): MetricsCounts {
   return {
     requests: sums[F_REQ] ?? 0,
     errors: sums[F_ERR] ?? 0,
@@ -31,7 +64,7 @@ function counts(sums: Float64Array): MetricsCounts {
   };
 }
 
-function minuteStats(s: Series): MetricsStats {
+function minuteStats(s: SeriesView): MetricsStats {
   return {
     ...counts(s.minute),
     p50_ms: percentile(s.minuteLat, 0, 0.5),
@@ -41,13 +74,13 @@ function minuteStats(s: Series): MetricsStats {
   };
 }
 
-function spark(s: Series): number[] {
+function spark(s: SeriesView): number[] {
   const out = new Array<number>(MINUTE);
   for (let i = 0; i < MINUTE; i++) out[i] = s.at(s.cur - MINUTE + i, F_REQ);
   return out;
 }
 
-function row(id: string, s: Series): MetricsRow {
+function row(id: string, s: SeriesView): MetricsRow {
   return {
     id,
     name: s.name,
@@ -58,7 +91,7 @@ function row(id: string, s: Series): MetricsRow {
   };
 }
 
-function summary(o: Series): MetricsSummary {
+function summary(o: SeriesView): MetricsSummary {
   const m = o.minute;
   const requests = m[F_REQ] ?? 0;
   return {
@@ -75,7 +108,7 @@ function summary(o: Series): MetricsSummary {
   };
 }
 
-function series(o: Series, windowS: number): MetricsSeries {
+function series(o: SeriesView, windowS: number): MetricsSeries {
   const first = o.cur - windowS;
   const num = (f: number): number[] => {
     const out = new Array<number>(windowS);
@@ -108,7 +141,7 @@ function cooldownSeconds(until: string | null, nowMs: number): number {
   return Number.isFinite(t) && t > nowMs ? Math.ceil((t - nowMs) / 1000) : 0;
 }
 
-function channelRows(state: MetricsState, health: ChannelHealth[], nowMs: number): ChannelMetricsRow[] {
+function channelRows(state: SnapshotSource, health: ChannelHealth[], nowMs: number): ChannelMetricsRow[] {
   const seen = new Set<number>();
   const rows: ChannelMetricsRow[] = [];
   for (const h of health) {
@@ -156,9 +189,11 @@ function byRecentTraffic(a: MetricsRow, b: MetricsRow): number {
   return b.last_minute.requests - a.last_minute.requests || a.name.localeCompare(b.name);
 }
 
-export function buildSnapshot(state: MetricsState, health: ChannelHealth[]): MetricsSnapshot {
-  const nowMs = state.now();
-  state.advanceAll(Math.floor(nowMs / 1000));
+export function buildSnapshot(
+  state: SnapshotSource,
+  health: ChannelHealth[],
+  nowMs: number,
+): MetricsSnapshot {
   const o = state.overall;
   const models: MetricsRow[] = [];
   for (const [name, s] of state.models) if (s.active()) models.push(row(name, s));

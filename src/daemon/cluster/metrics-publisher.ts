@@ -1,0 +1,116 @@
+/**
+ * Shares each clustered node's live metrics so that `bc top` on any node can show the whole
+ * cluster (SPEC section 9). Once a second a node writes its digest (metrics/digest.ts: counters,
+ * per-second series and latency buckets, which merge exactly) to `<prefix>metrics:<id>` with a
+ * short expiry, and adds its id to the set `<prefix>metrics:nodes`, in one round trip; nothing
+ * happens on the request path. A node that stops deletes its key; one that dies stops writing and
+ * its numbers leave the cluster view when the key expires. Readers take the set and one MGET (no
+ * SCAN over the keyspace, which holds every key's budget) and drop ids whose key is gone.
+ * Redis is used with the coordinator's fail-fast client: a write while Redis is away fails at
+ * once and is simply not retried (the next second writes afresh).
+ */
+import type { Redis } from 'ioredis';
+import { isMetricsDigest, type ChannelHealth, type Metrics, type MetricsDigest } from '../metrics/index.js';
+
+export interface MetricsPublisherOptions {
+  redis: Redis;
+  prefix: string;
+  nodeId: string;
+  /** this node's digest, taken live */
+  digest: () => MetricsDigest;
+  intervalMs?: number;
+  /** how long a node's digest outlives its last write */
+  ttlMs?: number;
+}
+
+/** What the control routes need of the cluster to answer `?node=`. */
+export interface ClusterMetricsReader {
+  readonly nodeId: string;
+  /** every other live node's latest digest; throws when Redis cannot be read */
+  others(): Promise<MetricsDigest[]>;
+}
+
+export class MetricsPublisher implements ClusterMetricsReader {
+  readonly nodeId: string;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly index: string;
+
+  constructor(private readonly opts: MetricsPublisherOptions) {
+    this.nodeId = opts.nodeId;
+    this.index = `${opts.prefix}metrics:nodes`;
+  }
+
+  start(): void {
+    void this.publish().catch(() => undefined);
+    this.timer = setInterval(() => void this.publish().catch(() => undefined), this.opts.intervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.opts.redis
+      .multi()
+      .del(this.key(this.nodeId))
+      .srem(this.index, this.nodeId)
+      .exec()
+      .catch(() => undefined);
+  }
+
+  /** Writes this node's digest now. */
+  async publish(): Promise<void> {
+    const text = JSON.stringify(this.opts.digest());
+    await this.opts.redis
+      .multi()
+      .set(this.key(this.nodeId), text, 'PX', this.opts.ttlMs ?? 3000)
+      .sadd(this.index, this.nodeId)
+      .exec();
+  }
+
+  async others(): Promise<MetricsDigest[]> {
+    const redis = this.opts.redis;
+    const ids = (await redis.smembers(this.index)).filter((id) => id !== this.nodeId).sort();
+    if (ids.length === 0) return [];
+    const texts = await redis.mget(ids.map((id) => this.key(id)));
+    const out: MetricsDigest[] = [];
+    const gone: string[] = [];
+    texts.forEach((text, i) => {
+      if (text === null) return void gone.push(ids[i] ?? '');
+      const d = parse(text);
+      // a node of another version, or a torn value: left out rather than breaking the view
+      if (d) out.push(d);
+    });
+    if (gone.length > 0) await redis.srem(this.index, ...gone).catch(() => undefined);
+    return out;
+  }
+
+  private key(id: string): string {
+    return `${this.opts.prefix}metrics:${id}`;
+  }
+}
+
+function parse(text: string): MetricsDigest | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return isMetricsDigest(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts publishing a clustered node's metrics (services.ts calls it for a daemon with BC_REDIS). */
+export function publishMetrics(
+  cluster: { nodeId: string; coordinator: { client: { redis: Redis } } },
+  prefix: string,
+  metrics: Pick<Metrics, 'digest'>,
+  health: () => ChannelHealth[],
+): MetricsPublisher {
+  const publisher = new MetricsPublisher({
+    redis: cluster.coordinator.client.redis,
+    prefix,
+    nodeId: cluster.nodeId,
+    digest: () => metrics.digest(health(), cluster.nodeId),
+  });
+  publisher.start();
+  return publisher;
+}
