@@ -4,7 +4,14 @@
  * reconnect), a 200 ms command timeout, no per-command retries, reconnects with a capped backoff,
  * and a small breaker in front, so that a Redis that is down or paused costs a request at most a
  * quarter of a second and the gateway answers 503 + Retry-After instead of hanging (the failure
- * LiteLLM PR #35273 describes). Every failure comes out as one BcError, COORDINATION_UNAVAILABLE;
+ * LiteLLM PR #35273 describes). The quarter second is the client's own deadline, which a busy
+ * event loop cannot turn into a false outage: a timer that fires late (the loop was stalled by a
+ * burst of requests) first lets the loop read the replies already waiting on the socket, and only
+ * a command still unanswered after that has timed out (ioredis's own command timeout, which would
+ * fire before those replies are read, is only a backstop at four times the deadline; before, a
+ * burst of 100 requests on one node of a loaded machine timed out against a healthy Redis, opened
+ * the breaker and refused budgeted requests with 503 for a second). Every failure comes out as one
+ * BcError, COORDINATION_UNAVAILABLE;
  * a script that finds Redis empty after a restart (no ready flag) comes out the same way, with
  * cause NOT_READY, so the caller can tell "re-seed me" from "unreachable".
  */
@@ -14,6 +21,10 @@ import { BcError } from '../../shared/errors.js';
 
 /** Milliseconds a single command may take before it is given up. */
 export const COMMAND_TIMEOUT_MS = 200;
+/** ioredis's own timeout, for commands sent without the breaker, as a multiple of the deadline. */
+const BACKSTOP_FACTOR = 4;
+/** The deadline each client made by connectRedis was given (CoordClient applies it). */
+const deadlines = new WeakMap<Redis, number>();
 /** Consecutive failures that open the breaker, and how long it then refuses without trying. */
 const BREAKER_THRESHOLD = 3;
 const BREAKER_OPEN_MS = 1_000;
@@ -35,9 +46,10 @@ export interface CoordRedisOptions {
 
 /** An ioredis client with the fail-fast settings. It connects in the background. */
 export function connectRedis(url: string, opts: CoordRedisOptions = {}): Redis {
+  const deadline = opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
   const options: RedisOptions = {
     enableOfflineQueue: false,
-    commandTimeout: opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+    commandTimeout: deadline * BACKSTOP_FACTOR,
     maxRetriesPerRequest: 0,
     connectTimeout: opts.connectTimeoutMs ?? 1_000,
     // 50 ms, 100 ms, ... capped at 2 s: forever, a node must come back when Redis does
@@ -48,6 +60,7 @@ export function connectRedis(url: string, opts: CoordRedisOptions = {}): Redis {
     ...(opts.name ? { connectionName: opts.name } : {}),
   };
   const redis = new Redis(url, options);
+  deadlines.set(redis, deadline);
   // without a listener ioredis prints every connection error; the breaker reports them instead
   redis.on('error', () => undefined);
   return redis;
@@ -131,7 +144,7 @@ export class CoordClient {
       return this.failed(what, new Error(`connection is ${this.redis.status}`));
     let out: T;
     try {
-      out = await fn();
+      out = await withDeadline(fn(), deadlines.get(this.redis) ?? COMMAND_TIMEOUT_MS);
     } catch (err) {
       // a script's own error (a bug, a wrong type) is not an outage, but it is not served either
       return this.failed(what, err);
@@ -145,5 +158,22 @@ export class CoordClient {
     if (this.failures >= BREAKER_THRESHOLD) this.openUntil = this.now() + BREAKER_OPEN_MS;
     const why = err instanceof Error ? err.message : String(err);
     throw unavailable(`coordination store unavailable (${what}): ${why}`, err);
+  }
+}
+
+/**
+ * `p`, or a timeout once `ms` have passed and the replies already on the socket have been read:
+ * the timer's callback defers the verdict with setImmediate, which runs after the event loop's
+ * I/O phase, so a reply that arrived while the loop was busy settles `p` first.
+ */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => setImmediate(() => reject(new Error(`no answer within ${ms} ms`))), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
