@@ -25,6 +25,8 @@ export interface ReadyInfo {
 export interface StartOptions {
   listen?: string;
   drainMs?: number;
+  /** gateway processes (`--workers`; above 1 needs BC_REDIS) */
+  workers?: number;
   /** how long to wait for the daemon's `ready` */
   readyTimeoutMs?: number;
 }
@@ -49,6 +51,7 @@ function daemonArgs(ctx: CliContext, opts: StartOptions): string[] {
   if (socket !== undefined) args.push('--socket', path.resolve(socket));
   if (opts.listen !== undefined) args.push('--listen', opts.listen);
   if (opts.drainMs !== undefined) args.push('--drain', `${opts.drainMs}ms`);
+  if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
   return args;
 }
 

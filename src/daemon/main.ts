@@ -24,6 +24,8 @@ import { heapPolicyReady } from './lifecycle/heap-policy.js';
 import { VERSION } from '../shared/version.js';
 import { createServices } from './services.js';
 import type { DaemonServices } from './service-types.js';
+import { askSupervisorToStop } from './workers/messages.js';
+import type { WorkerIdentity } from './workers/identity.js';
 
 export interface DaemonOptions {
   home?: string;
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   drainMs?: number;
   /** for in-process callers (tests): never install process-wide crash handlers or force an exit */
   embedded?: boolean;
+  /** one of `bc daemon --workers N` (workers/supervisor.ts holds the pidfile and the socket file) */
+  worker?: WorkerIdentity | null;
 }
 
 /** Everything startup opened so far, closed in reverse on failure or stop. */
@@ -61,8 +65,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log: () => s.logger,
   });
   const uninstallCrash = opts.embedded === true ? () => undefined : installCrashHandlers(s, stop);
+  // a worker's supervisor is the service systemd watches
   const stopWatchdog =
-    opts.embedded === true ? () => undefined : startWatchdog({ warn: (o, m) => s.logger?.warn(o, m) });
+    opts.embedded === true || opts.worker
+      ? () => undefined
+      : startWatchdog({ warn: (o, m) => s.logger?.warn(o, m) });
   let code: number;
   try {
     code = await startThenServe(opts, s, stop);
@@ -96,23 +103,25 @@ async function start(opts: DaemonOptions, s: Opened, stop: StopRequest): Promise
   parseListenOrFail(paths.listen);
   prepareHome(paths.home);
   const level = logLevelFromEnv();
-  s.lock = await acquireInstanceLock(paths.pidfile, paths.socket, VERSION);
+  const worker = opts.worker ?? null;
+  if (worker === null) s.lock = await acquireInstanceLock(paths.pidfile, paths.socket, VERSION);
   const logger = (s.logger = createDaemonLogger(level));
-  const services = (s.services = await createServices(paths, logger));
+  const services = (s.services = await createServices(paths, logger, process.env, worker));
   services.store.onWriteFault((fault) => {
     if (fault) logger.error(fault, 'the store cannot write: requests get 503 store_unavailable until it can');
     else logger.info('the store can write again: serving requests');
   });
   const gateway = (s.gateway = await buildGatewayApp(services));
   const control = (s.control = await buildControlApp(services, {
-    requestShutdown: () => stop.request('shutdown request'),
+    // a worker's `bc stop` stops every worker: the supervisor does that
+    requestShutdown: () => (worker === null ? stop.request('shutdown request') : askSupervisorToStop()),
   }));
-  await listenControl(control, paths.socket);
-  s.socketIno = fs.statSync(paths.socket).ino;
+  await listenControl(control, paths.socket, { shared: worker !== null });
+  if (worker === null) s.socketIno = fs.statSync(paths.socket).ino;
   const listen = await listenGateway(gateway, paths.listen);
   services.listenAddress = listen;
   const startedAt = new Date(services.startedAt).toISOString();
-  s.lock.update({
+  s.lock?.update({
     pid: process.pid,
     listen,
     socket: paths.socket,

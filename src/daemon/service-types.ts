@@ -14,6 +14,7 @@ import type { ChannelHealth } from './metrics/types.js';
 import type { Metrics } from './metrics/index.js';
 import type { ClusterStatus } from './cluster/cluster.js';
 import type { ClusterMetricsReader } from './cluster/metrics-publisher.js';
+import type { WorkerIdentity } from './workers/identity.js';
 
 export interface ChannelRuntimeState {
   /** ISO time until which the channel (or all of its keys) cools down, else null */
@@ -51,6 +52,8 @@ export interface Services {
   clusterStatus?(): Promise<ClusterStatus>;
   /** the other nodes' live metrics, for `bc top` over the cluster (absent without BC_REDIS) */
   readonly clusterMetrics?: ClusterMetricsReader;
+  /** this process is one of `bc daemon --workers N` (absent for a daemon on its own) */
+  readonly worker?: WorkerIdentity;
   close(): Promise<void>;
 }
 

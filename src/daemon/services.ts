@@ -20,6 +20,7 @@ import type { ChannelHealth } from './metrics/types.js';
 import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
 import { publishMetrics } from './cluster/metrics-publisher.js';
+import type { WorkerIdentity } from './workers/identity.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -41,10 +42,11 @@ export async function createServices(
   paths: Paths,
   logger: FastifyBaseLogger,
   env: NodeJS.ProcessEnv = process.env,
+  worker: WorkerIdentity | null = null,
 ): Promise<DaemonServices> {
-  const clusterConfig = clusterConfigFromEnv(env, paths.db);
+  const clusterConfig = clusterConfigFromEnv(env, paths.db, worker);
   // with BC_REDIS any number of daemons share the database; without it this one is alone on it
-  const store = await openStore(paths, { exclusive: clusterConfig === null });
+  const store = await openStore(paths, { exclusive: clusterConfig === null, worker });
   let cluster: Cluster | null = null;
   let built: DaemonServices | undefined;
   try {
@@ -107,6 +109,7 @@ export async function createServices(
       testChannel: (channel, model) => runChannelTest(gateway, channel, model),
       ...(joined === null ? {} : { clusterStatus: () => joined.status() }),
       ...(published ? { clusterMetrics: published } : {}),
+      ...(worker === null ? {} : { worker }),
       close: async () => {
         stopProbe();
         await gateway.close();
@@ -125,7 +128,7 @@ export async function createServices(
   }
 }
 
-async function openSecrets(store: Store, paths: Paths, env: NodeJS.ProcessEnv): Promise<SecretBox> {
+export async function openSecrets(store: Store, paths: Paths, env: NodeJS.ProcessEnv): Promise<SecretBox> {
   const channels = await store.listChannels();
   const sample = channels.flatMap((c) => c.secrets)[0];
   const secrets = SecretBox.load({

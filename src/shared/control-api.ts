@@ -246,6 +246,8 @@ export interface StatusView {
   redis?: string;
   /** with BC_REDIS only: every live node of the cluster (SPEC section 12 `node`) */
   nodes?: NodeView[];
+  /** with `--workers N` only: which worker answered (`pid` above is the supervisor's) */
+  worker?: { index: number; count: number; pid: number };
 }
 
 /** One live daemon of a cluster (SPEC section 12). */

@@ -6,12 +6,14 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { StartOptions } from '../lifecycle.js';
-import { arg, positiveDuration } from '../options.js';
-import { parseDuration, parseListenAddress } from '../parse.js';
+import { BcError } from '../../shared/errors.js';
+import { arg, positiveDuration, positiveInt } from '../options.js';
+import { parseDuration, parseListenAddress, parsePositiveInt } from '../parse.js';
 
 interface StartFlags {
   listen?: string;
   drain?: number;
+  workers?: number;
 }
 
 interface StopFlags {
@@ -24,6 +26,7 @@ function startOptions(flags: StartFlags): StartOptions {
   const opts: StartOptions = {};
   if (flags.listen !== undefined) opts.listen = flags.listen;
   if (flags.drain !== undefined) opts.drainMs = flags.drain;
+  if (flags.workers !== undefined) opts.workers = flags.workers;
   return opts;
 }
 
@@ -34,7 +37,24 @@ function withDaemonFlags(cmd: Command): Command {
       '--drain <duration>',
       'how long in-flight requests may finish on shutdown (default 30s)',
       arg(parseDuration),
+    )
+    .option(
+      '--workers <n>',
+      'gateway processes on one port (default BC_WORKERS or 1; above 1 needs BC_REDIS)',
+      positiveInt,
     );
+}
+
+/** `--workers`, else BC_WORKERS, else 1. */
+function workerCount(flags: StartFlags, env: NodeJS.ProcessEnv): number {
+  if (flags.workers !== undefined) return flags.workers;
+  const v = env.BC_WORKERS;
+  if (v === undefined || v === '') return 1;
+  try {
+    return parsePositiveInt(v);
+  } catch {
+    throw new BcError('INVALID_REQUEST', `BC_WORKERS must be a positive integer, got "${v}"`);
+  }
 }
 
 /** child_process and friends load only for the commands that spawn or stop a daemon. */
@@ -71,14 +91,24 @@ export function registerDaemon(program: Command, ctx: CliContext): void {
     async (flags: StartFlags) => {
       // before the daemon's modules load: see heap-policy.ts
       (await import('../../daemon/lifecycle/heap-policy.js')).applyStartupHeapPolicy();
-      const { runDaemon } = await import('../../daemon/main.js');
       const paths = ctx.paths();
-      ctx.exitCode = await runDaemon({
+      const opts = {
         home: paths.home,
         socket: paths.socket,
         ...(flags.listen !== undefined ? { listen: flags.listen } : {}),
         ...(flags.drain !== undefined ? { drainMs: flags.drain } : {}),
-      });
+      };
+      // a worker of `--workers N` runs the daemon itself; its supervisor only starts workers
+      const { workerFromEnv } = await import('../../daemon/workers/identity.js');
+      const worker = workerFromEnv(process.env);
+      const workers = workerCount(flags, process.env);
+      if (worker === null && workers > 1) {
+        const { runSupervisor } = await import('../../daemon/workers/supervisor.js');
+        ctx.exitCode = await runSupervisor({ ...opts, workers });
+        return;
+      }
+      const { runDaemon } = await import('../../daemon/main.js');
+      ctx.exitCode = await runDaemon({ ...opts, worker });
     },
   );
 

@@ -22,6 +22,7 @@ import { reseedIfEmpty } from '../coord/reseed.js';
 import { ChangeFeed } from './change-feed.js';
 import { NodeRegistry, type NodeView } from './nodes.js';
 import { SharedHealth } from './shared-health.js';
+import type { WorkerIdentity } from '../workers/identity.js';
 
 /** Where the cluster's Redis is and which keys are this deployment's. */
 export interface ClusterConfig {
@@ -40,9 +41,14 @@ export interface ClusterStatus {
 /**
  * Reads `BC_REDIS` (and `BC_REDIS_PREFIX`): null without it (one daemon on its own). Throws
  * STARTUP_FAILED for a URL that is not redis:// or rediss://, and for BC_REDIS on a store other
- * than PostgreSQL (several daemons on one SQLite file is not supported).
+ * than PostgreSQL outside `--workers` (separate daemons on one SQLite file are not supported; the
+ * workers of one daemon share it).
  */
-export function clusterConfigFromEnv(env: NodeJS.ProcessEnv, db: string): ClusterConfig | null {
+export function clusterConfigFromEnv(
+  env: NodeJS.ProcessEnv,
+  db: string,
+  worker: WorkerIdentity | null = null,
+): ClusterConfig | null {
   const url = env.BC_REDIS;
   if (url === undefined || url === '') return null;
   if (!/^rediss?:\/\/[^\s]+$/i.test(url))
@@ -50,10 +56,11 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv, db: string): Cluste
       'STARTUP_FAILED',
       `invalid BC_REDIS "${hidePassword(url)}": expected redis://host:port or rediss://host:port`,
     );
-  if (!/^postgres(ql)?:\/\//i.test(db))
+  // the workers of one daemon share its SQLite file on one machine; separate daemons cannot
+  if (worker === null && !/^postgres(ql)?:\/\//i.test(db))
     throw new BcError(
       'STARTUP_FAILED',
-      'BC_REDIS needs BC_DB=postgres://...: several daemons share one PostgreSQL database, not a SQLite file',
+      'BC_REDIS needs BC_DB=postgres://...: several daemons share one PostgreSQL database, not a SQLite file (one machine: bc daemon --workers N shares the SQLite file)',
     );
   const prefix =
     env.BC_REDIS_PREFIX === undefined || env.BC_REDIS_PREFIX === '' ? 'bc:' : env.BC_REDIS_PREFIX;

@@ -23,7 +23,15 @@ export function parseListenOrFail(listen: string): { host: string; port: number 
 /** sun_path holds 108 bytes on Linux, 104 elsewhere, the terminating NUL included. */
 const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 
-export async function listenControl(app: FastifyInstance, socketPath: string): Promise<void> {
+/**
+ * `shared`: one of `--workers N`, listening on the socket the supervisor prepared (it removed a
+ * stale file before starting them): the other workers answering on it are not a stale daemon.
+ */
+export async function listenControl(
+  app: FastifyInstance,
+  socketPath: string,
+  opts: { shared?: boolean } = {},
+): Promise<void> {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
     throw new BcError(
       'STARTUP_FAILED',
@@ -31,7 +39,7 @@ export async function listenControl(app: FastifyInstance, socketPath: string): P
     );
   }
   prepareSocketFolder(socketPath);
-  await removeStaleSocket(socketPath);
+  if (opts.shared !== true) await removeStaleSocket(socketPath);
   const previous = process.umask(0o177);
   try {
     await app.listen({ path: socketPath });
@@ -66,7 +74,8 @@ export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-async function removeStaleSocket(socketPath: string): Promise<void> {
+/** Removes a socket file no daemon answers on; refuses a live one or a file that is not a socket. */
+export async function removeStaleSocket(socketPath: string): Promise<void> {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(socketPath);

@@ -14,8 +14,10 @@ export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
   on(app, ROUTES.status, async () => {
     const [channels, keys] = await Promise.all([services.store.listChannels(), services.store.listKeys()]);
     const health = daemonHealth(services);
+    const worker = services.worker;
     const status: StatusView = {
-      pid: process.pid,
+      // the pid `bc stop` waits for: the supervisor's when this is one of its workers
+      pid: worker === undefined ? process.pid : process.ppid,
       version: services.version,
       uptime_s: Math.max(0, Math.floor((Date.now() - services.startedAt) / 1000)),
       listen: services.listenAddress,
@@ -31,6 +33,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
     };
     // a daemon started with BC_REDIS also says how Redis is and which nodes are alive
     if (services.clusterStatus) Object.assign(status, await services.clusterStatus());
+    if (worker !== undefined) status.worker = { ...worker, pid: process.pid };
     return status;
   });
 }

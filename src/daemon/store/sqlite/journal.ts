@@ -18,6 +18,17 @@ export interface JournalEntry {
   row: NewLogRow;
 }
 
+/**
+ * Which ids this journal hands out: those with `id % stride === residue`. One process alone uses
+ * every id (stride 1); the N workers of `--workers N` appending to one SQLite file each take their
+ * own residue class, so two of them never assign the same id (applying is INSERT OR IGNORE by
+ * id: a shared id would drop a row).
+ */
+export interface IdSpace {
+  stride: number;
+  residue: number;
+}
+
 /** Applies entries (already-present ones are skipped) and returns those it could not apply. */
 export type ApplyBatch = (entries: JournalEntry[]) => JournalEntry[];
 
@@ -51,6 +62,7 @@ export class SettleJournal {
     file: string,
     private readonly apply: ApplyBatch,
     lastId: number,
+    private readonly ids: IdSpace,
   ) {
     this.lastId = lastId;
     this.fd = fs.openSync(file, 'a', 0o600);
@@ -64,10 +76,15 @@ export class SettleJournal {
   }
 
   /** Opens the journal, replaying what a crash left in it; `maxLoggedId` is the logs table's max id. */
-  static open(file: string, apply: ApplyBatch, maxLoggedId: number): SettleJournal {
+  static open(
+    file: string,
+    apply: ApplyBatch,
+    maxLoggedId: number,
+    ids: IdSpace = { stride: 1, residue: 0 },
+  ): SettleJournal {
     const left = readEntries(file);
     const lastId = left.reduce((m, e) => Math.max(m, e.id), maxLoggedId);
-    const journal = new SettleJournal(file, apply, lastId);
+    const journal = new SettleJournal(file, apply, lastId, ids);
     if (left.length > 0) {
       journal.pending = left;
       journal.flush();
@@ -75,9 +92,17 @@ export class SettleJournal {
     return journal;
   }
 
+  /** The smallest id above every id seen so far that is in this journal's id space. */
+  private nextId(): number {
+    const { stride, residue } = this.ids;
+    const above = this.lastId + 1;
+    this.lastId = above + ((((residue - above) % stride) + stride) % stride);
+    return this.lastId;
+  }
+
   /** Makes the row durable now and returns its id (its id in the logs table once applied). */
   append(row: NewLogRow): number {
-    const id = ++this.lastId;
+    const id = this.nextId();
     this.writeOut(journalLine(id, row));
     this.written({ id, row });
     return id;
@@ -96,7 +121,7 @@ export class SettleJournal {
       setImmediate(this.endTurn);
       return Promise.resolve(id);
     }
-    const id = ++this.lastId;
+    const id = this.nextId();
     this.queuedLines.push(journalLine(id, row));
     this.queuedEntries.push({ id, row });
     return new Promise((resolve, reject) => this.waiters.push({ id, resolve, reject }));

@@ -5,6 +5,8 @@
  * and keeps the write health: a settlement the journal could not write, or rows the database could
  * not take, mark the store failing (write-health.ts) until a probe write passes.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type {
   BalanceChange,
@@ -42,7 +44,8 @@ import { UserTable } from './users.js';
 import { RedeemCodeTable } from './redeem-codes.js';
 import type { Migration } from './migrations.js';
 import { PriceTable } from './pricing.js';
-import { SettleJournal } from './journal.js';
+import { SettleJournal, type ApplyBatch, type JournalEntry } from './journal.js';
+import { isWorkerFileOf, workerFile, type WorkerIdentity } from '../../workers/identity.js';
 import { probeDatabaseWrite } from './database.js';
 import {
   WriteHealth,
@@ -80,6 +83,7 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: Db,
     file: string,
+    worker: WorkerIdentity | null = null,
   ) {
     this.description = `sqlite:${file}`;
     this.channels = new ChannelTable(db);
@@ -111,15 +115,21 @@ export class SqliteStore implements Store {
     if (file === ':memory:') {
       this.journal = null;
     } else {
+      const apply = (e: JournalEntry[]): JournalEntry[] => {
+        this.startCheckpoints(file);
+        const left = this.logs.applyEntries(e);
+        if (left.length > 0) this.databaseFailed();
+        return left;
+      };
+      const journalFile = `${file}-settle.jsonl`;
+      // the one daemon on the file (or the supervisor before it starts workers) takes over what
+      // workers of an earlier run left unapplied, so fewer workers now loses none of their rows
+      if (worker === null) replayWorkerJournals(journalFile, apply, () => this.logs.lastId());
       this.journal = SettleJournal.open(
-        `${file}-settle.jsonl`,
-        (e) => {
-          this.startCheckpoints(file);
-          const left = this.logs.applyEntries(e);
-          if (left.length > 0) this.databaseFailed();
-          return left;
-        },
+        workerFile(journalFile, worker),
+        apply,
         this.logs.lastId(),
+        worker === null ? undefined : { stride: worker.count, residue: worker.index },
       );
     }
   }
@@ -352,7 +362,28 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Opens (creating and migrating as needed) the SQLite store at an absolute file path. */
-export function openSqliteStore(file: string, migrations?: readonly Migration[]): SqliteStore {
-  return new SqliteStore(openSqliteDatabase(file, migrations), file);
+/**
+ * Opens (creating and migrating as needed) the SQLite store at an absolute file path; `worker`:
+ * this process is one of `--workers N` sharing the file (the supervisor migrated it already).
+ */
+export function openSqliteStore(
+  file: string,
+  migrations?: readonly Migration[],
+  worker: WorkerIdentity | null = null,
+): SqliteStore {
+  return new SqliteStore(openSqliteDatabase(file, migrations), file, worker);
+}
+
+/** Applies and removes the journals of workers of an earlier run (`<file>-settle-w<i>.jsonl`). */
+function replayWorkerJournals(journalFile: string, apply: ApplyBatch, lastId: () => number): void {
+  const dir = path.dirname(journalFile);
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (!isWorkerFileOf(journalFile, file)) continue;
+    const journal = SettleJournal.open(file, apply, lastId());
+    const left = journal.backlog;
+    journal.close();
+    // rows the database would not take stay in the file for the next start
+    if (left === 0) fs.rmSync(file, { force: true });
+  }
 }

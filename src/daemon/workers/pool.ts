@@ -1,0 +1,175 @@
+/**
+ * The N worker processes of `bc daemon --workers N`, started with node:cluster so that they all
+ * accept on one gateway port and one control socket (the supervisor holds the listening handles
+ * and hands connections round-robin). Each worker is the ordinary daemon (main.ts) with its index
+ * in BC_WORKER_INDEX (identity.ts); the pool starts them, waits for every `ready`, restarts one
+ * that dies later (after 1 s, doubling while it keeps dying within a minute of its start, at most
+ * 30 s apart) and stops them all: SIGTERM (each drains its requests), SIGKILL after the deadline.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { BcError } from '../../shared/errors.js';
+import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from './identity.js';
+import { isWorkerMessage } from './messages.js';
+
+/** The socket the supervisor creates for the workers is never, even briefly, open to others. */
+const SOCKET_UMASK = 0o177;
+const FIRST_RESTART_MS = 1_000;
+const MAX_RESTART_MS = 30_000;
+/** A worker that lived this long before dying restarts after FIRST_RESTART_MS again. */
+const STABLE_MS = 60_000;
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  startedAt: number;
+  restartMs: number;
+  timer: NodeJS.Timeout | null;
+}
+
+export interface PoolReady {
+  /** the gateway's bound address (every worker reports the same) */
+  listen: string;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private stopping = false;
+  private readonly umask: number;
+  /** a worker asked for a stop (`bc stop` answered by it) */
+  onStopRequest: () => void = () => undefined;
+
+  constructor(
+    count: number,
+    private readonly log: Logger,
+  ) {
+    this.slots = Array.from({ length: count }, (_, index) => ({
+      index,
+      worker: null,
+      startedAt: 0,
+      restartMs: FIRST_RESTART_MS,
+      timer: null,
+    }));
+    this.umask = process.umask(SOCKET_UMASK);
+  }
+
+  /** Starts every worker; resolves once all are ready, rejects with the first one's reason for failing. */
+  start(): Promise<PoolReady> {
+    return new Promise((resolve, reject) => {
+      let ready = 0;
+      let listen = '';
+      let failed = false;
+      const fail = (message: string): void => {
+        if (failed) return;
+        failed = true;
+        reject(new BcError('STARTUP_FAILED', message));
+      };
+      for (const slot of this.slots) {
+        const w = this.fork(slot);
+        const onMessage = (m: unknown): void => {
+          if (!isWorkerMessage(m)) return;
+          if (m.type === 'error') fail(`worker ${slot.index}: ${m.message}`);
+          if (m.type !== 'ready') return;
+          listen = m.listen;
+          w.off('message', onMessage);
+          w.off('exit', onExit);
+          this.watch(slot, w);
+          if (++ready === this.slots.length && !failed) resolve({ listen });
+        };
+        const onExit = (code: number | null, signal: string | null): void => {
+          fail(`worker ${slot.index} exited while starting (${signal ?? `code ${code}`})`);
+        };
+        w.on('message', onMessage);
+        w.on('exit', onExit);
+      }
+    });
+  }
+
+  /** Sends a signal to every live worker (SIGHUP: reload). */
+  signal(sig: NodeJS.Signals): void {
+    for (const s of this.slots) if (s.worker && !s.worker.isDead()) s.worker.process.kill(sig);
+  }
+
+  /**
+   * Stops every worker: SIGTERM (each drains for up to its `--drain`), SIGKILL to those still
+   * alive after `deadlineMs`. Resolves with 0 if every worker exited cleanly, else 1.
+   */
+  async stop(deadlineMs: number): Promise<number> {
+    this.stopping = true;
+    let code = 0;
+    const exits = this.slots.map((s) => {
+      if (s.timer) clearTimeout(s.timer);
+      const w = s.worker;
+      if (w === null || w.isDead()) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const kill = setTimeout(() => {
+          this.log.error({ worker: s.index, pid: w.process.pid }, 'worker did not stop in time: killing it');
+          w.process.kill('SIGKILL');
+        }, deadlineMs);
+        w.once('exit', (exitCode: number | null) => {
+          clearTimeout(kill);
+          if (exitCode !== 0) code = 1;
+          resolve();
+        });
+        w.process.kill('SIGTERM');
+      });
+    });
+    await Promise.all(exits);
+    process.umask(this.umask);
+    return code;
+  }
+
+  /** Kills every worker at once (a second SIGINT). */
+  kill(): void {
+    this.stopping = true;
+    this.signal('SIGKILL');
+  }
+
+  /** Pids of the live workers, by index. */
+  pids(): (number | null)[] {
+    return this.slots.map((s) => s.worker?.process.pid ?? null);
+  }
+
+  private fork(slot: Slot): Worker {
+    // the worker itself creates files and folders with the daemon's usual umask
+    process.umask(this.umask);
+    try {
+      slot.worker = cluster.fork({
+        [WORKER_INDEX_ENV]: String(slot.index),
+        [WORKER_COUNT_ENV]: String(this.slots.length),
+      });
+    } finally {
+      process.umask(SOCKET_UMASK);
+    }
+    slot.startedAt = Date.now();
+    return slot.worker;
+  }
+
+  /** After its start: stop requests, and a restart if it dies while the pool is not stopping. */
+  private watch(slot: Slot, w: Worker): void {
+    w.on('message', (m: unknown) => {
+      if (isWorkerMessage(m) && m.type === 'stop') this.onStopRequest();
+    });
+    w.once('exit', (code: number | null, signal: string | null) => {
+      if (this.stopping) return;
+      const lived = Date.now() - slot.startedAt;
+      slot.restartMs = lived >= STABLE_MS ? FIRST_RESTART_MS : slot.restartMs;
+      this.log.error(
+        { worker: slot.index, pid: w.process.pid, code, signal, restart_in_ms: slot.restartMs },
+        'worker died: restarting it',
+      );
+      slot.timer = setTimeout(() => {
+        slot.timer = null;
+        if (this.stopping) return;
+        const next = this.fork(slot);
+        next.on('message', (m: unknown) => {
+          if (isWorkerMessage(m) && m.type === 'ready') {
+            this.log.info({ worker: slot.index, pid: next.process.pid }, 'worker restarted');
+          }
+        });
+        this.watch(slot, next);
+      }, slot.restartMs);
+      slot.restartMs = Math.min(slot.restartMs * 2, MAX_RESTART_MS);
+    });
+  }
+}
