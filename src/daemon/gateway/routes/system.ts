@@ -31,8 +31,8 @@ export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, 
   });
   app.get('/v1/models', (req, reply) => withKey(state, req, reply, (key) => modelList(state, key)));
   app.get('/v1/dashboard/billing/subscription', (req, reply) =>
-    withKey(state, req, reply, (key) => {
-      const wallet = userWallet(state, key);
+    withKey(state, req, reply, async (key) => {
+      const wallet = await userWallet(state, key);
       const budgetUsd =
         key.record.budget !== null
           ? key.record.budget / MICRO_PER_USD
@@ -51,9 +51,9 @@ export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, 
     }),
   );
   app.get('/v1/dashboard/billing/usage', (req, reply) =>
-    withKey(state, req, reply, (key) => {
-      const wallet = key.record.budget === null ? userWallet(state, key) : null;
-      const spent = wallet ? wallet.spent : state.ledger.spent(key.record.id);
+    withKey(state, req, reply, async (key) => {
+      const wallet = key.record.budget === null ? await userWallet(state, key) : null;
+      const spent = wallet ? wallet.spent : await keySpent(state, key);
       // One API reports usage in US cents
       return { object: 'list', total_usage: (spent / MICRO_PER_USD) * 100 };
     }),
@@ -61,14 +61,32 @@ export function registerSystemRoutes(app: FastifyInstance, state: GatewayState, 
 }
 
 /**
+ * The key's settled spend. With shared books (several daemons) this node's in-memory ledger is
+ * not moved by settlements, its own or other nodes': the durable store, committed before each
+ * response ended, has them all.
+ */
+async function keySpent(state: GatewayState, key: RouteKey): Promise<number> {
+  if (!state.shared) return state.ledger.spent(key.record.id);
+  return (await state.store.getKey(key.record.id))?.spent ?? key.record.spent;
+}
+
+/**
  * A user-owned key without a budget reports its user's money (One API's rule, one-hub#330): all
  * the credit the user ever had (the sum of their ledger, which is balance + spent at the last
- * snapshot) and what of it is gone (that sum less the balance the gateway counts now). Null for
- * an operator's key or an unmetered user.
+ * snapshot) and what of it is gone (that sum less the balance the gateway counts now; with shared
+ * books, as keySpent, the store's). Null for an operator's key or an unmetered user.
  */
-function userWallet(state: GatewayState, key: RouteKey): { credited: number; spent: number } | null {
+async function userWallet(
+  state: GatewayState,
+  key: RouteKey,
+): Promise<{ credited: number; spent: number } | null> {
   const u = key.user;
   if (u === null || u.balance === null) return null;
+  if (state.shared) {
+    const stored = await state.store.getUser(u.id);
+    if (!stored || stored.balance === null) return null;
+    return { credited: stored.balance + stored.spent, spent: stored.spent };
+  }
   const credited = u.balance + u.spent;
   const now = state.ledger.balance(u.id) ?? u.balance;
   return { credited, spent: credited - now };
@@ -101,7 +119,7 @@ async function withKey(
     // OpenAI-shaped routes: no `?key=` (only Gemini clients send keys in the URL)
     const key = authenticate(state, extractKey(req.headers, undefined));
     checkKeyUsable(key, req.ip, Date.now());
-    return answer(key);
+    return await answer(key);
   } catch (err) {
     const wire = toWireError(err instanceof BcError ? err : new BcError('INTERNAL', 'internal error'));
     const { status, body } = errorPayload('openai', wire);
