@@ -89,13 +89,16 @@ export async function handleRelay(
     await relay(state, ctx);
   } catch (err) {
     if (!isBcError(err)) state.logger.error({ err, request_id: ctx.requestId }, 'request failed');
-    if (ctx.res.headersSent) {
-      if (!ctx.res.writableEnded) ctx.res.end();
-    } else sendError(ctx, err);
     const outcome = isBcError(err) ? unanswered(err.status, err.category) : unanswered(500, 'internal');
+    // the row is committed before the client hears the refusal, as on the relay's own path: a 403
+    // or 429 already answered is in the logs (SPEC section 7), also on a store that commits later
+    // than the same tick (PostgreSQL)
     await settle(state, ctx, outcome).catch(() => {
       // the row could not be written; already logged by settle
     });
+    if (ctx.res.headersSent) {
+      if (!ctx.res.writableEnded) ctx.res.end();
+    } else sendError(ctx, err);
   }
 }
 
