@@ -135,10 +135,13 @@ export interface DaemonClient {
   models(): Promise<ModelView[]>;
   logs(query?: LogQuery): Promise<LogRow[]>;
   usage(by: UsageDimension, since?: string): Promise<UsageRow[]>;
-  /** the current per-second series (shape defined by the metrics routes) */
-  metricsSnapshot(): Promise<unknown>;
+  /**
+   * the current per-second series (shape defined by the metrics routes); `node`: a clustered
+   * daemon's node id or `local` (absent: the whole cluster, or the daemon itself when alone)
+   */
+  metricsSnapshot(node?: string): Promise<unknown>;
   /** one parsed NDJSON document per line of `GET /v1/metrics/stream`, until `signal` aborts */
-  metricsStream(signal?: AbortSignal): AsyncIterable<unknown>;
+  metricsStream(signal?: AbortSignal, node?: string): AsyncIterable<unknown>;
   close(): Promise<void>;
 }
 
@@ -303,10 +306,10 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  async function* metricsStream(signal?: AbortSignal): AsyncIterable<unknown> {
+  async function* metricsStream(signal?: AbortSignal, node?: string): AsyncIterable<unknown> {
     let res: Answer;
     try {
-      res = await send('metricsStream', {}, { signal });
+      res = await send('metricsStream', { query: { node } }, { signal });
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
@@ -402,7 +405,7 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     models: () => call<ModelView[]>('models'),
     logs: (query = {}) => call<LogRow[]>('logs', { query: { ...query } }),
     usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),
-    metricsSnapshot: () => call<unknown>('metricsSnapshot'),
+    metricsSnapshot: (node) => call<unknown>('metricsSnapshot', { query: { node } }),
     metricsStream,
     close: async () => agent.destroy(),
   };

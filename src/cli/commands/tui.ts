@@ -10,12 +10,14 @@ export function registerTui(program: Command, ctx: CliContext): void {
     .command('top')
     .description('live monitor: throughput, tokens, latency, errors by channel, model and key (q quits)')
     .option('--once', 'print one frame (or with --json one snapshot) and exit')
-    .action(async (flags: { once?: boolean }) => {
+    .option('--node <id>', "in a cluster: one node's numbers (its id from bc status, or local)")
+    .action(async (flags: { once?: boolean; node?: string }) => {
       const { runTop } = await import('../../tui/top/run.js');
       ctx.exitCode = await runTop({
         socket: ctx.paths().socket,
         once: flags.once === true,
         json: ctx.out.json,
+        ...(flags.node === undefined ? {} : { node: flags.node }),
       });
     });
 

@@ -17,6 +17,7 @@ import type { FollowOptions } from '../hooks/follow-metrics.js';
 import { useTerminalSize, type TerminalSize } from '../hooks/use-terminal-size.js';
 import { useUserBalances } from '../hooks/use-user-balances.js';
 import { viewRows } from './columns.js';
+import { scopeLabel } from './scope.js';
 import { Dashboard, Waiting } from './dashboard.js';
 import { INITIAL_TOP_STATE, reduceTop, topKeys, topActionForKey, type TopState } from './top-state.js';
 
@@ -52,18 +53,25 @@ function StatusLine(props: {
 }) {
   const { stream, state, theme } = props;
   const [conn, connColor] = connectionText(stream, theme);
+  const scope = scopeLabel(props.shown);
+  const scopeText = scope ? `  ${scope.text}` : '';
   const sort = `sort ${state.sort}${state.descending ? '-' : '+'}`;
   const parts = [`window ${fmtSpan(state.windowS)}`, sort, state.view];
   if (state.filter) parts.push(`filter "${state.filter}"`);
   const time = props.shown ? new Date(props.shown.time).toTimeString().slice(0, 8) : '';
   const left = `  ${parts.join('  ')}${state.paused ? '  PAUSED' : ''}`;
-  const room = Math.max(0, props.width - 'bc top '.length - conn.length - time.length - 1);
+  const room = Math.max(0, props.width - 'bc top '.length - conn.length - scopeText.length - time.length - 1);
   return (
     <Text wrap="truncate">
       <Text bold color={theme.accent}>
         bc top{' '}
       </Text>
       <Text color={connColor}>{conn}</Text>
+      {scope ? (
+        <Text bold color={scope.warn ? theme.warn : theme.accent}>
+          {scopeText}
+        </Text>
+      ) : null}
       <Text bold={state.paused}>{fit(left, room)}</Text>
       <Text color={theme.muted}> {time}</Text>
     </Text>
