@@ -22,8 +22,8 @@
  *
  * Measured on the test PostgreSQL 15 (2 cores shared with other work, a pool of 4, 64 settlements
  * always in flight over 5 keys and 3 users; pg-log-batch.test.ts prints it): one transaction per
- * row (the settle this replaced, and this class with maxRows 1) 160-580 rows/s, the hot key rows
- * held from UPDATE to the commit's flush; batched 3,200-11,900 rows/s, 20-40 times more, the range
+ * row (the settle this replaced, and this class with maxRows 1) 140-580 rows/s, the hot key rows
+ * held from UPDATE to the commit's flush; batched 2,400-11,900 rows/s, 17-44 times more, the range
  * being the machine's load. maxInFlight 2 measured best (in one run 1: 8,500, 2: 11,600, 4: 8,100).
  */
 import { roundHalfUp } from '../../../shared/money.js';
@@ -124,11 +124,7 @@ export class LogBatcher {
         return;
       }
       // nothing of the batch is in: each row alone, so one bad row fails only itself
-      await Promise.all(
-        [...rows.keys()].map((id) =>
-          this.run(batch.filter((w) => w.row.request_id === id)).catch(() => undefined),
-        ),
-      );
+      await Promise.all([...rows.keys()].map((id) => this.run(batch.filter((w) => w.row.request_id === id))));
       return;
     }
     for (const w of batch) {
