@@ -1,7 +1,10 @@
 /**
  * The N worker processes of `bc daemon --workers N`, started with node:cluster so that they all
- * accept on one gateway port and one control socket (the supervisor holds the listening handles
- * and hands connections round-robin). Each worker is the ordinary daemon (main.ts) with its index
+ * accept on one gateway port and one control socket. The supervisor creates each listening socket
+ * and shares it; the workers accept from it themselves (SCHED_NONE). Node's default, round-robin,
+ * has the supervisor accept every connection and pass it on over IPC: that puts one process on
+ * every connection's path, and a connection passed to a worker that dies before taking it stays
+ * open in the supervisor, unanswered, for as long as the client waits. Each worker is the ordinary daemon (main.ts) with its index
  * in BC_WORKER_INDEX (identity.ts); the pool starts them, waits for every `ready`, restarts one
  * that dies later (after 1 s, doubling while it keeps dying within a minute of its start, at most
  * 30 s apart) and stops them all: SIGTERM (each drains its requests), SIGKILL after the deadline.
@@ -51,6 +54,7 @@ export class WorkerPool {
       timer: null,
     }));
     this.umask = process.umask(SOCKET_UMASK);
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
   }
 
   /** Starts every worker; resolves once all are ready, rejects with the first one's reason for failing. */
@@ -103,7 +107,10 @@ export class WorkerPool {
       if (w === null || w.isDead()) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const kill = setTimeout(() => {
-          this.log.error({ worker: s.index, pid: w.process.pid }, 'worker did not stop in time: killing it');
+          this.log.error(
+            { worker: s.index, worker_pid: w.process.pid },
+            'worker did not stop in time: killing it',
+          );
           w.process.kill('SIGKILL');
         }, deadlineMs);
         w.once('exit', (exitCode: number | null) => {
@@ -155,7 +162,7 @@ export class WorkerPool {
       const lived = Date.now() - slot.startedAt;
       slot.restartMs = lived >= STABLE_MS ? FIRST_RESTART_MS : slot.restartMs;
       this.log.error(
-        { worker: slot.index, pid: w.process.pid, code, signal, restart_in_ms: slot.restartMs },
+        { worker: slot.index, worker_pid: w.process.pid, code, signal, restart_in_ms: slot.restartMs },
         'worker died: restarting it',
       );
       slot.timer = setTimeout(() => {
@@ -164,7 +171,7 @@ export class WorkerPool {
         const next = this.fork(slot);
         next.on('message', (m: unknown) => {
           if (isWorkerMessage(m) && m.type === 'ready') {
-            this.log.info({ worker: slot.index, pid: next.process.pid }, 'worker restarted');
+            this.log.info({ worker: slot.index, worker_pid: next.process.pid }, 'worker restarted');
           }
         });
         this.watch(slot, next);
