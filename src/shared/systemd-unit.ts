@@ -1,5 +1,6 @@
 /**
- * Renders the systemd unit that `bc service install` writes: `bc daemon` in the foreground, a
+ * Renders the systemd unit that `bc service install` writes (or, with `--template`, the template
+ * `burncloud@.service` for several daemons on one machine): `bc daemon` in the foreground, a
  * state directory, restart on failure, a stop timeout above the daemon's 30 s drain, reload by
  * SIGHUP, a watchdog the daemon's event loop feeds (a process that is alive but wedged is killed
  * and restarted, which Restart=on-failure alone never notices), and the usual sandboxing. A system unit gets the full mount-namespace hardening; a user
@@ -21,6 +22,14 @@ export interface SystemdUnitOptions {
   listen?: string;
   /** system unit only: run as this existing user instead of a dynamic one */
   serviceUser?: string;
+  /** BC_WORKERS: gateway processes under the one daemon (above 1 needs BC_REDIS in the environment) */
+  workers?: number;
+  /**
+   * A template unit (`burncloud@.service`): one daemon per instance name, each with its own home
+   * (`<state dir>/<name>`) and its own settings file (`/etc/burncloud/<name>.env`, or
+   * `~/.config/burncloud/<name>.env` for a user unit) for BC_LISTEN, BC_DB, BC_REDIS and the like.
+   */
+  template?: boolean;
 }
 
 export const SYSTEM_STATE_DIR = '/var/lib/burncloud';
@@ -34,7 +43,7 @@ export const WATCHDOG_S = 30;
 
 export function renderSystemdUnit(opts: SystemdUnitOptions): string {
   const lines: string[] = [];
-  lines.push('[Unit]', 'Description=BurnCloud LLM gateway');
+  lines.push('[Unit]', `Description=BurnCloud LLM gateway${opts.template ? ' (%i)' : ''}`);
   if (!opts.user) {
     // A user manager cannot see system targets, so ordering after network-online is system-only.
     lines.push('Wants=network-online.target', 'After=network-online.target');
@@ -49,9 +58,18 @@ function serviceSection(opts: SystemdUnitOptions): string[] {
   const home = opts.home ?? (opts.user ? undefined : SYSTEM_STATE_DIR);
   if (!opts.user) out.push(...identityLines(opts, home));
   out.push(`ExecStart=${execArg(opts.nodePath)} ${execArg(opts.binPath)} daemon`);
-  // %h is the user's home specifier, left unescaped on purpose when no home was given.
-  out.push(home === undefined ? 'Environment=BC_HOME=%h/.local/share/burncloud' : envLine('BC_HOME', home));
+  // %h (the user's home) and %i (the instance) are specifiers, left unescaped on purpose
+  const instance = opts.template ? '/%i' : '';
+  out.push(
+    home === undefined
+      ? `Environment=BC_HOME=%h/.local/share/burncloud${instance}`
+      : envLine('BC_HOME', home, instance),
+  );
   if (opts.listen !== undefined) out.push(envLine('BC_LISTEN', opts.listen));
+  if (opts.workers !== undefined) out.push(envLine('BC_WORKERS', String(opts.workers)));
+  // the instance's own settings; `-`: a missing file is not an error
+  if (opts.template)
+    out.push(`EnvironmentFile=-${opts.user ? '%h/.config/burncloud' : '/etc/burncloud'}/%i.env`);
   out.push(
     'ExecReload=/bin/kill -HUP $MAINPID',
     'KillSignal=SIGTERM',
@@ -62,7 +80,7 @@ function serviceSection(opts: SystemdUnitOptions): string[] {
     `WatchdogSec=${WATCHDOG_S}`,
     'NotifyAccess=all',
     'UMask=0077',
-    'SyslogIdentifier=burncloud',
+    `SyslogIdentifier=burncloud${opts.template ? '-%i' : ''}`,
     '',
     '# Hardening',
     'NoNewPrivileges=yes',
@@ -79,7 +97,8 @@ function identityLines(opts: SystemdUnitOptions, home: string | undefined): stri
   const out: string[] = [];
   if (opts.serviceUser !== undefined) out.push(`User=${opts.serviceUser}`);
   else out.push('DynamicUser=yes');
-  if (home === SYSTEM_STATE_DIR) out.push('StateDirectory=burncloud', 'StateDirectoryMode=0700');
+  if (home === SYSTEM_STATE_DIR)
+    out.push(`StateDirectory=burncloud${opts.template ? '/%i' : ''}`, 'StateDirectoryMode=0700');
   return out;
 }
 
@@ -99,6 +118,7 @@ function systemSandbox(opts: SystemdUnitOptions, home: string): string[] {
     'SystemCallArchitectures=native',
   ];
   // StateDirectory= is writable under ProtectSystem=strict by itself; any other home must be named.
+  // a template's instances live in folders under the home: the whole home is theirs
   if (home !== SYSTEM_STATE_DIR) out.push(`ReadWritePaths=${execArg(home)}`);
   return out;
 }
@@ -114,8 +134,9 @@ function execArg(value: string): string {
   return needsQuotes(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
 }
 
-function envLine(name: string, value: string): string {
-  const assignment = `${name}=${value.replace(/%/g, '%%')}`;
+/** `suffix` is appended unescaped: systemd specifiers such as `/%i`. */
+function envLine(name: string, value: string, suffix = ''): string {
+  const assignment = `${name}=${value.replace(/%/g, '%%')}${suffix}`;
   return needsQuotes(assignment)
     ? `Environment="${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
     : `Environment=${assignment}`;

@@ -73,6 +73,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
     'RestrictNamespaces',
     'SystemCallArchitectures',
     'ReadWritePaths',
+    'EnvironmentFile',
   ],
   Install: ['WantedBy'],
 };
@@ -253,6 +254,59 @@ describe('renderSystemdUnit: user unit', () => {
         renderSystemdUnit({ user: true, nodePath: process.execPath, binPath, home: '/tmp/bc home' }),
         true,
       ),
+    ).toBe('');
+  });
+});
+
+describe('renderSystemdUnit: workers and the template for several daemons', () => {
+  it('--workers sets BC_WORKERS beside BC_HOME', () => {
+    const unit = renderSystemdUnit({ user: false, nodePath: '/usr/bin/node', binPath, workers: 4 });
+    expect(values(unit, 'Service', 'Environment')).toEqual(['BC_HOME=/var/lib/burncloud', 'BC_WORKERS=4']);
+    expect(
+      check(renderSystemdUnit({ user: false, nodePath: process.execPath, binPath, workers: 4 }), false),
+    ).toBe('');
+  });
+
+  it('a system template gives each instance its own state folder, settings file and log name', () => {
+    const unit = renderSystemdUnit({ user: false, nodePath: '/usr/bin/node', binPath, template: true });
+    expect(values(unit, 'Unit', 'Description')).toEqual(['BurnCloud LLM gateway (%i)']);
+    expect(values(unit, 'Service', 'Environment')).toEqual(['BC_HOME=/var/lib/burncloud/%i']);
+    expect(values(unit, 'Service', 'StateDirectory')).toEqual(['burncloud/%i']);
+    expect(values(unit, 'Service', 'EnvironmentFile')).toEqual(['-/etc/burncloud/%i.env']);
+    expect(values(unit, 'Service', 'SyslogIdentifier')).toEqual(['burncloud-%i']);
+  });
+
+  it('a template with a custom home keeps the specifier outside the escaping, quoted or not', () => {
+    const plain = renderSystemdUnit({
+      user: false,
+      nodePath: '/usr/bin/node',
+      binPath,
+      home: '/srv/bc',
+      template: true,
+    });
+    expect(values(plain, 'Service', 'Environment')).toEqual(['BC_HOME=/srv/bc/%i']);
+    const spaced = renderSystemdUnit({
+      user: false,
+      nodePath: '/usr/bin/node',
+      binPath,
+      home: '/srv/b c%',
+      template: true,
+    });
+    expect(values(spaced, 'Service', 'Environment')).toEqual(['"BC_HOME=/srv/b c%%/%i"']);
+  });
+
+  it('a user template keeps instances under the user home and reads ~/.config/burncloud/<name>.env', () => {
+    const unit = renderSystemdUnit({ user: true, nodePath: '/usr/bin/node', binPath, template: true });
+    expect(values(unit, 'Service', 'Environment')).toEqual(['BC_HOME=%h/.local/share/burncloud/%i']);
+    expect(values(unit, 'Service', 'EnvironmentFile')).toEqual(['-%h/.config/burncloud/%i.env']);
+  });
+
+  it('templates pass the checks', () => {
+    expect(
+      check(renderSystemdUnit({ user: false, nodePath: process.execPath, binPath, template: true }), false),
+    ).toBe('');
+    expect(
+      check(renderSystemdUnit({ user: true, nodePath: process.execPath, binPath, template: true }), true),
     ).toBe('');
   });
 });

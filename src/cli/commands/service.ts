@@ -1,5 +1,6 @@
 /**
- * `bc service install [--user] [--print]`: writes a systemd unit that runs `bc daemon` (system:
+ * `bc service install [--user] [--print] [--workers N] [--template]`: writes a systemd unit that
+ * runs `bc daemon` (system:
  * /etc/systemd/system, user: ~/.config/systemd/user), the only file BurnCloud writes outside
  * BC_HOME, then says which systemctl command enables it. `--print` only shows the unit.
  */
@@ -10,25 +11,30 @@ import type { Command } from 'commander';
 import { renderSystemdUnit } from '../../shared/systemd-unit.js';
 import { bcBinPath } from '../bin-path.js';
 import type { CliContext } from '../context.js';
-import { arg } from '../options.js';
+import { arg, positiveInt } from '../options.js';
 import { parseListenAddress } from '../parse.js';
 
 export const UNIT_NAME = 'burncloud.service';
+export const TEMPLATE_UNIT_NAME = 'burncloud@.service';
 
 interface ServiceFlags {
   user?: boolean;
   print?: boolean;
   listen?: string;
+  workers?: number;
+  template?: boolean;
 }
 
-function unitPath(ctx: CliContext, user: boolean): string {
-  if (!user) return path.join('/etc/systemd/system', UNIT_NAME);
+function unitPath(ctx: CliContext, user: boolean, template: boolean): string {
+  const name = template ? TEMPLATE_UNIT_NAME : UNIT_NAME;
+  if (!user) return path.join('/etc/systemd/system', name);
   const configHome = ctx.env.XDG_CONFIG_HOME || path.join(ctx.env.HOME || os.homedir(), '.config');
-  return path.join(configHome, 'systemd', 'user', UNIT_NAME);
+  return path.join(configHome, 'systemd', 'user', name);
 }
 
 function install(ctx: CliContext, flags: ServiceFlags): void {
   const user = flags.user === true;
+  const template = flags.template === true;
   const home = ctx.homeFlag ?? (ctx.env.BC_HOME || undefined);
   const listen = flags.listen ?? (ctx.env.BC_LISTEN || undefined);
   const unit = renderSystemdUnit({
@@ -37,13 +43,15 @@ function install(ctx: CliContext, flags: ServiceFlags): void {
     binPath: bcBinPath(),
     ...(home !== undefined ? { home: path.resolve(home) } : {}),
     ...(listen !== undefined ? { listen } : {}),
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(template ? { template } : {}),
   });
   if (flags.print) {
-    if (ctx.out.json) ctx.out.result({ path: unitPath(ctx, user), unit }, () => unit);
+    if (ctx.out.json) ctx.out.result({ path: unitPath(ctx, user, template), unit }, () => unit);
     else ctx.out.raw(unit);
     return;
   }
-  const file = unitPath(ctx, user);
+  const file = unitPath(ctx, user, template);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, unit, { mode: 0o644 });
@@ -55,7 +63,9 @@ function install(ctx: CliContext, flags: ServiceFlags): void {
     });
   }
   const sc = user ? 'systemctl --user' : 'systemctl';
-  const next = `${sc} daemon-reload && ${sc} enable --now burncloud`;
+  const next = template
+    ? `${sc} daemon-reload && ${sc} enable --now burncloud@node1 (settings in ${user ? '~/.config/burncloud' : '/etc/burncloud'}/node1.env)`
+    : `${sc} daemon-reload && ${sc} enable --now burncloud`;
   ctx.out.result({ path: file, next }, () => `wrote ${file}\nnext: ${next}`);
 }
 
@@ -67,5 +77,7 @@ export function registerService(program: Command, ctx: CliContext): void {
     .option('--user', 'a per-user unit (systemctl --user) instead of a system unit')
     .option('--print', 'print the unit instead of writing it')
     .option('--listen <host:port>', 'the gateway address the unit sets', arg(parseListenAddress))
+    .option('--workers <n>', 'gateway processes (BC_WORKERS; above 1 needs BC_REDIS)', positiveInt)
+    .option('--template', 'a template unit burncloud@.service: one daemon per instance name')
     .action((flags: ServiceFlags) => install(ctx, flags));
 }
