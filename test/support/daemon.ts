@@ -2,13 +2,15 @@
  * A real background daemon for CLI and end-to-end tests, started the way users start it:
  * `bc start` with a fresh temporary BC_HOME and `BC_LISTEN=127.0.0.1:0`, its bound address read
  * back from `bc status --json`. `bc(...)` runs the CLI against it; `cleanup()` stops it (killing
- * it if it will not stop) and removes the home.
+ * it if it will not stop) and removes the home. `store: 'postgres'` puts it on a fresh PostgreSQL
+ * database instead of the home's SQLite file (test/support/store-matrix.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runBc } from './cli.js';
 import type { RunBcOptions, RunBcResult } from './cli.js';
+import { storeEnv, type StoreKind } from './store-matrix.js';
 
 export interface TestDaemon {
   home: string;
@@ -16,6 +18,8 @@ export interface TestDaemon {
   /** http://127.0.0.1:PORT */
   gatewayUrl: string;
   pid: number;
+  /** the store URL it was given (BC_DB), undefined for the home's SQLite file */
+  db: string | undefined;
   /** runBc bound to this daemon's home and environment */
   bc(args: string[], opts?: Omit<RunBcOptions, 'home'>): Promise<RunBcResult>;
   /** `bc stop`; throws if it fails */
@@ -73,9 +77,16 @@ function fail(what: string, r: RunBcResult, home: string): never {
   throw new Error(`${what} failed (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nlog: ${log}`);
 }
 
-export async function startTestDaemon(opts: { env?: Record<string, string> } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  opts: { env?: Record<string, string>; store?: StoreKind } = {},
+): Promise<TestDaemon> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-'));
-  const env = { BC_LISTEN: '127.0.0.1:0', BC_LOG_LEVEL: 'warn', ...opts.env };
+  const env: Record<string, string> = {
+    BC_LISTEN: '127.0.0.1:0',
+    BC_LOG_LEVEL: 'warn',
+    ...(await storeEnv(opts.store)),
+    ...opts.env,
+  };
   const bc = (args: string[], o: Omit<RunBcOptions, 'home'> = {}): Promise<RunBcResult> =>
     runBc(args, { ...o, home, env: { ...env, ...o.env } });
   const started = await bc(['start'], { timeoutMs: 60_000 });
@@ -91,6 +102,7 @@ export async function startTestDaemon(opts: { env?: Record<string, string> } = {
     socket: status.socket,
     gatewayUrl: `http://${status.listen}`,
     pid: status.pid,
+    db: env.BC_DB,
     bc,
     async stop() {
       const r = await bc(['stop'], { timeoutMs: 60_000 });

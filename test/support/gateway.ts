@@ -2,7 +2,8 @@
  * An in-process daemon for relay tests: real services on a temporary BC_HOME, the real gateway
  * app listening on 127.0.0.1:0, and the real control app driven through `inject()` (the same
  * routes the CLI uses). Tests that need a separate process (SIGKILL, signals) use
- * startTestDaemon() instead.
+ * startTestDaemon() instead. `store: 'postgres'` puts it on a fresh PostgreSQL database instead of
+ * the home's SQLite file (test/support/store-matrix.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import { createServices } from '../../src/daemon/services.js';
 import type { DaemonServices } from '../../src/daemon/service-types.js';
 import { buildGatewayApp } from '../../src/daemon/gateway/app.js';
 import { buildControlApp } from '../../src/daemon/control/app.js';
+import { storeEnv, type StoreKind } from './store-matrix.js';
 
 export interface TestGateway {
   url: string;
@@ -36,11 +38,17 @@ export interface TestGateway {
 export async function startGateway(
   opts: {
     env?: Record<string, string>;
+    store?: StoreKind;
     /** receives the daemon log's JSON lines (level info) */ log?: (line: string) => void;
   } = {},
 ): Promise<TestGateway> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-gw-'));
-  const env = { ...process.env, BC_PROBE_INTERVAL_MS: '3600000', ...opts.env };
+  const env = {
+    ...process.env,
+    BC_PROBE_INTERVAL_MS: '3600000',
+    ...(await storeEnv(opts.store)),
+    ...opts.env,
+  };
   const paths = resolvePaths({ home, listen: '127.0.0.1:0' }, env);
   const sink = opts.log;
   const logger = sink
