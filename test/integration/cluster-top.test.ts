@@ -4,7 +4,8 @@
  * A's socket answers k + m for the whole cluster, m for node=<B>, k for node=local, through the
  * control route and through the real `bc top --once [--json] [--node]`; an unknown node is a 404
  * naming the live ones. C cut off from Redis still answers, with its own numbers and a word that
- * the cluster view is unavailable, and leaves A's cluster view; killed, it leaves it for good.
+ * the cluster view is unavailable, and leaves A's cluster view; killed, it leaves it within the
+ * expiry of its numbers; B stopped leaves it at once.
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -76,10 +77,12 @@ beforeAll(async () => {
     BC_REDIS_PREFIX: freshRedisPrefix(),
     BC_MASTER_KEY: randomBytes(32).toString('hex'),
   };
-  // one after the other: the first migrates the database and seeds Redis
+  // the first migrates the database and seeds Redis, then the other two join
   a = await startTestDaemon({ env });
-  b = await startTestDaemon({ env });
-  c = await startTestDaemon({ env: { ...env, BC_REDIS: viaProxy.toString() } });
+  [b, c] = await Promise.all([
+    startTestDaemon({ env }),
+    startTestDaemon({ env: { ...env, BC_REDIS: viaProxy.toString() } }),
+  ]);
   [ca, cb, cc] = [a, b, c].map((n) => createDaemonClient({ socket: n.socket, timeoutMs: 5_000 })) as [
     DaemonClient,
     DaemonClient,
@@ -227,5 +230,13 @@ describe('bc top over three daemons', () => {
       (e: unknown) => e as { status?: number },
     );
     expect(err?.status).toBe(404);
+  });
+
+  it("a stopped node's numbers leave at once (it deletes them)", async () => {
+    await b.stop();
+    // no expiry to wait for: the first look after the stop already leaves B out
+    const after = await snap(ca);
+    expect(after.scope?.nodes).toEqual([ids.a]);
+    expect(after.totals.requests).toBe(base.a + 5);
   });
 });
