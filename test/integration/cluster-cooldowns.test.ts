@@ -86,7 +86,7 @@ async function coolingUntil(i: number): Promise<number | null> {
 describe('three daemons share channel cooldowns', () => {
   it('a 429 on node A benches the channel on B and C within a second; one probe when it ends', async () => {
     const [a, b, c] = nodes as [TestDaemon, TestDaemon, TestDaemon];
-    simX.fault({ kind: 'status', status: 429, headers: { 'retry-after': '3' } }, Infinity);
+    simX.fault({ kind: 'status', status: 429, headers: { 'retry-after': '4' } }, Infinity);
     expect((await ask(a.gatewayUrl, key, {})).status).toBe(200); // x refused, y answered
     expect(simX.callCount()).toBe(4);
     for (const i of [1, 2])
@@ -108,7 +108,7 @@ describe('three daemons share channel cooldowns', () => {
     }, 3_000);
     expect(probed).toBeLessThan(3_000);
     expect(simX.callCount()).toBe(5);
-    // the failed probe re-benched x for 3 s everywhere: more traffic on every node, no more hits
+    // the failed probe re-benched x for 4 s everywhere: more traffic on every node, no more hits
     await traffic(4);
     expect(simX.callCount()).toBe(5);
     for (const i of [0, 1, 2]) expect(await coolingUntil(i)).not.toBeNull();

@@ -17,6 +17,8 @@ const SKEW = 10_000;
 class FakeRecord {
   now = T0;
   down = false;
+  /** calls that fail while Redis stays reachable (a timeout) */
+  flaky = 0;
   readonly records = new Map<string, { failures: number; until: number }>();
   readonly claims = new Map<string, string>();
   calls: string[] = [];
@@ -26,10 +28,15 @@ class FakeRecord {
       this.calls.push(`${node}:${what}`);
       await Promise.resolve();
       if (this.down) throw new Error('coordination store unavailable');
+      if (this.flaky > 0) {
+        this.flaky -= 1;
+        throw new Error('command timed out');
+      }
       return fn();
     };
     const redisNow = () => this.now + SKEW;
     return {
+      reachable: () => !this.down,
       failure: (ch: number, i: number, ra?: number) =>
         run('failure', () => {
           const r = this.records.get(`${ch}:${i}`) ?? { failures: 0, until: 0 };
@@ -214,6 +221,26 @@ describe('SharedHealth', () => {
     book.success(1, 0);
     await before;
     expect(book.waitMs(1, 0)).toBe(0);
+  });
+
+  it('a claim call that fails while Redis is reachable is asked again, not decided alone', async () => {
+    const { redis, nodes, at } = await cluster(2);
+    const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    a.book.failure(1, 0, 1_000);
+    await settle();
+    await b.sync.sync();
+    at(1_000);
+    redis.flaky = 1;
+    expect(a.book.tryAcquire(1, 0)).toBe(false);
+    await settle();
+    expect(a.book.tryAcquire(1, 0)).toBe(false); // no claim: asked too recently to ask again
+    expect(b.book.tryAcquire(1, 0)).toBe(false);
+    await settle();
+    expect(b.book.tryAcquire(1, 0)).toBe(true);
+    at(1_300);
+    expect(a.book.tryAcquire(1, 0)).toBe(false);
+    await settle();
+    expect(a.book.tryAcquire(1, 0)).toBe(false);
   });
 
   it('Redis away: local cooldowns stand, a success is sent once it is back, probes are decided alone', async () => {

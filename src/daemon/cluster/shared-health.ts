@@ -21,7 +21,8 @@
  *
  * Redis away: nothing waits for it (the coordinator's client fails fast). A failure Redis did not
  * take stays a local cooldown that reads do not undo until it ends, a success is re-sent, and a
- * node that cannot ask for a claim probes on its own, as a single daemon does.
+ * node that cannot reach Redis for a claim (disconnected, or its breaker open) probes on its own,
+ * as a single daemon does; a claim call that merely failed once is asked again instead.
  *
  * Ordering: a read or claim answer may have left Redis before a local change reached it. Each
  * call to Redis takes a generation number, and an answer applies to a key only when it started
@@ -37,7 +38,10 @@ const ASK_EVERY_MS = 250;
 /** a claim no request of this node used in this long is given back, for a busier node to take */
 const CLAIM_IDLE_MS = 2_000;
 
-type Cooldowns = Pick<RedisCooldowns, 'failure' | 'success' | 'tryAcquire' | 'releaseProbe' | 'readAll'>;
+type Cooldowns = Pick<
+  RedisCooldowns,
+  'failure' | 'success' | 'tryAcquire' | 'releaseProbe' | 'readAll' | 'reachable'
+>;
 
 export interface SharedHealthOptions {
   book: HealthBook;
@@ -149,8 +153,8 @@ export class SharedHealth implements HealthSync {
         }
       },
       () => {
-        // Redis away: decide alone, as a single daemon does
-        this.book.grantProbe(channelId, index);
+        // Redis away: decide alone, as a single daemon does; one failed call is asked again
+        if (!this.cooldowns.reachable()) this.book.grantProbe(channelId, index);
       },
     );
   }

@@ -70,6 +70,14 @@ export class RedisCooldowns implements SharedCooldowns {
     return { state: r[0] as AcquireState, until: Number(r[1]) };
   }
 
+  /**
+   * Is Redis reachable as far as this node knows (connected, breaker closed)? A single call that
+   * failed on a reachable Redis (a timeout) is not a reason to decide without the cluster.
+   */
+  reachable(): boolean {
+    return this.client.redis.status === 'ready' && !this.client.open;
+  }
+
   async releaseProbe(channelId: number, index: number): Promise<void> {
     await this.client.run(DELETE_IF_OWNER, [this.keys.probe(channelId, index)], [this.node]);
   }
