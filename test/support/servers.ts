@@ -107,10 +107,14 @@ export function ensureRedisServer(): string {
   return installed;
 }
 
-async function startRedis(): Promise<{ url: string; stop: () => void }> {
+/**
+ * A redis-server of its own on `port` (default: a free one), without persistence; also for a test
+ * that stops one and starts it again, empty, on the same port (the run's Redis must stay up).
+ */
+export async function startRedis(at?: number): Promise<{ url: string; stop: () => void }> {
   const bin = ensureRedisServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bc-redis-'));
-  const port = await freePort();
+  const port = at ?? (await freePort());
   const pidfile = path.join(dir, 'redis.pid');
   // no persistence: a restart is empty (SCALEOUT.md 2(g)), never a stale snapshot
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'];

@@ -10,6 +10,11 @@
  *   database, so a node that lost Redis, or missed messages while it was reconnecting (pub/sub
  *   keeps nothing for absent subscribers), still catches up in under a second.
  *
+ * The subscription is checked at every poll too: ioredis subscribes again after a reconnect, but
+ * a subscribe that fails then (refused by an ACL, say) is never tried again, so the message path
+ * would stay dead until the next disconnect. A poll that finds the connection up without the
+ * subscription makes it again.
+ *
  * The version only goes up, and a node refreshes at most once per version it learns of, so a
  * message and a poll that report the same change cost one refresh. A refresh that fails (the
  * database is away) is retried by the next poll.
@@ -45,6 +50,9 @@ export class ChangeFeed {
   private subscriber: Redis | undefined;
   private publisher: Redis | undefined;
   private refreshing: Promise<void> | null = null;
+  /** the subscriber connection is subscribed to the channel (false again when it closes) */
+  private listening = false;
+  private subscribing = false;
   private wanted = 0;
   private stopped = false;
   private readonly channel: string;
@@ -78,9 +86,12 @@ export class ChangeFeed {
         const v = Number(text);
         if (Number.isSafeInteger(v)) this.learn(v, 'message');
       });
+      this.subscriber.on('close', () => {
+        this.listening = false;
+      });
       // not awaited: while Redis is away this waits for a connection (the intent is kept and
       // replayed on connect), and start() must not wait with it
-      this.subscriber.subscribe(this.channel).catch(() => undefined);
+      this.subscribe();
     }
     this.schedulePoll();
   }
@@ -127,7 +138,23 @@ export class ChangeFeed {
     this.timer.unref();
   }
 
+  private subscribe(): void {
+    if (!this.subscriber || this.subscribing) return;
+    this.subscribing = true;
+    this.subscriber
+      .subscribe(this.channel)
+      .then(() => {
+        this.listening = true;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.subscribing = false;
+      });
+  }
+
   private async poll(): Promise<void> {
+    // connected but not subscribed (a resubscribe that failed): subscribe again
+    if (this.subscriber?.status === 'ready' && !this.listening) this.subscribe();
     try {
       this.learn(await this.readVersion(), 'poll');
       // a refresh that failed earlier is tried again, even without a newer version

@@ -5,7 +5,11 @@
  * a node that dies holding some loses them when the lease runs out. Seeding from the durable store
  * is SET-max for a key's spent and SET-if-absent for a user's balance, never an increment; the
  * ready flag tells an empty Redis (after a restart) from a seeded one, and an empty one refuses
- * (NOT_READY) until seeded again.
+ * (NOT_READY) until seeded again. The node also remembers the reservations it holds for requests
+ * in flight and puts them back whenever its connection is ready again (restoreHolds): a Redis
+ * restarted empty has lost them, and a re-seed counts only committed spend, so without them the
+ * budget those requests were about to spend would be handed out a second time (8 streams in
+ * flight across a restart overspent a nearly used key budget by 8 requests).
  */
 import { BcError } from '../../shared/errors.js';
 import type { JointResult } from '../gateway/money/budget-ledger.js';
@@ -13,7 +17,7 @@ import type { CostTerms, OutputAsk } from '../gateway/money/meter.js';
 import { LEASE_MS, type SharedBudget, type SharedPayer } from './coordinator.js';
 import { CoordKeys } from './keys.js';
 import { NOT_READY, NOT_SEEDED, unavailable, type CoordClient } from './redis-client.js';
-import { CREDIT, RENEW, RESERVE, SEED_KEY, SEED_USER, SETTLE } from './scripts.js';
+import { CREDIT, RENEW, RESERVE, RESTORE_HOLD, SEED_KEY, SEED_USER, SETTLE } from './scripts.js';
 
 /** How long a settled request id is remembered (a repeated settle in that time changes nothing). */
 const DONE_TTL_MS = 120_000;
@@ -22,9 +26,20 @@ export interface RedisLedgerOptions {
   leaseMs?: number;
 }
 
+/** A reservation this node took for a request in flight, until it settles or its lease lapses. */
+interface Hold {
+  keyId: number;
+  userId: number | null;
+  hasKey: boolean;
+  amount: number;
+  /** when its lease lapses unless renewed (this node's clock: only used to forget it) */
+  until: number;
+}
+
 export class RedisLedger implements SharedBudget {
   readonly keys: CoordKeys;
   private readonly leaseMs: number;
+  private readonly holds = new Map<string, Hold>();
 
   constructor(
     private readonly client: CoordClient,
@@ -32,6 +47,9 @@ export class RedisLedger implements SharedBudget {
   ) {
     this.keys = new CoordKeys(client.prefix);
     this.leaseMs = opts.leaseMs ?? LEASE_MS;
+    // a reconnect may find Redis restarted empty: put back what is in flight before the re-seed
+    // sets the ready flag (a failure here is retried by the re-seed check, reseed.ts)
+    client.redis.on('ready', () => void this.restoreHolds().catch(() => undefined));
   }
 
   async reserve(
@@ -68,6 +86,13 @@ export class RedisLedger implements SharedBudget {
     const r = reply as (string | number)[];
     switch (r[0]) {
       case 'OK':
+        this.holds.set(requestId, {
+          keyId: payer.keyId,
+          userId: payer.userId,
+          hasKey,
+          amount: Number(r[1]),
+          until: Date.now() + this.leaseMs,
+        });
         return { ok: true, amount: Number(r[1]), outputTokens: Number(r[2]), clamped: Number(r[3]) === 1 };
       case 'REFUSED':
         return { ok: false, left: Number(r[1]), short: r[2] === 'user' ? 'user' : 'key' };
@@ -92,6 +117,8 @@ export class RedisLedger implements SharedBudget {
     cost: number,
     spentFloor?: number,
   ): Promise<void> {
+    // committed: from now on the store counts it, whether or not Redis hears of it
+    this.holds.delete(requestId);
     await this.client.run(
       SETTLE,
       [
@@ -110,9 +137,38 @@ export class RedisLedger implements SharedBudget {
   }
 
   async renew(requestId: string, keyId: number, userId: number | null): Promise<void> {
+    const hold = this.holds.get(requestId);
+    if (hold) hold.until = Date.now() + this.leaseMs;
     const leases = [this.keys.keyBudget(keyId)[2]];
     if (userId !== null) leases.push(this.keys.userWallet(userId)[2]);
     await this.client.run(RENEW, leases, [requestId, this.leaseMs]);
+  }
+
+  /**
+   * Puts back on Redis the reservations of this node's requests in flight that Redis lost (a
+   * restart); those Redis still has, or already settled, are left as they are. Holds whose lease
+   * lapsed are forgotten. Returns how many were put back.
+   */
+  async restoreHolds(): Promise<number> {
+    const now = Date.now();
+    const work: (() => Promise<unknown>)[] = [];
+    for (const [rid, h] of this.holds) {
+      if (h.until <= now) {
+        this.holds.delete(rid);
+        continue;
+      }
+      const keys = [
+        ...this.keys.keyBudget(h.keyId),
+        ...this.keys.userWallet(h.userId ?? 0),
+        this.keys.settled(rid),
+      ];
+      const args = [rid, h.amount, h.hasKey ? 1 : 0, h.userId === null ? 0 : 1, this.leaseMs];
+      work.push(() => this.client.run(RESTORE_HOLD, keys, args));
+    }
+    let n = 0;
+    for (let i = 0; i < work.length; i += 100)
+      for (const r of await Promise.all(work.slice(i, i + 100).map((f) => f()))) n += Number(r);
+    return n;
   }
 
   /** Seeds a key's settled spend (SET-max); returns what Redis holds after. */

@@ -5,7 +5,10 @@
  * and every metered user's balance from the durable store into Redis, SET-max and SET-if-absent
  * (never an increment: N nodes seeding together, or a seed racing a settle, cannot multiply or
  * lower anything), waits a grace period in which the other nodes re-register what they hold in
- * flight, then sets the ready flag. Until then every budget and rate script answers NOT_READY.
+ * flight (RedisLedger.restoreHolds, run by each node when its connection is ready again and by
+ * every node that finds Redis not ready here), then sets the ready flag. Until then every budget
+ * and rate script answers NOT_READY. The grace outlasts a node's reconnect backoff (at most 2 s,
+ * redis-client.ts), so a node that reconnects last still puts its holds back before the flag.
  */
 import type { KeyRecord, UserRecord } from '../store/types.js';
 import type { RedisLedger } from './redis-ledger.js';
@@ -18,6 +21,9 @@ export interface SeedSource {
 
 export type ReseedOutcome = 'ready' | 'seeded' | 'other-node';
 
+/** How long an empty Redis stays not ready after the seed, for every node to put its holds back. */
+export const RESEED_GRACE_MS = 2_500;
+
 /**
  * Re-seeds Redis when it is empty. 'ready': nothing to do; 'seeded': this node did it;
  * 'other-node': another node holds the lock (call again shortly).
@@ -26,9 +32,10 @@ export async function reseedIfEmpty(
   ledger: RedisLedger,
   store: SeedSource,
   node: string,
-  graceMs = 1_000,
+  graceMs = RESEED_GRACE_MS,
 ): Promise<ReseedOutcome> {
   if (await ledger.isReady()) return 'ready';
+  await ledger.restoreHolds();
   // the lock outlives a slow seed of many keys: it is only a guard against doing the work twice
   if (!(await ledger.claimReseed(node, 30_000 + graceMs))) return 'other-node';
   const [keys, users] = await Promise.all([store.listKeys(), store.listUsers()]);

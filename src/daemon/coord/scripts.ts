@@ -245,6 +245,35 @@ return n
 );
 
 /**
+ * Puts back a reservation of a request still in flight on a Redis that lost it (restarted empty,
+ * SCALEOUT.md 2(g)): the owner node re-registers it while the re-seed waits, so that the budget
+ * left after the re-seed (which counts only committed spend) is not handed out a second time.
+ * Nothing is done for a request already settled (its done marker) or a hold Redis still has (a
+ * mere reconnect). The ready flag is not needed: this runs before it is set.
+ * KEYS: key acct, key res, key lease, user acct, user res, user lease, done marker.
+ * ARGV: requestId, amount, hasKey (0/1), hasUser (0/1), leaseMs. Returns how many holds it put back.
+ */
+export const RESTORE_HOLD = script(
+  'restoreHold',
+  HELPERS +
+    `
+local rid, amount = ARGV[1], ARGV[2]
+if redis.call('EXISTS', KEYS[7]) == 1 then return 0 end
+local deadline = fmt(nowMs() + tonumber(ARGV[5]))
+local n = 0
+local function restore(acct, res, lease)
+  if redis.call('HSETNX', res, rid, amount) == 0 then return end
+  redis.call('HINCRBY', acct, 'reserved', amount)
+  redis.call('ZADD', lease, deadline, rid)
+  n = n + 1
+end
+if ARGV[3] == '1' then restore(KEYS[1], KEYS[2], KEYS[3]) end
+if ARGV[4] == '1' then restore(KEYS[4], KEYS[5], KEYS[6]) end
+return n
+`,
+);
+
+/**
  * The sum of a minute window (HASH epochSecond -> amount) and the seconds until its oldest
  * counted bucket leaves it (limits.ts MinuteWindow.sum/resetS); older buckets are deleted.
  */
