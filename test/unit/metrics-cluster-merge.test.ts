@@ -58,6 +58,8 @@ describe('cluster metrics merge', () => {
           inputTokens: s,
         });
       if (s % 10 === 0) c.send('b', { status: 429, errorCategory: 'rate_limit', cost: null, keyId: 1 });
+      // the same buckets on both nodes in the same second: they must add up
+      if (s % 5 === 0) c.send('b', { latencyMs: 20 + s, ttftMs: 5, model: 'gpt-4o', userId: 7 });
       c.tick(s % 17 === 0 ? 1500 : 1000);
     }
     const merged = c.a.merged([viaRedis(c.a.digest(HEALTH, 'a')), viaRedis(c.b.digest(HEALTH, 'b'))]);
