@@ -24,7 +24,7 @@ import { heapPolicyReady } from './lifecycle/heap-policy.js';
 import { VERSION } from '../shared/version.js';
 import { createServices } from './services.js';
 import type { DaemonServices } from './service-types.js';
-import { askSupervisorToStop } from './workers/messages.js';
+import { askSupervisorToStop, startHeartbeat } from './workers/messages.js';
 import type { WorkerIdentity } from './workers/identity.js';
 
 export interface DaemonOptions {
@@ -65,9 +65,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log: () => s.logger,
   });
   const uninstallCrash = opts.embedded === true ? () => undefined : installCrashHandlers(s, stop);
-  // a worker's supervisor is the service systemd watches
-  const stopWatchdog =
-    opts.embedded === true || opts.worker
+  // a worker's supervisor is the service systemd watches; the worker's loop feeds the supervisor
+  const stopWatchdog = opts.worker
+    ? startHeartbeat()
+    : opts.embedded === true
       ? () => undefined
       : startWatchdog({ warn: (o, m) => s.logger?.warn(o, m) });
   let code: number;

@@ -6,7 +6,7 @@
  * one gets exactly one log row with an id of its own (two processes append to one file); a key
  * budget is exact across the two (Redis); an edit through the socket reaches both within a second;
  * a worker SIGKILLed under load is replaced by the supervisor and every request that completed has
- * its row; `bc stop` ends the supervisor and both workers and removes the pidfile and socket. Also
+ * its row; a worker whose event loop stops is killed and replaced after the watchdog period; `bc stop` ends the supervisor and both workers and removes the pidfile and socket. Also
  * the refusal of --workers above 1 without BC_REDIS.
  */
 import fs from 'node:fs';
@@ -41,7 +41,13 @@ async function workerPids(): Promise<number[]> {
 beforeAll(async () => {
   sim = await startOpenAISim();
   d = await startTestDaemon({
-    env: { BC_WORKERS: '2', BC_REDIS: redisUrl(), BC_REDIS_PREFIX: freshRedisPrefix() },
+    env: {
+      BC_WORKERS: '2',
+      BC_REDIS: redisUrl(),
+      BC_REDIS_PREFIX: freshRedisPrefix(),
+      // a worker silent for 6 s is wedged (default 30 s)
+      BC_WORKER_WATCHDOG_MS: '6000',
+    },
   });
   json(await d.bc([...openaiChannelArgs('sim', 'sk-up-000000000000', 'm', '--base-url', sim.url), '--json']));
 }, 120_000);
@@ -149,6 +155,31 @@ describe('bc daemon --workers 2 on SQLite and Redis', () => {
     // the replacement serves too
     const again = await Promise.all(Array.from({ length: 10 }, () => ask(d.gatewayUrl, k.key, {})));
     expect(again.map((a) => a.status)).toEqual(Array(10).fill(200));
+  }, 90_000);
+
+  it('a worker whose event loop stops (SIGSTOP) is killed and replaced; the other serves meanwhile', async () => {
+    const k = json<KeyCreated>(await d.bc(['key', 'create', '--name', 'wedge', '--json']));
+    const [victim] = await workerPids();
+    process.kill(victim!, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const replaced = await msUntil(async () => {
+        const pids = await workerPids().catch(() => []);
+        return pids.length === 2 && !pids.includes(victim!);
+      }, 40_000);
+      expect(replaced).toBeLessThan(40_000);
+      // not before the watchdog period: a busy worker is not killed for being slow
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(6_000);
+      expect(alive(victim!)).toBe(false);
+    } finally {
+      try {
+        process.kill(victim!, 'SIGCONT');
+      } catch {
+        // killed, as it should be
+      }
+    }
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask(d.gatewayUrl, k.key, {})));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
   }, 90_000);
 
   it('bc stop ends the supervisor and every worker, and removes the pidfile and the socket', async () => {

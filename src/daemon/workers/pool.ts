@@ -7,13 +7,14 @@
  * open in the supervisor, unanswered, for as long as the client waits. Each worker is the ordinary daemon (main.ts) with its index
  * in BC_WORKER_INDEX (identity.ts); the pool starts them, waits for every `ready`, restarts one
  * that dies later (after 1 s, doubling while it keeps dying within a minute of its start, at most
- * 30 s apart) and stops them all: SIGTERM (each drains its requests), SIGKILL after the deadline.
+ * 30 s apart) or stops sending its heartbeat (a wedged event loop: killed, then restarted, as
+ * systemd's watchdog does for a single daemon; BC_WORKER_WATCHDOG_MS, default 30 s), and stops them all: SIGTERM (each drains its requests), SIGKILL after the deadline.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { BcError } from '../../shared/errors.js';
 import { WORKER_COUNT_ENV, WORKER_INDEX_ENV } from './identity.js';
-import { isWorkerMessage } from './messages.js';
+import { isWorkerMessage, workerWatchdogMs } from './messages.js';
 
 /** The socket the supervisor creates for the workers is never, even briefly, open to others. */
 const SOCKET_UMASK = 0o177;
@@ -26,6 +27,8 @@ interface Slot {
   index: number;
   worker: Worker | null;
   startedAt: number;
+  /** when its last heartbeat (or `ready`) arrived */
+  seenAt: number;
   restartMs: number;
   timer: NodeJS.Timeout | null;
 }
@@ -39,6 +42,8 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private stopping = false;
   private readonly umask: number;
+  private readonly watchdogMs = workerWatchdogMs();
+  private watchdog: NodeJS.Timeout | null = null;
   /** a worker asked for a stop (`bc stop` answered by it) */
   onStopRequest: () => void = () => undefined;
 
@@ -50,6 +55,7 @@ export class WorkerPool {
       index,
       worker: null,
       startedAt: 0,
+      seenAt: 0,
       restartMs: FIRST_RESTART_MS,
       timer: null,
     }));
@@ -78,7 +84,10 @@ export class WorkerPool {
           w.off('message', onMessage);
           w.off('exit', onExit);
           this.watch(slot, w);
-          if (++ready === this.slots.length && !failed) resolve({ listen });
+          if (++ready === this.slots.length && !failed) {
+            this.startWatchdog();
+            resolve({ listen });
+          }
         };
         const onExit = (code: number | null, signal: string | null): void => {
           fail(`worker ${slot.index} exited while starting (${signal ?? `code ${code}`})`);
@@ -100,6 +109,7 @@ export class WorkerPool {
    */
   async stop(deadlineMs: number): Promise<number> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     let code = 0;
     const exits = this.slots.map((s) => {
       if (s.timer) clearTimeout(s.timer);
@@ -129,6 +139,7 @@ export class WorkerPool {
   /** Kills every worker at once (a second SIGINT). */
   kill(): void {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.signal('SIGKILL');
   }
 
@@ -152,10 +163,34 @@ export class WorkerPool {
     return slot.worker;
   }
 
-  /** After its start: stop requests, and a restart if it dies while the pool is not stopping. */
+  /** Kills a worker whose heartbeat stopped (its exit then restarts it). */
+  private startWatchdog(): void {
+    this.watchdog = setInterval(
+      () => {
+        for (const s of this.slots) {
+          const w = s.worker;
+          if (w === null || w.isDead() || s.seenAt === 0) continue;
+          if (Date.now() - s.seenAt <= this.watchdogMs) continue;
+          this.log.error(
+            { worker: s.index, worker_pid: w.process.pid, silent_ms: Date.now() - s.seenAt },
+            'worker stopped answering: killing it',
+          );
+          s.seenAt = 0;
+          w.process.kill('SIGKILL');
+        }
+      },
+      Math.max(50, Math.floor(this.watchdogMs / 6)),
+    );
+    this.watchdog.unref();
+  }
+
+  /** After its start: heartbeats, stop requests, and a restart if it dies while the pool is not stopping. */
   private watch(slot: Slot, w: Worker): void {
+    slot.seenAt = Date.now();
     w.on('message', (m: unknown) => {
-      if (isWorkerMessage(m) && m.type === 'stop') this.onStopRequest();
+      if (!isWorkerMessage(m)) return;
+      if (m.type === 'alive' || m.type === 'ready') slot.seenAt = Date.now();
+      if (m.type === 'stop') this.onStopRequest();
     });
     w.once('exit', (code: number | null, signal: string | null) => {
       if (this.stopping) return;
