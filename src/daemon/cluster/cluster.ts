@@ -1,9 +1,11 @@
 /**
  * What a daemon started with `BC_REDIS` adds to itself so that several daemons on one PostgreSQL
- * database act as one gateway (SPEC section 9, SCALEOUT.md 2): the Redis coordinator (shared
- * budgets and rates, handed to admission and settlement through `GatewayState.shared`), the change
- * feed (an edit through any node's socket reaches every node within a second), and the node
- * registry (`bc status` lists every live node).
+ * database (or the workers of `--workers N` on one store) act as one gateway (SPEC section 9,
+ * SCALEOUT.md 2): the Redis coordinator (shared budgets and rates, handed to admission and
+ * settlement through `GatewayState.shared`), shared channel cooldowns and the probe claim
+ * (shared-health.ts), the change feed (an edit through any node's socket reaches every node
+ * within a second) and the node registry (`bc status` lists every live node). services.ts adds
+ * the metrics digests (metrics-publisher.ts) for `bc top` over the whole cluster.
  *
  * Redis holds budgets only as seeded from the durable store, so this also keeps it seeded: the
  * whole store at start when Redis is empty (one node does it, the others wait for it), every key
