@@ -1,8 +1,9 @@
 // `npm run bench [-- --quick] [-- --only A,B] [-- --keep]`: starts the topology of BENCH.md
 // (simulators, floor, gateway, peer; pinned), checks every endpoint answers correctly, runs the
-// scenarios, prints one side-by-side table and the issue's targets (PASS/MISS), and writes the raw
-// results to bench/results/<timestamp>.json and bench/results/latest.json. Whatever happens
-// (failure, Ctrl-C), every process it started is stopped before it exits.
+// scenarios (H, the cluster, starts its own gateways, PostgreSQL and Redis; not in --quick
+// unless named with --only), prints one side-by-side table and the issue's targets (PASS/MISS),
+// and writes the raw results to bench/results/<timestamp>.json and bench/results/latest.json.
+// Whatever happens (failure, Ctrl-C), every process it started is stopped before it exits.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { scenarioD } from './scenarios/d.mjs';
 import { scenarioE } from './scenarios/e.mjs';
 import { scenarioF } from './scenarios/f.mjs';
 import { scenarioG } from './scenarios/g.mjs';
+import { hTable, scenarioH } from './scenarios/h.mjs';
 
 const PLANS = {
   full: {
@@ -31,6 +33,7 @@ const PLANS = {
     E: { soakS: 600, soakRate: 500, idleS: 60, streamsS: 6, streamsOn: ['gateway', 'floor', 'peer'] },
     F: { rounds: 7, seconds: 3, levels: [1, 64, 512], streamSeconds: 6 },
     G: { n: 10 },
+    H: { rounds: 5, seconds: 3, idleS: 3, targets: ['sqlite', 'workers2', 'workers2s', 'pg2', 'pg1'] },
     peerIn: ['A', 'B', 'C', 'D', 'F'],
   },
   quick: {
@@ -42,6 +45,8 @@ const PLANS = {
     E: { soakS: 15, soakRate: 500, idleS: 5, streamsS: 1, streamsOn: ['gateway', 'floor'] },
     F: { rounds: 1, seconds: 1, levels: [], streamSeconds: 0 },
     G: { n: 10 },
+    // not in a plain --quick run (it does not fit the budget): `--quick --only H`
+    H: { rounds: 2, seconds: 1, idleS: 2, targets: ['sqlite', 'workers2', 'pg2', 'pg1'] },
     peerIn: ['A', 'F'],
   },
 };
@@ -53,6 +58,7 @@ const SCENARIOS = {
   F: scenarioF,
   G: scenarioG,
   E: scenarioE,
+  H: scenarioH,
 };
 
 const { values: opts } = parseArgs({
@@ -64,7 +70,9 @@ const { values: opts } = parseArgs({
 });
 const mode = opts.quick ? 'quick' : 'full';
 const plan = PLANS[mode];
-const only = opts.only ? opts.only.toUpperCase().split(',') : Object.keys(SCENARIOS);
+const only = opts.only
+  ? opts.only.toUpperCase().split(',')
+  : Object.keys(SCENARIOS).filter((id) => !(mode === 'quick' && id === 'H'));
 const t0 = Date.now();
 const log = (m) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${m}\n`);
 
@@ -186,6 +194,7 @@ function print(results, stamp) {
     );
   }
   out.push('', table(results), '', 'Targets (issues 6 and 15):', targetLines(results.targets), '');
+  if (results.scenarios.H) out.push('Scenario H, cluster (issue 17):', hTable(results.scenarios.H), '');
   out.push(`raw results: bench/results/${stamp}.json and bench/results/latest.json`);
   process.stdout.write(`${out.join('\n')}\n`);
 }

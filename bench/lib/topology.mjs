@@ -115,22 +115,45 @@ export async function launchGateway(t) {
   const extra = t.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${t.cpuProfDir}`];
   // diagnostics for the daemon only, e.g. BENCH_GATEWAY_NODE_ARGS=--trace-gc (lands in gateway.log)
   if (process.env.BENCH_GATEWAY_NODE_ARGS) extra.push(...process.env.BENCH_GATEWAY_NODE_ARGS.split(' '));
-  // Other builds may be rewriting dist/ in a shared checkout: a start that dies is tried again.
+  t.procs.gateway = await launchDaemon('gateway', t.gatewayEnv, path.join(t.workDir, 'gateway.log'), extra);
+}
+
+/**
+ * `bc daemon` on `core` with `env` (BC_HOME, BC_LISTEN...), waited for until its /readyz
+ * answers 200. Other builds may be rewriting dist/ in a shared checkout: a start that dies is
+ * tried again.
+ */
+export async function launchDaemon(name, env, logFile, nodeArgs = [], core = SERVER_CORE) {
   for (let attempt = 1; ; attempt++) {
-    t.procs.gateway = start('gateway', process.execPath, [...extra, path.join(ROOT, 'bin/bc.js'), 'daemon'], {
-      core: SERVER_CORE,
-      env: t.gatewayEnv,
-      logFile: path.join(t.workDir, 'gateway.log'),
+    const proc = start(name, process.execPath, [...nodeArgs, path.join(ROOT, 'bin/bc.js'), 'daemon'], {
+      core,
+      env,
+      logFile,
     });
     try {
-      await waitHttp(t.procs.gateway, `http://127.0.0.1:${t.gatewayPort}/readyz`, 30_000, (s) => s === 200);
-      return;
+      await waitHttp(proc, `http://${env.BC_LISTEN}/readyz`, 30_000, (s) => s === 200);
+      return proc;
     } catch (e) {
-      if (attempt >= 3 || !t.procs.gateway.exited) throw e;
+      if (attempt >= 3 || !proc.exited) throw e;
       await delay(3000);
     }
   }
 }
+
+/** `bc ...` against the daemon of `env`; its stdout, tried again while dist/ is half built. */
+export const bcRunner =
+  (env) =>
+  (...args) => {
+    for (let attempt = 1; ; attempt++) {
+      const r = runSync(process.execPath, [path.join(ROOT, 'bin/bc.js'), ...args], {
+        env: { ...process.env, ...env },
+      });
+      if (r.status === 0) return r.stdout;
+      if (attempt >= 3 || !HALF_BUILT.test(r.stderr))
+        throw new Error(`bc ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+      sleepSync(2000);
+    }
+  };
 
 /** Stops the daemon (SIGTERM, graceful) and starts it again on the same home and port. */
 export async function restartGateway(t) {
@@ -147,17 +170,7 @@ async function startGateway(t, simUrl) {
     BC_SOCKET: path.join(t.home, 'bc.sock'),
   };
   await launchGateway(t);
-  const bc = (...args) => {
-    for (let attempt = 1; ; attempt++) {
-      const r = runSync(process.execPath, [path.join(ROOT, 'bin/bc.js'), ...args], {
-        env: { ...process.env, ...t.gatewayEnv },
-      });
-      if (r.status === 0) return r.stdout;
-      if (attempt >= 3 || !HALF_BUILT.test(r.stderr))
-        throw new Error(`bc ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-      sleepSync(2000);
-    }
-  };
+  const bc = bcRunner(t.gatewayEnv);
   for (const [name, model, ms] of [
     ['sim0', 'm0', 0],
     ['sim20', 'm20', 20],
