@@ -33,6 +33,9 @@ export function renderStatus(s: StatusView, style: Style): string {
 /** Redis's health, then the live nodes, one line each (id, address, pid, version, uptime, requests). */
 function clusterFields(s: StatusView, style: Style): [string, string][] {
   const fields: [string, string][] = [];
+  // `--workers N`: the pid above is the supervisor's; this is the worker that answered
+  if (s.worker !== undefined)
+    fields.push(['worker', `${s.worker.index} of ${s.worker.count} (pid ${s.worker.pid})`]);
   if (s.redis !== undefined) fields.push(['redis', s.redis === 'ok' ? 'ok' : style.red(s.redis)]);
   if (s.nodes !== undefined) {
     fields.push(['nodes', formatCount(s.nodes.length)]);

@@ -71,6 +71,9 @@ describe('bc daemon --workers 2 on SQLite and Redis', () => {
     }
     const pids = await workerPids();
     expect(pids).not.toContain(d.pid);
+    const human = await d.bc(['status']);
+    expect(human.stdout).toMatch(new RegExp(`pid\\s+${d.pid}\\n`));
+    expect(human.stdout).toMatch(/worker\s+[01] of 2 \(pid \d+\)/);
     expect([...seen].sort((a, b) => a - b)).toEqual(pids);
   }, 60_000);
 
