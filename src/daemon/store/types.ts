@@ -18,6 +18,7 @@ import type { StoredChannelFields } from '../../shared/channel-fields.js';
 import type { KeyFields } from '../../shared/key-fields.js';
 import type { StoreFault } from './write-health.js';
 import type { ImportApplied, PreparedImport } from './import-types.js';
+import type { KeyLimit } from './key-limit.js';
 import type {
   UserRecord,
   NewUser,
@@ -208,7 +209,12 @@ export interface Store {
   listKeys(): Promise<KeyRecord[]>;
   getKey(idOrName: number | string): Promise<KeyRecord | undefined>;
   getKeyByHash(hash: string): Promise<KeyRecord | undefined>;
-  createKey(k: NewKey): Promise<KeyRecord>;
+  /**
+   * With `limit`: creates the key only if its user holds fewer than `limit.maxHeld` keys not
+   * revoked, counted and inserted in one transaction under the write lock (exact across daemons
+   * and processes), else throws KEY_LIMIT (key-limit.ts).
+   */
+  createKey(k: NewKey, limit?: KeyLimit): Promise<KeyRecord>;
   updateKey(id: number, patch: KeyPatch): Promise<KeyRecord>;
 
   // users (SPEC section 11): reads apply journaled settlements first, so balances are current

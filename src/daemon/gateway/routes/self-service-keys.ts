@@ -3,7 +3,9 @@
  * is always `scope=relay`, `created_by=self`, named `<user>/<name>`, and stays inside what the
  * user may do: its rpm, tpm and concurrency at most the user's own caps, its models at most those
  * of the key making the call (when that key has a list), and no more keys than the user's
- * `max_keys` (else the tenant default), counting keys not revoked. A key cannot disable or revoke
+ * `max_keys` (else the tenant default), counting keys not revoked: the store counts and inserts in
+ * one transaction holding the write lock (Store.createKey's `limit`), so two daemons, or two
+ * `--workers` processes, creating at once cannot both fit. A key cannot disable or revoke
  * itself (409 cannot_revoke_self), so a tenant cannot lock themselves out by accident. Another
  * user's key, or an operator's, is answered 404 as if it did not exist.
  *
@@ -25,7 +27,6 @@ const CAPPED = ['rpm', 'tpm', 'concurrency'] as const;
 export function registerSelfKeyRoutes(router: SelfRouter): void {
   const { services } = router;
   const { store } = services;
-  const creating = new OneAtATime();
 
   router.on(SELF_ROUTES.keyList, 'A', async (_req, c) => {
     const user = await currentUser(services, c);
@@ -39,19 +40,11 @@ export function registerSelfKeyRoutes(router: SelfRouter): void {
     // without a list of its own, a key made by a key limited to some models gets that limit
     if (!f.has(body, 'models') && c.key.models !== null) fields.models = [...c.key.models];
     checkLimits(fields, c);
-    // the count and the insert as one step per user, so two creates at once cannot both fit
-    const created = await creating.run(c.user.id, async () => {
-      const user = await currentUser(services, c);
-      const held = (await store.listKeys()).filter((k) => k.userId === user.id && k.status !== 'revoked');
-      const max = user.maxKeys ?? c.settings.default_max_keys;
-      if (held.length >= max) {
-        throw new BcError(
-          'KEY_LIMIT',
-          `you hold ${held.length} keys, the most you may: revoke one (POST /bc/v1/me/keys/ID/revoke) first`,
-        );
-      }
-      const secret = generateKeySecret();
-      const k = await store.createKey({
+    const user = await currentUser(services, c);
+    const secret = generateKeySecret();
+    // the store counts and inserts in one locked transaction: exact across daemons and processes
+    const k = await store.createKey(
+      {
         ...keyFields(fields),
         name: `${user.name}/${fields.name}`,
         group: user.group,
@@ -61,10 +54,11 @@ export function registerSelfKeyRoutes(router: SelfRouter): void {
         hash: hashKeySecret(secret),
         prefix: keyPrefix(secret),
         status: 'enabled',
-      });
-      await services.refresh();
-      return { ...view(k, user), key: secret } satisfies SelfKeyCreated;
-    });
+      },
+      { maxHeld: user.maxKeys ?? c.settings.default_max_keys },
+    );
+    await services.refresh();
+    const created: SelfKeyCreated = { ...view(k, user), key: secret };
     return reply.status(201).send(created);
   });
 
@@ -162,22 +156,5 @@ function checkLimits(fields: Partial<KeyFields>, c: Caller): void {
       'models',
       `may only narrow the calling key's models (${list}): ${outside.join(', ')} is not among them`,
     );
-  }
-}
-
-/** Runs one task per id at a time, in arrival order. */
-class OneAtATime {
-  private readonly tails = new Map<number, Promise<unknown>>();
-
-  async run<T>(id: number, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(id) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(id, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.tails.get(id) === tail) this.tails.delete(id);
-    }
   }
 }

@@ -10,6 +10,7 @@
  */
 import postgres from 'postgres';
 import { BcError } from '../../../shared/errors.js';
+import { keyLimitReached, type KeyLimit } from '../key-limit.js';
 import type {
   ChannelPatch,
   ChannelRecord,
@@ -176,6 +177,25 @@ export class PgKeyTable {
       SELECT * FROM keys WHERE name = ${name} OR id = ${plausibleId(id)}
       ORDER BY name = ${name} IS TRUE DESC LIMIT 1`;
     return row === undefined ? undefined : keyFromRow(row);
+  }
+
+  /**
+   * Creates the key only if its user holds fewer than `limit.maxHeld` keys not revoked: the user's
+   * row is locked first (FOR UPDATE), so two daemons creating for one user count one after the
+   * other, and the count and the insert commit together.
+   */
+  async createWithin(k: NewKey, limit: KeyLimit): Promise<KeyRecord> {
+    return this.sql.begin(async (tx) => {
+      const user = k.userId ?? null;
+      if (user !== null) {
+        await tx`SELECT id FROM users WHERE id = ${user} FOR UPDATE`;
+        const [row] = await tx<{ held: number }[]>`
+          SELECT COUNT(*)::int AS held FROM keys WHERE user_id = ${user} AND status <> 'revoked'`;
+        const held = row?.held ?? 0;
+        if (held >= limit.maxHeld) throw keyLimitReached(held);
+      }
+      return this.create(k, tx);
+    });
   }
 
   /** `q`: a transaction to create the key in (a signup's first key), else a statement of its own. */

@@ -41,6 +41,7 @@ import type {
   UserRecord,
 } from '../types.js';
 import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
+import type { KeyLimit } from '../key-limit.js';
 import {
   connectPostgres,
   describePostgresUrl,
@@ -150,8 +151,8 @@ export class PostgresStore implements Store {
   async getKeyByHash(hash: string): Promise<KeyRecord | undefined> {
     return this.keys.byHash(hash);
   }
-  async createKey(k: NewKey): Promise<KeyRecord> {
-    return this.keys.create(k);
+  async createKey(k: NewKey, limit?: KeyLimit): Promise<KeyRecord> {
+    return limit === undefined ? this.keys.create(k) : this.keys.createWithin(k, limit);
   }
   async updateKey(id: number, patch: KeyPatch): Promise<KeyRecord> {
     return this.keys.patch(id, patch);

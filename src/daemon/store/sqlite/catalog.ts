@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { BcError } from '../../../shared/errors.js';
 import type { ChannelPatch, ChannelRecord, KeyPatch, KeyRecord, NewChannel, NewKey } from '../types.js';
 import type { Db } from './database.js';
+import { keyLimitReached, type KeyLimit } from '../key-limit.js';
 import {
   CHANNEL_COLUMNS,
   channelFromRow,
@@ -127,9 +128,13 @@ export class KeyTable {
   private readonly byHashStmt;
   private readonly insert;
   private readonly update;
+  private readonly heldStmt;
 
   constructor(private readonly db: Db) {
     this.all = db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY id');
+    this.heldStmt = db
+      .prepare<[number], number>("SELECT COUNT(*) FROM keys WHERE user_id = ? AND status <> 'revoked'")
+      .pluck();
     this.byIdStmt = db.prepare<[number], KeyRow>('SELECT * FROM keys WHERE id = ?');
     this.byNameStmt = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE name = ?');
     this.byHashStmt = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE hash = ?');
@@ -164,7 +169,23 @@ export class KeyTable {
     );
   }
 
-  create(k: NewKey): KeyRecord {
+  /**
+   * With `limit`, BEGIN IMMEDIATE takes the database's write lock before the count, so no other
+   * connection (another process on the file) can insert between the count and the insert.
+   */
+  create(k: NewKey, limit?: KeyLimit): KeyRecord {
+    if (limit === undefined) return this.insertKey(k);
+    return this.db
+      .transaction(() => {
+        const user = k.userId ?? null;
+        const held = user === null ? 0 : (this.heldStmt.get(user) ?? 0);
+        if (held >= limit.maxHeld) throw keyLimitReached(held);
+        return this.insertKey(k);
+      })
+      .immediate();
+  }
+
+  private insertKey(k: NewKey): KeyRecord {
     const record = {
       ...k,
       userId: k.userId ?? null,

@@ -34,6 +34,7 @@ import type {
   Store,
   UsageAggregate,
 } from '../types.js';
+import type { KeyLimit } from '../key-limit.js';
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
@@ -174,8 +175,8 @@ export class SqliteStore implements Store {
     this.settled();
     return this.keys.byHash(hash);
   }
-  async createKey(k: NewKey): Promise<KeyRecord> {
-    return this.keys.create(k);
+  async createKey(k: NewKey, limit?: KeyLimit): Promise<KeyRecord> {
+    return this.keys.create(k, limit);
   }
   async updateKey(id: number, patch: KeyPatch): Promise<KeyRecord> {
     return this.keys.patch(id, patch);
