@@ -8,8 +8,8 @@
  * failover and failure rows, the records `bc` reads and writes): relay-openai, relay-admission,
  * relay-failover, stream-failure-rows, budget-clamp, budget-multipliers, budget-pricing,
  * budget-worst-case, cli-key, cli-catalog, cli-budget-clamp. Their PostgreSQL halves are what the
- * suite's time allows (issue 17: well within CI's time); each measured about as long as its SQLite
- * half, the relay files up to twice (a database created and migrated per gateway).
+ * suite's time allows (issue 17: well within CI's time): each measured from about as long as its
+ * SQLite half to about twice (a database created and migrated per gateway or daemon).
  *
  * Left on SQLite only, and why:
  * - cli-channel, cli-invite: channel and invitation records through `bc`; the records and their
