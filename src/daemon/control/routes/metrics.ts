@@ -79,7 +79,7 @@ function viewer(
     }
     if (node === undefined) {
       const all = [metrics.digest(health(), self), ...others];
-      return scoped(metrics.merged(all), { node: null, nodes: all.map((d) => d.node) });
+      return scoped(metrics.merged(all), { node: null, nodes: all.map((d) => d.node).sort() });
     }
     const one = others.find((d) => d.node === node);
     if (!one) {
