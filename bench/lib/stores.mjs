@@ -82,7 +82,7 @@ function childrenOf(pid) {
   return out;
 }
 
-/** A redis-server without persistence on a free loopback port; {url, port, proc, stop()}. */
+/** A redis-server without persistence on a free loopback port; {url, port, proc, commands(), stop()}. */
 export async function startRedis(dir, { core, logFile }) {
   const port = await freePort();
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'];
@@ -93,7 +93,14 @@ export async function startRedis(dir, { core, logFile }) {
     if (Date.now() > until) throw new Error(`redis-server not ready on port ${port} after 10 s`);
     await delay(50);
   }
-  return { url: `redis://127.0.0.1:${port}`, port, proc, stop: () => stop(proc) };
+  /** commands Redis has processed since it started (INFO stats) */
+  const commands = () =>
+    Number(
+      /total_commands_processed:(\d+)/.exec(
+        runSync('redis-cli', ['-p', String(port), 'info', 'stats']).stdout,
+      )?.[1],
+    );
+  return { url: `redis://127.0.0.1:${port}`, port, proc, commands, stop: () => stop(proc) };
 }
 
 /** How many Redis keys start with `prefix` (evidence that a target coordinates through it). */

@@ -83,6 +83,7 @@ async function run(ctx, targets, { redis, pg }) {
   const once = async (label, e, opts, cell) => {
     const sides = cell === undefined ? null : cpuSides(cell);
     const before = sides && ticksOf(sides);
+    const cmds0 = sides && redis.commands();
     const t0 = Date.now();
     const r = await measure(ctx, label, () => wrk(ctx.dir, label, e, opts));
     if (sides) {
@@ -94,6 +95,8 @@ async function run(ctx, targets, { redis, pg }) {
           : null;
       r.cpu_us_per_req = Object.fromEntries(Object.keys(sides).map((k) => [k, per(k, true)]));
       r.cpu_us_per_req_gross = Object.fromEntries(Object.keys(sides).map((k) => [k, per(k, false)]));
+      // Redis round trips per request (background commands of the idle targets included)
+      r.redis_cmds_per_req = r.requests > 0 ? (redis.commands() - cmds0) / r.requests : null;
     }
     const dead = procs.filter((p) => p.exited);
     if (dead.length > 0)
@@ -165,6 +168,7 @@ async function run(ctx, targets, { redis, pg }) {
           medianOf(rounds, (x) => x.c64[cell].cpu_us_per_req[k]),
         ]),
       ),
+      redis_cmds_per_req: medianOf(rounds, (x) => x.c64[cell].redis_cmds_per_req),
       // all three sides together, minus the SQLite daemon's, same round and key
       coordination_cpu_us:
         base &&
@@ -220,9 +224,10 @@ export function hTable(h) {
     'RPS vs (1)',
     'CPU µs/req gw+redis+pg',
     'coord. CPU µs vs (1)',
+    'Redis cmd/req',
   ];
   const d = h.summary.direct;
-  const rows = [['direct (simulator)', '-', f(d.p50_us), '-', '-', '-', f(d.rps_c64), '-', '-', '-']];
+  const rows = [['direct (simulator)', '-', f(d.p50_us), '-', '-', '-', f(d.rps_c64), '-', '-', '-', '-']];
   for (const id of h.targets)
     for (const k of KEYS) {
       const s = h.summary[`${id}/${k}`];
@@ -238,6 +243,7 @@ export function hTable(h) {
         base ? '(base)' : `${f(s.rps_ratio, 2)}x`,
         `${f(s.cpu_us.gateway)}+${f(s.cpu_us.redis)}+${f(s.cpu_us.postgres)}`,
         base ? '(base)' : sign(s.coordination_cpu_us),
+        f(s.redis_cmds_per_req, 1),
       ]);
     }
   const w = head.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i].length)));
