@@ -206,8 +206,8 @@ describe('a cluster whose Redis fails for real', () => {
     const whole = await streams;
     expect(back).toBeLessThan(8000);
 
-    // the gap: what was sent while nothing listened on the port
-    const gap = sent.filter((s) => s.at > downAt && s.at + s.ms < upAt);
+    // the gap: what was sent while nothing listened on the port (however long it then took)
+    const gap = sent.filter((s) => s.at > downAt && s.at < upAt);
     const gapBudgeted = gap.filter((s) => s.budgeted);
     const gapFree = gap.filter((s) => !s.budgeted);
     expect(gapBudgeted.length).toBeGreaterThanOrEqual(10);
