@@ -1,7 +1,7 @@
 /**
  * `bc logs`: the request log, newest 100 rows unless `--limit` says otherwise, oldest first on
- * screen. `-f` keeps polling for rows after the last one seen (`after_id`) once a second until
- * Ctrl-C; with `--json` it then prints one row per line (NDJSON) instead of one document.
+ * screen. `-f` keeps polling for rows it has not shown yet (`after_id`, LogFollower) once a second
+ * until Ctrl-C; with `--json` it then prints one row per line (NDJSON) instead of one document.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -46,16 +46,60 @@ async function follow(ctx: CliContext, query: LogQuery, first: LogRow[]): Promis
   const sorted = [...first].sort(byId);
   if (ctx.out.json) print(sorted);
   else ctx.out.result(sorted, (s) => renderLogs(sorted, s));
-  let lastId = sorted.reduce((m, r) => Math.max(m, r.id), 0);
+  const follower = new LogFollower(sorted);
+  const fetch = (afterId: number, limit: number) => client.logs({ ...query, limit, after_id: afterId });
+  // rows already there that --limit left out are not new: only what arrives from now on is
+  await follower.poll(fetch);
   while (!ctx.signal.aborted) {
     try {
       await sleep(POLL_MS, undefined, { signal: ctx.signal });
     } catch {
       return;
     }
-    const rows = (await client.logs({ ...query, limit: 1000, after_id: lastId })).sort(byId);
-    print(rows);
-    lastId = rows.reduce((m, r) => Math.max(m, r.id), lastId);
+    print(await follower.poll(fetch));
+  }
+}
+
+/** Ids below the highest seen that a later poll still looks at (see LogFollower). */
+export const FOLLOW_LOOKBACK_IDS = 5000;
+const FOLLOW_PAGE = 1000;
+
+/**
+ * Which rows `-f` has not printed yet. Ids are not committed in order when several processes
+ * write (the workers of `--workers N` each take ids of their own; several daemons' PostgreSQL
+ * transactions commit out of order), so a row can appear after rows with higher ids were shown:
+ * each poll reads again from FOLLOW_LOOKBACK_IDS below the highest id seen, page by page, and
+ * prints the rows it has not printed before. The first poll's rows are those that were there
+ * before following began (left out by `--limit`): the caller drops them.
+ */
+export class LogFollower {
+  private lastId: number;
+  private readonly printed = new Set<number>();
+
+  constructor(first: readonly LogRow[]) {
+    this.lastId = first.reduce((m, r) => Math.max(m, r.id), 0);
+    for (const r of first) this.printed.add(r.id);
+  }
+
+  /** The rows to print now, oldest first; `fetch` answers rows with ids above `afterId`. */
+  async poll(fetch: (afterId: number, limit: number) => Promise<LogRow[]>): Promise<LogRow[]> {
+    const fresh: LogRow[] = [];
+    let after = Math.max(0, this.lastId - FOLLOW_LOOKBACK_IDS);
+    for (;;) {
+      const rows = (await fetch(after, FOLLOW_PAGE)).sort(byId);
+      for (const r of rows) {
+        if (this.printed.has(r.id)) continue;
+        this.printed.add(r.id);
+        fresh.push(r);
+      }
+      if (rows.length < FOLLOW_PAGE) break;
+      after = rows[rows.length - 1]!.id;
+    }
+    this.lastId = fresh.reduce((m, r) => Math.max(m, r.id), this.lastId);
+    // what no later poll reads again need not be remembered
+    const floor = this.lastId - FOLLOW_LOOKBACK_IDS;
+    for (const id of this.printed) if (id <= floor) this.printed.delete(id);
+    return fresh.sort(byId);
   }
 }
 
