@@ -69,6 +69,23 @@ describe('SQLite shared by workers', () => {
     await w1.close();
   });
 
+  it("a worker's ids go above the other's rows once it has applied a batch (ids stay about as ordered as time)", async () => {
+    const file = path.join(dir, 'bc.db');
+    await openSqliteStore(file).close();
+    const w0 = openSqliteStore(file, undefined, { index: 0, count: 2 });
+    const w1 = openSqliteStore(file, undefined, { index: 1, count: 2 });
+    // worker 0 is busy: 50 rows; worker 1 then settles one after applying its journal
+    for (let i = 0; i < 50; i++) await w0.settle(row(`busy-${i}`));
+    await w0.queryLogs({ limit: 1 });
+    await w1.settle(row('quiet-0'));
+    await w1.queryLogs({ limit: 1 });
+    const next = await w1.settle(row('quiet-1'));
+    expect(next).toBeGreaterThan(100);
+    expect(next % 2).toBe(1);
+    await w0.close();
+    await w1.close();
+  });
+
   it('a daemon on its own applies and removes the journals earlier workers left, once', async () => {
     const file = path.join(dir, 'bc.db');
     await openSqliteStore(file).close();

@@ -92,6 +92,14 @@ export class SettleJournal {
     return journal;
   }
 
+  /**
+   * Lets later ids start above `id` (the highest in the database, other workers' rows included),
+   * so the ids of N workers stay about as ordered as their rows' times.
+   */
+  raiseTo(id: number): void {
+    if (id > this.lastId) this.lastId = id;
+  }
+
   /** The smallest id above every id seen so far that is in this journal's id space. */
   private nextId(): number {
     const { stride, residue } = this.ids;

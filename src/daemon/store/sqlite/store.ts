@@ -120,6 +120,8 @@ export class SqliteStore implements Store {
         this.startCheckpoints(file);
         const left = this.logs.applyEntries(e);
         if (left.length > 0) this.databaseFailed();
+        // a worker's next ids go above what the other workers wrote meanwhile
+        if (worker !== null) this.journal?.raiseTo(this.logs.lastId());
         return left;
       };
       const journalFile = `${file}-settle.jsonl`;
