@@ -24,6 +24,8 @@ import { reseedIfEmpty } from '../coord/reseed.js';
 import { ChangeFeed } from './change-feed.js';
 import { NodeRegistry, type NodeView } from './nodes.js';
 import { SharedHealth } from './shared-health.js';
+import { RedisRedeemWindow } from '../coord/redeem-window.js';
+import { REDEEM_WINDOW_MS } from '../tenants/redeem-limits.js';
 import type { WorkerIdentity } from '../workers/identity.js';
 
 /** Where the cluster's Redis is and which keys are this deployment's. */
@@ -134,7 +136,11 @@ export class Cluster {
     try {
       await c.waitConnected(2_000);
       await c.initialSeed(opts.reseedTries ?? 5);
-      opts.gateway.shared = { budget: c.coordinator.budget, rates: c.coordinator.rates };
+      opts.gateway.shared = {
+        budget: c.coordinator.budget,
+        rates: c.coordinator.rates,
+        redeem: new RedisRedeemWindow(c.coordinator.client, REDEEM_WINDOW_MS),
+      };
       c.health.start();
       await c.feed.start();
       await c.registry.start().catch((err: unknown) => {

@@ -55,3 +55,8 @@ export class CoordKeys {
     return `${this.prefix}probe:${channelId}:${index}`;
   }
 }
+
+  /** ZSET failure id -> when (ms, Redis clock): a redemption subject's failures (redeem-window.ts) */
+  redeemFailures(subject: string): string {
+    return `${this.prefix}rf:${subject}`;
+  }

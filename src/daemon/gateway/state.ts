@@ -13,11 +13,14 @@ import { Router } from './routing/router.js';
 import { RateLimiter } from './money/limits.js';
 import { BudgetLedger } from './money/budget-ledger.js';
 import type { SharedBudget, SharedRates } from '../coord/coordinator.js';
+import type { SharedRedeemWindow } from '../coord/redeem-window.js';
 
 /** What admission and settlement need of the Redis coordinator (coord/). */
 export interface SharedBooks {
   budget: SharedBudget;
   rates: SharedRates;
+  /** the redemption brake's failure window (tenants/redeem-limits.ts); absent: this node's only */
+  redeem?: SharedRedeemWindow;
 }
 import { emptySnapshot, loadSnapshot, type Snapshot } from './snapshot.js';
 import type { IntakeOptions } from './intake/intake-env.js';

@@ -27,7 +27,7 @@ import type { TenantSettings } from '../../../shared/tenant-api.js';
 import type { DaemonServices } from '../../service-types.js';
 import type { KeyRecord, UsageAggregate, UserRecord } from '../../store/types.js';
 import { readTenantSettings } from '../../tenants/settings.js';
-import { RedeemLimits } from '../../tenants/redeem-limits.js';
+import { RedeemBrake, RedeemLimits } from '../../tenants/redeem-limits.js';
 import { redeemForUser } from '../../tenants/redeem.js';
 import { signup } from '../../tenants/signup.js';
 import { ledgerView } from '../../control/views.js';
@@ -67,12 +67,13 @@ export function registerSelfServiceRoutes(app: FastifyInstance, services: Daemon
       }),
     open: (route, handler) => addRoute(app, services, route, 'none', handler),
   };
-  const limits = new RedeemLimits();
+  // this node's failure window, and the cluster's once the daemon has the Redis coordinator
+  const limits = new RedeemBrake(new RedeemLimits(), () => services.gateway.shared?.redeem ?? null);
   meRoutes(router);
   router.on(SELF_ROUTES.redeem, 'A', async (req, c) => {
     const body = f.bodyObject(parseBody(req.body), ['code']);
     const limit = c.settings.redeem_failures_per_10m;
-    limits.check(c.user.id, c.ip, limit);
+    await limits.check(c.user.id, c.ip, limit);
     try {
       return await redeemForUser(services, {
         code: body.code,
@@ -81,7 +82,7 @@ export function registerSelfServiceRoutes(app: FastifyInstance, services: Daemon
         actor: `key:${c.key.record.id}`,
       });
     } catch (err) {
-      if (err instanceof BcError && err.code === 'REDEEM_INVALID') limits.fail(c.user.id, c.ip, limit);
+      if (err instanceof BcError && err.code === 'REDEEM_INVALID') await limits.fail(c.user.id, c.ip, limit);
       throw err;
     }
   });
