@@ -95,7 +95,7 @@ async function run(ctx, targets, { redis, pg }) {
           : null;
       r.cpu_us_per_req = Object.fromEntries(Object.keys(sides).map((k) => [k, per(k, true)]));
       r.cpu_us_per_req_gross = Object.fromEntries(Object.keys(sides).map((k) => [k, per(k, false)]));
-      // Redis round trips per request (background commands of the idle targets included)
+      // Redis commands per request: those Lua scripts call counted too, and the idle targets' background
       r.redis_cmds_per_req = r.requests > 0 ? (redis.commands() - cmds0) / r.requests : null;
     }
     const dead = procs.filter((p) => p.exited);
@@ -253,6 +253,7 @@ export function hTable(h) {
     `|${w.map((x, i) => (i < 2 ? '-'.repeat(x + 2) : `${'-'.repeat(x + 1)}:`)).join('|')}|`,
     ...rows.map(line),
     'coord.: minus target (1) with the same key, same round (median of rounds); budget: budgeted minus open, same target',
+    'Redis cmd/req: commands Redis processed (calls inside Lua scripts included) over requests served, at c=64',
     'CPU µs/req: at c=64, CPU time of the target processes, Redis, PostgreSQL (all backends) over requests served, net of the idle rate of each side',
     `pinning: ${h.pinning}`,
     `Redis keys per target's prefix after the run: ${Object.entries(h.redis_keys)
