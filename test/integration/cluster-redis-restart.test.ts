@@ -7,6 +7,8 @@
  *   through one node (channel disabled, price set, user disabled, key revoked) still reaches the
  *   other two in under a second (the version poll on PostgreSQL), and once channels are allowed
  *   again the nodes subscribe again by themselves.
+ * - Redis paused (CLIENT PAUSE: connected, answering nothing): budgeted requests get a 503 within
+ *   the coordinator's 250 ms, unbudgeted ones are served as fast, and service resumes after.
  * - Redis stopped (SHUTDOWN NOSAVE) under load and started again, empty, on the same port, while a
  *   budgeted key is nearly used up and some of its streams are in flight: during the gap budgeted
  *   requests get a fast 503 coordination_unavailable with Retry-After and unbudgeted ones are
@@ -135,6 +137,50 @@ describe('a cluster whose Redis fails for real', () => {
     }
     // nobody restarted Redis or dropped a connection: the nodes subscribe again on their own
     expect(await msUntil(async () => (await listeners()) === 3, 5000)).toBeLessThan(5000);
+  }, 60_000);
+
+  it('Redis paused (answering nothing): no request waits longer than 250 ms for it', async () => {
+    const [a] = nodes as [TestDaemon];
+    const budgeted = json<KeyCreated>(
+      await a.bc(['key', 'create', '--name', 'pb', '--budget', '5', '--json']),
+    );
+    const free = json<KeyCreated>(await a.bc(['key', 'create', '--name', 'pf', '--json']));
+    for (const k of [budgeted, free])
+      for (const n of nodes)
+        expect(
+          await msUntil(async () => (await ask(n.gatewayUrl, k.key, {})).status === 200, 5000),
+        ).toBeLessThan(5000);
+    // every command of every client is held, unanswered, for 1.5 s (the connections stay up)
+    await admin.call('client', 'pause', '1500', 'ALL');
+    const pausedAt = Date.now();
+    const answers: (Answer & { budgeted: boolean })[] = [];
+    for (let i = 0; Date.now() - pausedAt < 1000; i++) {
+      const round = await Promise.all(
+        nodes.flatMap((n) => [
+          ask(n.gatewayUrl, budgeted.key, {}).then((r) => ({ ...r, budgeted: true })),
+          ask(n.gatewayUrl, free.key, {}).then((r) => ({ ...r, budgeted: false })),
+        ]),
+      );
+      answers.push(...round);
+    }
+    for (const r of answers) {
+      if (r.budgeted) {
+        expect({ status: r.status, error: r.error }).toEqual({
+          status: 503,
+          error: 'coordination_unavailable',
+        });
+        expect(Number(r.retryAfter)).toBeGreaterThan(0);
+      } else expect(r.status).toBe(200);
+      // 250 ms for Redis at most, plus up to 150 ms for the HTTP round trip on this loaded machine
+      expect(r.ms).toBeLessThan(400);
+    }
+    // at least two rounds over the three nodes while it was paused
+    expect(answers.length).toBeGreaterThanOrEqual(12);
+    // and budgeted requests are served again once it answers
+    for (const n of nodes)
+      expect(
+        await msUntil(async () => (await ask(n.gatewayUrl, budgeted.key, {})).status === 200, 5000),
+      ).toBeLessThan(5000);
   }, 60_000);
 
   it('Redis stopped and restarted empty under load: fast 503s for budgeted keys, others served, budget kept, back in seconds', async () => {
