@@ -7,9 +7,9 @@
  * Opted in: the files whose assertions go through the store (settlement, spend, log rows, budgets,
  * failover and failure rows, the records `bc` reads and writes): relay-openai, relay-admission,
  * relay-failover, stream-failure-rows, budget-clamp, budget-multipliers, budget-pricing,
- * budget-worst-case, cli-key, cli-catalog, cli-budget-clamp. Their PostgreSQL halves are what the
- * suite's time allows (issue 17: well within CI's time): each measured from about as long as its
- * SQLite half to about twice (a database created and migrated per gateway or daemon).
+ * budget-worst-case, cli-key, cli-catalog. Their PostgreSQL halves are what the suite's time
+ * allows (issue 17: well within CI's time): each measured from about as long as its SQLite half to
+ * about twice (a database created and migrated per gateway or daemon).
  *
  * Left on SQLite only, and why:
  * - cli-channel, cli-invite: channel and invitation records through `bc`; the records and their
@@ -18,6 +18,10 @@
  *   ~30 and ~60 s for no store code they alone reach.
  * - cli-json-errors: how `bc --json` prints an error; the daemon's "not found" comes from the same
  *   Store call cli-key proves on both.
+ * - cli-budget-clamp: 100 requests near the end of a budget through `bc`; a daemon alone keeps the
+ *   budget in its own memory whatever the store, and the same race on PostgreSQL is
+ *   relay-admission's 100 concurrent requests on a budget covering 30 (the `bc` side would add
+ *   ~20-30 s).
  * - relay-streams, relay-bytes, relay-deep-json, relay-backpressure, relay-cooldown-retry-after,
  *   protocols-*, *-sim: the bytes on the wire, parsing and back-pressure, and in-memory cooldowns;
  *   the store only holds their channel and key, which the opted-in files already cover.
