@@ -684,7 +684,7 @@ describe('Redis empty, gone or hung', () => {
     await l.seedKey(8201, UNIT);
     await l.markReady();
     // b settles normally; the store says the key's spend is 7 units after b's commit (other nodes)
-    await l.settle(b, 8201, 8202, UNIT, 7 * UNIT);
+    await l.settle(b, 8201, 8202, UNIT, { key: 7 * UNIT });
     expect(await l.account(8201)).toEqual({ spent: 7 * UNIT, reserved: 0 });
     expect(await l.wallet(8202)).toEqual({ balance: 49 * UNIT, reserved: 0 });
     // a user without a wallet in Redis (unmetered, or forgotten) is not created by a settle or credit

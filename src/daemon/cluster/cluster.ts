@@ -193,7 +193,7 @@ export class Cluster {
       }
       if (!this.seededUsers.has(id))
         work.push(async () => {
-          await budget.seedUser(id, u.balance!);
+          await budget.seedUser(id, u.balance!, false, u.spent);
           this.seededUsers.add(id);
         });
     }

@@ -14,6 +14,7 @@
  */
 import type { CostTerms, OutputAsk } from '../gateway/money/meter.js';
 import type { JointResult, Payer } from '../gateway/money/budget-ledger.js';
+import type { SpendAfter } from '../store/types.js';
 
 /** How long a reservation or concurrency slot lives unless renewed (a dead node's lapse then). */
 export const LEASE_MS = 30_000;
@@ -45,14 +46,15 @@ export interface SharedBudget {
   reserve(requestId: string, payer: SharedPayer, terms: CostTerms, ask: OutputAsk): Promise<JointResult>;
   /**
    * Swaps the request's reservation for its committed cost (key spent += cost, user balance -=
-   * cost), once per request id. `spentFloor`: the key's durable spent after this commit, if known.
+   * cost), once per request id. `after`: the durable spend after this commit, when the store
+   * said (Store.settle); with it the books move to it instead of adding the cost.
    */
   settle(
     requestId: string,
     keyId: number,
     userId: number | null,
     cost: number,
-    spentFloor?: number,
+    after?: SpendAfter,
   ): Promise<void>;
   /** A committed credit or debit outside settlement. */
   credit(userId: number, amount: number): Promise<void>;

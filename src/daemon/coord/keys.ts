@@ -1,7 +1,9 @@
 /**
  * Redis key names of the coordinator, all under one prefix (a deployment's namespace, or a test's).
- * Per client key `k:ID:*`, per user `u:ID:*`; budget accounts are HASHes {spent|balance, reserved},
- * holds a HASH requestId -> micro-USD, leases a ZSET requestId -> deadline (ms, Redis clock).
+ * Per client key `k:ID:*`, per user `u:ID:*`; budget accounts are HASHes {spent, reserved} for a
+ * key and {balance, spent, reserved} for a user (spent: the user's durable spent the balance
+ * reflects, scripts.ts SETTLE), holds a HASH requestId -> micro-USD, leases a ZSET requestId ->
+ * deadline (ms, Redis clock).
  * Rate windows are HASHes epochSecond -> count, concurrency a ZSET of leases.
  */
 export class CoordKeys {

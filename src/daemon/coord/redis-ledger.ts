@@ -5,7 +5,9 @@
  * a node that dies holding some loses them when the lease runs out. Seeding from the durable store
  * is SET-max for a key's spent and SET-if-absent for a user's balance, never an increment; the
  * ready flag tells an empty Redis (after a restart) from a seeded one, and an empty one refuses
- * (NOT_READY) until seeded again. The node also remembers the reservations it holds for requests
+ * (NOT_READY) until seeded again. A settlement moves the books to the spend the store reported
+ * after its commit (the highest wins, scripts.ts SETTLE), so one that races a re-seed is counted
+ * exactly once. The node also remembers the reservations it holds for requests
  * in flight and puts them back whenever its connection is ready again (restoreHolds): a Redis
  * restarted empty has lost them, and a re-seed counts only committed spend, so without them the
  * budget those requests were about to spend would be handed out a second time (8 streams in
@@ -14,6 +16,7 @@
 import { BcError } from '../../shared/errors.js';
 import type { JointResult } from '../gateway/money/budget-ledger.js';
 import type { CostTerms, OutputAsk } from '../gateway/money/meter.js';
+import type { SpendAfter } from '../store/types.js';
 import { LEASE_MS, type SharedBudget, type SharedPayer } from './coordinator.js';
 import { CoordKeys } from './keys.js';
 import { NOT_READY, NOT_SEEDED, unavailable, type CoordClient } from './redis-client.js';
@@ -115,7 +118,7 @@ export class RedisLedger implements SharedBudget {
     keyId: number,
     userId: number | null,
     cost: number,
-    spentFloor?: number,
+    after: SpendAfter = {},
   ): Promise<void> {
     // committed: from now on the store counts it, whether or not Redis hears of it
     this.holds.delete(requestId);
@@ -128,7 +131,7 @@ export class RedisLedger implements SharedBudget {
         this.keys.settled(requestId),
       ],
       // a key-only settle names user 0's keys: no user has id 0, so nothing is there to touch
-      [requestId, cost, spentFloor ?? -1, DONE_TTL_MS],
+      [requestId, cost, after.key ?? -1, userId === null ? -1 : (after.user ?? -1), DONE_TTL_MS],
     );
   }
 
@@ -176,9 +179,17 @@ export class RedisLedger implements SharedBudget {
     return Number(await this.client.run(SEED_KEY, [this.keys.keyBudget(keyId)[0]], [spent]));
   }
 
-  /** Seeds a metered user's balance (SET if absent, or always with force); returns what Redis holds. */
-  async seedUser(userId: number, balance: number, force = false): Promise<number> {
-    const r = await this.client.run(SEED_USER, [this.keys.userWallet(userId)[0]], [balance, force ? 1 : 0]);
+  /**
+   * Seeds a metered user's balance (SET if absent, or always with force); returns what Redis holds.
+   * `spent`: the user's spent in the same read, so that settlements reporting their spend after
+   * (SETTLE) are taken exactly once.
+   */
+  async seedUser(userId: number, balance: number, force = false, spent?: number): Promise<number> {
+    const r = await this.client.run(
+      SEED_USER,
+      [this.keys.userWallet(userId)[0]],
+      [balance, force ? 1 : 0, spent ?? -1],
+    );
     return Number(r);
   }
 

@@ -9,6 +9,9 @@
  * every node that finds Redis not ready here), then sets the ready flag. Until then every budget
  * and rate script answers NOT_READY. The grace outlasts a node's reconnect backoff (at most 2 s,
  * redis-client.ts), so a node that reconnects last still puts its holds back before the flag.
+ * A request that commits after the read settles with the spend the store reported after its
+ * commit (SETTLE keeps the highest, before or after the seed is written, and SEED_USER takes a
+ * user's reported spend off the balance it read), so its cost is counted once, not lost.
  */
 import type { KeyRecord, UserRecord } from '../store/types.js';
 import type { RedisLedger } from './redis-ledger.js';
@@ -42,7 +45,9 @@ export async function reseedIfEmpty(
   // a hundred at a time: one connection pipelines them, and a 200 ms command timeout still holds
   const seeds = [
     ...keys.map((k) => () => ledger.seedKey(k.id, k.spent)),
-    ...users.flatMap((u) => (u.balance === null ? [] : [() => ledger.seedUser(u.id, u.balance!)])),
+    ...users.flatMap((u) =>
+      u.balance === null ? [] : [() => ledger.seedUser(u.id, u.balance!, false, u.spent)],
+    ),
   ];
   for (let i = 0; i < seeds.length; i += 100) await Promise.all(seeds.slice(i, i + 100).map((f) => f()));
   if (graceMs > 0) await new Promise((r) => setTimeout(r, graceMs));

@@ -134,20 +134,27 @@ return {'OK', fmt(amount), fmt(out), clamped}
 
 /**
  * Settle: swaps the request's reservation for its real cost, once per request id (a done marker;
- * a repeated settle changes nothing). Accounts Redis does not hold are not created: the durable
- * store already has the cost and the next seed brings it. Before the ready flag is back (a
- * re-seed from the durable store in progress, which already counts this committed cost) only the
- * reservation is released, so the cost is not counted twice.
+ * a repeated settle changes nothing). With the durable spend after the commit (Store.settle's
+ * `after`) the books move to it, never by adding: the key's spent becomes the highest spent
+ * reported, and the user's balance is lowered by how far the user's reported spent passes the
+ * spent the wallet already reflects (its 'spent' field, set by the seed). Spend only grows, so
+ * this is exact in any order and never counts a cost twice, whether the re-seed's read of the
+ * store came before the commit (the cost is brought in) or after it (nothing is added). While the
+ * re-seed has not written an account yet, the reported spend is left on it for SEED_KEY/SEED_USER.
+ * Without it (a store that cannot say, a spilled row) the cost is added once the ready flag is
+ * back, and before that only the reservation is released, as the re-seed's read may hold it.
+ * Accounts Redis does not hold while ready are not created: the next seed brings them.
  * KEYS: ready, key acct, key res, key lease, user acct, user res, user lease, done marker.
- * ARGV: requestId, cost, spentFloor (-1: none), doneTtlMs.
+ * ARGV: requestId, cost, keySpent (-1: not known), userSpent (-1: not known), doneTtlMs.
  * Returns 1 when settled now, 0 when it already was.
  */
 export const SETTLE = script(
   'settle',
   HELPERS +
     `
-local rid, cost, floor = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-if not redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[4]) then return 0 end
+local rid, cost = ARGV[1], tonumber(ARGV[2])
+local keySpent, userSpent = tonumber(ARGV[3]), tonumber(ARGV[4])
+if not redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[5]) then return 0 end
 local ready = redis.call('EXISTS', KEYS[1]) == 1
 local function release(acct, res, lease)
   local held = redis.call('HGET', res, rid)
@@ -160,14 +167,27 @@ end
 release(KEYS[2], KEYS[3], KEYS[4])
 release(KEYS[5], KEYS[6], KEYS[7])
 local spent = redis.call('HGET', KEYS[2], 'spent')
-if spent then
-  local nextSpent = tonumber(spent)
-  if ready then nextSpent = nextSpent + cost end
-  if floor > nextSpent then nextSpent = floor end
-  redis.call('HSET', KEYS[2], 'spent', fmt(nextSpent))
+if keySpent >= 0 then
+  if (spent or not ready) and keySpent > tonumber(spent or '-1') then
+    redis.call('HSET', KEYS[2], 'spent', fmt(keySpent))
+  end
+elseif spent and ready then
+  redis.call('HSET', KEYS[2], 'spent', fmt(tonumber(spent) + cost))
 end
-if ready and cost ~= 0 and redis.call('HEXISTS', KEYS[5], 'balance') == 1 then
+local balance = redis.call('HGET', KEYS[5], 'balance')
+local seen = redis.call('HGET', KEYS[5], 'spent')
+if userSpent >= 0 and (seen or not balance) then
+  if not seen or userSpent > tonumber(seen) then
+    if balance then
+      redis.call('HINCRBY', KEYS[5], 'balance', fmt(-(userSpent - tonumber(seen))))
+      redis.call('HSET', KEYS[5], 'spent', fmt(userSpent))
+    elseif not ready then
+      redis.call('HSET', KEYS[5], 'spent', fmt(userSpent))
+    end
+  end
+elseif balance and ready and cost ~= 0 then
   redis.call('HINCRBY', KEYS[5], 'balance', fmt(-cost))
+  if seen then redis.call('HINCRBY', KEYS[5], 'spent', fmt(cost)) end
 end
 return 1
 `,
@@ -193,7 +213,10 @@ return fmt(want)
 /**
  * Seeds a user's balance from the durable store: SET when absent (a wallet Redis already holds
  * has moved with credits and settlements since, like BudgetLedger.loadUser), or always with
- * force (an operator's correction). KEYS: user acct. ARGV: balance, force (0/1).
+ * force (an operator's correction). The user's spent from the same read goes in beside it, for
+ * SETTLE; settlements that committed after the read and already reported a higher spent (left
+ * on the wallet while it had no balance) are taken off the balance read.
+ * KEYS: user acct. ARGV: balance, force (0/1), spent (-1: not known).
  * Returns the balance Redis now holds.
  */
 export const SEED_USER = script(
@@ -202,8 +225,19 @@ export const SEED_USER = script(
     `
 local have = redis.call('HGET', KEYS[1], 'balance')
 if have and ARGV[2] ~= '1' then return have end
-redis.call('HSET', KEYS[1], 'balance', ARGV[1])
-return ARGV[1]
+local balance, spent = tonumber(ARGV[1]), tonumber(ARGV[3])
+local seen = tonumber(redis.call('HGET', KEYS[1], 'spent') or '-1')
+if spent < 0 then
+  redis.call('HDEL', KEYS[1], 'spent')
+else
+  if not have and seen > spent then
+    balance = balance - (seen - spent)
+    spent = seen
+  end
+  redis.call('HSET', KEYS[1], 'spent', fmt(spent))
+end
+redis.call('HSET', KEYS[1], 'balance', fmt(balance))
+return fmt(balance)
 `,
 );
 

@@ -193,6 +193,19 @@ export interface UsageAggregate {
   unpriced: number;
 }
 
+/**
+ * The durable spend right after a settlement's commit (the commit that charged it, with whatever
+ * it was batched with). Spend only grows, so the shared books keep the highest they are told
+ * (coord/scripts.ts SETTLE): exact in any order, and a Redis re-seeded from a read taken before
+ * the commit is lifted to it rather than missing the cost.
+ */
+export interface SpendAfter {
+  /** the key's spent */
+  key?: number;
+  /** the spent of the key's user (set when the row charged a user) */
+  user?: number;
+}
+
 export interface Store {
   /** 'sqlite:/path' or 'postgres://host/db' with the password hidden */
   readonly description: string;
@@ -284,9 +297,10 @@ export interface Store {
 
   /**
    * Commits one request's log row and adds its cost to the key's spend in one transaction.
-   * Resolves only once durable: a settled request survives SIGKILL.
+   * Resolves only once durable: a settled request survives SIGKILL. A store that learns the
+   * spend in the commit (PostgreSQL) fills `after` before resolving; the others leave it empty.
    */
-  settle(row: NewLogRow): Promise<number>;
+  settle(row: NewLogRow, after?: SpendAfter): Promise<number>;
   queryLogs(q: LogQuery): Promise<LogRow[]>;
   usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]>;
   /** a tenant's usage (`GET /bc/v1/me/usage`): the rows of the user's keys only, or of one of them */

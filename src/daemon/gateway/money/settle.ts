@@ -3,7 +3,7 @@
  * upstream's, or the offline tokenizer's estimate), cost, budget and rate-limit releases, metrics,
  * and the one log row, committed before the request counts as done (SPEC section 7).
  */
-import type { NewLogRow } from '../../store/types.js';
+import type { NewLogRow, SpendAfter } from '../../store/types.js';
 import type { Usage } from '../../providers/types.js';
 import { ZERO_USAGE } from '../../providers/types.js';
 import type { RelayContext } from '../context.js';
@@ -92,13 +92,15 @@ export async function settle(state: GatewayState, ctx: RelayContext, outcome: Ou
   state.requests += 1;
   // the key is charged only once the row is durable: a row the store refused charges nothing
   let refused: { err: unknown } | null = null;
+  // the spend after the commit, when the store says: the shared books move to it (no race with a re-seed)
+  const after: SpendAfter = {};
   try {
-    await state.store.settle(row);
+    await state.store.settle(row, after);
   } catch (err) {
     refused = { err };
   }
   if (shared)
-    await settleShared(state, shared, ctx, refused ? 0 : (cost ?? 0), u.inputTokens + u.outputTokens);
+    await settleShared(state, shared, ctx, refused ? 0 : (cost ?? 0), u.inputTokens + u.outputTokens, after);
   else state.ledger.settle(key.record.id, reserved, refused ? 0 : (cost ?? 0), key.user?.id ?? null);
   const failure = refused && isBcError(refused.err) ? refused.err : null;
   state.metrics.requestFinished({

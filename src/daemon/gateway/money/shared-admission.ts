@@ -16,6 +16,7 @@
  */
 import { isBcError } from '../../../shared/errors.js';
 import { LEASE_RENEW_MS, type RateSubject } from '../../coord/coordinator.js';
+import type { SpendAfter } from '../../store/types.js';
 import type { RelayContext } from '../context.js';
 import { drawsOnMoney, type RouteKey } from '../snapshot.js';
 import type { GatewayState, SharedBooks } from '../state.js';
@@ -122,7 +123,8 @@ export async function admitShared(
 
 /**
  * settle.ts's releases with the shared books, after the row was committed (cost 0 when the store
- * refused it: the reservation is given back, nothing is charged). Never throws.
+ * refused it: the reservation is given back, nothing is charged). `after`: the key's and user's
+ * durable spend after the commit, as the store reported it (Store.settle). Never throws.
  */
 export async function settleShared(
   state: GatewayState,
@@ -130,6 +132,7 @@ export async function settleShared(
   ctx: RelayContext,
   cost: number,
   tokens: number,
+  after: SpendAfter = {},
 ): Promise<void> {
   const hold = holds.get(ctx);
   if (!hold) return;
@@ -140,7 +143,7 @@ export async function settleShared(
   const failed: { what: string; err: unknown }[] = [];
   if (hold.reserved) {
     try {
-      await shared.budget.settle(ctx.requestId, hold.keyId, hold.payUserId, cost);
+      await shared.budget.settle(ctx.requestId, hold.keyId, hold.payUserId, cost, after);
     } catch (err) {
       failed.push({ what: 'settle its reservation', err });
     }

@@ -15,7 +15,8 @@
  * id (the order a user patch takes them in), so batches of several daemons never wait on each
  * other in a cycle. Spend moves by increments only (`spent = spent + d.cost`).
  *
- * Every caller's promise settles after the commit, with its row's id. When a batch fails as a
+ * Every caller's promise settles after the commit, with its row's id, and the spend of its key and
+ * user right after it (`RETURNING spent` of the increments, for the shared books). When a batch fails as a
  * whole (one row breaking a constraint, a deadlock, a lost connection), nothing of it is in, and
  * each row is tried again alone: one bad row fails only its own request, and a row whose batch
  * did commit before the reply was lost is found by its request id, never charged twice.
@@ -27,7 +28,7 @@
  * being the machine's load. maxInFlight 2 measured best (in one run 1: 8,500, 2: 11,600, 4: 8,100).
  */
 import { roundHalfUp } from '../../../shared/money.js';
-import type { NewLogRow } from '../types.js';
+import type { NewLogRow, SpendAfter } from '../types.js';
 import { logTime } from '../sqlite/logs.js';
 import { LOG_COLUMNS, logValues } from '../sqlite/rows.js';
 import type { Sql, TxSql } from './connection.js';
@@ -41,6 +42,7 @@ export interface LogBatchOptions {
 
 interface Waiter {
   row: NewLogRow;
+  after: SpendAfter | undefined;
   resolve: (id: number) => void;
   reject: (err: unknown) => void;
 }
@@ -82,11 +84,12 @@ export class LogBatcher {
   /**
    * Logs the row and charges its cost, together, with the rows settled beside it; resolves with
    * the row's id once committed (a replayed request id: the id logged the first time, nothing
-   * charged again).
+   * charged again, `after` left empty). `after` gets the spend of the row's key and user after
+   * the commit.
    */
-  settle(row: NewLogRow): Promise<number> {
+  settle(row: NewLogRow, after?: SpendAfter): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
+      this.queue.push({ row, after, resolve, reject });
       this.schedule();
     });
   }
@@ -115,9 +118,9 @@ export class LogBatcher {
 
   private async run(batch: Waiter[]): Promise<void> {
     const rows = distinct(batch);
-    let ids: Map<string, number>;
+    let done: Committed;
     try {
-      ids = await commitRows(this.sql, [...rows.values()]);
+      done = await commitRows(this.sql, [...rows.values()]);
     } catch (err) {
       if (rows.size === 1) {
         for (const w of batch) w.reject(err);
@@ -128,9 +131,13 @@ export class LogBatcher {
       return;
     }
     for (const w of batch) {
-      const id = ids.get(w.row.request_id);
-      if (id === undefined) w.reject(new Error(`log row of request ${w.row.request_id} vanished`));
-      else w.resolve(id);
+      const id = done.ids.get(w.row.request_id);
+      if (id === undefined) {
+        w.reject(new Error(`log row of request ${w.row.request_id} vanished`));
+        continue;
+      }
+      if (w.after && done.charged.has(w.row.request_id)) Object.assign(w.after, spendOf(done, w.row));
+      w.resolve(id);
     }
   }
 }
@@ -142,8 +149,28 @@ function distinct(batch: Waiter[]): Map<string, NewLogRow> {
   return rows;
 }
 
-/** Logs and charges the rows in one transaction; their ids by request id. */
-async function commitRows(sql: Sql, rows: NewLogRow[]): Promise<Map<string, number>> {
+/** What a batch's transaction committed. */
+interface Committed {
+  /** the log id of every row, by request id */
+  ids: Map<string, number>;
+  /** the request ids this batch inserted and charged (not replays) */
+  charged: Set<string>;
+  /** spent after the commit of each key charged, and the key's user */
+  keys: Map<number, { spent: number; userId: number | null }>;
+  /** spent after the commit of each user charged */
+  users: Map<number, number>;
+}
+
+/** The spend after the commit of the row's key and of its user, where the batch charged them. */
+function spendOf(done: Committed, row: NewLogRow): SpendAfter {
+  const key = row.key_id === null ? undefined : done.keys.get(row.key_id);
+  if (!key) return {};
+  const user = key.userId === null ? undefined : done.users.get(key.userId);
+  return user === undefined ? { key: key.spent } : { key: key.spent, user };
+}
+
+/** Logs and charges the rows in one transaction. */
+async function commitRows(sql: Sql, rows: NewLogRow[]): Promise<Committed> {
   const now = new Date().toISOString();
   const sorted = [...rows].sort((a, b) => (a.request_id < b.request_id ? -1 : 1));
   // column-wise: LOG_COLUMNS order, as logValues gives them after the id
@@ -163,8 +190,8 @@ async function commitRows(sql: Sql, rows: NewLogRow[]): Promise<Map<string, numb
         SELECT id, request_id FROM logs WHERE request_id = ANY(${known}::text[])`;
       for (const r of first) ids.set(r.request_id, r.id);
     }
-    await charge(tx, inserted, now);
-    return ids;
+    const spend = await charge(tx, inserted, now);
+    return { ids, charged: new Set(inserted.map((r) => r.request_id)), ...spend };
   });
 }
 
@@ -179,31 +206,46 @@ interface InsertedRow {
  * Adds the inserted rows' spend to their keys and the keys' users: one increment per user, then
  * one per key, each after locking the rows in id order. A user's NULL balance (unmetered) stays
  * NULL. Unpriced rows (cost null) add nothing; their key's last use moves all the same. A key's
- * owner never changes, so it is read without a lock.
+ * owner never changes, so it is read without a lock. Returns the keys' and users' spent after.
  */
-async function charge(tx: TxSql, inserted: InsertedRow[], now: string): Promise<void> {
+async function charge(
+  tx: TxSql,
+  inserted: InsertedRow[],
+  now: string,
+): Promise<Pick<Committed, 'keys' | 'users'>> {
   const byKey = new Map<number, number>();
   for (const r of inserted) {
     if (r.key_id !== null) byKey.set(r.key_id, (byKey.get(r.key_id) ?? 0) + (r.cost ?? 0));
   }
-  if (byKey.size === 0) return;
+  if (byKey.size === 0) return { keys: new Map(), users: new Map() };
   const keyIds = [...byKey.keys()].sort((a, b) => a - b);
   const costs = keyIds.map((k) => byKey.get(k)!);
   const paying = keyIds.filter((_, i) => costs[i] !== 0);
   const paid = paying.map((k) => byKey.get(k)!);
   // pipelined on the transaction's connection, run in this order
-  await Promise.all([
+  const [, users, , keys] = await Promise.all([
     paying.length > 0 &&
       tx`SELECT id FROM users WHERE id IN (SELECT user_id FROM keys WHERE id = ANY(${paying}::bigint[]))
         ORDER BY id FOR NO KEY UPDATE`,
     paying.length > 0 &&
-      tx`UPDATE users SET balance = balance - d.cost, spent = spent + d.cost
+      tx<SpentRow[]>`UPDATE users SET balance = balance - d.cost, spent = spent + d.cost
         FROM (SELECT keys.user_id, SUM(c.cost)::bigint AS cost
               FROM unnest(${paying}::bigint[], ${paid}::bigint[]) AS c(key_id, cost)
               JOIN keys ON keys.id = c.key_id GROUP BY keys.user_id) AS d
-        WHERE users.id = d.user_id`,
+        WHERE users.id = d.user_id RETURNING users.id, users.spent`,
     tx`SELECT id FROM keys WHERE id = ANY(${keyIds}::bigint[]) ORDER BY id FOR NO KEY UPDATE`,
-    tx`UPDATE keys SET spent = spent + d.cost, last_used_at = ${now}
-      FROM unnest(${keyIds}::bigint[], ${costs}::bigint[]) AS d(id, cost) WHERE keys.id = d.id`,
+    tx<SpentRow[]>`UPDATE keys SET spent = spent + d.cost, last_used_at = ${now}
+      FROM unnest(${keyIds}::bigint[], ${costs}::bigint[]) AS d(id, cost) WHERE keys.id = d.id
+      RETURNING keys.id, keys.spent, keys.user_id`,
   ]);
+  return {
+    keys: new Map(keys.map((k) => [k.id, { spent: k.spent, userId: k.user_id }])),
+    users: new Map(users ? users.map((u) => [u.id, u.spent]) : []),
+  };
+}
+
+interface SpentRow {
+  id: number;
+  spent: number;
+  user_id: number | null;
 }

@@ -10,11 +10,11 @@
  * commit but whose reply was lost is not charged again.
  */
 import fs from 'node:fs';
-import type { NewLogRow } from '../types.js';
+import type { NewLogRow, SpendAfter } from '../types.js';
 import { journalLine, readEntries } from '../sqlite/journal.js';
 
 /** Settles one row in PostgreSQL; resolves with its log id. */
-export type SettleRow = (row: NewLogRow) => Promise<number>;
+export type SettleRow = (row: NewLogRow, after?: SpendAfter) => Promise<number>;
 
 export interface SpillOptions {
   /** how long a settlement may take before its row is spilled (default 2 s) */
@@ -50,13 +50,14 @@ export class SettleSpill {
   /**
    * Settles the row in PostgreSQL, or, when that fails or takes too long, makes it durable here.
    * Resolves with the row's log id, or 0 when spilled (the id comes when it is applied). Rejects
-   * only when neither works (the local disk failed too).
+   * only when neither works (the local disk failed too). `after` is filled only when PostgreSQL
+   * took the row (Store.settle).
    */
-  async settle(row: NewLogRow): Promise<number> {
+  async settle(row: NewLogRow, after?: SpendAfter): Promise<number> {
     // rows already waiting go first: a newer row must not overtake them into the database
     if (this.pending.length === 0) {
       try {
-        return await withTimeout(this.settleRow(row), this.opts.settleTimeoutMs ?? 2000);
+        return await withTimeout(this.settleRow(row, after), this.opts.settleTimeoutMs ?? 2000);
       } catch {
         // PostgreSQL unreachable, failing or too slow: keep the row here
       }

@@ -18,6 +18,7 @@ import type {
   NewChannel,
   NewKey,
   NewLogRow,
+  SpendAfter,
   PriceRecord,
   Store,
   UsageAggregate,
@@ -107,7 +108,7 @@ export class PostgresStore implements Store {
     this.spill =
       spillFile === undefined
         ? null
-        : SettleSpill.open(spillFile, (row) => this.batch.settle(row), {
+        : SettleSpill.open(spillFile, (row, after) => this.batch.settle(row, after), {
             onBacklog: (rows) => this.setFault(rows),
           });
     if (this.spill && this.spill.backlog > 0) this.setFault(this.spill.backlog);
@@ -191,10 +192,10 @@ export class PostgresStore implements Store {
    * Resolves once the row is durable: its row and spend committed in one transaction, shared
    * with the settlements beside it (log-batch.ts; a replay charges nothing), or, while
    * PostgreSQL cannot take it, written to the spill file (then 0: its id is assigned when it is
-   * applied).
+   * applied). `after`: the key's and user's spend after the commit (none when spilled).
    */
-  async settle(row: NewLogRow): Promise<number> {
-    return this.spill === null ? this.batch.settle(row) : this.spill.settle(row);
+  async settle(row: NewLogRow, after?: SpendAfter): Promise<number> {
+    return this.spill === null ? this.batch.settle(row, after) : this.spill.settle(row, after);
   }
 
   writeFault(): StoreFault | null {
