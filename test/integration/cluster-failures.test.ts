@@ -11,7 +11,6 @@
  *   unfinished requests leave neither), the other two keep serving during and after, and the dead
  *   node leaves the node list within the registry's expiry.
  */
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiChannelArgs } from '../support/cli.js';
@@ -20,94 +19,12 @@ import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { freshPgDatabase, freshRedisPrefix, redisUrl } from '../support/stores.js';
 import { freePort } from '../support/servers.js';
 import { Proxy } from '../support/tcp-proxy.js';
-import type { KeyCreated, KeyView, StatusView } from '../../src/shared/control-api.js';
+import { ask, books, json, msUntil, sleep, type Answer } from '../support/cluster-client.js';
+import type { KeyCreated, StatusView } from '../../src/shared/control-api.js';
 
 let sim: OpenAISim;
 let proxy: Proxy;
 const nodes: TestDaemon[] = [];
-
-const json = <T>(r: { code: number; stdout: string; stderr: string }): T => {
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as T;
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Answer {
-  status: number;
-  /** the body arrived to its end (for a stream: through data: [DONE]) */
-  whole: boolean;
-  requestId: string | undefined;
-  retryAfter: string | undefined;
-  error: string | undefined;
-  ms: number;
-}
-
-/** One chat request; streamed when `body.stream` is set. Never rejects: a broken one is status 0. */
-function ask(gatewayUrl: string, key: string, body: Record<string, unknown>): Promise<Answer> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const req = http.request(`${gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let error: string | undefined;
-        try {
-          error = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-        } catch {
-          // a stream, not an error body
-        }
-        resolve({
-          status: res.statusCode ?? 0,
-          whole: body.stream ? text.includes('data: [DONE]') : text.length > 0,
-          requestId: res.headers['x-request-id'] as string | undefined,
-          retryAfter: res.headers['retry-after'],
-          error,
-          ms: Date.now() - t0,
-        });
-      });
-      res.on('error', () => resolve(broken(t0)));
-    });
-    req.on('error', () => resolve(broken(t0)));
-    req.end(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body }));
-  });
-}
-
-const broken = (t0: number): Answer => ({
-  status: 0,
-  whole: false,
-  requestId: undefined,
-  retryAfter: undefined,
-  error: undefined,
-  ms: Date.now() - t0,
-});
-
-interface Row {
-  request_id: string;
-  cost: number;
-  status: number;
-}
-
-/** The key's spend (bc key show) and its rows (bc logs), both read through node `n`. */
-async function books(n: TestDaemon, key: string): Promise<{ spent: number; rows: Row[] }> {
-  const k = json<KeyView>(await n.bc(['key', 'show', key, '--json']));
-  const rows = json<Row[]>(await n.bc(['logs', '--key', key, '--limit', '10000', '--json']));
-  return { spent: k.spent, rows };
-}
-
-/** Milliseconds until `seen()` holds (polled every 50 ms, given up after `ms`). */
-async function msUntil(seen: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await seen()) return Date.now() - t0;
-    await sleep(50);
-  }
-  return Infinity;
-}
 
 beforeAll(async () => {
   sim = await startOpenAISim();
