@@ -2,7 +2,8 @@
  * `bc daemon --workers N` (SPEC section 9, one machine's cores): the real `bc start` with
  * BC_WORKERS=2 on the home's SQLite file and a real Redis. The supervisor takes the pidfile and
  * starts two gateway processes on one port and one control socket; `bc status` (answered by
- * either worker) lists both as nodes and gives the supervisor's pid; requests land on both, every
+ * either worker) lists both as nodes and gives the supervisor's pid; requests land on both (and
+ * `bc top` merges both, or shows one with --node), every
  * one gets exactly one log row with an id of its own (two processes append to one file); a key
  * budget is exact across the two (Redis); an edit through the socket reaches both within a second;
  * a worker SIGKILLed under load is replaced by the supervisor and every request that completed has
@@ -18,6 +19,7 @@ import { startOpenAISim, type OpenAISim } from '../support/sim/openai-sim.js';
 import { freshRedisPrefix, redisUrl } from '../support/stores.js';
 import { ask, books, json, msUntil, sleep } from '../support/cluster-client.js';
 import type { KeyCreated, LogRow, StatusView } from '../../src/shared/control-api.js';
+import type { MetricsSnapshot } from '../../src/shared/metrics-types.js';
 
 let sim: OpenAISim;
 let d: TestDaemon;
@@ -85,6 +87,17 @@ describe('bc daemon --workers 2 on SQLite and Redis', () => {
     const after = ((await status()).nodes ?? []).map((n) => n.requests);
     // every worker served some of them
     after.forEach((n, i) => expect(n).toBeGreaterThan(before[i] ?? 0));
+    // bc top over the workers: both merged (within the digests' second), or one of them
+    const served = after.reduce((a, b) => a + b, 0);
+    const ms = await msUntil(async () => {
+      const top = json<MetricsSnapshot>(await d.bc(['top', '--once', '--json']));
+      return top.scope?.nodes.length === 2 && top.totals.requests === served;
+    }, 10_000);
+    expect(ms).toBeLessThan(10_000);
+    const one = (await status()).nodes![0]!;
+    const alone = json<MetricsSnapshot>(await d.bc(['top', '--once', '--json', '--node', one.node_id]));
+    expect(alone.scope?.node).toBe(one.node_id);
+    expect(alone.totals.requests).toBeLessThan(served);
     const rows = json<LogRow[]>(await d.bc(['logs', '--key', 'spread', '--limit', '1000', '--json']));
     expect(rows.map((r) => r.request_id).sort()).toEqual(answers.map((a) => a.requestId).sort());
     expect(new Set(rows.map((r) => r.id)).size).toBe(40);
@@ -167,7 +180,7 @@ describe('bc daemon --workers 2 on SQLite and Redis', () => {
     try {
       const t0 = Date.now();
       const replaced = await msUntil(async () => {
-        const pids = await workerPids().catch(() => []);
+        const pids = await workerPids().catch((): number[] => []);
         return pids.length === 2 && !pids.includes(victim!);
       }, 40_000);
       expect(replaced).toBeLessThan(40_000);
