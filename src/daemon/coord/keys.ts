@@ -56,9 +56,9 @@ export class CoordKeys {
   probe(channelId: number, index: number): string {
     return `${this.prefix}probe:${channelId}:${index}`;
   }
-}
 
   /** ZSET failure id -> when (ms, Redis clock): a redemption subject's failures (redeem-window.ts) */
   redeemFailures(subject: string): string {
     return `${this.prefix}rf:${subject}`;
   }
+}
