@@ -41,8 +41,8 @@ import type {
   UserPatch,
   UserRecord,
 } from '../types.js';
-import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
 import type { KeyLimit } from '../key-limit.js';
+import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
 import {
   connectPostgres,
   describePostgresUrl,
