@@ -608,6 +608,34 @@ describe('cooldowns and the half-open probe', () => {
 });
 
 describe('Redis empty, gone or hung', () => {
+  it('a restart that empties Redis does not free the concurrency slots of requests still in flight: each node puts its own back', async () => {
+    const p = freshRedisPrefix();
+    const cs = await Promise.all([client(p), client(p)]);
+    const [ra, rb] = cs.map((c) => new RedisRates(c)) as [RedisRates, RedisRates];
+    await new RedisLedger(cs[0]).markReady();
+    const key = { id: 8101, limits: { rpm: null, tpm: null, concurrency: 5 } };
+    const user = { id: 8102, limits: { rpm: null, tpm: null, concurrency: 8 }, name: 'ann' };
+    const held = Array.from({ length: 5 }, nextId);
+    for (const [i, id] of held.entries()) await (i % 2 ? rb : ra).admit(id, key, user, 1);
+    await expect(ra.admit(nextId(), key, user, 1)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    // one request finishes: its slot is free, and stays free across the restart
+    await rb.release(held[1]!, key.id, user.id, 1);
+    await deletePrefix(cs[0].redis, p); // the restart: everything gone
+    // what each node does when its connection is ready again (the 'ready' event), twice: idempotent
+    expect((await ra.restoreSlots()) + (await rb.restoreSlots())).toBe(4 * 2);
+    expect((await ra.restoreSlots()) + (await rb.restoreSlots())).toBe(0);
+    await new RedisLedger(cs[0]).markReady();
+    expect(await ra.inFlight('k', key.id)).toBe(4);
+    expect(await rb.inFlight('u', user.id)).toBe(4);
+    await ra.admit(nextId(), key, user, 1);
+    await expect(rb.admit(nextId(), key, user, 1)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    // a request released after the restart is not put back by a later restore
+    await ra.release(held[0]!, key.id, user.id, 1);
+    expect(await ra.restoreSlots()).toBe(0);
+    expect(await ra.inFlight('k', key.id)).toBe(4);
+    await deletePrefix(cs[0].redis, p);
+  });
+
   it('an empty Redis (restart) answers NOT_READY until re-seeded, and the seed is SET-max', async () => {
     const p = freshRedisPrefix();
     const c = await client(p);

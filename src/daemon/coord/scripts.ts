@@ -308,6 +308,31 @@ return n
 );
 
 /**
+ * Puts a request's concurrency leases back after Redis lost them (restarted empty), unless the
+ * request was released meanwhile (its release marker) or Redis still has them.
+ * KEYS: release marker, then the conc sets (key's, user's). ARGV: requestId, leaseMs.
+ * Returns how many leases it put back.
+ */
+export const RESTORE_SLOT = script(
+  'restoreSlot',
+  HELPERS +
+    `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local leaseMs = tonumber(ARGV[2])
+local deadline = fmt(nowMs() + leaseMs)
+local n = 0
+for i = 2, #KEYS do
+  if not redis.call('ZSCORE', KEYS[i], ARGV[1]) then
+    redis.call('ZADD', KEYS[i], deadline, ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], fmt(leaseMs * 2))
+    n = n + 1
+  end
+end
+return n
+`,
+);
+
+/**
  * The sum of a minute window (HASH epochSecond -> amount) and the seconds until its oldest
  * counted bucket leaves it (limits.ts MinuteWindow.sum/resetS); older buckets are deleted.
  */
