@@ -528,6 +528,30 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `SELECT 1;`,
     postgres: `CREATE UNIQUE INDEX logs_request_id ON logs(request_id);`,
   },
+  {
+    version: 7,
+    name: 'log listing indexes',
+    // `bc logs` by model, by channel and errors only list newest first and stop at their limit:
+    // without an index a rare model or a quiet channel walks the whole table (issue 18). SQLite
+    // appends the rowid (id) to every index, so (model) already answers "model = ? ORDER BY id
+    // DESC" in order; PostgreSQL needs id in the index, so its key and time indexes are rebuilt
+    // with it (the export pages through (time, id)). Errors are a partial index: rows below 400
+    // cost it nothing.
+    sql: `
+      CREATE INDEX logs_model ON logs(model);
+      CREATE INDEX logs_channel_id ON logs(channel_id);
+      CREATE INDEX logs_errors ON logs(id) WHERE status >= 400;
+    `,
+    postgres: `
+      CREATE INDEX logs_model ON logs(model, id);
+      CREATE INDEX logs_channel_id ON logs(channel_id, id);
+      CREATE INDEX logs_errors ON logs(id) WHERE status >= 400;
+      DROP INDEX logs_key_id;
+      CREATE INDEX logs_key_id ON logs(key_id, id);
+      DROP INDEX logs_time;
+      CREATE INDEX logs_time ON logs(time, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
