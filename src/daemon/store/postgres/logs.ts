@@ -8,7 +8,7 @@
 import { BcError } from '../../../shared/errors.js';
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type { UsageAggregate } from '../types.js';
-import { DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, normaliseTime } from '../sqlite/logs.js';
+import { DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, normaliseTime, type LogFilters } from '../sqlite/logs.js';
 import { logFromRow, type LogDbRow } from '../sqlite/rows.js';
 import type { UserUsageDimension, UserUsageQuery } from '../sqlite/tenant-queries.js';
 import type { Sql } from './connection.js';
@@ -66,7 +66,7 @@ function userUsageSql(by: UserUsageDimension, oneKey: boolean): string {
     GROUP BY ${d.group} ORDER BY ${d.order}`;
 }
 
-type Value = string | number | null;
+export type Value = string | number | null;
 
 export class PgLogTable {
   constructor(
@@ -77,29 +77,53 @@ export class PgLogTable {
   ) {}
 
   async query(q: LogQuery): Promise<LogRow[]> {
-    const where: string[] = [];
     const values: Value[] = [];
     const param = (v: Value): string => {
       values.push(v);
       return `$${values.length}`;
     };
+    const { where, user } = await this.filters(q, param);
+    if (q.after_id !== undefined) where.push(`id > ${param(q.after_id)}`);
+    const order = q.after_id !== undefined ? 'ASC' : 'DESC';
+    const limit = param(clampLimit(q.limit));
+    const listing = (w: string[]): string =>
+      `SELECT * FROM logs${w.length > 0 ? ` WHERE ${w.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
+    // a user's rows: "key_id IN (...)" cannot walk one index in id order, so PostgreSQL would
+    // sort every row of the user's keys; each key's newest `limit` instead, merged, stop early
+    const text =
+      user === undefined || q.key !== undefined
+        ? listing(where)
+        : `SELECT l.* FROM keys k CROSS JOIN LATERAL (${listing(
+            where.map((t) => (t === user.term ? 'key_id = k.id' : t)),
+          )}) l WHERE k.user_id = ${user.param} ORDER BY l.id ${order} LIMIT ${limit}`;
+    const rows = await this.sql.unsafe<LogDbRow[]>(text, values, { prepare: true });
+    return rows.map(logFromRow);
+  }
+
+  /**
+   * The WHERE terms of a log query's filters (key, channel, user, model, errors, since), shared
+   * with the export's pages; `user` is the term that limits rows to the user's keys.
+   */
+  async filters(
+    q: LogFilters,
+    param: (v: Value) => string,
+  ): Promise<{ where: string[]; user?: { term: string; param: string } }> {
+    const where: string[] = [];
+    let user: { term: string; param: string } | undefined;
     await this.refFilter(where, param, 'key', q.key, this.keyId);
     await this.refFilter(where, param, 'channel', q.channel, this.channelId);
     if (q.user !== undefined) {
       const userId = await this.userId(q.user);
       if (userId === undefined)
         throw new BcError('NOT_FOUND', `user "${q.user}" not found: see \`bc user list\``);
-      where.push(`key_id IN (SELECT id FROM keys WHERE user_id = ${param(userId)})`);
+      const p = param(userId);
+      user = { term: `key_id IN (SELECT id FROM keys WHERE user_id = ${p})`, param: p };
+      where.push(user.term);
     }
     if (q.model !== undefined) where.push(`model = ${param(q.model)}`);
     if (q.errors === true) where.push('status >= 400');
     if (q.since !== undefined) where.push(`time >= ${param(normaliseTime(q.since, 'since'))}`);
-    if (q.after_id !== undefined) where.push(`id > ${param(q.after_id)}`);
-    const order = q.after_id !== undefined ? 'ASC' : 'DESC';
-    const text = `SELECT * FROM logs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY id ${order} LIMIT ${param(clampLimit(q.limit))}`;
-    const rows = await this.sql.unsafe<LogDbRow[]>(text, values, { prepare: true });
-    return rows.map(logFromRow);
+    return user === undefined ? { where } : { where, user };
   }
 
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {

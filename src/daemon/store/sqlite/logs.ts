@@ -23,6 +23,11 @@ import {
 export const DEFAULT_LOG_LIMIT = 100;
 export const MAX_LOG_LIMIT = 10_000;
 
+/** The filters a log listing and an export share. */
+export type LogFilters = Pick<LogQuery, 'key' | 'user' | 'model' | 'channel' | 'errors' | 'since'>;
+
+const USER_KEYS = 'key_id IN (SELECT id FROM keys WHERE user_id = @user_id)';
+
 /** Maps a key or channel reference (name or id) to its current id, if it still exists. */
 export type IdResolver = (ref: string) => number | undefined;
 
@@ -73,6 +78,7 @@ export class LogTable {
   private readonly touch;
   private readonly userSpend;
   private readonly count;
+  private readonly userKeys;
   private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
   private readonly settleTx;
@@ -99,6 +105,7 @@ export class LogTable {
        WHERE id = (SELECT user_id FROM keys WHERE id = ?)`,
     );
     this.count = db.prepare<[], number>('SELECT COUNT(*) FROM logs').pluck();
+    this.userKeys = db.prepare<[number], number>('SELECT id FROM keys WHERE user_id = ?').pluck();
     this.usageBy = {
       model: db.prepare<[string], UsageAggregate>(usageSql('model')),
       key: db.prepare<[string], UsageAggregate>(usageSql('key')),
@@ -185,16 +192,41 @@ export class LogTable {
   }
 
   query(q: LogQuery): LogRow[] {
+    const { where, params } = this.filters(q);
+    params.limit = clampLimit(q.limit);
+    if (q.after_id !== undefined) {
+      where.push('id > @after_id');
+      params.after_id = q.after_id;
+    }
+    const order = q.after_id !== undefined ? 'ASC' : 'DESC';
+    const listing = (w: string[]): string =>
+      `SELECT * FROM logs${w.length > 0 ? ` WHERE ${w.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT @limit`;
+    if (q.user === undefined || q.key !== undefined)
+      return this.statement(listing(where)).all(params).map(logFromRow);
+    // a user's rows: "key_id IN (...)" cannot walk one index in id order, so SQLite would sort
+    // every row of the user's keys; each key's newest `limit` instead, merged, stop early
+    const keyIds = this.userKeys.all(params.user_id as number);
+    const sql = listing(where.map((t) => (t === USER_KEYS ? 'key_id = @user_key' : t)));
+    const rows = keyIds.flatMap((k) => this.statement(sql).all({ ...params, user_key: k }));
+    rows.sort((a, b) => (order === 'ASC' ? a.id - b.id : b.id - a.id));
+    return rows.slice(0, params.limit).map(logFromRow);
+  }
+
+  /**
+   * The WHERE terms of a log query's filters (key, channel, user, model, errors, since), shared
+   * with the export's pages.
+   */
+  filters(q: LogFilters): { where: string[]; params: Params } {
     const where: string[] = [];
-    const params: Params = { limit: clampLimit(q.limit) };
+    const params: Params = {};
     this.refFilter(where, params, 'key', q.key, this.keyId);
     this.refFilter(where, params, 'channel', q.channel, this.channelId);
     if (q.user !== undefined) {
       const userId = this.userId(q.user);
       if (userId === undefined)
         throw new BcError('NOT_FOUND', `user "${q.user}" not found: see \`bc user list\``);
-      where.push('key_id IN (SELECT id FROM keys WHERE user_id = @user_id)');
       params.user_id = userId;
+      where.push(USER_KEYS);
     }
     if (q.model !== undefined) {
       where.push('model = @model');
@@ -205,13 +237,7 @@ export class LogTable {
       where.push('time >= @since');
       params.since = normaliseTime(q.since, 'since');
     }
-    if (q.after_id !== undefined) {
-      where.push('id > @after_id');
-      params.after_id = q.after_id;
-    }
-    const order = q.after_id !== undefined ? 'ASC' : 'DESC';
-    const sql = `SELECT * FROM logs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT @limit`;
-    return this.statement(sql).all(params).map(logFromRow);
+    return { where, params };
   }
 
   usage(by: UsageDimension, sinceIso: string): UsageAggregate[] {
