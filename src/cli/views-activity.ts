@@ -23,11 +23,32 @@ export function renderStatus(s: StatusView, style: Style): string {
       ['requests', formatCount(s.requests)],
       ['writes', storeWrites(s, style)],
       ['log', logHealth(s, style)],
+      ['request log', requestLog(s)],
       // a cluster's (BC_REDIS): absent for a daemon on its own
       ...clusterFields(s, style),
     ],
     style,
   );
+}
+
+/** The request log's rows (`~` when estimated from the id span), oldest row and the store's size. */
+function requestLog(s: StatusView): string {
+  if (s.log === undefined) return '-';
+  const rows = `${s.log.rows_estimated ? '~' : ''}${formatCount(s.log.rows)} rows`;
+  const oldest = s.log.oldest === null ? '' : `, oldest ${formatTime(s.log.oldest)}`;
+  return `${rows}${oldest}, store ${formatBytes(s.log.bytes)}`;
+}
+
+/** 1536 -> "1.5 KiB": binary units, one decimal. */
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** Redis's health, then the live nodes, one line each (id, address, pid, version, uptime, requests). */

@@ -21,6 +21,7 @@ import type { ChannelRuntimeState, DaemonServices } from './service-types.js';
 import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
 import { publishMetrics } from './cluster/metrics-publisher.js';
 import type { WorkerIdentity } from './workers/identity.js';
+import { retentionFromEnv, startRetention } from './store/retention.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -45,6 +46,7 @@ export async function createServices(
   worker: WorkerIdentity | null = null,
 ): Promise<DaemonServices> {
   const clusterConfig = clusterConfigFromEnv(env, paths.db, worker);
+  const retentionMs = retentionFromEnv(env);
   // with BC_REDIS any number of daemons share the database; without it this one is alone on it
   const store = await openStore(paths, { exclusive: clusterConfig === null, worker });
   let cluster: Cluster | null = null;
@@ -78,6 +80,12 @@ export async function createServices(
       clusterConfig &&
       publishMetrics(joined, clusterConfig.prefix, metrics, () => channelHealth(gateway));
     const stopProbe = startProbe(gateway, envInt(env, 'BC_PROBE_INTERVAL_MS', 60_000));
+    // the workers of --workers N share one store: worker 0 prunes for all (on PostgreSQL an
+    // advisory lock lets one daemon's batch run at a time; see store/postgres/log-retention.ts)
+    const stopRetention =
+      retentionMs === null || (worker !== null && worker.index !== 0)
+        ? null
+        : startRetention(store, retentionMs, logger);
     // a control-plane change (every route refreshes after one) is announced to the other nodes,
     // whose change feeds refresh them without announcing again
     const refresh = async (): Promise<void> => {
@@ -112,6 +120,7 @@ export async function createServices(
       ...(worker === null ? {} : { worker }),
       close: async () => {
         stopProbe();
+        await stopRetention?.();
         await gateway.close();
         await published?.stop();
         // leaves the node list and stops listening before the store (the feed polls it) goes

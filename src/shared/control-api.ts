@@ -248,6 +248,41 @@ export interface StatusView {
   nodes?: NodeView[];
   /** with `--workers N` only: which worker answered (`pid` above is the supervisor's) */
   worker?: { index: number; count: number; pid: number };
+  /** the request log's size (cheap figures: see LogStats) */
+  log?: LogStats;
+}
+
+/** The request log at a glance (`bc status`), read without scanning the table. */
+export interface LogStats {
+  /** rows in the log: exact up to 200,000 ids between the oldest and newest row, else the id span */
+  rows: number;
+  /** true when `rows` is the id span (an upper bound), not a count */
+  rows_estimated: boolean;
+  /** time of the oldest row, null when the log is empty */
+  oldest: string | null;
+  /** the store's size on disk: the SQLite file, or the PostgreSQL database */
+  bytes: number;
+}
+
+/** `POST /v1/logs/prune`: delete (or with dry_run count) the rows older than `before`. */
+export interface LogPruneRequest {
+  /** ISO 8601 time: rows with an earlier time go */
+  before: string;
+  dry_run?: boolean;
+  /** at most this many rows in this call (default 50,000): the CLI calls again while `more` */
+  max_rows?: number;
+}
+
+export interface LogPruneResult {
+  before: string;
+  dry_run: boolean;
+  /** rows deleted by this call (dry run: rows that would go) */
+  deleted: number;
+  /** dry run only: the oldest and newest time of the rows that would go */
+  oldest?: string | null;
+  newest?: string | null;
+  /** rows older than `before` may remain: call again */
+  more: boolean;
 }
 
 /** One live daemon of a cluster (SPEC section 12). */
@@ -297,6 +332,7 @@ export const ROUTES = {
   groupSet: 'PUT /v1/groups/:name',
   models: 'GET /v1/models',
   logs: 'GET /v1/logs',
+  logsPrune: 'POST /v1/logs/prune',
   usage: 'GET /v1/usage',
   metricsSnapshot: 'GET /v1/metrics/snapshot',
   metricsStream: 'GET /v1/metrics/stream',

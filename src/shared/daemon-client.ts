@@ -20,6 +20,8 @@ import type {
   KeyView,
   LogQuery,
   LogRow,
+  LogPruneRequest,
+  LogPruneResult,
   ModelView,
   PriceInput,
   PriceView,
@@ -134,6 +136,8 @@ export interface DaemonClient {
   importOneApi(plan: unknown): Promise<unknown>;
   models(): Promise<ModelView[]>;
   logs(query?: LogQuery): Promise<LogRow[]>;
+  /** one bounded step of `bc logs prune` (the CLI repeats it while `more`) */
+  pruneLogs(input: LogPruneRequest): Promise<LogPruneResult>;
   usage(by: UsageDimension, since?: string): Promise<UsageRow[]>;
   /**
    * the current per-second series (shape defined by the metrics routes); `node`: a clustered
@@ -404,6 +408,7 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     importOneApi: (plan) => call<unknown>('importOneApi', { body: plan }),
     models: () => call<ModelView[]>('models'),
     logs: (query = {}) => call<LogRow[]>('logs', { query: { ...query } }),
+    pruneLogs: (input) => call<LogPruneResult>('logsPrune', { body: input }),
     usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),
     metricsSnapshot: (node) => call<unknown>('metricsSnapshot', { query: { node } }),
     metricsStream,

@@ -2,14 +2,17 @@
  * `bc logs`: the request log, newest 100 rows unless `--limit` says otherwise, oldest first on
  * screen. `-f` keeps polling for rows it has not shown yet (`after_id`, LogFollower) once a second
  * until Ctrl-C; with `--json` it then prints one row per line (NDJSON) instead of one document.
+ * `bc logs prune --before 30d|DATE [--dry-run]` deletes older rows by hand (the daemon does it by
+ * itself after BC_LOG_RETENTION), one bounded step per call, with progress between the calls.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { LogQuery, LogRow } from '../../shared/control-api.js';
+import type { LogPruneResult, LogQuery, LogRow } from '../../shared/control-api.js';
 import type { CliContext } from '../context.js';
 import { arg } from '../options.js';
 import { parseName, parsePositiveInt, parseSince } from '../parse.js';
 import { renderLogLines, renderLogs } from '../views-activity.js';
+import { formatCount, formatTime } from '../format.js';
 
 interface LogFlags {
   key?: string;
@@ -103,9 +106,42 @@ export class LogFollower {
   }
 }
 
+/** Asks the daemon for one step after another until no row before the cutoff is left. */
+async function prune(ctx: CliContext, flags: { before: string; dryRun?: boolean }): Promise<void> {
+  const client = ctx.client();
+  if (flags.dryRun === true) {
+    const r = await client.pruneLogs({ before: flags.before, dry_run: true });
+    ctx.out.result(r, () =>
+      r.deleted === 0
+        ? `no rows before ${formatTime(r.before)}`
+        : `would delete ${formatCount(r.deleted)} rows before ${formatTime(r.before)} (${formatTime(r.oldest)} to ${formatTime(r.newest)})`,
+    );
+    return;
+  }
+  let deleted = 0;
+  let step: LogPruneResult;
+  do {
+    step = await client.pruneLogs({ before: flags.before });
+    deleted += step.deleted;
+    if (step.more) ctx.out.progress(`pruning: ${formatCount(deleted)} rows deleted…`);
+  } while (step.more);
+  const done: LogPruneResult = { before: flags.before, dry_run: false, deleted, more: false };
+  ctx.out.result(done, () => `deleted ${formatCount(deleted)} rows before ${formatTime(flags.before)}`);
+}
+
 export function registerLogs(program: Command, ctx: CliContext): void {
-  program
-    .command('logs')
+  const logs = program.command('logs');
+  logs
+    .command('prune')
+    .description('delete the rows older than a time (the daemon also does it after BC_LOG_RETENTION)')
+    .requiredOption(
+      '--before <when>',
+      'a duration back from now (30d) or a date (2026-01-01)',
+      arg(parseSince),
+    )
+    .option('--dry-run', 'count the rows that would go, delete nothing')
+    .action(async (flags: { before: string; dryRun?: boolean }) => prune(ctx, flags));
+  logs
     .description('the request log, newest rows')
     .option('--key <key>', 'only this key (id or name)', arg(parseName))
     .option('--user <user>', "only this user's keys (id or name)", arg(parseName))

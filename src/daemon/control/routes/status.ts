@@ -1,6 +1,7 @@
 /**
  * `GET /v1/status`: what `bc status` prints and what `bc start` polls to know the daemon is up.
- * Cheap on purpose (two listings and a counter), since it is also the liveness probe; it also
+ * Cheap on purpose (two listings, a counter and the request log's figures, read from indexes and
+ * not by scanning it: LogStats), since it is also the liveness probe; it also
  * says whether the store can write and how many log lines were dropped (daemon-health.ts), and,
  * in a cluster (BC_REDIS), Redis's health and the live nodes.
  */
@@ -12,7 +13,11 @@ import { daemonHealth } from '../../lifecycle/daemon-health.js';
 export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const { services } = ctx;
   on(app, ROUTES.status, async () => {
-    const [channels, keys] = await Promise.all([services.store.listChannels(), services.store.listKeys()]);
+    const [channels, keys, log] = await Promise.all([
+      services.store.listChannels(),
+      services.store.listKeys(),
+      services.store.logStats(),
+    ]);
     const health = daemonHealth(services);
     const worker = services.worker;
     const status: StatusView = {
@@ -30,6 +35,7 @@ export function statusRoutes(app: FastifyInstance, ctx: ControlContext): void {
       store_fault: health.storeFault && { reason: health.storeFault.reason, since: health.storeFault.since },
       log_lines_dropped: health.logLinesDropped,
       log_error: health.logError,
+      log,
     };
     // a daemon started with BC_REDIS also says how Redis is and which nodes are alive
     if (services.clusterStatus) Object.assign(status, await services.clusterStatus());

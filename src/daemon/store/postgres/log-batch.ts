@@ -13,7 +13,9 @@
  * charged nothing and answers with the id logged the first time, as a single settlement does.
  * Rows are inserted in request-id order and rows locked users first, then keys, each sorted by
  * id (the order a user patch takes them in), so batches of several daemons never wait on each
- * other in a cycle. Spend moves by increments only (`spent = spent + d.cost`).
+ * other in a cycle. Spend moves by increments only (`spent = spent + d.cost`). The inserted rows'
+ * usage goes into its per-minute buckets in the same transaction, one upsert for the batch
+ * (rollups.ts): a replayed request id adds nothing there either.
  *
  * Every caller's promise settles after the commit, with its row's id, and the spend of its key and
  * user right after it (`RETURNING spent` of the increments, for the shared books). When a batch fails as a
@@ -31,7 +33,9 @@ import { roundHalfUp } from '../../../shared/money.js';
 import type { NewLogRow, SpendAfter } from '../types.js';
 import { logTime } from '../sqlite/logs.js';
 import { LOG_COLUMNS, logValues } from '../sqlite/rows.js';
+import { BucketSums } from '../sqlite/rollups.js';
 import type { Sql, TxSql } from './connection.js';
+import { addBuckets } from './rollups.js';
 
 export interface LogBatchOptions {
   /** rows in one transaction at most (default 256) */
@@ -175,22 +179,32 @@ async function commitRows(sql: Sql, rows: NewLogRow[]): Promise<Committed> {
   const sorted = [...rows].sort((a, b) => (a.request_id < b.request_id ? -1 : 1));
   // column-wise: LOG_COLUMNS order, as logValues gives them after the id
   const columns: (string | number | null)[][] = LOG_COLUMNS.map(() => []);
+  const logged = new Map<string, { time: string; cost: number | null }>();
   for (const row of sorted) {
     // the relay rounds once at settlement; this only guards against a fractional slip
     const cost = row.cost === null ? null : roundHalfUp(row.cost);
-    const values = logValues(0, row, logTime(row.time, now), cost);
+    const time = logTime(row.time, now);
+    logged.set(row.request_id, { time, cost });
+    const values = logValues(0, row, time, cost);
     for (let c = 0; c < columns.length; c++) columns[c]!.push(values[c + 1]!);
   }
   return sql.begin(async (tx) => {
     const inserted = await tx.unsafe<InsertedRow[]>(INSERT_ROWS, columns as never, { prepare: true });
     const ids = new Map(inserted.map((r) => [r.request_id, r.id]));
+    const insertedIds = new Set(ids.keys());
     const known = sorted.filter((r) => !ids.has(r.request_id)).map((r) => r.request_id);
     if (known.length > 0) {
       const first = await tx<{ id: number; request_id: string }[]>`
         SELECT id, request_id FROM logs WHERE request_id = ANY(${known}::text[])`;
       for (const r of first) ids.set(r.request_id, r.id);
     }
-    const spend = await charge(tx, inserted, now);
+    // usage rollups: the rows inserted only, after the keys and users (the lock order)
+    const sums = new BucketSums();
+    for (const row of sorted) {
+      const l = logged.get(row.request_id)!;
+      if (insertedIds.has(row.request_id)) sums.add(row, l.time, l.cost);
+    }
+    const [spend] = await Promise.all([charge(tx, inserted, now), addBuckets(tx, sums)]);
     return { ids, charged: new Set(inserted.map((r) => r.request_id)), ...spend };
   });
 }

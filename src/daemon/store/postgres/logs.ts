@@ -1,80 +1,35 @@
 /**
  * Request logs in PostgreSQL, the read side. Rows are written, and their spend charged, by the
- * group commit in log-batch.ts. The read side (log queries, usage by model/key/channel/user, one user's usage) is the SQLite
- * queries in PostgreSQL's dialect: SUMs cast back to BIGINT (PostgreSQL sums BIGINT as NUMERIC,
- * which the client would return as a string), NULL costs sorted last as SQLite sorts them, and
- * names compared byte-wise (COLLATE "C") as SQLite's BINARY collation does.
+ * group commit in log-batch.ts. Log queries are the SQLite queries in PostgreSQL's dialect; usage
+ * (by model/key/channel/user, one user's usage) is read from the rollups (rollups.ts), with the
+ * SQL the SQLite store uses written in PostgreSQL's dialect: SUMs cast back to BIGINT, NULL
+ * costs sorted last as SQLite sorts them, names compared byte-wise (COLLATE "C").
  */
 import { BcError } from '../../../shared/errors.js';
 import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
 import type { UsageAggregate } from '../types.js';
 import { DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, normaliseTime, type LogFilters } from '../sqlite/logs.js';
 import { logFromRow, type LogDbRow } from '../sqlite/rows.js';
-import type { UserUsageDimension, UserUsageQuery } from '../sqlite/tenant-queries.js';
+import type { UserUsageQuery } from '../sqlite/tenant-queries.js';
 import type { Sql } from './connection.js';
+import { PgRollups } from './rollups.js';
 
 /** Maps a key, channel or user reference (name or id) to its current id, if it still exists. */
 export type AsyncIdResolver = (ref: string) => Promise<number | undefined>;
 
-// a row with tokens but no cost is spend on an unpriced model: counted, never added as $0
-const UNPRICED = 'CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END';
-
-const AGGREGATES = `COUNT(*) AS requests,
-      SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END)::bigint AS errors,
-      SUM(input_tokens)::bigint AS input_tokens, SUM(output_tokens)::bigint AS output_tokens,
-      (CASE WHEN COUNT(cost) = 0 AND SUM(${UNPRICED}) > 0 THEN NULL ELSE COALESCE(SUM(cost), 0) END)::bigint AS cost,
-      SUM(${UNPRICED})::bigint AS unpriced`;
-
-const USAGE_NAME: Record<UsageDimension, string> = {
-  model: 'model',
-  key: "COALESCE(key_name, '-')",
-  channel: "COALESCE(channel_name, '-')",
-  // a key's owner never changes, so a row belongs to the user who owns its key now
-  user: "COALESCE(user_name, '-')",
-};
-
-// rows with their user's name beside them, for usage by user (operator keys: NULL)
-const LOGS_WITH_USER = `(SELECT logs.*, users.name AS user_name FROM logs
-  LEFT JOIN keys ON keys.id = logs.key_id LEFT JOIN users ON users.id = keys.user_id
-  WHERE logs.time >= $1) AS logs`;
-
-function usageSql(by: UsageDimension): string {
-  return `SELECT ${USAGE_NAME[by]} COLLATE "C" AS name, ${AGGREGATES}
-    FROM ${by === 'user' ? LOGS_WITH_USER : 'logs WHERE time >= $1'}
-    GROUP BY 1 ORDER BY cost DESC NULLS LAST, requests DESC, name`;
-}
-
-// tenant-queries.ts's dimensions: a key by its id, named as it is now (keys are never deleted,
-// so the name is found; the logged name is the fallback all the same)
-const USER_DIMENSION: Record<UserUsageDimension, { name: string; group: string; order: string }> = {
-  model: { name: 'model', group: 'model', order: 'cost DESC NULLS LAST, requests DESC, name' },
-  key: {
-    name: "COALESCE((SELECT name FROM keys WHERE keys.id = logs.key_id), MIN(key_name), '-')",
-    group: 'key_id',
-    order: 'cost DESC NULLS LAST, requests DESC, name',
-  },
-  // log times are ISO 8601 UTC, so the first 10 characters are the UTC day
-  day: { name: 'substr(time, 1, 10)', group: 'substr(time, 1, 10)', order: 'name' },
-};
-
-function userUsageSql(by: UserUsageDimension, oneKey: boolean): string {
-  const d = USER_DIMENSION[by];
-  return `SELECT (${d.name}) COLLATE "C" AS name, ${AGGREGATES}
-    FROM logs
-    WHERE time >= $1 AND key_id IN (SELECT id FROM keys WHERE user_id = $2)
-      ${oneKey ? 'AND key_id = $3' : ''}
-    GROUP BY ${d.group} ORDER BY ${d.order}`;
-}
-
 export type Value = string | number | null;
 
 export class PgLogTable {
+  readonly rollups: PgRollups;
+
   constructor(
     private readonly sql: Sql,
     private readonly keyId: AsyncIdResolver,
     private readonly channelId: AsyncIdResolver,
     private readonly userId: AsyncIdResolver,
-  ) {}
+  ) {
+    this.rollups = new PgRollups(sql);
+  }
 
   async query(q: LogQuery): Promise<LogRow[]> {
     const values: Value[] = [];
@@ -126,34 +81,19 @@ export class PgLogTable {
     return user === undefined ? { where } : { where, user };
   }
 
+  /** Usage since a time, from the rollups and the log rows of the window's partial edge. */
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
-    const since = normaliseTime(sinceIso, 'since');
-    return this.aggregates(usageSql(by), [since]);
+    return this.rollups.usage(by, normaliseTime(sinceIso, 'since'));
   }
 
   /** One user's usage (GET /bc/v1/me/usage), as sqlite/tenant-queries.ts. */
   async userUsage(q: UserUsageQuery): Promise<UsageAggregate[]> {
-    const values: Value[] = [normaliseTime(q.since, 'since'), q.userId];
-    if (q.keyId !== null) values.push(q.keyId);
-    return this.aggregates(userUsageSql(q.by, q.keyId !== null), values);
+    return this.rollups.userUsage(q.by, normaliseTime(q.since, 'since'), q.userId, q.keyId);
   }
 
   async countRequests(): Promise<number> {
     const [row] = await this.sql<{ n: number }[]>`SELECT COUNT(*) AS n FROM logs`;
     return row?.n ?? 0;
-  }
-
-  private async aggregates(text: string, values: Value[]): Promise<UsageAggregate[]> {
-    const rows = await this.sql.unsafe<UsageAggregate[]>(text, values, { prepare: true });
-    return rows.map((r) => ({
-      name: r.name,
-      requests: r.requests,
-      errors: r.errors,
-      input_tokens: r.input_tokens,
-      output_tokens: r.output_tokens,
-      cost: r.cost,
-      unpriced: r.unpriced,
-    }));
   }
 
   /** A reference still in the catalog filters by id (survives renames); else by what was logged. */

@@ -289,6 +289,9 @@ export class PostgresStore implements Store {
   async countRequests(): Promise<number> {
     return this.logs.countRequests();
   }
+  async rollUpUsage(nowMs: number): Promise<number> {
+    return this.logs.rollups.rollUp(nowMs);
+  }
 
   async close(): Promise<void> {
     await this.spill?.close();

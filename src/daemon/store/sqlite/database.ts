@@ -30,6 +30,9 @@ export function openSqliteDatabase(file: string, migrations: readonly Migration[
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     checkIdentity(db, file, latestVersion(migrations));
+    // a new file frees the pages of pruned log rows back to the file system (log-retention.ts);
+    // SQLite takes this only before the first table exists (an older file would need a VACUUM)
+    if (tableCount(db) === 0) db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -110,8 +113,7 @@ function checkIdentity(db: Db, file: string, latest: number): void {
   const appId = Number(db.pragma('application_id', { simple: true }));
   if (appId !== APPLICATION_ID) {
     // A brand-new (or empty) file has application_id 0 and no tables: that one we may claim.
-    const tables = Number(db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get());
-    if (appId !== 0 || tables > 0) {
+    if (appId !== 0 || tableCount(db) > 0) {
       throw new BcError(
         'STARTUP_FAILED',
         `${file} is not a BurnCloud database (application_id 0x${appId.toString(16)}, expected 0x${APPLICATION_ID.toString(16)}): point BC_DB at another file`,
@@ -171,6 +173,10 @@ function openError(file: string, e: unknown): BcError {
     });
   }
   return new BcError('STARTUP_FAILED', `cannot open database ${file}: ${reason(e)}`, { cause: e });
+}
+
+function tableCount(db: Db): number {
+  return Number(db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get());
 }
 
 function userVersion(db: Db): number {

@@ -10,6 +10,7 @@ import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-a
 import type { NewLogRow, UsageAggregate } from '../types.js';
 import type { Db, Statement } from './database.js';
 import type { JournalEntry } from './journal.js';
+import { BucketSums, SQLITE, SqliteRollups, usageSql, type UsageWindow } from './rollups.js';
 import {
   insertSql,
   LOG_COLUMNS,
@@ -30,31 +31,6 @@ const USER_KEYS = 'key_id IN (SELECT id FROM keys WHERE user_id = @user_id)';
 
 /** Maps a key or channel reference (name or id) to its current id, if it still exists. */
 export type IdResolver = (ref: string) => number | undefined;
-
-const USAGE_NAME: Record<UsageDimension, string> = {
-  model: 'model',
-  key: "COALESCE(key_name, '-')",
-  channel: "COALESCE(channel_name, '-')",
-  // a key's owner never changes, so a row belongs to the user who owns its key now
-  user: "COALESCE(user_name, '-')",
-};
-
-// rows with their user's name beside them, for usage by user (operator keys: NULL)
-const LOGS_WITH_USER = `(SELECT logs.*, users.name AS user_name FROM logs
-  LEFT JOIN keys ON keys.id = logs.key_id LEFT JOIN users ON users.id = keys.user_id
-  WHERE logs.time >= ?)`;
-
-// a row with tokens but no cost is spend on an unpriced model: counted, never added as $0
-const UNPRICED = 'CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END';
-
-function usageSql(by: UsageDimension): string {
-  return `SELECT ${USAGE_NAME[by]} AS name, COUNT(*) AS requests,
-      SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
-      SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-      CASE WHEN COUNT(cost) = 0 AND SUM(${UNPRICED}) > 0 THEN NULL ELSE COALESCE(SUM(cost), 0) END AS cost,
-      SUM(${UNPRICED}) AS unpriced
-    FROM ${by === 'user' ? LOGS_WITH_USER : 'logs WHERE time >= ?'} GROUP BY 1 ORDER BY cost DESC, requests DESC, name`;
-}
 
 export function normaliseTime(iso: string, what: string): string {
   const ms = Date.parse(iso);
@@ -79,7 +55,8 @@ export class LogTable {
   private readonly userSpend;
   private readonly count;
   private readonly userKeys;
-  private readonly usageBy: Record<UsageDimension, Statement<[string], UsageAggregate>>;
+  private readonly usageBy: Record<UsageDimension, Statement<[UsageWindow], UsageAggregate>>;
+  readonly rollups: SqliteRollups;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
   private readonly settleTx;
   private readonly insertWithId;
@@ -106,18 +83,25 @@ export class LogTable {
     );
     this.count = db.prepare<[], number>('SELECT COUNT(*) FROM logs').pluck();
     this.userKeys = db.prepare<[number], number>('SELECT id FROM keys WHERE user_id = ?').pluck();
+    const usageBy = (by: UsageDimension): Statement<[UsageWindow], UsageAggregate> =>
+      db.prepare<[UsageWindow], UsageAggregate>(usageSql(SQLITE, by));
     this.usageBy = {
-      model: db.prepare<[string], UsageAggregate>(usageSql('model')),
-      key: db.prepare<[string], UsageAggregate>(usageSql('key')),
-      channel: db.prepare<[string], UsageAggregate>(usageSql('channel')),
-      user: db.prepare<[string], UsageAggregate>(usageSql('user')),
+      model: usageBy('model'),
+      key: usageBy('key'),
+      channel: usageBy('channel'),
+      user: usageBy('user'),
     };
+    this.rollups = new SqliteRollups(db);
     this.settleTx = db.transaction((row: NewLogRow): number => {
       // the relay rounds once at settlement; this only guards against a fractional slip
       const cost = row.cost === null ? null : roundHalfUp(row.cost);
       const now = new Date().toISOString();
-      const id = Number(this.insert.run(logParams(row, logTime(row.time, now), cost)).lastInsertRowid);
+      const time = logTime(row.time, now);
+      const id = Number(this.insert.run(logParams(row, time, cost)).lastInsertRowid);
       if (row.key_id !== null) this.charge(row.key_id, cost, now);
+      const sums = new BucketSums();
+      sums.add(row, time, cost);
+      this.rollups.add(sums);
       return id;
     });
     // positional, in logValues' order: the id, then LOG_COLUMNS
@@ -160,21 +144,26 @@ export class LogTable {
 
   /**
    * Inserts the rows (inside the caller's transaction) and adds each new row's cost to its key
-   * and the key's user: one UPDATE each per key for the whole batch, the sum of exactly the rows
-   * that were new.
+   * and the key's user, and its usage to its minute's bucket (rollups.ts): one UPDATE each per
+   * key and one upsert per bucket for the whole batch, the sums of exactly the rows that were new.
    */
   private applyBatch(entries: JournalEntry[]): void {
     const now = new Date().toISOString();
     // key id -> spend of its new rows (null: only unpriced rows, the key is just touched)
     const perKey = new Map<number, number | null>();
+    const sums = new BucketSums();
     for (const { id, row } of entries) {
       const cost = row.cost === null ? null : roundHalfUp(row.cost);
-      const inserted = this.insertWithId.run(logValues(id, row, logTime(row.time, now), cost)).changes === 1;
-      if (!inserted || row.key_id === null) continue;
+      const time = logTime(row.time, now);
+      const inserted = this.insertWithId.run(logValues(id, row, time, cost)).changes === 1;
+      if (!inserted) continue;
+      sums.add(row, time, cost);
+      if (row.key_id === null) continue;
       const before = perKey.get(row.key_id) ?? null;
       perKey.set(row.key_id, cost === null ? before : (before ?? 0) + cost);
     }
     for (const [keyId, cost] of perKey) this.charge(keyId, cost, now);
+    this.rollups.add(sums);
   }
 
   /** Adds settled spend to a key and its user (null: unpriced rows only, the key is just touched). */
@@ -240,8 +229,9 @@ export class LogTable {
     return { where, params };
   }
 
+  /** Usage since a time, from the rollups and the log rows of the window's partial edge. */
   usage(by: UsageDimension, sinceIso: string): UsageAggregate[] {
-    return this.usageBy[by].all(normaliseTime(sinceIso, 'since'));
+    return this.usageBy[by].all(this.rollups.window(normaliseTime(sinceIso, 'since')));
   }
 
   countRequests(): number {

@@ -552,6 +552,65 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX logs_time ON logs(time, id);
     `,
   },
+  {
+    version: 8,
+    name: 'usage rollups',
+    // Usage (bc usage, the billing endpoints, a tenant's usage) read from per-minute buckets the
+    // settlement writes in the log rows' own transaction (sqlite/rollups.ts), rolled up into hours
+    // and days as they age, instead of scanning the log (issue 18). span is the bucket's length in
+    // minutes (1, 60, 1440); bucket its first minute as ISO 8601 UTC text (YYYY-MM-DDTHH:MM); a
+    // missing key is key_id 0 and a missing name '-', so the primary key never holds a NULL (an
+    // upsert would not find it). priced counts the rows with a cost: a bucket of unpriced rows
+    // only reads as cost NULL, never $0. The rows logged before this migration are bucketed here.
+    sql: `
+      CREATE TABLE usage_rollups (
+        span INTEGER NOT NULL,
+        bucket TEXT NOT NULL,
+        key_id INTEGER NOT NULL,
+        key_name TEXT NOT NULL,
+        channel_name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost INTEGER NOT NULL,
+        priced INTEGER NOT NULL,
+        unpriced INTEGER NOT NULL,
+        PRIMARY KEY (span, bucket, key_id, key_name, channel_name, model)
+      );
+      INSERT INTO usage_rollups
+        SELECT 1, substr(time, 1, 16), COALESCE(key_id, 0), COALESCE(key_name, '-'),
+          COALESCE(channel_name, '-'), model, COUNT(*), SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
+          SUM(input_tokens), SUM(output_tokens), COALESCE(SUM(cost), 0), COUNT(cost),
+          SUM(CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END)
+        FROM logs GROUP BY 2, 3, 4, 5, 6;
+    `,
+    postgres: `
+      CREATE TABLE usage_rollups (
+        span BIGINT NOT NULL,
+        bucket TEXT NOT NULL,
+        key_id BIGINT NOT NULL,
+        key_name TEXT NOT NULL,
+        channel_name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests BIGINT NOT NULL,
+        errors BIGINT NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cost BIGINT NOT NULL,
+        priced BIGINT NOT NULL,
+        unpriced BIGINT NOT NULL,
+        PRIMARY KEY (span, bucket, key_id, key_name, channel_name, model)
+      );
+      INSERT INTO usage_rollups
+        SELECT 1, substr(time, 1, 16), COALESCE(key_id, 0), COALESCE(key_name, '-'),
+          COALESCE(channel_name, '-'), model, COUNT(*), SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END),
+          SUM(input_tokens), SUM(output_tokens), COALESCE(SUM(cost), 0), COUNT(cost),
+          SUM(CASE WHEN cost IS NULL AND input_tokens + output_tokens > 0 THEN 1 ELSE 0 END)
+        FROM logs GROUP BY 2, 3, 4, 5, 6;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

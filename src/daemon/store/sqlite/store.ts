@@ -92,13 +92,13 @@ export class SqliteStore implements Store {
     this.prices = new PriceTable(db);
     this.users = new UserTable(db);
     this.redeemCodes = new RedeemCodeTable(db, this.users);
-    this.tenantQueries = new TenantQueries(db);
     this.logs = new LogTable(
       db,
       (ref) => this.keys.get(ref)?.id,
       (ref) => this.channels.get(ref)?.id,
       (ref) => this.users.get(ref)?.id,
     );
+    this.tenantQueries = new TenantQueries(db, this.logs.rollups);
     this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
     this.metaSet = db.prepare<[string, string]>('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)');
     // one statement: atomic under SQLite's write lock, also between processes (--workers)
@@ -349,6 +349,10 @@ export class SqliteStore implements Store {
   async countRequests(): Promise<number> {
     this.settled();
     return this.logs.countRequests();
+  }
+  async rollUpUsage(nowMs: number): Promise<number> {
+    this.settled();
+    return this.logs.rollups.rollUp(nowMs);
   }
 
   async applyImport(p: PreparedImport): Promise<ImportApplied> {
