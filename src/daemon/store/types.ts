@@ -12,6 +12,7 @@ import type {
   KeyStatus,
   LogQuery,
   LogRow,
+  LogStats,
   UsageDimension,
 } from '../../shared/control-api.js';
 import type { StoredChannelFields } from '../../shared/channel-fields.js';
@@ -40,6 +41,12 @@ import type {
   SignupResult,
 } from './tenant-types.js';
 export type * from './tenant-types.js';
+
+export interface PrunePreview {
+  rows: number;
+  oldest: string | null;
+  newest: string | null;
+}
 
 export interface ChannelSecret {
   /** AES-256-GCM envelope from secrets.ts (never the plain secret) */
@@ -311,6 +318,19 @@ export interface Store {
     since: string;
   }): Promise<UsageAggregate[]>;
   countRequests(): Promise<number>;
+
+  /**
+   * Log retention (store/retention.ts). Deletes up to `limit` of the oldest rows with a time
+   * before `beforeIso` in one short transaction and returns how many went; spend and balances are
+   * counters, not sums over rows, so no money moves.
+   */
+  pruneLogs(beforeIso: string, limit: number): Promise<number>;
+  /** How many rows a prune before `beforeIso` would delete, and their oldest and newest time. */
+  previewPrune(beforeIso: string): Promise<PrunePreview>;
+  /** Gives the space of deleted rows back where the store can (SQLite: shrinks the file). */
+  reclaimLogSpace(): Promise<void>;
+  /** The log's rows, oldest time and the store's size, without scanning the table. */
+  logStats(): Promise<LogStats>;
   /**
    * Usage rollups (store/sqlite/rollups.ts): moves the per-minute usage buckets of hours ended
    * 48 hours before `nowMs` into hour buckets, and hours of days ended 90 days before into day

@@ -8,7 +8,7 @@
  * returns; while rows wait there the store reports a write fault, so /readyz answers 503 and the
  * gateway takes no new work until they are in.
  */
-import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
+import type { LogQuery, LogRow, LogStats, UsageDimension } from '../../../shared/control-api.js';
 import type {
   ChannelPatch,
   ChannelRecord,
@@ -20,6 +20,7 @@ import type {
   NewLogRow,
   SpendAfter,
   PriceRecord,
+  PrunePreview,
   Store,
   UsageAggregate,
   BalanceChange,
@@ -52,6 +53,7 @@ import {
 } from './connection.js';
 import { PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
 import { PgLogTable } from './logs.js';
+import { PgLogRetention } from './log-retention.js';
 import { LogBatcher } from './log-batch.js';
 import { PgUserTable } from './tenants-users.js';
 import { PgRedeemCodeTable } from './tenants-codes.js';
@@ -70,6 +72,7 @@ export class PostgresStore implements Store {
   private readonly prices: PgPriceTable;
   private readonly meta: PgMetaTable;
   private readonly logs: PgLogTable;
+  private readonly retention: PgLogRetention;
   private readonly batch: LogBatcher;
   private readonly users: PgUserTable;
   private readonly codes: PgRedeemCodeTable;
@@ -105,6 +108,7 @@ export class PostgresStore implements Store {
       async (ref) => (await this.users.get(ref))?.id,
     );
     this.batch = new LogBatcher(sql);
+    this.retention = new PgLogRetention(sql);
     this.spill =
       spillFile === undefined
         ? null
@@ -288,6 +292,18 @@ export class PostgresStore implements Store {
   }
   async countRequests(): Promise<number> {
     return this.logs.countRequests();
+  }
+  async pruneLogs(beforeIso: string, limit: number): Promise<number> {
+    return this.retention.prune(beforeIso, limit);
+  }
+  async previewPrune(beforeIso: string): Promise<PrunePreview> {
+    return this.retention.previewPrune(beforeIso);
+  }
+  async reclaimLogSpace(): Promise<void> {
+    // the space goes back to PostgreSQL (autovacuum), not to the file system
+  }
+  async logStats(): Promise<LogStats> {
+    return this.retention.stats();
   }
   async rollUpUsage(nowMs: number): Promise<number> {
     return this.logs.rollups.rollUp(nowMs);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogQuery, LogRow, UsageDimension } from '../../../shared/control-api.js';
+import type { LogQuery, LogRow, LogStats, UsageDimension } from '../../../shared/control-api.js';
 import type {
   BalanceChange,
   CreditRequest,
@@ -31,6 +31,7 @@ import type {
   NewKey,
   NewLogRow,
   PriceRecord,
+  PrunePreview,
   Store,
   UsageAggregate,
 } from '../types.js';
@@ -38,6 +39,7 @@ import type { KeyLimit } from '../key-limit.js';
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
+import { SqliteLogRetention } from './log-retention.js';
 import { applyImport } from './import-apply.js';
 import type { ImportApplied, PreparedImport } from '../import-types.js';
 import { TenantQueries, type UserUsageQuery } from './tenant-queries.js';
@@ -66,6 +68,7 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
+  private readonly retention: SqliteLogRetention;
   private readonly tenantQueries: TenantQueries;
   /** users and their ledger; the tenant tables (codes, invites, import) build on it */
   readonly users: UserTable;
@@ -99,6 +102,7 @@ export class SqliteStore implements Store {
       (ref) => this.users.get(ref)?.id,
     );
     this.tenantQueries = new TenantQueries(db, this.logs.rollups);
+    this.retention = new SqliteLogRetention(db);
     this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
     this.metaSet = db.prepare<[string, string]>('INSERT OR REPLACE INTO bc_meta (key, value) VALUES (?, ?)');
     // one statement: atomic under SQLite's write lock, also between processes (--workers)
@@ -353,6 +357,25 @@ export class SqliteStore implements Store {
   async rollUpUsage(nowMs: number): Promise<number> {
     this.settled();
     return this.logs.rollups.rollUp(nowMs);
+  }
+
+  async pruneLogs(beforeIso: string, limit: number): Promise<number> {
+    // rows journaled before the prune reach the table first, so none arrives after it
+    this.settled();
+    return this.retention.prune(beforeIso, limit);
+  }
+  async previewPrune(beforeIso: string): Promise<PrunePreview> {
+    this.settled();
+    return this.retention.previewPrune(beforeIso);
+  }
+  async reclaimLogSpace(): Promise<void> {
+    // one short transaction per step, the event loop free in between
+    while (this.db.open && this.retention.vacuumStep()) await new Promise((r) => setImmediate(r));
+    if (this.db.open) this.retention.checkpoint();
+  }
+  async logStats(): Promise<LogStats> {
+    this.settled();
+    return this.retention.stats();
   }
 
   async applyImport(p: PreparedImport): Promise<ImportApplied> {
