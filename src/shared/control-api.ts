@@ -332,6 +332,7 @@ export const ROUTES = {
   groupSet: 'PUT /v1/groups/:name',
   models: 'GET /v1/models',
   logs: 'GET /v1/logs',
+  logsExport: 'GET /v1/logs/export',
   logsPrune: 'POST /v1/logs/prune',
   usage: 'GET /v1/usage',
   metricsSnapshot: 'GET /v1/metrics/snapshot',

@@ -10,6 +10,7 @@ import http from 'node:http';
 import { BcError } from './errors.js';
 import type { BcErrorCode } from './errors.js';
 import { ROUTES } from './control-api.js';
+import type { LogExportQuery } from './log-export.js';
 import type {
   ChannelInput,
   ChannelTestResult,
@@ -146,6 +147,8 @@ export interface DaemonClient {
   metricsSnapshot(node?: string): Promise<unknown>;
   /** one parsed NDJSON document per line of `GET /v1/metrics/stream`, until `signal` aborts */
   metricsStream(signal?: AbortSignal, node?: string): AsyncIterable<unknown>;
+  /** one parsed NDJSON document per line of `GET /v1/logs/export` (shared/log-export.ts) */
+  logsExport(query: LogExportQuery, signal?: AbortSignal): AsyncIterable<unknown>;
   close(): Promise<void>;
 }
 
@@ -310,10 +313,11 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     return (text.trim() === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  async function* metricsStream(signal?: AbortSignal, node?: string): AsyncIterable<unknown> {
+  /** One parsed NDJSON document per line of a streamed answer, until it ends or `signal` aborts. */
+  async function* lines(route: RouteName, query: Query, signal?: AbortSignal): AsyncIterable<unknown> {
     let res: Answer;
     try {
-      res = await send('metricsStream', { query: { node } }, { signal });
+      res = await send(route, { query }, { signal });
     } catch (err) {
       if (signal?.aborted) return;
       throw err;
@@ -411,7 +415,8 @@ export function createDaemonClient(opts: DaemonClientOptions): DaemonClient {
     pruneLogs: (input) => call<LogPruneResult>('logsPrune', { body: input }),
     usage: (by, since) => call<UsageRow[]>('usage', { query: { by, since } }),
     metricsSnapshot: (node) => call<unknown>('metricsSnapshot', { query: { node } }),
-    metricsStream,
+    metricsStream: (signal, node) => lines('metricsStream', { node }, signal),
+    logsExport: (query, signal) => lines('logsExport', { ...query }, signal),
     close: async () => agent.destroy(),
   };
 }

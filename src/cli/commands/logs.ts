@@ -12,6 +12,7 @@ import type { CliContext } from '../context.js';
 import { arg } from '../options.js';
 import { parseName, parsePositiveInt, parseSince } from '../parse.js';
 import { renderLogLines, renderLogs } from '../views-activity.js';
+import { registerLogsExport } from './logs-export.js';
 import { formatCount, formatTime } from '../format.js';
 
 interface LogFlags {
@@ -158,4 +159,5 @@ export function registerLogs(program: Command, ctx: CliContext): void {
       const sorted = [...rows].sort(byId);
       ctx.out.result(rows, (s) => renderLogs(sorted, s));
     });
+  registerLogsExport(program, ctx);
 }

@@ -17,6 +17,7 @@ import { inviteRoutes } from './routes/invites.js';
 import { keyRoutes } from './routes/keys.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { logRoutes } from './routes/logs.js';
+import { logExportRoutes } from './routes/log-export.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { priceRoutes } from './routes/prices.js';
@@ -42,6 +43,7 @@ const ROUTE_FILES: readonly ((app: FastifyInstance, ctx: ControlContext) => void
   groupRoutes,
   modelRoutes,
   logRoutes,
+  logExportRoutes,
   usageRoutes,
   importRoutes,
   metricsRoutes,

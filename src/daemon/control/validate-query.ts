@@ -54,7 +54,10 @@ export function sinceTime(value: string, now: number): string {
   }
 }
 
-function queryObject<K extends string>(query: unknown, allowed: readonly K[]): Partial<Record<K, string>> {
+export function queryObject<K extends string>(
+  query: unknown,
+  allowed: readonly K[],
+): Partial<Record<K, string>> {
   const raw = query === undefined || query === null ? {} : (query as Record<string, unknown>);
   const out: Partial<Record<K, string>> = {};
   for (const [k, v] of Object.entries(raw)) {
@@ -66,7 +69,7 @@ function queryObject<K extends string>(query: unknown, allowed: readonly K[]): P
   return out;
 }
 
-function flag(value: string, field: string): boolean {
+export function flag(value: string, field: string): boolean {
   const v = value.trim().toLowerCase();
   if (v === '1' || v === 'true' || v === '' || v === 'yes') return true;
   if (v === '0' || v === 'false' || v === 'no') return false;

@@ -16,6 +16,7 @@ import type {
   UsageDimension,
 } from '../../shared/control-api.js';
 import type { StoredChannelFields } from '../../shared/channel-fields.js';
+import type { LogCursor, LogExportQuery } from '../../shared/log-export.js';
 import type { KeyFields } from '../../shared/key-fields.js';
 import type { StoreFault } from './write-health.js';
 import type { ImportApplied, PreparedImport } from './import-types.js';
@@ -41,6 +42,9 @@ import type {
   SignupResult,
 } from './tenant-types.js';
 export type * from './tenant-types.js';
+
+/** An export's filters and window, times ISO 8601 UTC (`until` exclusive). */
+export type ExportWindow = Omit<LogExportQuery, 'until'> & { until: string };
 
 export interface PrunePreview {
   rows: number;
@@ -309,6 +313,8 @@ export interface Store {
    */
   settle(row: NewLogRow, after?: SpendAfter): Promise<number>;
   queryLogs(q: LogQuery): Promise<LogRow[]>;
+  /** One page of `bc logs export`: up to `limit` rows of the window after `after`, by (time, id). */
+  exportLogs(q: ExportWindow, after: LogCursor | null, limit: number): Promise<LogRow[]>;
   usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]>;
   /** a tenant's usage (`GET /bc/v1/me/usage`): the rows of the user's keys only, or of one of them */
   userUsage(q: {

@@ -10,6 +10,7 @@
  */
 import type { LogQuery, LogRow, LogStats, UsageDimension } from '../../../shared/control-api.js';
 import type {
+  ExportWindow,
   ChannelPatch,
   ChannelRecord,
   GroupRecord,
@@ -53,6 +54,8 @@ import {
 } from './connection.js';
 import { PgChannelTable, PgKeyTable, PgMetaTable, PgPriceTable } from './catalog.js';
 import { PgLogTable } from './logs.js';
+import { pgExportPage } from './log-export.js';
+import type { LogCursor } from '../../../shared/log-export.js';
 import { PgLogRetention } from './log-retention.js';
 import { LogBatcher } from './log-batch.js';
 import { PgUserTable } from './tenants-users.js';
@@ -283,6 +286,9 @@ export class PostgresStore implements Store {
   }
   async queryLogs(q: LogQuery): Promise<LogRow[]> {
     return this.logs.query(q);
+  }
+  async exportLogs(q: ExportWindow, after: LogCursor | null, limit: number): Promise<LogRow[]> {
+    return pgExportPage(this.sql, this.logs, q, after, limit);
   }
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
     return this.logs.usage(by, sinceIso);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LogQuery, LogRow, LogStats, UsageDimension } from '../../../shared/control-api.js';
 import type {
+  ExportWindow,
   BalanceChange,
   CreditRequest,
   CreditResult,
@@ -39,6 +40,8 @@ import type { KeyLimit } from '../key-limit.js';
 import { ChannelTable, KeyTable } from './catalog.js';
 import { openSqliteDatabase, type Db } from './database.js';
 import { LogTable } from './logs.js';
+import { LogExportPages } from './log-export.js';
+import type { LogCursor } from '../../../shared/log-export.js';
 import { SqliteLogRetention } from './log-retention.js';
 import { applyImport } from './import-apply.js';
 import type { ImportApplied, PreparedImport } from '../import-types.js';
@@ -68,6 +71,7 @@ export class SqliteStore implements Store {
   private readonly keys: KeyTable;
   private readonly prices: PriceTable;
   private readonly logs: LogTable;
+  private readonly exportPages: LogExportPages;
   private readonly retention: SqliteLogRetention;
   private readonly tenantQueries: TenantQueries;
   /** users and their ledger; the tenant tables (codes, invites, import) build on it */
@@ -101,6 +105,7 @@ export class SqliteStore implements Store {
       (ref) => this.channels.get(ref)?.id,
       (ref) => this.users.get(ref)?.id,
     );
+    this.exportPages = new LogExportPages(db, this.logs);
     this.tenantQueries = new TenantQueries(db, this.logs.rollups);
     this.retention = new SqliteLogRetention(db);
     this.metaGet = db.prepare<[string], string>('SELECT value FROM bc_meta WHERE key = ?').pluck();
@@ -341,6 +346,10 @@ export class SqliteStore implements Store {
   async queryLogs(q: LogQuery): Promise<LogRow[]> {
     this.settled();
     return this.logs.query(q);
+  }
+  async exportLogs(q: ExportWindow, after: LogCursor | null, limit: number): Promise<LogRow[]> {
+    this.settled();
+    return this.exportPages.page(q, after, limit);
   }
   async usage(by: UsageDimension, sinceIso: string): Promise<UsageAggregate[]> {
     this.settled();
