@@ -23,7 +23,7 @@ export function renderStatus(s: StatusView, style: Style): string {
       ['requests', formatCount(s.requests)],
       ['writes', storeWrites(s, style)],
       ['log', logHealth(s, style)],
-      ['request log', requestLog(s)],
+      ['log rows', requestLog(s)],
       // a cluster's (BC_REDIS): absent for a daemon on its own
       ...clusterFields(s, style),
     ],
@@ -34,7 +34,7 @@ export function renderStatus(s: StatusView, style: Style): string {
 /** The request log's rows (`~` when estimated from the id span), oldest row and the store's size. */
 function requestLog(s: StatusView): string {
   if (s.log === undefined) return '-';
-  const rows = `${s.log.rows_estimated ? '~' : ''}${formatCount(s.log.rows)} rows`;
+  const rows = `${s.log.rows_estimated ? '~' : ''}${formatCount(s.log.rows)}`;
   const oldest = s.log.oldest === null ? '' : `, oldest ${formatTime(s.log.oldest)}`;
   return `${rows}${oldest}, store ${formatBytes(s.log.bytes)}`;
 }

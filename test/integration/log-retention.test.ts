@@ -112,7 +112,7 @@ describe('log retention', () => {
     expect(before).toMatchObject({ rows: 60_100, rows_estimated: false, oldest: '2020-01-01T00:00:00.000Z' });
     expect(before?.bytes).toBeGreaterThan(1_000_000);
     const human = await n.bc(['status']);
-    expect(human.stdout).toMatch(/request log\s+60,100 rows, oldest 2020-01-01 00:00:00, store \d+\.\d MiB/);
+    expect(human.stdout).toMatch(/\nlog rows {2}60,100, oldest 2020-01-01 00:00:00, store \d+\.\d MiB\n/);
 
     const dry = json<LogPruneResult>(
       await n.bc(['logs', 'prune', '--before', '2021-01-01', '--dry-run', '--json']),
