@@ -22,6 +22,7 @@ import { Cluster, clusterConfigFromEnv } from './cluster/cluster.js';
 import { publishMetrics } from './cluster/metrics-publisher.js';
 import type { WorkerIdentity } from './workers/identity.js';
 import { retentionFromEnv, startRetention } from './store/retention.js';
+import { startUsageRollup } from './store/usage-rollup.js';
 
 const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 
@@ -86,6 +87,8 @@ export async function createServices(
       retentionMs === null || (worker !== null && worker.index !== 0)
         ? null
         : startRetention(store, retentionMs, logger);
+    // usage buckets age into hours and days: worker 0 for all the workers, as retention
+    const stopRollup = worker !== null && worker.index !== 0 ? null : startUsageRollup(store, logger);
     // a control-plane change (every route refreshes after one) is announced to the other nodes,
     // whose change feeds refresh them without announcing again
     const refresh = async (): Promise<void> => {
@@ -121,6 +124,7 @@ export async function createServices(
       close: async () => {
         stopProbe();
         await stopRetention?.();
+        await stopRollup?.();
         await gateway.close();
         await published?.stop();
         // leaves the node list and stops listening before the store (the feed polls it) goes
