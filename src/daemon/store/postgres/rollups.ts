@@ -66,8 +66,7 @@ export class PgRollups {
   constructor(private readonly sql: Sql) {}
 
   async usage(by: UsageDimension, since: string): Promise<UsageAggregate[]> {
-    const w = await this.window(since);
-    return this.aggregates(usageSql(POSTGRES, by), [w.since, w.edge, w.edgeTime]);
+    return this.read(since, usageSql(POSTGRES, by), []);
   }
 
   async userUsage(
@@ -76,10 +75,8 @@ export class PgRollups {
     userId: number,
     keyId: number | null,
   ): Promise<UsageAggregate[]> {
-    const w = await this.window(since);
-    const values = [w.since, w.edge, w.edgeTime, userId];
-    if (keyId !== null) values.push(keyId);
-    return this.aggregates(userUsageSql(POSTGRES, by, keyId !== null), values);
+    const values = keyId === null ? [userId] : [userId, keyId];
+    return this.read(since, userUsageSql(POSTGRES, by, keyId !== null), values);
   }
 
   /**
@@ -101,25 +98,34 @@ export class PgRollups {
     return moved;
   }
 
-  private async window(since: string): Promise<UsageWindow> {
-    const s = straddling(since);
-    if (s.hour === null && s.day === null) return usageWindow(since, []);
-    const found = await this.sql<{ span: number; bucket: string }[]>`
-      SELECT DISTINCT span, bucket FROM usage_rollups
-      WHERE (span = 60 AND bucket = ${s.hour ?? ''}) OR (span = 1440 AND bucket = ${s.day ?? ''})`;
-    return usageWindow(since, found);
+  /**
+   * The window's edge and its sums from one snapshot, so a rollup committing in between cannot
+   * move rows across the edge unseen.
+   */
+  private async read(since: string, text: string, values: number[]): Promise<UsageAggregate[]> {
+    return this.sql.begin('isolation level repeatable read read only', async (tx) => {
+      const w = await window(tx, since);
+      const rows = await tx.unsafe<UsageAggregate[]>(text, [w.since, w.edge, w.edgeTime, ...values], {
+        prepare: true,
+      });
+      return rows.map((r) => ({
+        name: r.name,
+        requests: r.requests,
+        errors: r.errors,
+        input_tokens: r.input_tokens,
+        output_tokens: r.output_tokens,
+        cost: r.cost,
+        unpriced: r.unpriced,
+      }));
+    });
   }
+}
 
-  private async aggregates(text: string, values: (string | number)[]): Promise<UsageAggregate[]> {
-    const rows = await this.sql.unsafe<UsageAggregate[]>(text, values, { prepare: true });
-    return rows.map((r) => ({
-      name: r.name,
-      requests: r.requests,
-      errors: r.errors,
-      input_tokens: r.input_tokens,
-      output_tokens: r.output_tokens,
-      cost: r.cost,
-      unpriced: r.unpriced,
-    }));
-  }
+async function window(tx: TxSql, since: string): Promise<UsageWindow> {
+  const s = straddling(since);
+  if (s.hour === null && s.day === null) return usageWindow(since, []);
+  const found = await tx<{ span: number; bucket: string }[]>`
+    SELECT DISTINCT span, bucket FROM usage_rollups
+    WHERE (span = 60 AND bucket = ${s.hour ?? ''}) OR (span = 1440 AND bucket = ${s.day ?? ''})`;
+  return usageWindow(since, found);
 }

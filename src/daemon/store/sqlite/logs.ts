@@ -231,7 +231,8 @@ export class LogTable {
 
   /** Usage since a time, from the rollups and the log rows of the window's partial edge. */
   usage(by: UsageDimension, sinceIso: string): UsageAggregate[] {
-    return this.usageBy[by].all(this.rollups.window(normaliseTime(sinceIso, 'since')));
+    const since = normaliseTime(sinceIso, 'since');
+    return this.rollups.snapshot(() => this.usageBy[by].all(this.rollups.window(since)));
   }
 
   countRequests(): number {

@@ -236,6 +236,7 @@ export class SqliteRollups {
   private readonly moveUp;
   private readonly drop;
   private readonly moveTx;
+  private readonly readTx;
 
   constructor(db: Db) {
     this.upsert = db.prepare<BucketRow>(
@@ -261,6 +262,7 @@ export class SqliteRollups {
     this.drop = db.prepare<[number, string, string]>(
       'DELETE FROM usage_rollups WHERE span = ? AND bucket >= ? AND bucket <= ?',
     );
+    this.readTx = db.transaction((read: () => unknown) => read());
     this.moveTx = db.transaction((span: number, into: number, from: string): void => {
       const to = coarser(from, into);
       const last = lastMinute(to, into);
@@ -272,6 +274,14 @@ export class SqliteRollups {
   /** Adds a batch's sums (inside the caller's transaction, the one inserting its rows). */
   add(sums: BucketSums): void {
     for (const r of sums.rows()) this.upsert.run(...r);
+  }
+
+  /**
+   * Runs a read in one transaction: the window's edge and its sums from one snapshot, so another
+   * process's rollup (bc daemon --workers) committing in between cannot move rows across the edge.
+   */
+  snapshot<T>(read: () => T): T {
+    return this.readTx(read) as T;
   }
 
   window(since: string): UsageWindow {

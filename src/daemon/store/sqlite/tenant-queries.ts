@@ -36,8 +36,10 @@ export class TenantQueries {
   }
 
   userUsage(q: UserUsageQuery): UsageAggregate[] {
-    const window = this.rollups.window(normaliseTime(q.since, 'since'));
-    const sql = userUsageSql(SQLITE, q.by, q.keyId !== null);
-    return this.statements.get(sql).all({ ...window, user: q.userId, key: q.keyId });
+    const since = normaliseTime(q.since, 'since');
+    const stmt = this.statements.get(userUsageSql(SQLITE, q.by, q.keyId !== null));
+    return this.rollups.snapshot(() =>
+      stmt.all({ ...this.rollups.window(since), user: q.userId, key: q.keyId }),
+    );
   }
 }
