@@ -2,7 +2,7 @@
  * Human renderings of what the daemon did and is: the status block, request log rows and usage
  * summaries. Money in USD, token counts with thousands separators, times in UTC.
  */
-import type { LogRow, StatusView, UsageDimension, UsageRow } from '../shared/control-api.js';
+import type { LogRow, LogStats, StatusView, UsageDimension, UsageRow } from '../shared/control-api.js';
 import { formatUsd } from '../shared/money.js';
 import { formatCount, formatDuration, formatTime, orDash, renderFields, renderTable } from './format.js';
 import type { Column, Style } from './format.js';
@@ -23,7 +23,8 @@ export function renderStatus(s: StatusView, style: Style): string {
       ['requests', formatCount(s.requests)],
       ['writes', storeWrites(s, style)],
       ['log', logHealth(s, style)],
-      ['log rows', requestLog(s)],
+      // absent from a daemon older than log retention
+      ...(s.log === undefined ? [] : [['log rows', requestLog(s.log)] as [string, string]]),
       // a cluster's (BC_REDIS): absent for a daemon on its own
       ...clusterFields(s, style),
     ],
@@ -32,11 +33,10 @@ export function renderStatus(s: StatusView, style: Style): string {
 }
 
 /** The request log's rows (`~` when estimated from the id span), oldest row and the store's size. */
-function requestLog(s: StatusView): string {
-  if (s.log === undefined) return '-';
-  const rows = `${s.log.rows_estimated ? '~' : ''}${formatCount(s.log.rows)}`;
-  const oldest = s.log.oldest === null ? '' : `, oldest ${formatTime(s.log.oldest)}`;
-  return `${rows}${oldest}, store ${formatBytes(s.log.bytes)}`;
+function requestLog(log: LogStats): string {
+  const rows = `${log.rows_estimated ? '~' : ''}${formatCount(log.rows)}`;
+  const oldest = log.oldest === null ? '' : `, oldest ${formatTime(log.oldest)}`;
+  return `${rows}${oldest}, store ${formatBytes(log.bytes)}`;
 }
 
 /** 1536 -> "1.5 KiB": binary units, one decimal. */
