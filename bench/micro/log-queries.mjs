@@ -1,8 +1,9 @@
-// `bc logs` listings at size (issue 18): the same log, N rows (default 1,000,000; rare filters, as
-// in a big log: one key, one model and one channel in 10,000, errors 1 in 200), listed newest
-// first by each filter before migration 7 (the listing SQL as it was, on the version-6 schema)
-// and after it (LogTable.query on the latest schema), both turning rows into LogRow. Prints the median of 5 runs per listing and
-// how long migration 7 took on the file. Rows are inserted with plain SQL: this times reads.
+// `bc logs` listings at size (issue 18): one log of N rows (default 1,000,000) with rare filters,
+// as in a big log (one key, one model, one channel and errors each 1 in 10,000; the user owns 102
+// keys holding 10% of the rows), listed newest first by each filter before migration 7 (the
+// listing SQL as it was, on the version-6 schema) and after it (LogTable.query on the latest
+// schema), both turning rows into LogRow. Prints the median of 5 runs per listing and how long
+// migration 7 took on the file. Rows are inserted with plain SQL: this times reads.
 // Run after `npm run build` (it imports dist/):   node bench/micro/log-queries.mjs [rows]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +33,7 @@ db.exec(`INSERT INTO users (id, name, created_at, updated_at) VALUES (1, 'ann', 
 const key = db.prepare(
   `INSERT INTO keys (id, name, prefix, hash, status, created_at, user_id) VALUES (?, ?, ?, ?, 'enabled', '${T}', ?)`,
 );
-for (let k = 1; k <= 1000; k++) key.run(k, `k${k}`, `p${k}`, `h${k}`, k <= 2 ? 1 : null);
+for (let k = 1; k <= 1000; k++) key.run(k, `k${k}`, `p${k}`, `h${k}`, k <= 102 ? 1 : null);
 const insert =
   db.prepare(`INSERT INTO logs (request_id, time, key_id, key_name, channel_id, channel_name, model, endpoint, status, input_tokens, output_tokens, cost)
   VALUES (?, ?, ?, ?, ?, ?, ?, '/v1/chat/completions', ?, 250, 12, 274)`);
@@ -50,7 +51,7 @@ const batch = db.transaction((from, to) => {
       rare === 3 ? 7 : 1,
       rare === 3 ? 'c7' : 'c1',
       rare === 4 ? 'm-rare' : 'gpt-4o',
-      i % 200 === 0 ? 500 : 200,
+      rare === 5 ? 500 : 200,
     );
   }
 });

@@ -58,6 +58,8 @@ export class LogTable {
   private readonly usageBy: Record<UsageDimension, Statement<[UsageWindow], UsageAggregate>>;
   readonly rollups: SqliteRollups;
   private readonly queries = new Map<string, Statement<[Params], LogDbRow>>();
+  private readonly idQueries = new Map<string, Statement<[Params], number>>();
+  private readonly byIds;
   private readonly settleTx;
   private readonly insertWithId;
   private readonly maxId;
@@ -83,6 +85,9 @@ export class LogTable {
     );
     this.count = db.prepare<[], number>('SELECT COUNT(*) FROM logs').pluck();
     this.userKeys = db.prepare<[number], number>('SELECT id FROM keys WHERE user_id = ?').pluck();
+    this.byIds = db.prepare<[string], LogDbRow>(
+      'SELECT * FROM logs WHERE id IN (SELECT value FROM json_each(?))',
+    );
     const usageBy = (by: UsageDimension): Statement<[UsageWindow], UsageAggregate> =>
       db.prepare<[UsageWindow], UsageAggregate>(usageSql(SQLITE, by));
     this.usageBy = {
@@ -195,10 +200,24 @@ export class LogTable {
     // a user's rows: "key_id IN (...)" cannot walk one index in id order, so SQLite would sort
     // every row of the user's keys; each key's newest `limit` instead, merged, stop early
     const keyIds = this.userKeys.all(params.user_id as number);
-    const sql = listing(where.map((t) => (t === USER_KEYS ? 'key_id = @user_key' : t)));
-    const rows = keyIds.flatMap((k) => this.statement(sql).all({ ...params, user_key: k }));
-    rows.sort((a, b) => (order === 'ASC' ? a.id - b.id : b.id - a.id));
-    return rows.slice(0, params.limit).map(logFromRow);
+    const perKey = where.map((t) => (t === USER_KEYS ? 'key_id = @user_key' : t));
+    const newer = (a: number, b: number): number => (order === 'ASC' ? a - b : b - a);
+    if (where.every((t) => t === USER_KEYS || t === 'id > @after_id')) {
+      // the key index alone answers (key, id): each key's ids without reading the table, then
+      // only the rows shown (a busy user's keys' rows are spread all over the table)
+      const idSql = `SELECT id FROM logs WHERE ${perKey.join(' AND ')} ORDER BY id ${order} LIMIT @limit`;
+      let stmt = this.idQueries.get(idSql);
+      if (stmt === undefined)
+        this.idQueries.set(idSql, (stmt = this.db.prepare<[Params], number>(idSql).pluck()));
+      const ids = keyIds.flatMap((k) => stmt.all({ ...params, user_key: k })).sort(newer);
+      const shown = this.byIds.all(JSON.stringify(ids.slice(0, params.limit)));
+      return shown.sort((a, b) => newer(a.id, b.id)).map(logFromRow);
+    }
+    const rows = keyIds.flatMap((k) => this.statement(listing(perKey)).all({ ...params, user_key: k }));
+    return rows
+      .sort((a, b) => newer(a.id, b.id))
+      .slice(0, params.limit)
+      .map(logFromRow);
   }
 
   /**
