@@ -34,10 +34,14 @@ export async function probeOnce(state: GatewayState): Promise<number> {
       if (result.ok) passed.add(s.index);
     }
     if (passed.size === 0) continue;
+    // the record as stored now: the snapshot may not have caught up with the auto-disable yet
+    // (a refresh on PostgreSQL takes a round trip), and an edit since must not be written back
+    const current = (await state.store.getChannel(rec.id)) ?? rec;
+    if (current.status === 'disabled') continue;
     revived += passed.size;
-    const secrets = rec.secrets.map((s, i) => (passed.has(i) ? { ...s, disabledReason: null } : s));
+    const secrets = current.secrets.map((s, i) => (passed.has(i) ? { ...s, disabledReason: null } : s));
     const patch =
-      rec.status === 'auto_disabled'
+      current.status === 'auto_disabled'
         ? { secrets, status: 'enabled' as const, statusReason: null }
         : { secrets };
     await state.store.updateChannel(rec.id, patch);
