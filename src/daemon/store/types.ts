@@ -324,6 +324,13 @@ export interface Store {
     since: string;
   }): Promise<UsageAggregate[]>;
   countRequests(): Promise<number>;
+  /**
+   * Usage rollups (store/sqlite/rollups.ts): moves the per-minute usage buckets of hours ended
+   * 48 hours before `nowMs` into hour buckets, and hours of days ended 90 days before into day
+   * buckets, one hour or day per transaction (a crash between two loses and doubles nothing);
+   * `usage` and `userUsage` answer the same before and after. Returns the hours and days moved.
+   */
+  rollUpUsage(nowMs: number): Promise<number>;
 
   /**
    * Log retention (store/retention.ts). Deletes up to `limit` of the oldest rows with a time
@@ -337,13 +344,6 @@ export interface Store {
   reclaimLogSpace(): Promise<void>;
   /** The log's rows, oldest time and the store's size, without scanning the table. */
   logStats(): Promise<LogStats>;
-  /**
-   * Usage rollups (store/sqlite/rollups.ts): moves the per-minute usage buckets of hours ended
-   * 48 hours before `nowMs` into hour buckets, and hours of days ended 90 days before into day
-   * buckets, one hour or day per transaction (a crash between two loses and doubles nothing);
-   * `usage` and `userUsage` answer the same before and after. Returns the hours and days moved.
-   */
-  rollUpUsage(nowMs: number): Promise<number>;
 
   /**
    * Null while the store can record requests; else why not (a full or read-only disk). Set by a

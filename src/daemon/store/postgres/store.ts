@@ -299,6 +299,9 @@ export class PostgresStore implements Store {
   async countRequests(): Promise<number> {
     return this.logs.countRequests();
   }
+  async rollUpUsage(nowMs: number): Promise<number> {
+    return this.logs.rollups.rollUp(nowMs);
+  }
   async pruneLogs(beforeIso: string, limit: number): Promise<number> {
     return this.retention.prune(beforeIso, limit);
   }
@@ -310,9 +313,6 @@ export class PostgresStore implements Store {
   }
   async logStats(): Promise<LogStats> {
     return this.retention.stats();
-  }
-  async rollUpUsage(nowMs: number): Promise<number> {
-    return this.logs.rollups.rollUp(nowMs);
   }
 
   async close(): Promise<void> {
