@@ -9,7 +9,7 @@
 import type { AcquireState, SharedCooldowns } from './coordinator.js';
 import { CoordKeys } from './keys.js';
 import type { CoordClient } from './redis-client.js';
-import { COOL_ACQUIRE, COOL_FAILURE, COOL_READ, COOL_SUCCESS, DELETE_IF_OWNER } from './scripts.js';
+import { COOL_ACQUIRE, COOL_FAILURE, COOL_READ, COOL_SUCCESS, DELETE_IF_OWNER } from './cooldown-scripts.js';
 
 const BASE_COOLDOWN_MS = 5_000;
 const MAX_COOLDOWN_MS = 300_000;

@@ -15,7 +15,8 @@ import { LEASE_MS, type RateLimits, type RateSubject, type SharedRates } from '.
 import { CoordKeys } from './keys.js';
 import type { CoordClient } from './redis-client.js';
 import { notReady } from './redis-ledger.js';
-import { RATE_ADMIT, RATE_RELEASE, RENEW, RESTORE_SLOT } from './scripts.js';
+import { RATE_ADMIT, RATE_RELEASE, RESTORE_SLOT } from './rate-scripts.js';
+import { RENEW } from './scripts.js';
 
 /** How long a release is remembered (a repeated release in that time counts nothing twice). */
 const RELEASED_TTL_MS = 120_000;
